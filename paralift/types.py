@@ -1,0 +1,217 @@
+"""The pipeline's shared types, defined once (DESIGN.md §2).
+
+Task -> Candidate(s) -> TestSuite -> Verdict. Everything here is plain data
+(dataclasses that round-trip through JSON) so that tests, reports, corpora and
+the language server all speak the same shapes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Target(str, enum.Enum):
+    OPENMP = "openmp"
+    MPI = "mpi"
+    CUDA = "cuda"
+
+    @classmethod
+    def parse(cls, text: str) -> "Target":
+        aliases = {"omp": cls.OPENMP, "openmp": cls.OPENMP, "mpi": cls.MPI, "cuda": cls.CUDA}
+        try:
+            return aliases[text.strip().lower()]
+        except KeyError:
+            raise ValueError(f"unknown target {text!r} (choose openmp, mpi or cuda)") from None
+
+
+class ParamKind(str, enum.Enum):
+    SCALAR = "scalar"    # T x            (passed by value)
+    POINTER = "pointer"  # T *x, T x[]    (C arrays)
+    VECTOR = "vector"    # std::vector<T> &x / std::vector<T> const &x
+    REF = "ref"          # T &x           (C++ scalar output)
+
+
+class Role(str, enum.Enum):
+    IN = "in"
+    OUT = "out"
+    INOUT = "inout"
+
+
+class ValueKind(str, enum.Enum):
+    ANY = "any"          # free data
+    INDEX = "index"      # each value in [0, bound): used as a subscript elsewhere
+    OFFSETS = "offsets"  # CSR-style: non-decreasing, first 0, last == bound
+    NONZERO = "nonzero"  # used as a divisor
+    SIZE = "size"        # a scalar that sets a problem size (loop bound / extent)
+
+
+@dataclass
+class ValueSpec:
+    kind: ValueKind = ValueKind.ANY
+    bound: str | None = None  # extent expression (see Param.extent) for INDEX/OFFSETS
+
+
+@dataclass
+class Param:
+    """One parameter of the function under test.
+
+    `extent` is an arithmetic expression over the function's scalar parameters
+    (e.g. "n", "n*m", "n+2") giving the number of elements of an array
+    parameter; it is evaluated by paralift.sandbox.inputs with a restricted
+    evaluator, never with eval().
+    """
+    name: str
+    base_type: str                  # element / scalar C type: "double", "int", "unsigned long", ...
+    kind: ParamKind = ParamKind.SCALAR
+    const: bool = False
+    role: Role = Role.IN
+    extent: str | None = None
+    values: ValueSpec = field(default_factory=ValueSpec)
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind in (ParamKind.POINTER, ParamKind.VECTOR)
+
+    @property
+    def is_output(self) -> bool:
+        return self.role in (Role.OUT, Role.INOUT)
+
+
+@dataclass
+class Signature:
+    name: str
+    return_type: str               # "void", "double", ...
+    params: list[Param]
+    text: str = ""                 # the declaration as written in the source
+    static: bool = False
+    start_line: int = 0            # 1-based, of the function definition
+    end_line: int = 0
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@dataclass
+class Task:
+    """One function of one sequential source file to be made parallel/verified."""
+    source: str
+    language: str                   # "c" | "cpp"
+    signature: Signature
+    target: Target | None = None
+    path: str | None = None
+    # Free-form analysis facts (loops, dependences, reasons) for agents and reports.
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def function(self) -> str:
+        return self.signature.name
+
+
+@dataclass
+class Candidate:
+    code: str                       # a whole translation unit
+    target: Target
+    agent: str = "user"             # "rule", "hf", "vllm", "openai", "user", ...
+    model: str | None = None
+    prompt: str | None = None
+    notes: str = ""
+
+
+@dataclass
+class ArraySpec:
+    """How one array's contents are generated (seeded: replayable from JSON)."""
+    count: int
+    dist: str = "uniform"           # uniform | index | offsets | nonzero | explicit
+    lo: float = -1.0
+    hi: float = 1.0
+    seed: int = 0
+    values: list | None = None      # for dist == "explicit"
+
+
+@dataclass
+class TestCase:
+    name: str
+    scalars: dict[str, Any]         # scalar parameter values
+    arrays: dict[str, ArraySpec]    # array parameter contents
+    tag: str = "random"             # edge | random | large | timing
+
+
+@dataclass
+class TestSuite:
+    function: str
+    cases: list[TestCase]
+    generator: str = "deterministic"
+    seed: int = 0
+
+
+@dataclass
+class CaseResult:
+    name: str
+    passed: bool
+    config: str = ""                # e.g. "threads=3", "ranks=2", "cpu-emulated reverse"
+    detail: str = ""                # first mismatch, crash reason, ...
+
+
+@dataclass
+class Timing:
+    sequential_s: float
+    candidate_s: float
+    speedup: float
+    spread: float                   # (max-min)/median of the per-pair ratios
+    runs: int
+    size: dict[str, Any] = field(default_factory=dict)
+    workers: int = 0                # threads or ranks used
+
+
+@dataclass
+class Verdict:
+    target: Target
+    status: str = "failed"          # verified | failed | error
+    policy_ok: bool = True
+    policy_violations: list[str] = field(default_factory=list)
+    built: bool = False
+    build_log: str = ""
+    tests_passed: int = 0
+    tests_total: int = 0
+    failures: list[CaseResult] = field(default_factory=list)
+    timing: Timing | None = None
+    speedup: float | None = None
+    speedup_reason: str = ""        # why speedup is null, when it is
+    executor: str = "cpu"           # cpu | gpu | cpu-emulated
+    isolation: str = ""             # "bubblewrap+cgroup", "rlimits (bubblewrap missing)", ...
+    reason: str = ""                # one line a user can act on
+    logs: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+
+def to_jsonable(obj: Any) -> Any:
+    """dataclasses/enums -> plain JSON types."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def suite_from_json(data: dict) -> TestSuite:
+    cases = [
+        TestCase(
+            name=c["name"], scalars=dict(c["scalars"]), tag=c.get("tag", "random"),
+            arrays={k: ArraySpec(**v) for k, v in c["arrays"].items()},
+        )
+        for c in data["cases"]
+    ]
+    return TestSuite(function=data["function"], cases=cases,
+                     generator=data.get("generator", "deterministic"), seed=data.get("seed", 0))

@@ -1,0 +1,325 @@
+"""Deterministic test inputs from a function's signature and inferred extents.
+
+This is the generator `paralift verify` uses until a tester agent supplies a
+suite, and the base the tester agent extends. A suite is data (TestCase /
+ArraySpec, seeded); `materialize` turns a case into concrete numpy arrays and
+`write_case` into the driver's binary input format:
+
+    for each parameter, in order:
+      scalar / reference:  the value's raw bytes
+      array / vector:      uint64 element count, then the elements' raw bytes
+"""
+from __future__ import annotations
+
+import ast
+import operator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paralift.types import ArraySpec, Param, ParamKind, Signature, TestCase, TestSuite, ValueKind
+
+FREE_SIZE = "N"   # extent token for "a size the generator picks" (std::vector inputs)
+
+_DTYPES = {
+    "char": np.int8, "signed char": np.int8, "unsigned char": np.uint8, "int8_t": np.int8, "uint8_t": np.uint8,
+    "bool": np.uint8, "_Bool": np.uint8,
+    "short": np.int16, "short int": np.int16, "unsigned short": np.uint16, "int16_t": np.int16, "uint16_t": np.uint16,
+    "int": np.int32, "signed": np.int32, "signed int": np.int32, "int32_t": np.int32,
+    "unsigned": np.uint32, "unsigned int": np.uint32, "uint32_t": np.uint32,
+    "long": np.int64, "long int": np.int64, "long long": np.int64, "long long int": np.int64, "int64_t": np.int64,
+    "ptrdiff_t": np.int64, "ssize_t": np.int64,
+    "unsigned long": np.uint64, "unsigned long int": np.uint64, "unsigned long long": np.uint64,
+    "size_t": np.uint64, "uint64_t": np.uint64, "std::size_t": np.uint64,
+    "float": np.float32, "double": np.float64,
+}
+
+
+def dtype_of(base_type: str) -> np.dtype:
+    key = " ".join(base_type.replace("const", " ").replace("std::", "std::").split())
+    if key.startswith("std::") and key not in _DTYPES:
+        key = key[5:]
+    try:
+        return np.dtype(_DTYPES[key])
+    except KeyError:
+        raise ValueError(f"unsupported parameter type {base_type!r}") from None
+
+
+# ---------------------------------------------------------------- extents
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv, ast.Mod: operator.mod}
+
+
+def eval_extent(expr: str, env: dict[str, int]) -> int:
+    """Evaluate an extent expression ("n*m", "(n+1)", "max(n,m)") over integer sizes."""
+    tree = ast.parse(expr.strip(), mode="eval")
+
+    def ev(node: ast.AST) -> int:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in env:
+                raise ValueError(f"extent {expr!r} uses unknown name {node.id!r}")
+            return int(env[node.id])
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            right = ev(node.right)
+            if isinstance(node.op, (ast.FloorDiv, ast.Div, ast.Mod)) and right == 0:
+                raise ValueError(f"extent {expr!r} divides by zero")
+            return _BINOPS[type(node.op)](ev(node.left), right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("max", "min"):
+            fn = max if node.func.id == "max" else min
+            return fn(ev(a) for a in node.args)
+        raise ValueError(f"unsupported extent expression {expr!r}")
+
+    return ev(tree)
+
+
+def extent_degree(expr: str) -> int:
+    """Polynomial degree of an extent in the size names (n*m -> 2, n+2 -> 1)."""
+    def deg(node: ast.AST) -> int:
+        if isinstance(node, ast.Expression):
+            return deg(node.body)
+        if isinstance(node, ast.Name):
+            return 1
+        if isinstance(node, ast.Constant):
+            return 0
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult):
+                return deg(node.left) + deg(node.right)
+            if isinstance(node.op, (ast.FloorDiv, ast.Div, ast.Mod)):
+                return deg(node.left)
+            return max(deg(node.left), deg(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return deg(node.operand)
+        if isinstance(node, ast.Call):
+            return max((deg(a) for a in node.args), default=0)
+        return 1
+    try:
+        return deg(ast.parse(expr.strip(), mode="eval"))
+    except SyntaxError:
+        return 1
+
+
+def size_names(sig: Signature) -> list[str]:
+    """Scalars that set problem sizes, plus the free size N when an extent uses it."""
+    names = [p.name for p in sig.params if p.kind == ParamKind.SCALAR and p.values.kind == ValueKind.SIZE]
+    if any(p.extent and FREE_SIZE in _names_in(p.extent) for p in sig.params) and FREE_SIZE not in names:
+        names.append(FREE_SIZE)
+    return names
+
+
+def _names_in(expr: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(expr.strip(), mode="eval")) if isinstance(n, ast.Name)} - {"max", "min"}
+    except SyntaxError:
+        return set()
+
+
+def data_degree(sig: Signature) -> int:
+    degs = [extent_degree(p.extent) for p in sig.params if p.is_array and p.extent]
+    return max(degs, default=1) or 1
+
+
+def check_signature(sig: Signature) -> None:
+    """Raise ValueError when the generator cannot produce inputs for this signature."""
+    for p in sig.params:
+        dtype_of(p.base_type)
+        if p.is_array and not p.extent:
+            raise ValueError(f"cannot infer how many elements parameter {p.name!r} has")
+    if sig.return_type.strip() not in ("void", ""):
+        dtype_of(sig.return_type)
+
+
+# ---------------------------------------------------------------- suites
+
+SMALL_SIZES = [0, 1, 2, 3, 7, 13, 64, 100, 257]
+LARGE_ELEMENTS = 1 << 18   # elements per array in the "large" case (before calibration)
+
+
+def large_size(sig: Signature, elements: int = LARGE_ELEMENTS) -> int:
+    return max(4, int(round(elements ** (1.0 / data_degree(sig)))))
+
+
+def sizes_for(sig: Signature, s: int) -> dict[str, int]:
+    """Give each size name a distinct value near s (so n != m shows transposition bugs)."""
+    names = size_names(sig)
+    out: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if s <= 3:
+            out[name] = s
+        else:
+            out[name] = max(1, int(round(s * (1.0 + 0.13 * j))) + j)
+    return out
+
+
+def _scalar_value(p: Param, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
+    dt = dtype_of(p.base_type)
+    if p.values.kind == ValueKind.SIZE:
+        return sizes.get(p.name, 1)
+    if p.values.kind == ValueKind.INDEX and p.values.bound:
+        bound = eval_extent(p.values.bound, sizes)
+        return int(rng.integers(0, max(bound, 1)))
+    if dt.kind == "f":
+        return float(np.round(rng.uniform(0.5, 1.5), 6))
+    if dt.kind == "u":
+        return int(rng.integers(1, 8))
+    if dt.itemsize == 1:
+        return int(rng.integers(0, 2))
+    return int(rng.integers(1, 8))
+
+
+def _array_spec(p: Param, count: int, seed: int, sizes: dict[str, int], case_no: int) -> ArraySpec:
+    dt = dtype_of(p.base_type)
+    kind = p.values.kind
+    if kind == ValueKind.INDEX and p.values.bound:
+        return ArraySpec(count=count, dist="index", lo=0, hi=eval_extent(p.values.bound, sizes), seed=seed)
+    if kind == ValueKind.OFFSETS and p.values.bound:
+        return ArraySpec(count=count, dist="offsets", lo=0, hi=eval_extent(p.values.bound, sizes), seed=seed)
+    if kind == ValueKind.NONZERO:
+        return ArraySpec(count=count, dist="nonzero", lo=0.5, hi=2.0, seed=seed)
+    if dt.kind == "f":
+        # Alternate signed and positive data: all-negative inputs expose a max
+        # initialised to 0, positive ones keep sqrt/log kernels meaningful.
+        lo, hi = [(-1.0, 1.0), (0.1, 2.0), (-2.0, -0.1)][case_no % 3]
+        return ArraySpec(count=count, dist="uniform", lo=lo, hi=hi, seed=seed)
+    if dt.kind == "u":
+        return ArraySpec(count=count, dist="uniform", lo=0, hi=100, seed=seed)
+    if dt.itemsize == 1:
+        return ArraySpec(count=count, dist="uniform", lo=0, hi=2, seed=seed)
+    lo, hi = [(-50, 50), (0, 100), (-100, -1)][case_no % 3]
+    return ArraySpec(count=count, dist="uniform", lo=lo, hi=hi, seed=seed)
+
+
+def make_case(sig: Signature, s: int, seed: int, name: str, tag: str, case_no: int = 0) -> TestCase | None:
+    """One case at size knob s; None when the extents make no sense at this size."""
+    sizes = sizes_for(sig, s)
+    rng = np.random.default_rng(seed)
+    scalars: dict[str, Any] = {}
+    for p in sig.params:
+        if not p.is_array:
+            scalars[p.name] = _scalar_value(p, rng, sizes)
+    env = {**sizes, **{k: v for k, v in scalars.items() if isinstance(v, int)}}
+    arrays: dict[str, ArraySpec] = {}
+    try:
+        for i, p in enumerate(sig.params):
+            if p.is_array:
+                count = eval_extent(p.extent or "0", env)
+                if count < 0:
+                    return None
+                arrays[p.name] = _array_spec(p, count, seed * 131 + i, env, case_no)
+                if arrays[p.name].dist == "index" and arrays[p.name].hi <= 0 and count > 0:
+                    return None
+    except ValueError:
+        return None
+    return TestCase(name=name, scalars=scalars, arrays=arrays, tag=tag)
+
+
+def generate_suite(sig: Signature, seed: int = 0, sizes: list[int] | None = None, large: int | None = None) -> TestSuite:
+    check_signature(sig)
+    cases: list[TestCase] = []
+    plan = [(s, "edge" if s <= 3 else "random") for s in (sizes or SMALL_SIZES)]
+    plan.append((large if large is not None else large_size(sig), "large"))
+    for k, (s, tag) in enumerate(plan):
+        case = make_case(sig, s, seed * 1000 + k, f"{tag}-{s}", tag, case_no=k)
+        if case is not None:
+            cases.append(case)
+    return TestSuite(function=sig.name, cases=cases, generator="deterministic", seed=seed)
+
+
+# ---------------------------------------------------------------- materialize
+
+def materialize_array(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    rng = np.random.default_rng(spec.seed)
+    n = spec.count
+    if spec.dist == "explicit":
+        return np.asarray(spec.values if spec.values is not None else [], dtype=dtype)
+    if spec.dist == "index":
+        return rng.integers(0, max(int(spec.hi), 1), size=n).astype(dtype)
+    if spec.dist == "offsets":
+        total = int(spec.hi)
+        if n == 0:
+            return np.zeros(0, dtype=dtype)
+        inner = np.sort(rng.integers(0, total + 1, size=max(n - 2, 0)))
+        vals = np.concatenate([[0], inner, [total]])[:n] if n >= 2 else np.array([0])
+        return vals.astype(dtype)
+    if spec.dist == "nonzero":
+        mag = rng.uniform(spec.lo, spec.hi, size=n)
+        sign = np.where(rng.integers(0, 2, size=n) == 0, -1.0, 1.0)
+        vals = mag * sign
+        if dtype.kind in "iu":
+            vals = np.where(np.abs(vals) < 1, np.sign(vals), np.round(vals))
+            if dtype.kind == "u":
+                vals = np.abs(vals)
+        return vals.astype(dtype)
+    if dtype.kind == "f":
+        return rng.uniform(spec.lo, spec.hi, size=n).astype(dtype)
+    return rng.integers(int(spec.lo), int(spec.hi), size=n, endpoint=False).astype(dtype)
+
+
+def materialize(sig: Signature, case: TestCase) -> list[np.ndarray]:
+    """Concrete values, one array per parameter (scalars as 1-element arrays)."""
+    values = []
+    for p in sig.params:
+        dt = dtype_of(p.base_type)
+        if p.is_array:
+            values.append(materialize_array(case.arrays[p.name], dt))
+        else:
+            values.append(np.asarray([case.scalars[p.name]], dtype=dt))
+    return values
+
+
+def write_case(sig: Signature, case: TestCase, path: Path) -> int:
+    """Write the driver's input file; returns its size in bytes."""
+    with open(path, "wb") as f:
+        for p, arr in zip(sig.params, materialize(sig, case)):
+            if p.is_array:
+                f.write(np.uint64(arr.size).tobytes())
+            f.write(np.ascontiguousarray(arr).tobytes())
+        return f.tell()
+
+
+def case_bytes(sig: Signature, case: TestCase) -> int:
+    total = 0
+    for p in sig.params:
+        if p.is_array:
+            total += case.arrays[p.name].count * dtype_of(p.base_type).itemsize
+    return total
+
+
+def outputs_of(sig: Signature) -> list[Param]:
+    """Parameters whose final contents are compared: every array that is not const, and references."""
+    return [p for p in sig.params if (p.is_array and not p.const) or p.kind == ParamKind.REF]
+
+
+def read_outputs(sig: Signature, path: Path) -> dict[str, np.ndarray]:
+    data = Path(path).read_bytes()
+    pos = 0
+    out: dict[str, np.ndarray] = {}
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        if pos + n > len(data):
+            raise ValueError("truncated output")
+        chunk = data[pos:pos + n]
+        pos += n
+        return chunk
+
+    for p in outputs_of(sig):
+        dt = dtype_of(p.base_type)
+        if p.is_array:
+            count = int(np.frombuffer(take(8), dtype=np.uint64)[0])
+            if count > (1 << 34):
+                raise ValueError("implausible output size")
+            out[p.name] = np.frombuffer(take(count * dt.itemsize), dtype=dt)
+        else:
+            out[p.name] = np.frombuffer(take(dt.itemsize), dtype=dt)
+    if sig.return_type.strip() != "void":
+        dt = dtype_of(sig.return_type)
+        out["return"] = np.frombuffer(take(dt.itemsize), dtype=dt)
+    return out

@@ -1,0 +1,560 @@
+"""`verify(task, candidate, tests) -> Verdict`: the judge everything relies on.
+
+1. policy checks on the candidate text;
+2. the sequential reference is built once per (task, suite): test cases that
+   make it misbehave under AddressSanitizer/UBSan are discarded, and its
+   outputs on the rest are the expected outputs;
+3. the candidate is built (CUDA: nvcc is the gate) and run on every case in
+   several configurations (1, 2 and 3 threads or ranks, repeated so that races
+   show; CUDA forward and reverse thread order and under ASan when emulated);
+4. a candidate that passes everything is timed against the reference.
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timing, Verdict, to_jsonable
+
+from . import harness, inputs, isolation, locks, policy
+from .compare import compare, depends_on_input
+from .isolation import Limits, RunResult
+from .timing import Samples, reps_for
+from .toolchains import detect
+
+
+class ReferenceError(Exception):
+    """The sequential code itself cannot serve as a reference (one line)."""
+
+
+@dataclass
+class VerifyOptions:
+    threads: tuple[int, ...] = (1, 2, 3)
+    ranks: tuple[int, ...] = (1, 2, 3)
+    repeats: int = 2                       # runs of each parallel configuration
+    timing: bool = True
+    timing_runs: int = 5
+    timing_min_s: float = 0.2              # sequential time per timed process
+    timing_workers: int = 0                # threads/ranks when timing (0: all cores)
+    timing_max_bytes: int = 96 << 20       # input size cap for the timing case
+    sanitize_inputs: bool = True
+    seed: int = 0
+    cflags: tuple[str, ...] = ("-O2",)
+    build_limits: Limits = field(default_factory=lambda: Limits(wall_s=180, cpu_s=300, max_pids=256))
+    run_limits: Limits = field(default_factory=lambda: Limits(wall_s=60, cpu_s=120))
+
+    def workers(self) -> int:
+        return self.timing_workers or os.cpu_count() or 2
+
+
+# ----------------------------------------------------------------- reference
+
+_TMP_DIRS: list[str] = []
+_TMP_LOCK = threading.Lock()
+
+
+def _mkdtemp(prefix: str) -> Path:
+    d = tempfile.mkdtemp(prefix=prefix)
+    with _TMP_LOCK:
+        _TMP_DIRS.append(d)
+    return Path(d)
+
+
+def _rmtree(d: Path) -> None:
+    shutil.rmtree(d, ignore_errors=True)
+    with _TMP_LOCK:
+        if str(d) in _TMP_DIRS:
+            _TMP_DIRS.remove(str(d))
+
+
+@atexit.register
+def _cleanup() -> None:
+    for d in list(_TMP_DIRS):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _source_name(language: str, stem: str) -> str:
+    return f"{stem}.cpp" if language == "cpp" else f"{stem}.c"
+
+
+def _compile_cmd(language: str, sources: list[str], out: str, cflags: tuple[str, ...], extra: list[str] = ()) -> list[str]:
+    tc = detect()
+    cc = tc.cxx.path if language == "cpp" else tc.cc.path
+    return [cc, *cflags, *extra, *sources, "-o", out, "-lm"]
+
+
+def _tail(text: str, n: int = 4000) -> str:
+    return text if len(text) <= n else "…" + text[-n:]
+
+
+def _first_error(log: str) -> str:
+    for line in log.splitlines():
+        if "error" in line.lower():
+            return line.strip()[:300]
+    lines = [l for l in log.splitlines() if l.strip()]
+    return lines[0].strip()[:300] if lines else "(no compiler output)"
+
+
+@dataclass
+class Reference:
+    task: Task
+    suite: TestSuite
+    dir: Path                              # holds in/ (case inputs) and bin/ (reference binary)
+    cases: list[str]                       # valid case names (files in/<name>.in)
+    expected: dict[str, dict[str, np.ndarray]]
+    discarded: list[str]
+    seconds: dict[str, float]              # one call, per case
+    timing_case: str | None = None
+    timing_reps: int = 1
+    timing_note: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def binds(self) -> list[tuple[Path, str]]:
+        return [(self.dir / "in", "in"), (self.dir / "bin", "refbin")]
+
+
+_REFS: dict[str, Reference] = {}
+_REFS_LOCK = threading.Lock()
+_KEY_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _ref_key(task: Task, suite: TestSuite | None, opts: VerifyOptions) -> str:
+    blob = json.dumps([task.source, task.language, to_jsonable(task.signature),
+                       to_jsonable(suite) if suite else None, opts.seed, opts.cflags,
+                       opts.sanitize_inputs, opts.timing_min_s], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _run_driver(binary: str, workdir: Path, cases: list[str], binds, limits: Limits, reps: int = 1,
+                env: dict[str, str] | None = None, launcher: list[str] = ()) -> RunResult:
+    (workdir / "out").mkdir(exist_ok=True)
+    for c in cases:
+        for ext in (".out", ".time"):
+            try:
+                (workdir / "out" / (c + ext)).unlink()
+            except FileNotFoundError:
+                pass
+    return isolation.run([*launcher, binary, str(reps), "out", *cases], workdir, limits, env=env, ro_binds=binds)
+
+
+def _read_time(workdir: Path, case: str) -> float | None:
+    try:
+        return float((workdir / "out" / f"{case}.time").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def prepare_reference(task: Task, suite: TestSuite | None = None, opts: VerifyOptions | None = None) -> Reference:
+    """Build the sequential reference and its expected outputs (cached per process)."""
+    opts = opts or VerifyOptions()
+    key = _ref_key(task, suite, opts)
+    with _REFS_LOCK:
+        if key in _REFS:
+            return _REFS[key]
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:
+        with _REFS_LOCK:
+            if key in _REFS:
+                return _REFS[key]
+        ref = _build_reference(task, suite, opts)
+        with _REFS_LOCK:
+            _REFS[key] = ref
+        return ref
+
+
+def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -> Reference:
+    sig = task.signature
+    try:
+        inputs.check_signature(sig)
+        driver = harness.driver_source(sig, _source_name(task.language, "ref"), None, task.language)
+    except ValueError as e:
+        raise ReferenceError(str(e)) from None
+    d = _mkdtemp("paralift-ref-")
+    (d / "in").mkdir()
+    (d / "bin").mkdir()
+    src = d / "bin" / _source_name(task.language, "ref")
+    src.write_text(task.source)
+    drv = d / "bin" / _source_name(task.language, "driver")
+    drv.write_text(driver)
+    with locks.shared():
+        r = isolation.run(_compile_cmd(task.language, [drv.name], "ref", opts.cflags), d / "bin", opts.build_limits)
+    if not r.ok:
+        raise ReferenceError(f"the sequential code does not build: {_first_error(r.stderr + r.stdout)}")
+    suite = suite or inputs.generate_suite(sig, seed=opts.seed)
+    if suite.function != sig.name:
+        raise ReferenceError(f"the test suite is for {suite.function!r}, not {sig.name!r}")
+    names = []
+    for c in suite.cases:
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)[:60] or "case"
+        while name in names:
+            name += "_"
+        names.append(name)
+        inputs.write_case(sig, c, d / "in" / f"{name}.in")
+    discarded: list[str] = []
+    scratch = _mkdtemp("paralift-refrun-")
+    try:
+        if opts.sanitize_inputs and detect().cgroups:
+            names, discarded = _sanitize_cases(task, d, scratch, names, opts)
+        if not names:
+            raise ReferenceError("no valid test input: the sequential code misbehaves on every generated case"
+                                 + (f" ({discarded[0]})" if discarded else ""))
+        expected, seconds = {}, {}
+        with locks.shared():
+            r = _run_driver("refbin/ref", scratch, names, [(d / "in", "in"), (d / "bin", "refbin")], opts.run_limits)
+        if not r.ok:
+            raise ReferenceError(f"the sequential code fails on the tests: {r.describe()}; {_tail(r.stderr, 300)}")
+        for n in names:
+            expected[n] = inputs.read_outputs(sig, scratch / "out" / f"{n}.out")
+            seconds[n] = _read_time(scratch, n) or 0.0
+        if len(names) > 1 and not depends_on_input(list(expected.values())):
+            raise ReferenceError("the tests are vacuous: no output of the function depends on its inputs")
+    finally:
+        _rmtree(scratch)
+    return Reference(task, suite, d, names, expected, discarded, seconds)
+
+
+def _sanitize_cases(task: Task, d: Path, scratch: Path, names: list[str], opts: VerifyOptions) -> tuple[list[str], list[str]]:
+    """Keep only the cases the reference runs cleanly under ASan + UBSan."""
+    flags = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+    with locks.shared():
+        r = isolation.run(_compile_cmd(task.language, [_source_name(task.language, "driver")], "ref_san", flags),
+                          d / "bin", opts.build_limits)
+    if not r.ok:
+        return names, []   # no sanitizer runtime here: keep all, the plain run still checks them
+    env = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=99", "UBSAN_OPTIONS": "halt_on_error=1:exitcode=99"}
+    binds = [(d / "in", "in"), (d / "bin", "refbin")]
+    limits = dataclasses.replace(opts.run_limits, memory_bytes=max(opts.run_limits.memory_bytes, 8 << 30))
+    with locks.shared():
+        r = _run_driver("refbin/ref_san", scratch, names, binds, limits, env=env)
+    if r.ok:
+        return names, []
+    kept, dropped = [], []
+    for n in names:
+        with locks.shared():
+            r = _run_driver("refbin/ref_san", scratch, [n], binds, limits, env=env)
+        if r.ok:
+            kept.append(n)
+        else:
+            why = next((l.strip() for l in r.stderr.splitlines() if "ERROR" in l or "runtime error" in l), r.describe())
+            dropped.append(f"{n}: {why[:200]}")
+    return kept, dropped
+
+
+def _ensure_timing_case(ref: Reference, opts: VerifyOptions) -> None:
+    """Pick a case (growing the largest one while memory allows) and a repetition
+    count so that one timed reference process does ≥ timing_min_s of work."""
+    with ref.lock:
+        if ref.timing_case is not None or ref.timing_note:
+            return
+        sig = ref.task.signature
+        base = max(ref.cases, key=lambda n: (ref.seconds.get(n, 0.0), n))
+        best_name, best_t = base, ref.seconds.get(base, 0.0)
+        has_large = any(c.tag == "large" for c in ref.suite.cases) and ref.suite.generator == "deterministic"
+        s = inputs.large_size(sig) if has_large else None
+        scratch = _mkdtemp("paralift-cal-")
+        try:
+            grow = 0
+            while s is not None and best_t < opts.timing_min_s and grow < 12:
+                s2 = int(s * 4 ** (1.0 / inputs.data_degree(sig))) + 1
+                case = inputs.make_case(sig, s2, ref.suite.seed * 1000 + 900 + grow, f"timing-{s2}", "timing")
+                if case is None or inputs.case_bytes(sig, case) > opts.timing_max_bytes:
+                    break
+                name = f"timing-{s2}"
+                inputs.write_case(sig, case, ref.dir / "in" / f"{name}.in")
+                with locks.exclusive():
+                    r = _run_driver("refbin/ref", scratch, [name], ref.binds, opts.run_limits)
+                t = _read_time(scratch, name)
+                if not r.ok or t is None:
+                    break
+                ref.expected[name] = inputs.read_outputs(sig, scratch / "out" / f"{name}.out")
+                best_name, best_t, s = name, t, s2
+                grow += 1
+        finally:
+            _rmtree(scratch)
+        if best_t <= 0:
+            ref.timing_note = "the sequential run is too short to time"
+            return
+        ref.timing_case = best_name
+        ref.timing_reps = reps_for(best_t, opts.timing_min_s * 1.25)
+        if best_name not in ref.expected:
+            ref.timing_note = "no output for the timing case"
+            ref.timing_case = None
+
+
+# ----------------------------------------------------------------- candidate
+
+def _candidate_file(task: Task, target: Target) -> str:
+    if target == Target.CUDA:
+        return "cand.cu"
+    return _source_name(task.language, "cand")
+
+
+@dataclass
+class _Build:
+    ok: bool
+    binary: str = "cand"
+    launcher: tuple[str, ...] = ()
+    executor: str = "cpu"
+    log: str = ""
+    reason: str = ""
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)   # config name -> env
+
+
+def _build_candidate(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) -> _Build:
+    tc = detect()
+    target = cand.target
+    unit = _candidate_file(task, target)
+    (work / unit).write_text(cand.code)
+    lang = task.language
+    logs = []
+    if target == Target.OPENMP:
+        drv = _source_name(lang, "driver")
+        (work / drv).write_text(harness.driver_source(task.signature, unit, target, lang))
+        cmd = _compile_cmd(lang, [drv], "cand", opts.cflags, ["-fopenmp"])
+    elif target == Target.MPI:
+        if not (tc.mpicc.found and tc.mpirun.found):
+            return _Build(False, reason="MPI is not installed (pip install mpich)")
+        drv = _source_name(lang, "driver")
+        (work / drv).write_text(harness.driver_source(task.signature, unit, target, lang))
+        mpicc = tc.mpicxx.path if lang == "cpp" else tc.mpicc.path
+        cmd = [mpicc, *opts.cflags, drv, "-o", "cand", "-lm"]
+    else:
+        return _build_cuda(task, cand, work, opts)
+    with locks.shared():
+        r = isolation.run(cmd, work, opts.build_limits)
+    logs.append(_tail(r.stderr + r.stdout))
+    if not r.ok:
+        return _Build(False, log="\n".join(logs), reason=f"does not compile: {_first_error(r.stderr + r.stdout)}")
+    if target == Target.MPI:
+        return _Build(True, "./cand", (Path(tc.mpirun.path).name,), log="\n".join(logs))
+    return _Build(True, "./cand", log="\n".join(logs))
+
+
+def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) -> _Build:
+    tc = detect()
+    if not tc.nvcc.found:
+        return _Build(False, reason="nvcc is not installed, and it is the compile gate for CUDA "
+                                    "(pip install nvidia-cuda-nvcc nvidia-cuda-runtime)")
+    driver = harness.driver_source(task.signature, "cand.cu", Target.CUDA, task.language)
+    (work / "driver.cu").write_text(driver)
+    nvcc = tc.nvcc.path
+    with locks.shared():
+        if tc.gpu:
+            r = isolation.run([nvcc, "-O2", "-std=c++17", "driver.cu", "-o", "cand"], work, opts.build_limits)
+        else:
+            r = isolation.run([nvcc, "-O2", "-std=c++17", "-c", "driver.cu", "-o", "gate.o"], work, opts.build_limits)
+    log = _tail(r.stderr + r.stdout)
+    if not r.ok:
+        return _Build(False, log=log, reason=f"does not compile with nvcc: {_first_error(r.stderr + r.stdout)}")
+    if tc.gpu:
+        return _Build(True, "./cand", executor="gpu", log=log, variants={"gpu": {}})
+    from . import cuda_cpu
+    missing = cuda_cpu.unsupported_features(cand.code)
+    if missing:
+        return _Build(False, executor="cpu-emulated", log=log, reason=f"unsupported on CPU emulation: {', '.join(missing)}")
+    (work / "cand.cpu.cpp").write_text(cuda_cpu.rewrite(cand.code))
+    cpu_driver = driver.replace('#include "cand.cu"', '#include "cand.cpu.cpp"')
+    (work / "driver_cpu.cpp").write_text(cpu_driver)
+    gxx = tc.cxx.path
+    with locks.shared():
+        r = isolation.run([gxx, "-O1", *cuda_cpu.compile_flags(asan=False), "driver_cpu.cpp", "-o", "cand", "-lm"],
+                          work, opts.build_limits)
+        log += _tail(r.stderr + r.stdout)
+        if not r.ok:
+            return _Build(False, log=log, executor="cpu-emulated",
+                          reason=f"does not build for CPU emulation: {_first_error(r.stderr + r.stdout)}")
+        ra = isolation.run([gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan", "-lm"],
+                           work, opts.build_limits)
+    variants = {"cpu-emulated forward": {cuda_cpu.ORDER_ENV: "forward"},
+                "cpu-emulated reverse": {cuda_cpu.ORDER_ENV: "reverse"}}
+    if ra.ok:
+        variants["cpu-emulated asan"] = {cuda_cpu.ORDER_ENV: "forward", "__binary": "./cand_asan",
+                                         "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"}
+    return _Build(True, "./cand", executor="cpu-emulated", log=log, variants=variants)
+
+
+def _configs(build: _Build, target: Target, opts: VerifyOptions) -> list[tuple[str, dict[str, str], list[str], str]]:
+    """(label, env, launcher, binary) for each correctness run."""
+    out = []
+    if target == Target.OPENMP:
+        for t in opts.threads:
+            for rep in range(1 if t == 1 else opts.repeats):
+                out.append((f"threads={t}", {"OMP_NUM_THREADS": str(t)}, [], build.binary))
+    elif target == Target.MPI:
+        for n in opts.ranks:
+            for rep in range(1 if n == 1 else opts.repeats):
+                out.append((f"ranks={n}", {"OMP_NUM_THREADS": "1"}, [*build.launcher, "-n", str(n)], build.binary))
+    else:
+        for label, env in build.variants.items():
+            env = dict(env)
+            binary = env.pop("__binary", build.binary)
+            out.append((label, env, [], binary))
+    return out
+
+
+def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
+           options: VerifyOptions | None = None) -> Verdict:
+    """Judge one candidate against the sequential reference of `task`."""
+    opts = options or VerifyOptions()
+    target = candidate.target
+    v = Verdict(target=target, isolation=isolation.isolation_summary())
+    v.policy_violations = policy.check(candidate.code, target, task.function, task.source, task.language)
+    v.policy_ok = not v.policy_violations
+    if not v.policy_ok:
+        v.reason = "policy: " + v.policy_violations[0]
+        return v
+    try:
+        ref = prepare_reference(task, tests, opts)
+    except ReferenceError as e:
+        v.status, v.reason = "error", str(e)
+        return v
+    v.tests_total = len(ref.cases)
+    if ref.discarded:
+        v.logs.append(f"{len(ref.discarded)} generated case(s) discarded (the sequential code misbehaves on them): "
+                      + "; ".join(ref.discarded[:3]))
+    work = _mkdtemp("paralift-cand-")
+    try:
+        build = _build_candidate(task, candidate, work, opts)
+        v.build_log, v.executor = build.log, build.executor
+        if not build.ok:
+            v.status = "error" if build.reason.startswith(("unsupported", "nvcc is not", "MPI is not")) else "failed"
+            v.reason = build.reason
+            return v
+        v.built = True
+        failed: dict[str, CaseResult] = {}
+        for label, env, launcher, binary in _configs(build, target, opts):
+            with locks.shared():
+                r = _run_driver(binary, work, ref.cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
+            new_failures = 0
+            for name in ref.cases:
+                if name in failed:
+                    continue
+                detail = _check_case(task, ref, work, name, r)
+                if detail:
+                    failed[name] = CaseResult(name, False, label, detail)
+                    new_failures += 1
+            if not r.ok and not new_failures and ref.cases[-1] not in failed:
+                # Every output was right but the process failed afterwards
+                # (heap corruption found at free, a crash at exit, ...).
+                err = _interesting_stderr(r.stderr)
+                failed[ref.cases[-1]] = CaseResult(ref.cases[-1], False, label,
+                                                   f"{r.describe()} after writing its outputs{': ' + err if err else ''}")
+            if len(failed) == len(ref.cases):
+                break
+        v.failures = list(failed.values())
+        v.tests_passed = v.tests_total - len(failed)
+        if failed:
+            first = v.failures[0]
+            v.reason = f"wrong result on test {first.name} ({first.config}): {first.detail}"
+            return v
+        if _time_candidate(task, ref, build, work, v, opts):
+            v.status = "verified"
+        return v
+    finally:
+        _rmtree(work)
+
+
+def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult) -> str | None:
+    out = work / "out" / f"{name}.out"
+    if not out.exists():
+        if r.ok:
+            return "no output written"
+        msg = r.describe()
+        err = _interesting_stderr(r.stderr)
+        return f"{msg}{': ' + err if err else ''}"
+    try:
+        got = inputs.read_outputs(task.signature, out)
+    except ValueError as e:
+        return f"unreadable output ({e})"
+    return compare(ref.expected[name], got)
+
+
+def _interesting_stderr(err: str) -> str:
+    for line in err.splitlines():
+        s = line.strip()
+        if any(k in s for k in ("ERROR: AddressSanitizer", "runtime error", "deadlock", "paralift", "Assertion",
+                                "Fatal error", "CUDA error", "Segmentation")):
+            return s[:300]
+    lines = [l.strip() for l in err.splitlines() if l.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Verdict, opts: VerifyOptions) -> bool:
+    """Measure the speedup into `v`; False when the candidate failed at the timing size."""
+    if not opts.timing:
+        v.speedup_reason = "timing disabled"
+        return True
+    if build.executor == "cpu-emulated":
+        v.speedup_reason = "no GPU: the CUDA code ran on CPU emulation, and speedup is only measured on a GPU"
+        return True
+    _ensure_timing_case(ref, opts)
+    if ref.timing_case is None:
+        v.speedup_reason = ref.timing_note or "no timing case"
+        return True
+    workers = opts.workers()
+    case, reps = ref.timing_case, ref.timing_reps
+    if build.executor == "gpu" or task.signature is None:
+        env, launcher = {}, []
+    elif v.target == Target.MPI:
+        env, launcher = {"OMP_NUM_THREADS": "1"}, [*build.launcher, "-n", str(workers)]
+    else:
+        env, launcher = {"OMP_NUM_THREADS": str(workers)}, []
+    ref_work = _mkdtemp("paralift-reftime-")
+    limits = dataclasses.replace(opts.run_limits, wall_s=max(opts.run_limits.wall_s, 120))
+    samples = Samples([], [])
+    try:
+        for _ in range(opts.timing_runs):
+            with locks.exclusive():
+                rr = _run_driver("refbin/ref", ref_work, [case], ref.binds, limits, reps=reps)
+                rc = _run_driver(build.binary, work, [case], ref.binds, limits, reps=reps, env=env, launcher=launcher)
+            tr, tcand = _read_time(ref_work, case), _read_time(work, case)
+            if not rc.ok or tcand is None:
+                v.status = "failed"
+                v.reason = f"failed at the timing size: {rc.describe()}"
+                return False
+            if rr.ok and tr is not None:
+                samples.reference.append(tr)
+                samples.candidate.append(tcand)
+        diff = _check_case(task, ref, work, case, rc)
+        if diff:
+            v.status = "failed"
+            v.failures.append(CaseResult(case, False, f"timing, workers={workers}", diff))
+            v.reason = f"wrong result at the timing size: {diff}"
+            return False
+    finally:
+        _rmtree(ref_work)
+    if not samples.reference:
+        v.speedup_reason = "the reference could not be timed"
+        return True
+    speedup, spread = samples.speedup()
+    sizes = {k: val for k, val in _case_sizes(ref, case).items()}
+    v.timing = Timing(sequential_s=float(np.median(samples.reference)) / reps,
+                      candidate_s=float(np.median(samples.candidate)) / reps,
+                      speedup=speedup, spread=spread, runs=len(samples.reference), size=sizes, workers=workers)
+    v.speedup = round(speedup, 3)
+    return True
+
+
+def _case_sizes(ref: Reference, case: str) -> dict:
+    path = ref.dir / "in" / f"{case}.in"
+    return {"case": case, "input_bytes": path.stat().st_size if path.exists() else 0, "reps": ref.timing_reps}
+
+
+def verify_source(sequential: str, candidate: str, target: Target | str, function: str, language: str = "c",
+                  tests: TestSuite | None = None, options: VerifyOptions | None = None) -> Verdict:
+    """Convenience: analyse `sequential`, then verify `candidate` for `function`."""
+    from paralift.agents import build_task
+    target = Target.parse(target) if isinstance(target, str) else target
+    task = build_task(sequential, language, function, target)
+    return verify(task, Candidate(code=candidate, target=target), tests, options)
