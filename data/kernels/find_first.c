@@ -1,0 +1,9 @@
+/* Index of the first element greater than t, or -1 when there is none. */
+int find_first_greater(int n, const double *x, double t)
+{
+    for (int i = 0; i < n; ++i) {
+        if (x[i] > t)
+            return i;
+    }
+    return -1;
+}
