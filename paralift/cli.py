@@ -1,0 +1,143 @@
+"""The `paralift` command line (DESIGN.md §4).
+
+Exit codes: 0 everything requested verified (or kept sequential with a
+reason), 1 something could not be verified, 2 bad usage or input (one line on
+stderr, no traceback). Progress and logs go to stderr; `--json` prints exactly
+one JSON object on stdout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from paralift.errors import UsageError
+from paralift.types import Target
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Turn sequential C/C++ into verified, faster OpenMP, MPI and CUDA code.")
+
+
+def _target(value: str) -> Target:
+    try:
+        return Target.parse(value)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def _read(path: Path, what: str) -> str:
+    if not path.exists():
+        raise UsageError(f"{what} {path} does not exist")
+    if not path.is_file():
+        raise UsageError(f"{what} {path} is not a file")
+    try:
+        return path.read_text()
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path} is not a text file") from None
+
+
+def _emit_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def verify(
+    sequential: Path = typer.Argument(..., help="the sequential C/C++ source"),
+    candidate: Path = typer.Option(..., "--candidate", "-c", help="the parallel version to check"),
+    to: str = typer.Option(..., "--to", help="openmp, mpi or cuda"),
+    function: Optional[List[str]] = typer.Option(None, "--function", "-f", help="function(s) to check (default: all shared ones)"),
+    tests: Optional[Path] = typer.Option(None, "--tests", help="a test suite JSON (from `paralift tests --json`)"),
+    timing: bool = typer.Option(True, "--timing/--no-timing", help="measure the speedup of verified functions"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+):
+    """Check a hand-written parallel version against the sequential one."""
+    from paralift import pipeline
+
+    target = _target(to)
+    seq_text = _read(sequential, "sequential file")
+    cand_text = _read(candidate, "candidate file")
+    suite = pipeline.load_suite(tests) if tests else None
+    report = pipeline.verify_files(sequential, seq_text, candidate, cand_text, target, function or [], suite,
+                                   timing=timing)
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        report.print_human(sys.stdout)
+    raise typer.Exit(report.exit_code())
+
+
+@app.command()
+def translate(
+    input: Path = typer.Argument(..., help="the sequential C/C++ source"),
+    to: str = typer.Option(..., "--to", help="openmp, mpi or cuda"),
+    function: Optional[List[str]] = typer.Option(None, "--function", "-f", help="function(s) to translate (default: all)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="output file (default: INPUT-stem.omp.c / .mpi.c / .cu)"),
+    backend: Optional[List[str]] = typer.Option(None, "--backend", help="translator backends: rule, hf, vllm, openai"),
+    model: Optional[str] = typer.Option(None, "--model", help="model id or path for LLM backends"),
+    samples: int = typer.Option(1, "--samples", min=1, help="candidates per LLM backend"),
+    timing: bool = typer.Option(True, "--timing/--no-timing", help="measure speedups (needed to pick the fastest)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+):
+    """Translate, verify and write the fastest verified version."""
+    from paralift import pipeline
+
+    target = _target(to)
+    text = _read(input, "input file")
+    report = pipeline.translate_file(input, text, target, function or [], output, backends=backend or [],
+                                     model=model, samples=samples, timing=timing)
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        report.print_human(sys.stdout)
+    raise typer.Exit(report.exit_code())
+
+
+@app.command()
+def doctor():
+    """Show the compilers, MPI, nvcc, GPU and isolation paralift found."""
+    from paralift.sandbox.toolchains import doctor_lines
+
+    missing = 0
+    for what, ok, detail in doctor_lines():
+        mark = "ok " if ok else "-- "
+        missing += not ok
+        typer.echo(f"{mark} {what:<24} {detail}")
+    if missing:
+        typer.echo(f"\n{missing} item(s) missing: the command beside each installs it.")
+
+
+def main() -> None:
+    """Console entry point: user errors become one line and exit 2."""
+    from paralift.agents.base import AnalysisError
+
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (UsageError, AnalysisError) as e:
+        print(f"paralift: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except __import__("click").exceptions.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except __import__("click").exceptions.Abort:
+        print("paralift: aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("paralift: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - last resort: never a traceback for users
+        if os.environ.get("PARALIFT_DEBUG"):
+            raise
+        print(f"paralift: internal error: {type(e).__name__}: {e} (PARALIFT_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""Orchestration: analyse -> candidates -> tests -> verify -> select -> write.
+
+The CLI, the language server and the eval harness call these functions; the
+report they return renders itself as DESIGN.md §4's JSON or as human text.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+from paralift.errors import UsageError
+from paralift.types import Candidate, Target, Task, TestSuite, Verdict, suite_from_json, to_jsonable
+
+OUTPUT_SUFFIX = {Target.OPENMP: ".omp", Target.MPI: ".mpi"}
+
+
+# ------------------------------------------------------------------ report
+
+@dataclass
+class CandidateReport:
+    agent: str
+    model: str | None
+    status: str
+    reason: str
+    speedup: float | None
+    tests_passed: int
+    tests_total: int
+
+    @classmethod
+    def of(cls, cand: Candidate, v: Verdict) -> "CandidateReport":
+        return cls(cand.agent, cand.model, v.status, v.reason, v.speedup, v.tests_passed, v.tests_total)
+
+
+@dataclass
+class FunctionReport:
+    name: str
+    status: str                    # verified | sequential | failed
+    agent: str | None = None
+    tests_passed: int = 0
+    tests_total: int = 0
+    speedup: float | None = None
+    reason: str = ""
+    verdict: Verdict | None = None
+    candidates: list[CandidateReport] = field(default_factory=list)
+    winner: Candidate | None = None          # the chosen candidate (not serialized)
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "status": self.status, "agent": self.agent,
+               "tests": {"passed": self.tests_passed, "total": self.tests_total},
+               "speedup": self.speedup, "reason": self.reason}
+        if self.verdict is not None:
+            v = self.verdict
+            out["verdict"] = {
+                "executor": v.executor, "isolation": v.isolation, "built": v.built,
+                "policy_violations": v.policy_violations,
+                "failures": to_jsonable(v.failures[:10]),
+                "timing": to_jsonable(v.timing), "speedup_reason": v.speedup_reason, "logs": v.logs,
+            }
+        if self.candidates:
+            out["candidates"] = to_jsonable(self.candidates)
+        return out
+
+
+@dataclass
+class Report:
+    target: Target
+    output: str | None
+    functions: list[FunctionReport]
+    notes: list[str] = field(default_factory=list)
+    text: str | None = None                 # the output file's text (translate)
+
+    @property
+    def status(self) -> str:
+        states = {f.status for f in self.functions}
+        if "failed" not in states:
+            return "verified"
+        return "partial" if "verified" in states else "failed"
+
+    def exit_code(self) -> int:
+        return 0 if self.status == "verified" else 1
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "target": self.target.value, "output": self.output,
+                "functions": [f.to_json() for f in self.functions], "notes": self.notes}
+
+    def print_human(self, out: TextIO) -> None:
+        for f in self.functions:
+            tests = f"{f.tests_passed}/{f.tests_total} tests" if f.tests_total else ""
+            if f.status == "verified":
+                sp = f"speedup {f.speedup:.2f}x" if f.speedup is not None else \
+                    f"speedup n/a ({f.verdict.speedup_reason})" if f.verdict and f.verdict.speedup_reason else ""
+                if f.verdict and f.verdict.timing:
+                    t = f.verdict.timing
+                    sp += f" (±{100 * t.spread / 2:.0f}%, {t.workers} workers, {t.runs} runs)"
+                who = f" by {f.agent}" if f.agent else ""
+                out.write(f"{f.name}: verified{who}, {tests}, {sp}\n")
+            elif f.status == "sequential":
+                out.write(f"{f.name}: kept sequential: {f.reason}\n")
+            else:
+                out.write(f"{f.name}: FAILED{', ' + tests if tests else ''}: {f.reason}\n")
+        for n in self.notes:
+            out.write(f"note: {n}\n")
+        if self.output:
+            out.write(f"wrote {self.output}\n")
+
+
+# ------------------------------------------------------------------ helpers
+
+def load_suite(path: Path) -> TestSuite:
+    try:
+        return suite_from_json(json.loads(Path(path).read_text()))
+    except FileNotFoundError:
+        raise UsageError(f"test suite {path} does not exist") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise UsageError(f"test suite {path} is not a paralift test suite: {e}") from None
+
+
+def select_functions(source: str, language: str, requested: list[str]) -> list[str]:
+    from paralift.agents import list_functions
+
+    names = [s.name for s in list_functions(source, language)]
+    if requested:
+        for r in requested:
+            if r not in names:
+                known = ", ".join(n for n in names if n != "main") or "none"
+                raise UsageError(f"no function named {r!r} (functions defined: {known})")
+        return list(dict.fromkeys(requested))
+    chosen = [n for n in names if n != "main"]
+    if not chosen:
+        raise UsageError("the file defines no function to work on")
+    return chosen
+
+
+def default_output(path: Path, target: Target, language: str) -> Path:
+    if target == Target.CUDA:
+        return path.with_name(path.stem + ".cu")
+    return path.with_name(path.stem + OUTPUT_SUFFIX[target] + path.suffix)
+
+
+def _log(msg: str) -> None:
+    print(f"paralift: {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ verify
+
+def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str, target: Target,
+                 functions: list[str], suite: TestSuite | None = None, timing: bool = True) -> Report:
+    from paralift.agents import build_task, detect_language
+    from paralift.sandbox import VerifyOptions, verify
+    from paralift.sandbox.pool import Job, verify_many
+
+    language = detect_language(str(seq_path), seq_text)
+    names = select_functions(seq_text, language, functions)
+    if suite is not None and len(names) != 1:
+        raise UsageError("--tests holds one function's suite: name that function with --function")
+    jobs = []
+    for name in names:
+        task = build_task(seq_text, language, name, target, str(seq_path))
+        jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite))
+    verdicts = verify_many(jobs, VerifyOptions(timing=timing), label="verifying")
+    funcs = []
+    for job, v in zip(jobs, verdicts):
+        funcs.append(FunctionReport(job.task.function, "verified" if v.verified else "failed", "user",
+                                    v.tests_passed, v.tests_total, v.speedup, v.reason, v))
+    return Report(target, str(cand_path), funcs)
+
+
+# ------------------------------------------------------------------ translate
+
+def make_agents(backends: list[str], model: str | None, samples: int) -> list:
+    from paralift.agents import RuleBasedTranslator
+
+    chosen = [b.strip().lower() for b in backends] or ["rule"]
+    agents = []
+    for b in dict.fromkeys(chosen):
+        if b == "rule":
+            agents.append(RuleBasedTranslator())
+        elif b in ("hf", "vllm", "openai"):
+            try:
+                from paralift.agents.llm import LLMTranslator
+            except ImportError as e:
+                raise UsageError(f"backend {b!r} is unavailable: {e}") from None
+            agents.append(LLMTranslator.create(b, model, samples))
+        else:
+            raise UsageError(f"unknown backend {b!r} (choose rule, hf, vllm or openai)")
+    return agents
+
+
+def translate_file(path: Path, text: str, target: Target, functions: list[str], output: Path | None,
+                   backends: list[str] | None = None, model: str | None = None, samples: int = 1,
+                   timing: bool = True, write: bool = True,
+                   on_event: Callable[[str], None] | None = None) -> Report:
+    from paralift.agents import AnalysisError, NotParallelizable, build_task, detect_language
+    from paralift.sandbox import VerifyOptions
+    from paralift.sandbox.pool import Job, verify_many
+    say = on_event or _log
+    language = detect_language(str(path), text)
+    names = select_functions(text, language, functions)
+    agents = make_agents(backends or [], model, samples)
+    reports: dict[str, FunctionReport] = {}
+    jobs: list[Job] = []
+    tasks: dict[str, Task] = {}
+    for name in names:
+        try:
+            task = build_task(text, language, name, target, str(path))
+        except AnalysisError as e:
+            if functions:      # the user asked for this one: bad input
+                raise
+            reports[name] = FunctionReport(name, "sequential", reason=str(e))
+            continue
+        tasks[name] = task
+        candidates: list[Candidate] = []
+        reasons = []
+        for agent in agents:
+            try:
+                candidates += agent.propose(task, target)
+            except NotParallelizable as e:
+                reasons.append(str(e))
+        if not candidates:
+            reports[name] = FunctionReport(name, "sequential", reason=reasons[0] if reasons else "no candidate")
+            continue
+        suite = make_suite(task)
+        for c in candidates:
+            jobs.append(Job(task, c, suite))
+    say(f"{len(jobs)} candidate(s) for {len(tasks)} function(s); verifying")
+    opts = VerifyOptions(timing=timing)
+    verdicts = verify_many(jobs, opts, label="verifying") if jobs else []
+    by_fn: dict[str, list[tuple[Job, Verdict]]] = {}
+    for job, v in zip(jobs, verdicts):
+        by_fn.setdefault(job.task.function, []).append((job, v))
+    for name, pairs in by_fn.items():
+        cands = [CandidateReport.of(j.candidate, v) for j, v in pairs]
+        good = [(j, v) for j, v in pairs if v.verified]
+        if good:
+            j, v = max(good, key=lambda jv: jv[1].speedup if jv[1].speedup is not None else 0.0)
+            reports[name] = FunctionReport(name, "verified", j.candidate.agent, v.tests_passed, v.tests_total,
+                                           v.speedup, "", v, cands, winner=j.candidate)
+        else:
+            j, v = pairs[0]
+            reports[name] = FunctionReport(name, "failed", j.candidate.agent, v.tests_passed, v.tests_total,
+                                           None, v.reason or v.status, v, cands)
+    ordered = [reports[n] for n in names]
+    report = Report(target, None, ordered)
+    winners = {f.name: f.winner for f in ordered if f.status == "verified" and f.winner}
+    out_path = output or default_output(path, target, language)
+    final = assemble_output(text, language, target, tasks, winners, report, say)
+    if final is not None and write:
+        _write_atomic(out_path, final)
+        report.output = str(out_path)
+    elif final is not None:
+        report.output = None
+        report.notes.append("output not written (write=False)")
+    report.text = final
+    return report
+
+
+def assemble_output(text: str, language: str, target: Target, tasks: dict[str, Task],
+                    winners: dict[str, Candidate], report: Report, say: Callable[[str], None]) -> str | None:
+    """The output file: every verified function in its parallel form, all else
+    unchanged. The assembled file is verified again, function by function, and a
+    function that does not verify in it falls back to sequential."""
+    from paralift.assemble import merge
+    from paralift.sandbox import VerifyOptions
+    from paralift.sandbox.pool import Job, verify_many
+    chosen = dict(winners)
+    while True:
+        if not chosen:
+            return None if target == Target.CUDA else text
+        merged = merge(text, language, target, chosen)
+        if len(chosen) == 1 and merged == next(iter(chosen.values())).code:
+            return merged      # exactly the verified candidate
+        say(f"re-verifying the assembled file ({len(chosen)} function(s))")
+        jobs = [Job(tasks[n], Candidate(merged, target, agent="assembled"), make_suite(tasks[n])) for n in chosen]
+        verdicts = verify_many(jobs, VerifyOptions(timing=False), label="re-verifying")
+        bad = [j.task.function for j, v in zip(jobs, verdicts) if not v.verified]
+        if not bad:
+            return merged
+        for n in bad:
+            f = next(f for f in report.functions if f.name == n)
+            f.status, f.reason = "failed", "did not verify once assembled with the other functions; kept sequential"
+            chosen.pop(n)
+
+
+def make_suite(task: Task) -> TestSuite:
+    """The tests every candidate of `task` is judged by (same suite for all)."""
+    from paralift.sandbox.inputs import generate_suite
+
+    return generate_suite(task.signature)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=str(path.parent) or ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
