@@ -1,0 +1,943 @@
+"""Analysis of one C/C++ function: signatures, loops, dependences, reductions,
+privatization, array extents, parameter roles and value constraints.
+
+Public API: detect_language, list_functions, build_task (and `analyze`, which
+returns the in-memory facts the code generators use).
+
+Assumptions (documented in the analysis dict under "assumptions"):
+* scalar parameters that bound loops or sizes are non-negative;
+* `const T*` inputs do not overlap written arrays; two non-const pointer
+  parameters of the same element type (without `restrict`) may be the *same*
+  array, so their accesses are tested as one array;
+* distinct std::vector parameters are distinct objects;
+* a std::vector whose .size() bounds a loop gets a free size token ("N", then
+  "N2", ...) when no scalar parameter gives its size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from paralift.types import Param, ParamKind, Role, Signature, Target, Task, ValueKind, ValueSpec
+
+from .base import AnalysisError
+from .dependence import DependenceTester
+from .frontend import (FLOAT_TYPES, INTEGER_TYPES, Decl, Event, FunctionModel, Loop, Unit, atom_info,
+                       detect_language, is_unsigned, line_of, load_unit, parse_params, signature_of, text)
+from .poly import Poly
+
+__all__ = ["detect_language", "list_functions", "build_task", "analyze", "FunctionFacts", "LoopFacts"]
+
+
+# ---------------------------------------------------------------------------
+# facts
+# ---------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class LoopFacts:
+    loop: Loop
+    parallel: bool = False
+    reason: str = ""
+    reductions: dict = field(default_factory=dict)        # Decl -> op  (scalars)
+    array_reductions: dict = field(default_factory=dict)  # Decl -> op
+    private: list = field(default_factory=list)           # Decl
+    lastprivate: list = field(default_factory=list)       # Decl
+    varying: bool = False          # per-iteration work varies (triangular, while, data-dependent bounds)
+    collapse: int = 1              # 2 when the perfectly nested child is parallel and rectangular
+    simd: bool = False             # innermost loop where `omp simd` helps (float reductions)
+    arrays_written: list = field(default_factory=list)    # Decl
+    arrays_read: list = field(default_factory=list)       # Decl
+    scalars_read: list = field(default_factory=list)      # Decl (declared outside the loop)
+
+    def to_json(self, fx: "FunctionFacts") -> dict:
+        lp = self.loop
+        bounds = None
+        if lp.kind == "for" and lp.var is not None and lp.init_node is not None and lp.bound_node is not None:
+            bounds = [text(lp.init_node), f"{lp.cond_op} {text(lp.bound_node)}", lp.step]
+        return {
+            "line": lp.line, "kind": lp.kind, "var": lp.var.name if lp.var else None, "depth": lp.depth,
+            "bounds": bounds, "parallel": self.parallel, "reason": self.reason,
+            "reductions": [{"var": d.name, "op": op} for d, op in self.reductions.items()]
+            + [{"var": d.name, "op": op, "array": True} for d, op in self.array_reductions.items()],
+            "private": [d.name for d in self.private], "lastprivate": [d.name for d in self.lastprivate],
+            "schedule": "dynamic" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
+            "writes": [d.name for d in self.arrays_written],
+        }
+
+
+@dataclass(eq=False)
+class FunctionFacts:
+    unit: Unit
+    model: FunctionModel
+    signature: Signature
+    loops: dict = field(default_factory=dict)     # Loop -> LoopFacts
+    parallel: bool = False
+    reason: str = ""
+    extents: dict = field(default_factory=dict)   # param name -> Poly | str (rendered)
+    extent_polys: dict = field(default_factory=dict)  # param name -> Poly (when a single poly)
+    size_tokens: dict = field(default_factory=dict)   # vector name -> free size token
+    notes: list = field(default_factory=list)
+    alias_groups: dict = field(default_factory=dict)  # decl key -> group key
+
+    def facts(self, loop: Loop) -> LoopFacts:
+        return self.loops[loop]
+
+    def chosen_loops(self) -> list[LoopFacts]:
+        """Outermost parallel loops (the ones a code generator parallelizes)."""
+        out = []
+
+        def visit(lp: Loop):
+            f = self.loops[lp]
+            if f.parallel:
+                out.append(f)
+                return
+            for ch in lp.children:
+                visit(ch)
+        for lp in self.model.top_loops():
+            visit(lp)
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "function": self.signature.name,
+            "parallel": self.parallel,
+            "reason": self.reason,
+            "loops": [self.loops[lp].to_json(self) for lp in self.model.loops],
+            "extents": {k: v for k, v in self.extents.items()},
+            "size_tokens": dict(self.size_tokens),
+            "notes": list(self.notes),
+            "assumptions": [
+                "scalar parameters that bound loops are non-negative",
+                "const pointer inputs do not overlap written arrays; non-const pointers of one type may alias",
+                "distinct std::vector parameters are distinct objects",
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+def list_functions(source: str, language: str) -> list[Signature]:
+    """Every free function definition in the file (parameters as declared;
+    unsupported parameter types give an empty parameter list here)."""
+    unit = load_unit(source, language)
+    out = []
+    for name, fn in unit.functions.items():
+        out.append(signature_of(unit, fn, name, strict=False))
+    out.sort(key=lambda s: s.start_line)
+    return out
+
+
+_CACHE: dict = {}
+
+
+def analyze(source: str, language: str, function: str) -> FunctionFacts:
+    key = (source, language, function)
+    if key in _CACHE:
+        return _CACHE[key]
+    unit = load_unit(source, language)
+    if function in unit.templates:
+        raise AnalysisError(f"function '{function}' is a C++ template, which the analysis does not support")
+    if function not in unit.functions:
+        if function in unit.methods or any(m.endswith("::" + function) for m in unit.methods):
+            raise AnalysisError(f"function '{function}' is a class member function, which the analysis does not support")
+        names = ", ".join(sorted(unit.functions)) or "none"
+        raise AnalysisError(f"function '{function}' not found (functions defined: {names})")
+    count = sum(1 for n in _all_function_names(unit.root) if n == function)
+    if count > 1:
+        raise AnalysisError(f"function '{function}' is defined more than once (overloads are not supported)")
+    fn = unit.functions[function]
+    infos, _ret = parse_params(unit, fn, function)
+    model = FunctionModel(unit, fn, function, infos)
+    sig = signature_of(unit, fn, function)
+    sig.params = [i.param for i in infos]
+    fx = FunctionFacts(unit=unit, model=model, signature=sig)
+    _Analyzer(fx).run()
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = fx
+    return fx
+
+
+def _all_function_names(root: Node):
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "function_definition":
+            d = n.child_by_field_name("declarator")
+            while d is not None and d.type != "function_declarator":
+                d = d.child_by_field_name("declarator")
+            if d is not None:
+                yield text(d.child_by_field_name("declarator"))
+            continue
+        stack.extend(n.named_children)
+
+
+def build_task(source: str, language: str, function: str, target: Target | None = None,
+               path: str | None = None) -> Task:
+    if language not in ("c", "cpp"):
+        raise AnalysisError(f"unknown language {language!r} (expected 'c' or 'cpp')")
+    fx = analyze(source, language, function)
+    return Task(source=source, language=language, signature=fx.signature, target=target, path=path,
+                analysis=fx.to_json())
+
+
+# ---------------------------------------------------------------------------
+# the analyzer
+# ---------------------------------------------------------------------------
+
+class _Analyzer:
+    def __init__(self, fx: FunctionFacts):
+        self.fx = fx
+        self.m = fx.model
+        self.size_params: set[str] = set()
+
+    def run(self) -> None:
+        m = self.m
+        self._size_params()
+        self._alias_groups()
+        self.dep = DependenceTester(m, self._nonneg_keys())
+        for lp in m.loops:
+            self.fx.loops[lp] = self._loop(lp)
+        for lp in m.loops:
+            self._refine(self.fx.loops[lp])
+        self._params()
+        chosen = self.fx.chosen_loops()
+        if not m.loops:
+            self.fx.parallel, self.fx.reason = False, "the function has no loops"
+        elif not chosen:
+            first = self.fx.loops[m.loops[0]]
+            self.fx.parallel = False
+            self.fx.reason = first.reason or "no loop can be parallelized"
+            for lp in m.loops:
+                f = self.fx.loops[lp]
+                if f.reason and lp.kind == "for":
+                    self.fx.reason = f.reason
+                    break
+        else:
+            self.fx.parallel = True
+            self.fx.reason = "parallel loop(s) at line(s) " + ", ".join(str(f.loop.line) for f in chosen)
+
+    # -- sizes / aliasing ---------------------------------------------------
+    def _size_params(self) -> None:
+        for lp in self.m.loops:
+            for p in (lp.lower, lp.upper):
+                p = self.m.expand(p)
+                if p is None:
+                    continue
+                for s in p.symbols():
+                    d = self.m.params.get(s)
+                    if d is not None and d.kind in ("scalar",) and s != (lp.var.key if lp.var else None):
+                        self.size_params.add(s)
+
+        for lp in self.m.loops:
+            if lp.kind in ("while", "do"):
+                cond = lp.node.child_by_field_name("condition")
+                for e in self.m.events:
+                    if cond is not None and cond.start_byte <= e.node.start_byte < cond.end_byte:
+                        d = e.decl
+                        if d.is_param and d.kind == "scalar" and d.base_type in INTEGER_TYPES:
+                            self.size_params.add(d.key)
+
+    def _nonneg_keys(self) -> set[str]:
+        out = set(self.size_params)
+        for d in self.m.params.values():
+            if d.kind == "scalar" and d.base_type and is_unsigned(d.base_type):
+                out.add(d.key)
+        return out
+
+    def _alias_groups(self) -> None:
+        groups = {}
+        for d in self.m.params.values():
+            key = d.key
+            if d.kind == "pointer" and not d.param.const and not (d.info and d.info.restrict):
+                key = f"@alias:{d.base_type}"
+            groups[d.key] = key
+        self.fx.alias_groups = groups
+
+    def group(self, d: Decl) -> str:
+        return self.fx.alias_groups.get(d.key, d.key)
+
+    # -- per loop -----------------------------------------------------------
+    def _inside(self, d: Decl, L: Loop) -> bool:
+        return d.node is not None and not d.is_param and L.node.start_byte <= d.node.start_byte < L.node.end_byte
+
+    def _loop(self, L: Loop) -> LoopFacts:
+        f = LoopFacts(loop=L)
+        m = self.m
+        evs = [e for e in m.events if L in e.loops]
+        f.arrays_written = _uniq(e.decl for e in evs if e.decl.is_array and e.write)
+        f.arrays_read = _uniq(e.decl for e in evs if e.decl.is_array and e.read)
+        f.scalars_read = _uniq(e.decl for e in evs if not e.decl.is_array and e.read and not self._inside(e.decl, L)
+                               and e.decl is not L.var)
+        f.varying = self._varying(L)
+        if L.kind != "for" or not L.canonical:
+            f.reason = f"loop at line {L.line}: {L.why_not or 'not a canonical for loop'}"
+            return f
+        # blockers (calls, exits, unsupported constructs)
+        for b in m.blockers:
+            if L not in b.loops:
+                continue
+            if b.target is not None and b.target is not L and L.encloses(b.target) and b.target is not L:
+                continue  # a break out of an inner loop
+            f.reason = f"loop at line {L.line}: {b.reason}"
+            return f
+        # loop variable and bound invariance
+        body_evs = [e for e in evs if L.body is not None and L.body.start_byte <= e.node.start_byte < L.body.end_byte]
+        for e in body_evs:
+            if e.decl is L.var and e.write:
+                f.reason = f"loop at line {L.line}: loop variable '{L.var.name}' is modified in the body (line {e.line})"
+                return f
+        written_here = {e.decl for e in evs if e.write}
+        bound = L.bound_node
+        for e in evs:
+            if bound.start_byte <= e.node.start_byte < bound.end_byte and e.decl in written_here:
+                f.reason = f"loop at line {L.line}: loop bound '{text(bound)}' changes inside the loop"
+                return f
+        if L.var.key in {s for p in (L.lower, L.upper) if p is not None for s in p.symbols()}:
+            f.reason = f"loop at line {L.line}: bound depends on the loop variable"
+            return f
+        # scalars
+        by_decl: dict[Decl, list[Event]] = {}
+        for e in evs:
+            d = e.decl
+            if d.is_array or d is L.var or self._inside(d, L):
+                continue
+            by_decl.setdefault(d, []).append(e)
+        inner_vars = {lp.var for lp in m.loops if lp is not L and L.encloses(lp) and lp.var is not None}
+        for d, lst in by_decl.items():
+            if not any(e.write for e in lst):
+                continue
+            ops = {e.red_op for e in lst}
+            if d.kind == "global":
+                f.reason = f"loop at line {L.line}: writes global variable '{d.name}'"
+                return f
+            if None not in ops and len(ops) == 1 and d not in inner_vars:
+                op = ops.pop()
+                if d.base_type in FLOAT_TYPES and op in ("&", "|", "^"):
+                    f.reason = f"loop at line {L.line}: bitwise reduction on floating-point '{d.name}'"
+                    return f
+                f.reductions[d] = op
+                continue
+            if d.kind == "ref":
+                f.reason = (f"loop at line {L.line}: output parameter '{d.name}' is updated in a way that is "
+                            f"not a reduction (line {lst[0].line})")
+                return f
+            ok, defined_end = privatizable(m, d, L)
+            if not ok:
+                if any(e.red_op for e in lst):
+                    what = "its running value is read inside the loop (scan/prefix pattern)"
+                elif any(e.conditional_within(L) and e.write for e in lst):
+                    what = "conditionally updated, e.g. together with other values (argmax-style)"
+                else:
+                    what = "read and written across iterations"
+                f.reason = (f"loop at line {L.line}: loop-carried dependence on scalar '{d.name}' "
+                            f"({what}, line {min(e.line for e in lst)})")
+                return f
+            if live_after(m, d, L):
+                if d in inner_vars:
+                    f.reason = f"loop at line {L.line}: inner loop variable '{d.name}' is used after the loop"
+                    return f
+                if not defined_end:
+                    f.reason = (f"loop at line {L.line}: scalar '{d.name}' is assigned conditionally and used "
+                                f"after the loop")
+                    return f
+                f.lastprivate.append(d)
+            else:
+                f.private.append(d)
+        if live_after(m, L.var, L) and not L.var_in_init:
+            f.reason = f"loop at line {L.line}: loop variable '{L.var.name}' is used after the loop"
+            return f
+        # arrays
+        reason = self._arrays(L, f, evs, written_here)
+        if reason:
+            f.reason = f"loop at line {L.line}: {reason}"
+            return f
+        f.parallel = True
+        f.reason = ""
+        return f
+
+    def _arrays(self, L: Loop, f: LoopFacts, evs: list[Event], written_here: set) -> str:
+        arr = [e for e in evs if e.decl.is_array and e.index is not None]
+        bad_arr = [e for e in evs if e.decl.is_array and e.index is None]
+        if bad_arr:
+            return f"unsupported use of array '{bad_arr[0].decl.name}'"
+        groups: dict[str, list[Event]] = {}
+        for e in arr:
+            groups.setdefault(self.group(e.decl), []).append(e)
+        written_syms = {d.key for d in written_here if not d.is_array}
+        for lp in self.m.loops:
+            if lp.var is not None and (lp is L or L.encloses(lp)) and lp.canonical:
+                written_syms.discard(lp.var.key)
+        for gkey, lst in groups.items():
+            writes = [e for e in lst if e.write]
+            if not writes:
+                continue
+            decls = _uniq(e.decl for e in lst)
+            dep = None
+            for w in writes:
+                for e in lst:
+                    if e.seq < w.seq and e.write:
+                        continue  # each write pair once
+                    r = self.dep.test(L, w, e, written_syms)
+                    if r.dependent:
+                        dep = (w, e, r)
+                        break
+                if dep:
+                    break
+            if dep is None:
+                continue
+            # array reduction: every access of the array in the loop is `A[..] op= e` with one op
+            ops = {e.red_op for e in lst}
+            if len(decls) == 1 and None not in ops and len(ops) == 1:
+                op = ops.pop()
+                if op in ("+", "*", "&", "|", "^"):
+                    f.array_reductions[decls[0]] = op
+                    continue
+            w, e, r = dep
+            alias = ""
+            if w.decl is not e.decl:
+                alias = (f" (pointers '{w.decl.name}' and '{e.decl.name}' may alias: same element type, "
+                         f"neither const nor restrict)")
+            if w is e:
+                what = f"{_short(w.node)} written by different iterations"
+            else:
+                what = f"{_short(w.node)} (line {w.line}) and {_short(e.node)} (line {e.line})"
+            return f"loop-carried dependence on {what}: {r.detail}{alias}"
+        return ""
+
+    def _varying(self, L: Loop) -> bool:
+        m = self.m
+        for lp in m.loops:
+            if lp is L or not L.encloses(lp):
+                continue
+            if lp.kind != "for" or not lp.canonical:
+                return True
+            for p in (lp.lower, lp.upper):
+                p = m.expand(p)
+                if p is None:
+                    return True
+                if L.var is not None and L.var.key in p.symbols():
+                    return True
+        for b in m.blockers:
+            if L in b.loops and b.target is not None and b.target is not L:
+                return True
+        return False
+
+    def _refine(self, f: LoopFacts) -> None:
+        """collapse and simd decisions (need the facts of the child loops)."""
+        L = f.loop
+        if not f.parallel:
+            return
+        child = _only_child_loop(L)
+        if child is not None and child.kind == "for" and child.canonical and not f.array_reductions:
+            cf = self.fx.loops.get(child) or self._loop(child)
+            syms = set()
+            for p in (child.lower, child.upper):
+                pp = self.m.expand(p)
+                syms |= pp.symbols() if pp is not None else {"?"}
+            if cf.parallel and "?" not in syms and L.var.key not in syms and not cf.array_reductions \
+                    and not cf.lastprivate and child.var is not None and self._collapse_helps(child):
+                f.collapse = 2
+        # simd: innermost loop with a floating-point reduction
+        if not L.children and f.reductions and all(d.base_type in FLOAT_TYPES for d in f.reductions) \
+                and not f.array_reductions:
+            if not any(c.loops and L in c.loops and c.name not in _SIMD_OK for c in self.m.calls):
+                f.simd = True
+
+    def _collapse_helps(self, child: Loop) -> bool:
+        # collapse when the collapsed body still has work (a further loop) or the outer trip count may be small
+        return bool(child.children)
+
+    # -- parameters ---------------------------------------------------------
+    def _params(self) -> None:
+        _ParamInference(self).run()
+
+
+_SIMD_OK = {"sqrt", "sqrtf", "fabs", "fabsf", "fmin", "fmax", "fminf", "fmaxf", "std::sqrt", "std::fabs",
+            "std::abs", "std::min", "std::max", "std::fmin", "std::fmax"}
+
+
+def _only_child_loop(L: Loop) -> Loop | None:
+    body = L.body
+    while body is not None and body.type == "compound_statement":
+        stmts = [c for c in body.named_children if c.type != "comment"]
+        if len(stmts) != 1:
+            return None
+        body = stmts[0]
+    if body is None or body.type != "for_statement":
+        return None
+    for ch in L.children:
+        if ch.node.id == body.id:
+            return ch
+    return None
+
+
+def _walk_nodes(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _uniq(seq) -> list:
+    out, seen = [], set()
+    for x in seq:
+        if id(x) not in seen:
+            seen.add(id(x))
+            out.append(x)
+    return out
+
+
+def _short(node) -> str:
+    s = " ".join(text(node).split())
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
+# ---------------------------------------------------------------------------
+# must-write analysis (privatization and liveness)
+# ---------------------------------------------------------------------------
+
+class _MW:
+    """Does every path read `decl` only after writing it?"""
+
+    def __init__(self, m: FunctionModel, decl: Decl):
+        self.evs = sorted((e for e in m.events if e.decl is decl), key=lambda e: e.seq)
+        self.violation = False
+
+    def linear(self, node: Node | None, defined: bool) -> bool:
+        if node is None:
+            return defined
+        for e in self.evs:
+            if node.start_byte <= e.node.start_byte < node.end_byte:
+                if e.read and not defined:
+                    self.violation = True
+                if e.write and not e.expr_cond:
+                    defined = True
+        return defined
+
+    def stmt(self, node: Node | None, defined: bool) -> bool:
+        if node is None or self.violation:
+            return defined
+        t = node.type
+        if not any(node.start_byte <= e.node.start_byte < node.end_byte for e in self.evs):
+            return defined
+        if t == "compound_statement":
+            for ch in node.named_children:
+                defined = self.stmt(ch, defined)
+            return defined
+        if t == "if_statement":
+            defined = self.linear(node.child_by_field_name("condition"), defined)
+            d1 = self.stmt(node.child_by_field_name("consequence"), defined)
+            alt = node.child_by_field_name("alternative")
+            d2 = self.stmt(alt, defined) if alt is not None else defined
+            return d1 and d2
+        if t == "else_clause":
+            for ch in node.named_children:
+                defined = self.stmt(ch, defined)
+            return defined
+        if t == "for_statement":
+            defined = self.linear(node.child_by_field_name("initializer"), defined)
+            defined = self.linear(node.child_by_field_name("condition"), defined)
+            db = self.stmt(node.child_by_field_name("body"), defined)
+            self.linear(node.child_by_field_name("update"), db)
+            return defined
+        if t == "while_statement":
+            defined = self.linear(node.child_by_field_name("condition"), defined)
+            self.stmt(node.child_by_field_name("body"), defined)
+            return defined
+        if t == "do_statement":
+            d = self.stmt(node.child_by_field_name("body"), defined)
+            return self.linear(node.child_by_field_name("condition"), d)
+        if t in ("switch_statement", "for_range_loop", "labeled_statement", "case_statement"):
+            for ch in node.named_children:
+                self.stmt(ch, defined) if ch.type.endswith("statement") else self.linear(ch, defined)
+            return defined
+        return self.linear(node, defined)
+
+
+def privatizable(m: FunctionModel, d: Decl, L: Loop) -> tuple[bool, bool]:
+    """(every iteration writes d before reading it, d is surely written at the end of an iteration)."""
+    mw = _MW(m, d)
+    end = mw.stmt(L.body, False)
+    upd = L.node.child_by_field_name("update")
+    mw.linear(upd, end)
+    return (not mw.violation), end
+
+
+def live_after(m: FunctionModel, d: Decl, L: Loop) -> bool:
+    """May the value of d left by loop L be read later?"""
+    mw = _MW(m, d)
+    defined = False
+    cur = L.node
+    body = m.body
+    while cur is not None and cur.id != body.id:
+        parent = cur.parent
+        if parent is None:
+            break
+        if parent.type == "compound_statement":
+            after = False
+            for ch in parent.named_children:
+                if after:
+                    defined = mw.stmt(ch, defined)
+                if ch.id == cur.id:
+                    after = True
+        elif parent.type in ("for_statement", "while_statement", "do_statement"):
+            saved = defined
+            if parent.type == "for_statement":
+                mw.linear(parent.child_by_field_name("update"), defined)
+            mw.linear(parent.child_by_field_name("condition"), defined)
+            mw.stmt(parent.child_by_field_name("body"), defined)
+            defined = saved
+        if mw.violation:
+            return True
+        cur = parent
+    return mw.violation
+
+
+# ---------------------------------------------------------------------------
+# parameters: extents, roles, values
+# ---------------------------------------------------------------------------
+
+class _ParamInference:
+    def __init__(self, an: _Analyzer):
+        self.an = an
+        self.fx = an.fx
+        self.m = an.m
+
+    def run(self) -> None:
+        m, fx = self.m, self.fx
+        params = {p.name: p for p in fx.signature.params}
+        arrays = [d for d in m.params.values() if d.is_array]
+        # free size tokens for vectors whose size() is used (in parameter order)
+        used_sizes = []
+        sized = set()
+        for n in _walk_nodes(m.body):
+            if n.type == "call_expression":
+                fnode = n.child_by_field_name("function")
+                if fnode is not None and fnode.type == "field_expression" and \
+                        text(fnode.child_by_field_name("field")) == "size":
+                    sized.add(text(fnode.child_by_field_name("argument")))
+        for p in fx.signature.params:
+            if p.kind == ParamKind.VECTOR and p.name in sized:
+                used_sizes.append(p.name)
+        taken = set(params)
+        k = 1
+        for vname in used_sizes:
+            tok = "N" if k == 1 else f"N{k}"
+            while tok in taken:
+                k += 1
+                tok = f"N{k}"
+            fx.size_tokens[vname] = tok
+            taken.add(tok)
+            k += 1
+        # extents from affine subscripts
+        ext: dict[str, list[Poly]] = {}
+        index_scalars: dict[str, list[str]] = {}
+        for ev in m.events:
+            d = ev.decl
+            if not d.is_param or not d.is_array or ev.index is None:
+                continue
+            if ev.index_scalar is not None and ev.index_scalar.is_param and \
+                    ev.index_scalar.key not in self.an.size_params:
+                index_scalars.setdefault(ev.index_scalar.name, []).append(d.name)
+                continue
+            hi = self._max_subscript(ev)
+            if hi is not None:
+                ext.setdefault(d.name, []).append(hi + 1)
+        # vectors: their own size when used
+        for d in arrays:
+            if d.kind == "vector" and d.name in fx.size_tokens:
+                ext.setdefault(d.name, []).insert(0, Poly.sym(f"@size:{d.name}"))
+        rendered: dict[str, str] = {}
+        polys: dict[str, Poly] = {}
+        for d in arrays:
+            cands = ext.get(d.name, [])
+            nn = self.an._nonneg_keys() | {f"@size:{v}" for v in fx.size_tokens}
+            cands = _max_reduce([_round_up(c, nn) for c in cands], an_nonneg=nn)
+            if d.kind == "vector" and d.name in fx.size_tokens:
+                own = Poly.sym(f"@size:{d.name}")
+                others = [c for c in cands if c != own and not (own - c).nonneg(nn)]
+                if not others:
+                    polys[d.name] = own
+                    rendered[d.name] = self.render(own)
+                else:
+                    rendered[d.name] = "max(" + ", ".join(self.render(c) for c in [own] + others) + ")"
+                continue
+            if not cands:
+                continue
+            if len(cands) == 1:
+                polys[d.name] = cands[0]
+                rendered[d.name] = self.render(cands[0])
+            else:
+                rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
+        # data-dependent accesses: fall back
+        unused_scalars = self._unused_scalars()
+        offset_vars = {lp.var.key for _d, lp in m.bound_arrays if lp.var is not None}
+        nnz_token = None
+        for d in arrays:
+            if d.name in rendered:
+                continue
+            guess = None
+            by_offsets = any(ev.decl is d and ev.poly is not None and m.expand(ev.poly) is not None
+                             and m.expand(ev.poly).symbols() & offset_vars for ev in m.events)
+            if by_offsets:
+                if nnz_token is None:
+                    if unused_scalars:
+                        nnz_token = unused_scalars.pop(0)
+                        self.an.size_params.add(m.params[nnz_token].key)
+                    else:
+                        nnz_token = "N"
+                        while nnz_token in taken:
+                            nnz_token += "_"
+                        taken.add(nnz_token)
+                        fx.notes.append(f"'{nnz_token}' is a free size: the number of entries indexed through "
+                                        f"offset arrays (CSR nnz)")
+                guess = nnz_token
+            elif unused_scalars:
+                guess = unused_scalars.pop(0)
+                self.an.size_params.add(m.params[guess].key)
+                fx.notes.append(f"extent of '{d.name}' taken from the otherwise unused parameter '{guess}'")
+            elif self._main_size():
+                guess = self._main_size()
+                fx.notes.append(f"extent of '{d.name}' could not be inferred; assumed '{guess}'")
+            elif d.kind == "vector":
+                tok = "N"
+                while tok in taken:
+                    tok += "_"
+                fx.size_tokens[d.name] = tok
+                taken.add(tok)
+                guess = tok
+            else:
+                raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
+                                    f"of '{fx.signature.name}'")
+            rendered[d.name] = guess
+            if guess in m.params:
+                polys[d.name] = Poly.sym(m.params[guess].key) if guess in m.params else None
+        fx.extents = rendered
+        fx.extent_polys = polys
+        # offsets: arrays read in loop bounds (CSR row pointers)
+        offsets: dict[str, str] = {}
+        for d, lp in m.bound_arrays:
+            if not d.is_param:
+                continue
+            users = {ev.decl.name for ev in m.events if ev.decl.is_array and ev.decl.is_param and lp in ev.loops
+                     and lp.var is not None and ev.poly is not None and lp.var.key in m.expand(ev.poly).symbols()}
+            bound = None
+            for u in sorted(users):
+                if u in rendered and u != d.name:
+                    bound = rendered[u]
+                    break
+            offsets[d.name] = bound or "N"
+        # values
+        for p in fx.signature.params:
+            d = m.params[p.name]
+            if p.is_array:
+                p.extent = rendered.get(p.name)
+            p.values = ValueSpec(ValueKind.ANY)
+        for p in fx.signature.params:
+            d = m.params[p.name]
+            if not p.is_array and d.key in self.an.size_params:
+                p.values = ValueSpec(ValueKind.SIZE)
+        for p in fx.signature.params:
+            if not p.is_array and p.name in self._extent_symbols(rendered) and p.values.kind == ValueKind.ANY:
+                p.values = ValueSpec(ValueKind.SIZE)
+        for (node, d, is_elem) in m.divisors:
+            if d.is_param:
+                p = params[d.name]
+                if p.values.kind == ValueKind.ANY and (is_elem == p.is_array):
+                    p.values = ValueSpec(ValueKind.NONZERO)
+        index_bounds: dict[str, list[str]] = {}
+        for ev in m.events:
+            for b in ev.index_arrays:
+                if b.is_param and ev.decl.name in rendered:
+                    index_bounds.setdefault(b.name, []).append(rendered[ev.decl.name])
+        for sname, arrs in index_scalars.items():
+            for a in arrs:
+                if a in rendered:
+                    index_bounds.setdefault(sname, []).append(rendered[a])
+        for name, bounds in index_bounds.items():
+            p = params[name]
+            if p.base_type not in INTEGER_TYPES:
+                continue
+            bs = sorted(set(bounds))
+            p.values = ValueSpec(ValueKind.INDEX, bound=bs[0] if len(bs) == 1 else "min(" + ", ".join(bs) + ")")
+        for name, bound in offsets.items():
+            p = params[name]
+            if p.base_type in INTEGER_TYPES:
+                p.values = ValueSpec(ValueKind.OFFSETS, bound=bound)
+        # roles
+        for p in fx.signature.params:
+            d = m.params[p.name]
+            p.role = self._role(p, d)
+
+    # helpers
+    def render(self, p: Poly) -> str:
+        def name(s: str) -> str:
+            if s.startswith("@size:"):
+                return self.fx.size_tokens.get(s[6:], "N")
+            if s.startswith("@div:"):
+                kind, num, k = atom_info(s)
+                return f"(({self.render(num)})//{k})"
+            d = self.m.decl_by_key(s)
+            return d.name if d is not None else s
+        return p.render(name)
+
+    def _extent_symbols(self, rendered: dict[str, str]) -> set[str]:
+        import re
+        out = set()
+        for v in rendered.values():
+            out |= set(re.findall(r"[A-Za-z_]\w*", v))
+        return out
+
+    def _max_subscript(self, ev: Event) -> Poly | None:
+        p = self.m.expand(ev.poly)
+        if p is None:
+            return None
+        order = []
+        for lp in reversed(ev.loops):
+            if lp.var is None or not lp.canonical:
+                continue
+            order.append((lp.var.key, self.m.expand(lp.lower), self.m.expand(lp.upper)))
+        nonneg = self.an._nonneg_keys() | {f"@size:{v}" for v in self.fx.size_tokens}
+        changed = True
+        while changed:
+            changed = False
+            for key, lo, _ in order:
+                if key not in nonneg and lo is not None and lo.nonneg(nonneg):
+                    nonneg.add(key)
+                    changed = True
+        hi = self.an.dep.extremum(p, order, True, nonneg)
+        if hi is None:
+            return None
+        # only parameters (and vector sizes / div atoms of them) may remain
+        for s in hi.symbols():
+            if s.startswith("@size:"):
+                continue
+            if s.startswith("@div:"):
+                continue
+            d = self.m.decl_by_key(s)
+            if d is None or not d.is_param or d.kind not in ("scalar",):
+                return None
+        for s in hi.symbols():
+            d = self.m.decl_by_key(s)
+            if d is not None and d.is_param:
+                self.an.size_params.add(s)
+        return hi
+
+    def _unused_scalars(self) -> list[str]:
+        used = {e.decl.name for e in self.m.events if not e.decl.is_array}
+        out = []
+        for p in self.fx.signature.params:
+            if p.kind == ParamKind.SCALAR and p.base_type in INTEGER_TYPES and p.name not in used:
+                out.append(p.name)
+        return out
+
+    def _main_size(self) -> str | None:
+        for p in self.fx.signature.params:
+            d = self.m.params[p.name]
+            if d.key in self.an.size_params:
+                return p.name
+        if self.fx.size_tokens:
+            return next(iter(self.fx.size_tokens.values()))
+        return None
+
+    def _role(self, p: Param, d: Decl) -> Role:
+        m = self.m
+        evs = [e for e in m.events if e.decl is d]
+        writes = [e for e in evs if e.write]
+        if p.kind == ParamKind.SCALAR:
+            return Role.IN
+        if p.const or not writes:
+            return Role.IN
+        if p.kind == ParamKind.REF:
+            mw = _MW(m, d)
+            mw.stmt(m.body, False)
+            return Role.INOUT if mw.violation else Role.OUT
+        if any(e.read for e in evs):
+            return Role.INOUT
+        ext = self.fx.extent_polys.get(p.name)
+        if ext is None:
+            return Role.INOUT
+        for e in writes:
+            if self.full_cover(e, ext):
+                return Role.OUT
+        return Role.INOUT
+
+    def full_cover(self, e: Event, ext: Poly) -> bool:
+        """Does this unconditional write touch every element [0, ext) ?"""
+        return full_cover(self.m, self.an.dep, e, ext, self.an._nonneg_keys())
+
+
+def full_cover(m: FunctionModel, dep: DependenceTester, e: Event, ext: Poly, nonneg: set[str],
+               within: Loop | None = None) -> bool:
+    if e.expr_cond or e.guards and any(g >= (0 if within is None else within.depth) for g in e.guards):
+        return False
+    p = m.expand(e.poly)
+    if p is None:
+        return False
+    loops = list(e.loops)
+    if within is not None:
+        loops = loops[loops.index(within):]
+    terms = []
+    rest = p
+    for lp in loops:
+        if lp.kind != "for" or not lp.canonical or abs(lp.step) != 1 or lp.var is None:
+            if lp.var is not None and lp.var.key in p.symbols():
+                return False
+            continue
+        k = lp.var.key
+        if p.degree_in(k) > 1:
+            return False
+        c = p.coeff(k)
+        if not c.terms:
+            continue
+        lo, hi = m.expand(lp.lower), m.expand(lp.upper)
+        if lo is None or hi is None or c.symbols() & {l.var.key for l in loops if l.var}:
+            return False
+        if lo.symbols() & {l.var.key for l in loops if l.var} or hi.symbols() & {l.var.key for l in loops if l.var}:
+            return False
+        terms.append((c, lo, hi - lo + 1))
+        rest = rest.drop(k)
+    if not terms:
+        return False
+    # sort by coefficient: the unit stride first, each next stride = previous * length
+    terms.sort(key=lambda t: (0 if t[0] == Poly.const(1) else 1))
+    if terms[0][0] != Poly.const(1):
+        return False
+    remaining = terms[1:]
+    stride = terms[0][2]
+    total_lo = terms[0][0] * terms[0][1]
+    while remaining:
+        nxt = next((t for t in remaining if t[0] == stride), None)
+        if nxt is None:
+            return False
+        remaining.remove(nxt)
+        total_lo = total_lo + nxt[0] * nxt[1]
+        stride = stride * nxt[2]
+    start = rest + total_lo
+    return start == Poly() and stride == ext
+
+
+def _round_up(c: Poly, nonneg: set[str]) -> Poly:
+    """n*m - m - 1 -> n*m, n - 1 -> n: the leading part when it is not smaller (safe: larger extents)."""
+    if c.is_const():
+        return c
+    deg = max(len(k) for k in c.terms)
+    top = Poly({k: v for k, v in c.terms.items() if len(k) == deg})
+    if all(v > 0 for v in top.terms.values()) and (top - c).nonneg(nonneg):
+        return top
+    return c
+
+
+def _max_reduce(cands: list[Poly], an_nonneg: set[str]) -> list[Poly]:
+    out: list[Poly] = []
+    for c in cands:
+        if any((o - c).nonneg(an_nonneg) for o in out):
+            continue
+        out = [o for o in out if not (c - o).nonneg(an_nonneg)]
+        out.append(c)
+    return out
