@@ -1,0 +1,116 @@
+"""OpenMP code generation: the whole translation unit with pragmas added to the
+target function (DESIGN.md §3).
+
+* `#pragma omp parallel for` on each outermost parallel loop, with
+  reduction(...) for scalar reductions, private/lastprivate for privatizable
+  scalars declared outside the loop, collapse(2) for perfectly nested
+  rectangular parallel pairs with inner work, schedule(dynamic) when the work
+  per iteration varies (triangular loops, while loops, data-dependent bounds),
+  and `simd` on innermost loops with floating-point reductions;
+* array reductions (histograms): `#pragma omp atomic` on each update, or an
+  array-section reduction for a single fixed element (`*out += ...`).
+"""
+from __future__ import annotations
+
+from .analysis import FunctionFacts, LoopFacts
+from .base import NotParallelizable
+from .codegen_common import add_include, descendants, insert_line_before, reduction_groups
+from .frontend import Loop, int_literal, strip, text
+
+
+def _clauses(fx: FunctionFacts, f: LoopFacts, top: bool) -> tuple[list[str], list]:
+    clauses: list[str] = []
+    atomics = []
+    if top and f.collapse == 2:
+        clauses.append("collapse(2)")
+    if top and f.varying:
+        clauses.append("schedule(dynamic)")
+    for op, decls in reduction_groups(f).items():
+        clauses.append(f"reduction({op}:{', '.join(d.name for d in decls)})")
+    for d, op in f.array_reductions.items():
+        evs = [e for e in fx.model.events if e.decl is d and f.loop in e.loops]
+        consts = {int_literal(strip(e.index)) if e.index is not None else None for e in evs}
+        if d.kind == "pointer" and len(consts) == 1 and None not in consts:
+            k = consts.pop()
+            if k is not None and k >= 0:
+                clauses.append(f"reduction({op}:{d.name}[{k}:1])")
+                continue
+        atomics.extend(evs)
+    names_priv = [d.name for d in f.private]
+    if f.collapse == 2 and top:
+        # privates of the collapsed child loop
+        child = next((c for c in f.loop.children), None)
+        cf = fx.loops.get(child) if child is not None else None
+        if cf is not None:
+            for d in cf.private:
+                if d.name not in names_priv and not _declared_inside(d, f.loop):
+                    names_priv.append(d.name)
+    if names_priv:
+        clauses.append(f"private({', '.join(names_priv)})")
+    if f.lastprivate:
+        clauses.append(f"lastprivate({', '.join(d.name for d in f.lastprivate)})")
+    return clauses, atomics
+
+
+def _declared_inside(d, loop: Loop) -> bool:
+    return d.node is not None and not d.is_param and loop.node.start_byte <= d.node.start_byte < loop.node.end_byte
+
+
+def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
+    """(code, notes) for the whole translation unit."""
+    chosen = fx.chosen_loops()
+    if not chosen:
+        raise NotParallelizable(fx.reason or "no parallel loop")
+    data = fx.unit.data
+    edits: list[tuple[int, int, str]] = []
+    notes: list[str] = []
+    atomic_stmts: dict[int, object] = {}
+    for f in chosen:
+        clauses, atomics = _clauses(fx, f, top=True)
+        head = "#pragma omp parallel for"
+        if f.simd and f.collapse == 1:
+            head += " simd"
+        edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
+        for e in atomics:
+            stmt = e.stmt
+            if stmt is None or stmt.type != "expression_statement":
+                raise NotParallelizable(f"update of '{e.decl.name}' at line {e.line} is not a simple statement")
+            atomic_stmts[stmt.id] = stmt
+        desc = f"loop at line {f.loop.line}: parallel for"
+        if clauses:
+            desc += " " + " ".join(clauses)
+        notes.append(desc)
+        # simd on inner loops with floating-point reductions
+        skip = set()
+        if f.collapse == 2 and f.loop.children:
+            skip.add(f.loop.children[0].id)
+        for lp in descendants(f.loop):
+            lf = fx.loops.get(lp)
+            if lf is None or not lf.simd or not lf.parallel or lp.id in skip:
+                continue
+            if any(lp.contains(s.start_byte) for s in atomic_stmts.values()):
+                continue
+            cl, at = _clauses(fx, lf, top=False)
+            if at:
+                continue
+            edits.append(insert_line_before(data, lp.node, " ".join(["#pragma omp simd"] + cl)))
+            notes.append(f"loop at line {lp.line}: simd " + " ".join(cl))
+    for stmt in atomic_stmts.values():
+        edits.append(insert_line_before(data, stmt, "#pragma omp atomic"))
+    if atomic_stmts:
+        notes.append("array reduction(s) via omp atomic")
+    code = _apply(data, edits)
+    code = add_include(code, "omp.h")
+    return code, "; ".join(notes)
+
+
+def _apply(data: bytes, edits) -> str:
+    # several insertions may share a position: merge them in order
+    merged: dict[tuple[int, int], str] = {}
+    for s, e, r in edits:
+        merged[(s, e)] = merged.get((s, e), "") + r
+    from .codegen_common import splice
+    return splice(data, [(s, e, r) for (s, e), r in merged.items()])
+
+
+__all__ = ["generate_openmp", "text"]

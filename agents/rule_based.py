@@ -1,0 +1,48 @@
+"""The rule-based translator agent ("rule"): classical, always-conservative
+parallelization driven by paralift.agents.analysis.
+
+It proposes at most one candidate per target; when the function cannot be
+parallelized safely for that target it raises NotParallelizable with a
+one-line reason.
+"""
+from __future__ import annotations
+
+from paralift.types import Candidate, Target, Task
+
+from .analysis import analyze
+from .base import AnalysisError, NotParallelizable
+
+
+class RuleBasedTranslator:
+    name = "rule"
+
+    def propose(self, task: Task, target: Target) -> list[Candidate]:
+        target = Target(target) if not isinstance(target, Target) else target
+        fx = analyze(task.source, task.language, task.function)
+        if not fx.model.loops:
+            raise NotParallelizable(f"'{task.function}' is kept sequential: it has no loops")
+        if not fx.chosen_loops():
+            raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
+        try:
+            if target == Target.OPENMP:
+                from .codegen_openmp import generate_openmp
+                code, notes = generate_openmp(fx)
+            elif target == Target.MPI:
+                from .codegen_mpi import generate_mpi
+                code, notes = generate_mpi(fx)
+            elif target == Target.CUDA:
+                from .codegen_cuda import generate_cuda
+                code, notes = generate_cuda(fx)
+            else:  # pragma: no cover
+                raise NotParallelizable(f"unknown target {target}")
+        except NotParallelizable as e:
+            msg = str(e)
+            if not msg.startswith(f"'{task.function}'"):
+                msg = f"'{task.function}' is kept sequential for {target.value}: {msg}"
+            raise NotParallelizable(msg) from None
+        except AnalysisError:
+            raise
+        return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]
+
+
+__all__ = ["RuleBasedTranslator"]
