@@ -43,7 +43,7 @@ from typing import Any, Iterable
 
 __all__ = [
     "GenerationRequest", "Completion", "Provider", "ProviderError", "HFProvider", "VLLMProvider",
-    "OpenAIProvider", "CachedProvider", "make_provider", "render_messages", "serve_openai", "BACKENDS",
+    "OpenAIProvider", "CachedProvider", "make_provider", "make_tiny_model", "render_messages", "serve_openai", "BACKENDS",
 ]
 
 BACKENDS = ("hf", "vllm", "openai")
@@ -604,6 +604,44 @@ def make_provider(backend: str, model: str | None, *, endpoint: str | None = Non
     else:
         raise ProviderError(f"unknown backend {backend!r} (choose {', '.join(BACKENDS)})")
     return CachedProvider(prov, cache_dir) if cache else prov
+
+
+# ---------------------------------------------------------------------------
+# a tiny random model (tests, benchmarks, offline smoke runs)
+# ---------------------------------------------------------------------------
+
+def make_tiny_model(path: str | os.PathLike, texts: Iterable[str], *, vocab_size: int = 512, hidden: int = 64,
+                    layers: int = 2, heads: int = 4, context: int = 1024, chat_template: str | None = None,
+                    seed: int = 0) -> Path:
+    """Save a randomly initialised Llama-architecture causal LM with a byte-level
+    BPE tokenizer trained on `texts` into `path` (save_pretrained format), for
+    tests and benchmarks that must not download anything. Its output is noise;
+    paralift's trained model is built by the training recipe."""
+    torch = _need("torch", "llm")
+    transformers = _need("transformers", "llm")
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    specials = ["<|endoftext|>", "<|pad|>"]
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tk.train_from_iterator(list(texts), trainer=trainer)
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, eos_token=specials[0], bos_token=specials[0],
+                                               pad_token=specials[1], unk_token=specials[0])
+    if chat_template:
+        tok.chat_template = chat_template
+    tok.save_pretrained(str(path))
+    torch.manual_seed(seed)
+    cfg = transformers.LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
+                                   num_hidden_layers=layers, num_attention_heads=heads,
+                                   num_key_value_heads=max(1, heads // 2), max_position_embeddings=context,
+                                   bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                                   pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
+    transformers.LlamaForCausalLM(cfg).save_pretrained(str(path))
+    return path
 
 
 # ---------------------------------------------------------------------------

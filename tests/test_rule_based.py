@@ -75,17 +75,17 @@ def make_main(task, sizes: dict, mpi: bool = False) -> str:
             vk = p.values.kind
             if vk == ValueKind.INDEX:
                 b = max(1, _eval_size(p.values.bound, env))
-                fill = f"({t})((k * 7 + 3) % {b})"
+                fill = f"({t})((__k * 7 + 3) % {b})"
             elif vk == ValueKind.OFFSETS:
                 b = _eval_size(p.values.bound, env)
-                fill = f"({t})((long long)k * {b} / ({count} - 1 > 0 ? {count} - 1 : 1))"
+                fill = f"({t})((long long)__k * {b} / ({count} - 1 > 0 ? {count} - 1 : 1))"
             elif vk == ValueKind.NONZERO:
-                fill = f"({t})(1 + k % 5)"
+                fill = f"({t})(1 + __k % 5)"
             elif is_float:
-                fill = f"({t})(0.5 + 0.25 * ((k * 37) % 11) - 0.1 * (k % 3))"
+                fill = f"({t})(0.5 + 0.25 * ((__k * 37) % 11) - 0.1 * (__k % 3))"
             else:
-                fill = f"({t})((k * 13 + 5) % 17)"
-            lines.append(f"  for (long long k = 0; k < {count}; k++) {p.name}[k] = {fill};")
+                fill = f"({t})((__k * 13 + 5) % 17)"
+            lines.append(f"  for (long long __k = 0; __k < {count}; __k++) {p.name}[__k] = {fill};")
             args.append(p.name)
             prints.append((p.name, count))
     call = f"{sig.name}({', '.join(args)})"
@@ -99,7 +99,7 @@ def make_main(task, sizes: dict, mpi: bool = False) -> str:
         if count is None:
             out.append(f'    printf("{name} %.17g\\n", (double)({name}));')
         else:
-            out.append(f'    for (long long k = 0; k < {count}; k++) printf("{name} %.17g\\n", (double)({name}[k]));')
+            out.append(f'    for (long long __k = 0; __k < {count}; __k++) printf("{name} %.17g\\n", (double)({name}[__k]));')
     out.append("  }")
     head = ["#include <stdio.h>", "#include <stdlib.h>"]
     if cpp:

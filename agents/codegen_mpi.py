@@ -1,0 +1,346 @@
+"""MPI code generation (ParEval's convention, DESIGN.md §3).
+
+Every rank calls the function with the same complete inputs; outputs must be
+correct on rank 0.  The translation unit is the original one with the target
+function's parallel loops rewritten:
+
+* each outermost parallel loop is block-distributed over the ranks (the first
+  `trip % size` ranks get one extra iteration; ranks may get none);
+* scalar reductions are combined with MPI_Allreduce (so every rank continues
+  with the same value);
+* array reductions (histograms) are computed into zeroed copies and combined
+  with MPI_Allreduce;
+* each written array's slice is gathered: MPI_Allgatherv when the array is used
+  again later in the function, MPI_Gatherv to rank 0 when this is its last use.
+  A rank's slice is the hull [c*v_first + fmin, c*v_last + fmax] of the
+  elements its iterations write, which is exact for row-wise writes and proven
+  disjoint between ranks (|c| > fmax - fmin);
+* a privatized scalar used after the loop is broadcast from the rank that ran
+  the last iteration.
+MPI_Init/MPI_Finalize are the caller's.
+"""
+from __future__ import annotations
+
+from .analysis import FunctionFacts, LoopFacts, _only_child_loop
+from .base import NotParallelizable
+from .codegen_common import IMINMAX_C, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
+from .frontend import FLOAT_TYPES, Decl, Event, Loop, text
+from .poly import Poly
+
+MPI_TYPES = {
+    "double": "MPI_DOUBLE", "float": "MPI_FLOAT", "long double": "MPI_LONG_DOUBLE",
+    "int": "MPI_INT", "unsigned int": "MPI_UNSIGNED", "long": "MPI_LONG", "unsigned long": "MPI_UNSIGNED_LONG",
+    "long long": "MPI_LONG_LONG", "unsigned long long": "MPI_UNSIGNED_LONG_LONG", "short": "MPI_SHORT",
+    "unsigned short": "MPI_UNSIGNED_SHORT", "char": "MPI_CHAR", "signed char": "MPI_SIGNED_CHAR",
+    "unsigned char": "MPI_UNSIGNED_CHAR", "size_t": "MPI_UNSIGNED_LONG", "ssize_t": "MPI_LONG",
+    "ptrdiff_t": "MPI_LONG", "int8_t": "MPI_INT8_T", "int16_t": "MPI_INT16_T", "int32_t": "MPI_INT32_T",
+    "int64_t": "MPI_INT64_T", "uint8_t": "MPI_UINT8_T", "uint16_t": "MPI_UINT16_T", "uint32_t": "MPI_UINT32_T",
+    "uint64_t": "MPI_UINT64_T",
+}
+MPI_OPS = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN", "&&": "MPI_LAND",
+           "||": "MPI_LOR", "&": "MPI_BAND", "|": "MPI_BOR", "^": "MPI_BXOR"}
+_IDEMPOTENT = {"max", "min", "&&", "||", "&", "|"}
+
+
+def mpi_type(base: str | None, language: str) -> str:
+    if base in ("bool", "_Bool"):
+        return "MPI_CXX_BOOL" if language == "cpp" else "MPI_C_BOOL"
+    t = MPI_TYPES.get(base or "")
+    if t is None:
+        raise NotParallelizable(f"no MPI datatype for '{base}'")
+    return t
+
+
+class _Hull:
+    def __init__(self, decl: Decl, c: Poly, fmin: Poly, fmax: Poly):
+        self.decl, self.c, self.fmin, self.fmax = decl, c, fmin, fmax
+
+
+class MPIGen:
+    def __init__(self, fx: FunctionFacts):
+        self.fx = fx
+        self.m = fx.model
+        self.data = fx.unit.data
+        self.lang = fx.unit.language
+        self.r = CRenderer(fx)
+        self.dep = None
+        from .dependence import DependenceTester
+        from .analysis import _Analyzer
+        an = _Analyzer.__new__(_Analyzer)
+        an.fx, an.m = fx, self.m
+        an.size_params = {p.name for p in fx.signature.params if p.values.kind.value == "size"}
+        self.nonneg = set(an.size_params) | {d.key for d in self.m.params.values()
+                                              if d.kind == "scalar" and d.base_type and
+                                              (d.base_type.startswith("unsigned") or d.base_type == "size_t")}
+        self.nonneg |= {f"@size:{v}" for v in fx.size_tokens}
+        self.dep = DependenceTester(self.m, self.nonneg)
+        self.k = 0
+
+    # -- hulls ---------------------------------------------------------------
+    def hull(self, D: Loop, O: Loop | None, decl: Decl, writes: list[Event]) -> _Hull | str:
+        m = self.m
+        v = D.var.key
+        cs, fmins, fmaxs = [], [], []
+        for e in writes:
+            p = m.expand(e.poly)
+            if p is None:
+                return f"write {text(e.node)} has a non-affine subscript"
+            if p.degree_in(v) > 1:
+                return f"write {text(e.node)} is not linear in '{D.var.name}'"
+            c = p.coeff(v)
+            f = p.drop(v)
+            loops = list(e.loops)
+            inner = loops[loops.index(D) + 1:]
+            order = []
+            loopkeys = {lp.var.key for lp in inner if lp.var is not None} | {v}
+            if O is not None:
+                loopkeys.add(O.var.key)
+            if c.symbols() & loopkeys:
+                return f"write {text(e.node)}: stride depends on a loop variable"
+            nn = set(self.nonneg)
+            for lp in reversed(inner):
+                if lp.var is None or not lp.canonical:
+                    if lp.var is not None and lp.var.key in f.symbols():
+                        return f"write {text(e.node)} depends on a non-canonical loop"
+                    continue
+                order.append((lp.var.key, m.expand(lp.lower), m.expand(lp.upper)))
+            if O is not None:
+                order.append((O.var.key, m.expand(O.lower), m.expand(O.upper)))
+            for key, lo, _ in order:
+                if lo is not None and lo.nonneg(nn):
+                    nn.add(key)
+            lo = self.dep.extremum(f, order, False, nn)
+            hi = self.dep.extremum(f, order, True, nn)
+            if lo is None or hi is None:
+                return f"cannot bound the elements written by {text(e.node)}"
+            if (lo.symbols() | hi.symbols()) & loopkeys:
+                return f"the elements written by {text(e.node)} depend on '{D.var.name}' non-uniformly"
+            for s in lo.symbols() | hi.symbols() | c.symbols():
+                if not s.startswith("@") and m.decl_by_key(s) is None:
+                    return f"cannot express '{s}'"
+            cs.append(c)
+            fmins.append(lo)
+            fmaxs.append(hi)
+        c = cs[0]
+        if any(ci != c for ci in cs):
+            return f"writes to '{decl.name}' use different strides"
+        fmin = _pick(fmins, self.nonneg, want_max=False)
+        fmax = _pick(fmaxs, self.nonneg, want_max=True)
+        if fmin is None or fmax is None:
+            return f"cannot order the elements written to '{decl.name}'"
+        span = fmax - fmin
+        if c.nonneg(self.nonneg):
+            ok = (c - span).positive(self.nonneg)
+        elif (-c).nonneg(self.nonneg):
+            ok = (-c - span).positive(self.nonneg)
+        else:
+            ok = False
+        if not ok:
+            return f"slices of '{decl.name}' written by different iterations may interleave"
+        return _Hull(decl, c, fmin, fmax)
+
+    # -- one distributed loop ------------------------------------------------
+    def plan(self, L: Loop) -> tuple[Loop, Loop | None, LoopFacts, dict]:
+        """Pick the loop to distribute (L, or its perfectly nested child) and the hulls."""
+        f = self.fx.loops[L]
+        options = [(L, None, f)]
+        child = _only_child_loop(L)
+        if child is not None and child.canonical and child.var is not None:
+            cf = self.fx.loops.get(child)
+            syms = set()
+            for p in (child.lower, child.upper):
+                pp = self.m.expand(p)
+                syms |= pp.symbols() if pp is not None else {"?"}
+            written = {e.decl.key for e in self.m.events if L in e.loops and e.write}
+            if cf is not None and cf.parallel and "?" not in syms and not (syms & written) \
+                    and L.var.key not in syms and not cf.lastprivate and not f.lastprivate:
+                options.append((child, L, cf))
+        last_err = ""
+        for D, O, df in options:
+            if abs(D.step) != 1 and df.arrays_written:
+                last_err = f"loop at line {D.line} has a non-unit step"
+                continue
+            hulls = {}
+            err = ""
+            for decl in df.arrays_written:
+                if decl in df.array_reductions:
+                    continue
+                if not decl.is_param:
+                    err = f"loop at line {D.line} writes the local array '{decl.name}'"
+                    break
+                writes = [e for e in self.m.events if e.decl is decl and D in e.loops and e.write]
+                h = self.hull(D, O, decl, writes)
+                if isinstance(h, str):
+                    err = h
+                    break
+                hulls[decl] = h
+            if not err:
+                return D, O, df, hulls
+            last_err = err
+        raise NotParallelizable(last_err)
+
+    def used_later(self, decl: Decl, block: Loop) -> bool:
+        group = self.fx.alias_groups.get(decl.key, decl.key)
+        members = {d for d in self.m.decls if self.fx.alias_groups.get(d.key, d.key) == group} | {decl}
+        enclosing = []
+        p = block.parent
+        while p is not None:
+            enclosing.append(p)
+            p = p.parent
+        for e in self.m.events:
+            if e.decl not in members:
+                continue
+            if e.node.start_byte >= block.end:
+                return True
+            if any(lp in e.loops for lp in enclosing) and not block.contains(e.node):
+                return True
+        return False
+
+    def gen_block(self, L: Loop) -> tuple[tuple[int, int, str], str]:
+        D, O, f, hulls = self.plan(L)
+        self.k += 1
+        k = self.k
+        m = self.m
+        r = self.r
+        ind = "    "
+        lo_c = f"(long long)({text(D.init_node)})"
+        hi_c = f"(long long)({text(D.bound_node)})"
+        out = [f"{{ /* paralift: MPI block distribution of the loop at line {D.line} */",
+               f"{ind}int __pl_rank, __pl_size;",
+               f"{ind}MPI_Comm_rank(MPI_COMM_WORLD, &__pl_rank);",
+               f"{ind}MPI_Comm_size(MPI_COMM_WORLD, &__pl_size);",
+               f"{ind}const long long __pl_lo = {lo_c};",
+               f"{ind}const long long __pl_hi = {hi_c};",
+               f"{ind}const long long __pl_n = {trip_count_c(D, '__pl_lo', '__pl_hi')};",
+               f"{ind}const long long __pl_q = __pl_n / __pl_size, __pl_r = __pl_n % __pl_size;",
+               f"{ind}const long long __pl_b = __pl_rank * __pl_q + (__pl_rank < __pl_r ? __pl_rank : __pl_r);",
+               f"{ind}const long long __pl_e = __pl_b + __pl_q + (__pl_rank < __pl_r ? 1 : 0);"]
+        epi: list[str] = []
+        notes = [f"loop at line {D.line}: block-distributed"]
+        # scalar reductions
+        for i, (d, op) in enumerate(f.reductions.items()):
+            ty = d.base_type
+            if ty in (None, "auto"):
+                raise NotParallelizable(f"reduction variable '{d.name}' has an unknown type")
+            mt = mpi_type(ty, self.lang)
+            if op in ("&", "|", "^") and ty in FLOAT_TYPES:
+                raise NotParallelizable(f"bitwise reduction on '{d.name}'")
+            if op not in _IDEMPOTENT:
+                ident = "0" if op in ("+", "^") else "1"
+                out.append(f"{ind}const {ty} __pl_s0_{i} = {d.name};")
+                out.append(f"{ind}{d.name} = ({ty}){ident};")
+            epi.append(f"{ind}MPI_Allreduce(MPI_IN_PLACE, &{d.name}, 1, {mt}, {MPI_OPS[op]}, MPI_COMM_WORLD);")
+            if op not in _IDEMPOTENT:
+                epi.append(f"{ind}{d.name} = __pl_s0_{i} {op} {d.name};")
+            notes.append(f"MPI_Allreduce({op}) of '{d.name}'")
+        # array reductions
+        for i, (d, op) in enumerate(f.array_reductions.items()):
+            if op != "+":
+                raise NotParallelizable(f"array reduction '{op}' on '{d.name}'")
+            if not d.is_param:
+                raise NotParallelizable(f"array reduction on local '{d.name}'")
+            ty = d.base_type
+            mt = mpi_type(ty, self.lang)
+            ext = r.extent_c(d.name)
+            buf = f"{d.name}.data()" if d.kind == "vector" else d.name
+            out += [f"{ind}const long long __pl_x{i} = {ext};",
+                    f"{ind}{ty} *__pl_save{i} = ({ty} *)malloc(sizeof({ty}) * (size_t)(__pl_x{i} > 0 ? __pl_x{i} : 1));",
+                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {{ __pl_save{i}[__pl_k] = {d.name}[__pl_k]; {d.name}[__pl_k] = ({ty})0; }}"]
+            epi += [f"{ind}if (__pl_x{i} > 0) MPI_Allreduce(MPI_IN_PLACE, {buf}, (int)__pl_x{i}, {mt}, MPI_SUM, MPI_COMM_WORLD);",
+                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {d.name}[__pl_k] = __pl_save{i}[__pl_k] + {d.name}[__pl_k];",
+                    f"{ind}free(__pl_save{i});"]
+            notes.append(f"array reduction of '{d.name}' with MPI_Allreduce")
+        # the local loop
+        vt = var_type(D.var)
+        body = node_text_with(self.data, D.body, [])
+        if D.body.type != "compound_statement":
+            body = "{ " + body + " }"
+        local = (f"for (long long __pl_t = __pl_b; __pl_t < __pl_e; __pl_t++) {{\n"
+                 f"{ind}    {vt} {D.var.name} = ({vt})(__pl_lo + __pl_t * ({D.step}));\n"
+                 f"{ind}    {body}\n{ind}}}")
+        if O is not None:
+            local = node_text_with(self.data, O.node, [(D.node.start_byte, D.node.end_byte, local)])
+        out.append(f"{ind}{local}")
+        # gathers
+        block = O if O is not None else D
+        if hulls:
+            out_g = [f"{ind}int *__pl_cnt = (int *)malloc(sizeof(int) * (size_t)__pl_size);",
+                     f"{ind}int *__pl_dsp = (int *)malloc(sizeof(int) * (size_t)__pl_size);"]
+            for decl, h in hulls.items():
+                mt = mpi_type(decl.base_type, self.lang)
+                buf = f"{decl.name}.data()" if decl.kind == "vector" else decl.name
+                c = r.poly(h.c)
+                fmin = r.poly(h.fmin)
+                fmax = r.poly(h.fmax)
+                if D.step > 0:
+                    vmin, vmax = "(__pl_lo + __pl_kb)", "(__pl_lo + __pl_ke - 1)"
+                else:
+                    vmin, vmax = "(__pl_lo - (__pl_ke - 1))", "(__pl_lo - __pl_kb)"
+                if h.c.nonneg(self.nonneg):
+                    s_expr, e_expr = f"({c}) * {vmin} + ({fmin})", f"({c}) * {vmax} + ({fmax})"
+                else:
+                    s_expr, e_expr = f"({c}) * {vmax} + ({fmin})", f"({c}) * {vmin} + ({fmax})"
+                out_g += [
+                    f"{ind}for (int __pl_k = 0; __pl_k < __pl_size; __pl_k++) {{",
+                    f"{ind}    const long long __pl_kb = __pl_k * __pl_q + (__pl_k < __pl_r ? __pl_k : __pl_r);",
+                    f"{ind}    const long long __pl_ke = __pl_kb + __pl_q + (__pl_k < __pl_r ? 1 : 0);",
+                    f"{ind}    if (__pl_ke <= __pl_kb) {{ __pl_cnt[__pl_k] = 0; __pl_dsp[__pl_k] = 0; continue; }}",
+                    f"{ind}    const long long __pl_s = {s_expr};",
+                    f"{ind}    const long long __pl_z = {e_expr};",
+                    f"{ind}    __pl_cnt[__pl_k] = __pl_z >= __pl_s ? (int)(__pl_z - __pl_s + 1) : 0;",
+                    f"{ind}    __pl_dsp[__pl_k] = __pl_z >= __pl_s ? (int)__pl_s : 0;",
+                    f"{ind}}}"]
+                if self.used_later(decl, block):
+                    out_g.append(f"{ind}MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {buf}, __pl_cnt, "
+                                 f"__pl_dsp, {mt}, MPI_COMM_WORLD);")
+                    notes.append(f"MPI_Allgatherv of '{decl.name}'")
+                else:
+                    out_g += [f"{ind}if (__pl_rank == 0)",
+                              f"{ind}    MPI_Gatherv(MPI_IN_PLACE, 0, {mt}, {buf}, __pl_cnt, __pl_dsp, {mt}, 0, "
+                              f"MPI_COMM_WORLD);",
+                              f"{ind}else",
+                              f"{ind}    MPI_Gatherv({buf} + __pl_dsp[__pl_rank], __pl_cnt[__pl_rank], {mt}, "
+                              f"NULL, NULL, NULL, {mt}, 0, MPI_COMM_WORLD);"]
+                    notes.append(f"MPI_Gatherv of '{decl.name}' to rank 0")
+            out_g += [f"{ind}free(__pl_cnt);", f"{ind}free(__pl_dsp);"]
+            epi += out_g
+        # lastprivate: broadcast from the rank that ran the last iteration
+        for d in f.lastprivate:
+            mt = mpi_type(d.base_type, self.lang)
+            epi.append(f"{ind}if (__pl_n > 0) MPI_Bcast(&{d.name}, 1, {mt}, "
+                       f"(int)(__pl_n >= __pl_size ? __pl_size - 1 : __pl_n - 1), MPI_COMM_WORLD);")
+        if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate:
+            raise NotParallelizable(f"loop at line {D.line} produces no result to communicate")
+        out += epi
+        out.append("}")
+        return (block.node.start_byte, block.node.end_byte, "\n".join(out)), ", ".join(notes)
+
+
+def _pick(polys: list[Poly], nonneg: set[str], want_max: bool) -> Poly | None:
+    best = polys[0]
+    for p in polys[1:]:
+        d = (p - best) if want_max else (best - p)
+        if d.nonneg(nonneg):
+            best = p
+        elif not (-d).nonneg(nonneg):
+            return None
+    return best
+
+
+def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
+    chosen = fx.chosen_loops()
+    if not chosen:
+        raise NotParallelizable(fx.reason or "no parallel loop")
+    gen = MPIGen(fx)
+    edits = []
+    notes = []
+    for f in chosen:
+        e, n = gen.gen_block(f.loop)
+        edits.append(e)
+        notes.append(n)
+    fn = fx.model.fn
+    edits.append((fn.start_byte, fn.start_byte, IMINMAX_C))
+    code = splice(fx.unit.data, edits)
+    code = add_include(code, "stdlib.h")
+    code = add_include(code, "mpi.h")
+    return code, "; ".join(notes)
