@@ -111,6 +111,17 @@ def doctor():
         typer.echo(f"\n{missing} item(s) missing: the command beside each installs it.")
 
 
+@app.command("eval", add_help_option=False,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def eval_(ctx: typer.Context):
+    """Evaluate agents on a suite: build@k, pass@k, speedup_n@k, efficiency_n@k (`paralift eval --help`)."""
+    from paralift.eval.command import main as eval_main
+
+    code = eval_main(ctx.args)
+    if code:
+        sys.exit(code)
+
+
 def main() -> None:
     """Console entry point: user errors become one line and exit 2."""
     from paralift.agents.base import AnalysisError
