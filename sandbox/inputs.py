@@ -235,6 +235,56 @@ def generate_suite(sig: Signature, seed: int = 0, sizes: list[int] | None = None
 # ---------------------------------------------------------------- materialize
 
 def materialize_array(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    """Concrete contents of one array. Besides the base distributions, the
+    tester's extensions (see _EXTRA_DISTS) are understood, and for every
+    distribution other than "explicit", `values` (when given) is a list of
+    [position, value] overrides applied after generation (a negative position
+    counts from the end; positions outside the array are ignored)."""
+    if spec.dist in _EXTRA_DISTS:
+        vals = _EXTRA_DISTS[spec.dist](spec, dtype)
+    else:
+        vals = _materialize_base(spec, dtype)
+    if spec.dist != "explicit" and spec.values:
+        vals = _apply_overrides(vals, spec.values, dtype)
+    return vals
+
+
+# ---- tester extensions (added for the tester agent, paralift.agents.tester)
+
+def _ramp(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    """Evenly spaced from lo to hi inclusive (decreasing when hi < lo)."""
+    vals = np.linspace(float(spec.lo), float(spec.hi), num=spec.count)
+    if dtype.kind in "iu":
+        vals = np.floor(vals + 0.5)
+    return vals.astype(dtype)
+
+
+def _permutation(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    """Distinct indices in [0, hi) (a prefix of a seeded permutation; cycles when count > hi)."""
+    bound = max(int(spec.hi), 1)
+    perm = np.random.default_rng(spec.seed).permutation(bound)
+    reps = -(-spec.count // bound) if spec.count else 0
+    return np.tile(perm, max(reps, 1))[:spec.count].astype(dtype)
+
+
+_EXTRA_DISTS = {"ramp": _ramp, "permutation": _permutation}
+EXTRA_DISTS = tuple(_EXTRA_DISTS)
+DISTS = ("uniform", "index", "offsets", "nonzero", "explicit") + EXTRA_DISTS
+
+
+def _apply_overrides(vals: np.ndarray, overrides: list, dtype: np.dtype) -> np.ndarray:
+    vals = np.array(vals, dtype=dtype, copy=True)
+    n = vals.size
+    for item in overrides:
+        pos, value = int(item[0]), item[1]
+        if pos < 0:
+            pos += n
+        if 0 <= pos < n:
+            vals[pos] = value
+    return vals
+
+
+def _materialize_base(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
     rng = np.random.default_rng(spec.seed)
     n = spec.count
     if spec.dist == "explicit":
