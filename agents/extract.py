@@ -496,6 +496,7 @@ def _cuda_unit(task: Task, code: str, span: FunctionSpan, spans: list[FunctionSp
         span = find_definition(code, func)
         if not span.in_extern_c and 'extern "C"' not in span.prefix:
             code = code[:span.start] + 'extern "C" ' + code[span.start:]
+    if task.language == "c" and not span.in_extern_c:
         # prototypes of the function must agree on linkage
         proto = re.compile(rf'^(?P<ind>[ \t]*)(?!extern\s*"C")(?P<decl>[^\n;{{}}#]*\b{re.escape(func)}\s*\([^;{{}}]*\)\s*;)',
                            re.M)

@@ -266,6 +266,12 @@ class HFProvider(Provider):
             raise ProviderError(f"hf: cannot load model {self.model!r} from local files "
                                 f"(models are never downloaded; pass a local path): {str(e).splitlines()[0]}") from None
         lm.to(device).eval()
+        if self.threads is None and device == "cpu":
+            # small models decode fastest on one thread (per-token overhead dominates;
+            # more threads only add synchronisation, badly so on a busy machine)
+            params = sum(p.numel() for p in lm.parameters())
+            if params < 50_000_000:
+                torch.set_num_threads(1)
         if tok.pad_token_id is None:
             tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
         self._tok, self._lm, self._device = tok, lm, device
@@ -297,7 +303,8 @@ class HFProvider(Provider):
             if peft is not None and isinstance(self._lm, peft.PeftModel):
                 return self._lm.disable_adapter()
             return contextlib.nullcontext()
-        self._lm.set_adapter(self._adapter_name(adapter))
+        name = self._adapter_name(adapter)       # may wrap self._lm in a PeftModel
+        self._lm.set_adapter(name)
         return contextlib.nullcontext()
 
     def has_chat_template(self) -> bool:
