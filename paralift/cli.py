@@ -111,6 +111,16 @@ def doctor():
         typer.echo(f"\n{missing} item(s) missing: the command beside each installs it.")
 
 
+@app.command("lsp")
+def lsp():
+    """Start the language server over stdio (the VS Code extension runs this)."""
+    try:
+        from paralift.lsp.server import main as serve
+    except ImportError as e:
+        raise UsageError(f"the language server needs pygls: pip install 'paralift[lsp]' ({e})") from None
+    serve()
+
+
 @app.command("eval", add_help_option=False,
              context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def eval_(ctx: typer.Context):
@@ -127,7 +137,9 @@ def main() -> None:
     from paralift.agents.base import AnalysisError
 
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the exit code instead of exiting.
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except (UsageError, AnalysisError) as e:

@@ -27,6 +27,7 @@ import numpy as np
 from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timing, Verdict, to_jsonable
 
 from . import harness, inputs, isolation, locks, policy
+from .races import find_races
 from .compare import compare, depends_on_input
 from .isolation import Limits, RunResult
 from .timing import Samples, reps_for
@@ -414,6 +415,10 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
     if not v.policy_ok:
         v.reason = "policy: " + v.policy_violations[0]
         return v
+    # A busy machine can hide a race from every run, so the regions are read
+    # too; the tests still run, so that a failing one can be shown.
+    races = find_races(candidate.code, task.language) if target == Target.OPENMP else []
+    v.logs.extend(races)
     try:
         ref = prepare_reference(task, tests, opts)
     except ReferenceError as e:
@@ -457,6 +462,11 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
         if failed:
             first = v.failures[0]
             v.reason = f"wrong result on test {first.name} ({first.config}): {first.detail}"
+            if races:
+                v.reason += f"; {races[0]}"
+            return v
+        if races:
+            v.reason = races[0] + " (the tests passed on this run, but lost updates depend on timing)"
             return v
         if _time_candidate(task, ref, build, work, v, opts):
             v.status = "verified"

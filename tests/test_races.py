@@ -1,0 +1,84 @@
+"""The static race check: lost-update races are found without running."""
+import pytest
+
+from paralift.sandbox.races import find_races
+
+RACY = {
+    "shared accumulator": """double dot(int n, const double *x) { double s = 0;
+#pragma omp parallel for
+for (int i = 0; i < n; i++) s += x[i];
+return s; }""",
+    "shared inner loop variable": """void mm(int n, double *c, const double *a) { int i, j;
+#pragma omp parallel for
+for (i = 0; i < n; i++) for (j = 0; j < n; j++) c[i*n+j] = a[j];
+}""",
+    "non-atomic histogram": """void h(int n, const int *b, int *hist) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) hist[b[i]]++;
+}""",
+    "max without reduction": """double mx(int n, const double *x) { double m = x[0];
+#pragma omp parallel for
+for (int i = 1; i < n; i++) if (x[i] > m) m = x[i];
+return m; }""",
+    "constant subscript": """void f(int n, const double *x, double *out) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) out[0] = out[0] + x[i];
+}""",
+    "shared temporary in a region": """double f(int n, const double *x) { double s = 0, t;
+#pragma omp parallel
+{
+  #pragma omp for
+  for (int i = 0; i < n; i++) { t = x[i]; s += t; }
+}
+return s; }""",
+}
+
+CORRECT = {
+    "reduction": """double dot(int n, const double *x) { double s = 0;
+#pragma omp parallel for reduction(+:s)
+for (int i = 0; i < n; i++) s += x[i];
+return s; }""",
+    "private inner variable": """void mm(int n, double *c, const double *a) { int i, j;
+#pragma omp parallel for private(j)
+for (i = 0; i < n; i++) for (j = 0; j < n; j++) c[i*n+j] = a[j];
+}""",
+    "collapse makes both private": """void mm(int n, double *c) { int i, j;
+#pragma omp parallel for collapse(2)
+for (i = 0; i < n; i++) for (j = 0; j < n; j++) c[i*n+j] += 1.0;
+}""",
+    "atomic histogram": """void h(int n, const int *b, int *hist) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) {
+#pragma omp atomic
+hist[b[i]]++; }
+}""",
+    "array reduction": """void h(int n, const int *b, int *hist, int nb) {
+#pragma omp parallel for reduction(+:hist[:nb])
+for (int i = 0; i < n; i++) hist[b[i]]++;
+}""",
+    "thread-local partial + critical": """double dot(int n, const double *x) { double s = 0;
+#pragma omp parallel
+{ double loc = 0;
+  #pragma omp for
+  for (int i = 0; i < n; i++) loc += x[i];
+  #pragma omp critical
+  s += loc;
+}
+return s; }""",
+    "element-wise update": """void f(int n, double *y) {
+#pragma omp parallel for simd schedule(static)
+for (int i = 0; i < n; i++) { double t = y[i]; t = t * 2; y[i] += t; } }""",
+    "sequential code outside regions": """double f(int n, const double *x) { double s = 0;
+for (int i = 0; i < n; i++) s += x[i];
+return s; }""",
+}
+
+
+@pytest.mark.parametrize("name", RACY)
+def test_races_are_found(name):
+    assert find_races(RACY[name]), name
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_code_is_not_flagged(name):
+    assert find_races(CORRECT[name]) == [], name
