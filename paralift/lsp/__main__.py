@@ -1,0 +1,3 @@
+from paralift.lsp import main
+
+main()
