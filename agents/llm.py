@@ -33,7 +33,7 @@ from paralift.types import Candidate, Target, Task
 
 from .base import NotParallelizable
 from .extract import ExtractionError, build_translation_unit, check_signature, extract_code
-from .prompts import STOP, translator_messages, translator_prompt
+from .prompts import STOP, compact_prompt, function_source, translator_messages, translator_prompt
 from .providers import GenerationRequest, Provider, ProviderError, make_provider
 
 __all__ = ["LLMTranslator", "LLMUnavailable", "build_agents"]
@@ -56,8 +56,8 @@ class LLMTranslator:
     def __init__(self, provider: Provider, *, samples: int = 1, temperature: float | None = None,
                  top_p: float = 0.95, max_tokens: int = 1024, seed: int | None = None, adapter: str | None = None,
                  prompt_style: str = "auto", strict: bool = True, name: str | None = None, quiet: bool = False):
-        if prompt_style not in ("auto", "chat", "plain"):
-            raise ValueError("prompt_style must be auto, chat or plain")
+        if prompt_style not in ("auto", "chat", "plain", "compact"):
+            raise ValueError("prompt_style must be auto, chat, plain or compact")
         self.provider = provider
         self.name = name or provider.name
         self.samples = max(1, int(samples))
@@ -121,7 +121,7 @@ class LLMTranslator:
             raise LLMUnavailable(str(e)) from None
         return cls(provider, samples=settings.samples, temperature=settings.temperature, top_p=settings.top_p,
                    max_tokens=settings.max_tokens, seed=settings.seed, adapter=settings.adapter,
-                   strict=strict)
+                   prompt_style=settings.prompt, strict=strict)
 
     @property
     def model(self) -> str:
@@ -132,23 +132,46 @@ class LLMTranslator:
         return m + (f"+{self.adapter}" if self.adapter else "")
 
     # ------------------------------------------------------------------ prompting
-    def use_chat(self) -> bool:
+    def prompt_form(self) -> str:
+        """chat | plain | compact: what the settings say, else what the model
+        declares (paralift.json), else chat when it has a chat template."""
         if self.prompt_style != "auto":
-            return self.prompt_style == "chat"
-        return self.provider.has_chat_template()
+            return self.prompt_style
+        declared = self.provider.model_info().get("prompt_format")
+        if declared in ("chat", "plain", "compact"):
+            return declared
+        return "chat" if self.provider.has_chat_template() else "plain"
+
+    def use_chat(self) -> bool:
+        return self.prompt_form() == "chat"
 
     def request(self, task: Task, target: Target) -> tuple[GenerationRequest, str]:
         """The generation request for `task` and the prompt text recorded on candidates."""
         common = dict(n=self.samples, temperature=self.temperature, top_p=self.top_p if self.temperature else 1.0,
                       max_tokens=self.max_tokens, seed=self.seed, adapter=self.adapter)
-        if self.use_chat():
+        form = self.prompt_form()
+        if form == "chat":
             messages = translator_messages(task, target)
             return GenerationRequest(messages=messages, **common), json.dumps(messages)
-        prompt = translator_prompt(task, target)
+        if form == "compact":
+            prompt = compact_prompt(function_source(task), target, task.language)
+        else:
+            prompt = translator_prompt(task, target)
         return GenerationRequest(prompt=prompt, stop=list(STOP), **common), prompt
+
+    def check_scope(self, task: Task, target: Target) -> None:
+        """A model that declares its targets/languages is not asked for others."""
+        info = self.provider.model_info()
+        targets, langs = info.get("targets"), info.get("languages")
+        if targets and target.value not in targets:
+            raise NotParallelizable(f"{self.name} model {self.model} is trained for {', '.join(targets)} only, "
+                                    f"not {target.value}")
+        if langs and task.language not in langs:
+            raise NotParallelizable(f"{self.name} model {self.model} is trained on {', '.join(langs)} input only")
 
     # ------------------------------------------------------------------ the agent
     def propose(self, task: Task, target: Target) -> list[Candidate]:
+        self.check_scope(task, target)
         try:
             req, prompt_text = self.request(task, target)
             if not self.quiet:

@@ -136,6 +136,12 @@ class Provider:
         """Whether chat messages are rendered by the model's own template."""
         return False
 
+    def model_info(self) -> dict:
+        """What the model says about itself in a `paralift.json` beside its
+        weights (paralift-trained models): {"prompt_format": "compact",
+        "targets": ["openmp"], ...}; {} when unknown."""
+        return {}
+
     def close(self) -> None:
         pass
 
@@ -203,6 +209,9 @@ class CachedProvider(Provider):
 
     def has_chat_template(self) -> bool:
         return self.inner.has_chat_template()
+
+    def model_info(self) -> dict:
+        return self.inner.model_info()
 
     def describe(self) -> str:
         return self.inner.describe()
@@ -311,6 +320,9 @@ class HFProvider(Provider):
         self._load()
         return bool(getattr(self._tok, "chat_template", None))
 
+    def model_info(self) -> dict:
+        return read_model_info(self.model)
+
     def context_length(self) -> int:
         self._load()
         cfg = self._lm.config
@@ -383,6 +395,15 @@ class HFProvider(Provider):
         return outs
 
 
+def read_model_info(model: str) -> dict:
+    path = Path(str(model)).expanduser() / "paralift.json"
+    try:
+        info = json.loads(path.read_text())
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def _looks_like_hub_id(model: str) -> bool:
     return model.count("/") == 1 and not model.startswith((".", "/", "~"))
 
@@ -423,6 +444,9 @@ class VLLMProvider(Provider):
     def has_chat_template(self) -> bool:
         self._load()
         return bool(getattr(self._llm.get_tokenizer(), "chat_template", None))
+
+    def model_info(self) -> dict:
+        return read_model_info(self.model)
 
     def _lora(self, adapter: str | None):
         if adapter is None:

@@ -17,7 +17,7 @@ folder `paralift.toml` wins):
 
 Environment: PARALIFT_BACKEND (comma-separated), PARALIFT_MODEL,
 PARALIFT_ENDPOINT, OPENAI_API_KEY (or PARALIFT_API_KEY), PARALIFT_SAMPLES,
-PARALIFT_ADAPTER, PARALIFT_CACHE_DIR, PARALIFT_CONFIG (a config file to use).
+PARALIFT_ADAPTER, PARALIFT_CACHE_DIR, PARALIFT_PROMPT, PARALIFT_CONFIG (a config file to use).
 
 Defaults: backends ["rule", "hf"] (the LLM agent joins the rule-based one
 when a model is available); the `hf` model defaults to the bundled one,
@@ -48,6 +48,7 @@ class Settings:
     endpoint: str | None = None
     api_key: str | None = None
     api: str = "auto"                  # openai route: auto | chat | completions
+    prompt: str = "auto"               # prompt form: auto | chat | plain | compact
     samples: int = 1
     temperature: float | None = None   # None: greedy for one sample, 0.8 for several
     top_p: float = 0.95
@@ -171,6 +172,10 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             if value not in ("auto", "chat", "completions"):
                 raise ValueError("expected auto, chat or completions")
             return value
+        if name == "prompt":
+            if value not in ("auto", "chat", "plain", "compact"):
+                raise ValueError("expected auto, chat, plain or compact")
+            return value
         return None if value is None else str(value)
     except (TypeError, ValueError) as e:
         if isinstance(e, UsageError):
@@ -205,7 +210,7 @@ def load_settings(*, cwd: str | os.PathLike | None = None, env: Mapping[str, str
     env_map = {"PARALIFT_BACKEND": "backends", "PARALIFT_MODEL": "model", "PARALIFT_ENDPOINT": "endpoint",
                "PARALIFT_API_KEY": "api_key", "OPENAI_API_KEY": "api_key", "PARALIFT_SAMPLES": "samples",
                "PARALIFT_ADAPTER": "adapter", "PARALIFT_CACHE_DIR": "cache_dir", "PARALIFT_SEED": "seed",
-               "PARALIFT_TEMPERATURE": "temperature"}
+               "PARALIFT_TEMPERATURE": "temperature", "PARALIFT_PROMPT": "prompt"}
     for var, name in env_map.items():
         value = env.get(var)
         if value:

@@ -198,3 +198,19 @@ def test_hf_agent_on_an_untrained_model_reports_why(tmp_path, task):
     with pytest.raises(NotParallelizable, match="none of 2 sample"):
         agent.propose(task, Target.OPENMP)
     assert len(agent.dropped) == 2 and agent.stats["completion_tokens"] > 0
+
+
+def test_model_declared_compact_prompt_and_scope(task):
+    class Declared(Scripted):
+        def model_info(self):
+            return {"prompt_format": "compact", "targets": ["openmp"], "languages": ["c"]}
+    prov = Declared([OMP + "```"])
+    [c] = LLMTranslator(prov, quiet=True).propose(task, Target.OPENMP)
+    assert c.prompt.startswith("### Sequential\n```c\nvoid saxpy(") and c.prompt.endswith("### OpenMP\n```c\n")
+    assert "Task" not in c.prompt and prov.requests[0].stop == ["```"]
+    with pytest.raises(NotParallelizable, match="trained for openmp only, not mpi"):
+        LLMTranslator(prov, quiet=True).propose(task, Target.MPI)
+    assert len(prov.requests) == 1                      # not asked at all
+    # the settings can force a form
+    forced = LLMTranslator(Scripted(["```c\n" + OMP + "```"], chat=True), prompt_style="plain", quiet=True)
+    assert forced.prompt_form() == "plain" and forced.propose(task, Target.OPENMP)
