@@ -172,27 +172,17 @@ def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str,
 
 # ------------------------------------------------------------------ translate
 
-def make_agents(backends: list[str], model: str | None, samples: int) -> list:
-    from paralift.agents import RuleBasedTranslator
+def make_agents(backends: list[str], model: str | None, samples: int | None) -> tuple[list, list[str]]:
+    """The translator agents and notes for the report (settings: CLI > env >
+    config > defaults; a defaulted LLM backend that cannot run is skipped with
+    a note, a named one is an error)."""
+    from paralift.agents.llm import build_agents
 
-    chosen = [b.strip().lower() for b in backends] or ["rule"]
-    agents = []
-    for b in dict.fromkeys(chosen):
-        if b == "rule":
-            agents.append(RuleBasedTranslator())
-        elif b in ("hf", "vllm", "openai"):
-            try:
-                from paralift.agents.llm import LLMTranslator
-            except ImportError as e:
-                raise UsageError(f"backend {b!r} is unavailable: {e}") from None
-            agents.append(LLMTranslator.create(b, model, samples))
-        else:
-            raise UsageError(f"unknown backend {b!r} (choose rule, hf, vllm or openai)")
-    return agents
+    return build_agents(backends or None, model, samples)
 
 
 def translate_file(path: Path, text: str, target: Target, functions: list[str], output: Path | None,
-                   backends: list[str] | None = None, model: str | None = None, samples: int = 1,
+                   backends: list[str] | None = None, model: str | None = None, samples: int | None = None,
                    timing: bool = True, write: bool = True,
                    on_event: Callable[[str], None] | None = None) -> Report:
     from paralift.agents import AnalysisError, NotParallelizable, build_task, detect_language
@@ -201,7 +191,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     say = on_event or _log
     language = detect_language(str(path), text)
     names = select_functions(text, language, functions)
-    agents = make_agents(backends or [], model, samples)
+    agents, agent_notes = make_agents(backends or [], model, samples)
     reports: dict[str, FunctionReport] = {}
     jobs: list[Job] = []
     tasks: dict[str, Task] = {}
@@ -245,7 +235,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
             reports[name] = FunctionReport(name, "failed", j.candidate.agent, v.tests_passed, v.tests_total,
                                            None, v.reason or v.status, v, cands)
     ordered = [reports[n] for n in names]
-    report = Report(target, None, ordered)
+    report = Report(target, None, ordered, notes=list(agent_notes))
     winners = {f.name: f.winner for f in ordered if f.status == "verified" and f.winner}
     out_path = output or default_output(path, target, language)
     final = assemble_output(text, language, target, tasks, winners, report, say)
