@@ -79,7 +79,7 @@ def translate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="output file (default: INPUT-stem.omp.c / .mpi.c / .cu)"),
     backend: Optional[List[str]] = typer.Option(None, "--backend", help="translator backends: rule, hf, vllm, openai"),
     model: Optional[str] = typer.Option(None, "--model", help="model id or path for LLM backends"),
-    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="candidates per LLM backend (default: config, else 4)"),
+    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="candidates per LLM backend (default: [tool.paralift] samples, else 1)"),
     timing: bool = typer.Option(True, "--timing/--no-timing", help="measure speedups (needed to pick the fastest)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
 ):
