@@ -352,10 +352,12 @@ class HFProvider(Provider):
         ids = tok(text, return_tensors="pt", add_special_tokens=not (request.messages and self.has_chat_template()))
         input_ids = ids["input_ids"]
         ctx = self.context_length()
-        max_new = min(request.max_tokens, max(1, ctx - 1))
-        keep = ctx - max_new
-        if input_ids.shape[1] > keep:         # keep the end of the prompt (where the answer starts)
-            input_ids = input_ids[:, -keep:]
+        room = ctx - int(input_ids.shape[1])
+        if room >= min(request.max_tokens, 64):
+            max_new = min(request.max_tokens, room)
+        else:                                  # too long: keep the end of the prompt (where the answer starts)
+            max_new = min(request.max_tokens, max(1, ctx // 4))
+            input_ids = input_ids[:, -(ctx - max_new):]
         attn = torch.ones_like(input_ids)
         input_ids, attn = input_ids.to(self._device), attn.to(self._device)
         plen = int(input_ids.shape[1])

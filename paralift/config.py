@@ -36,9 +36,9 @@ from paralift.errors import UsageError
 DEFAULT_BACKENDS = ("rule", "hf")
 KNOWN_BACKENDS = ("rule", "hf", "vllm", "openai")
 BUNDLED_MODEL = "paralift-tiny"
-BUNDLED_MODEL_HINT = ("the bundled model data/models/paralift-tiny is not installed yet: build it with "
-                      "`paralift train tiny` or pass --model PATH (a local transformers model) / "
-                      "--backend openai with PARALIFT_ENDPOINT")
+BUNDLED_MODEL_HINT = ("the bundled model data/models/paralift-tiny is not installed: build it with "
+                      "`python -m paralift.training.tiny`, or pass --model PATH (a local transformers model), "
+                      "or use --backend openai with PARALIFT_ENDPOINT")
 
 
 @dataclass

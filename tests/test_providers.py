@@ -399,3 +399,13 @@ def test_vllm_missing_is_a_clear_error():
     from paralift.agents.providers import VLLMProvider
     with pytest.raises(ProviderError, match=r"paralift\[vllm\]"):
         VLLMProvider("m").generate(GenerationRequest(prompt="x"))
+
+
+@needs_torch
+def test_hf_context_is_shared_between_prompt_and_answer(hf):
+    # context 512: a short prompt keeps all of itself even when max_tokens is huge
+    out = hf.generate(GenerationRequest(prompt="int f(int n) {", max_tokens=5000))[0]
+    assert out.prompt_tokens == len(hf._tok("int f(int n) {")["input_ids"])
+    assert out.prompt_tokens + out.completion_tokens <= 512
+    long = hf.generate(GenerationRequest(prompt="x = x + 1; " * 400, max_tokens=5000))[0]
+    assert long.prompt_tokens == 512 - 128 and long.completion_tokens <= 128
