@@ -68,10 +68,13 @@ def _bool(v: Any, default: bool) -> bool:
 
 @dataclass
 class Settings:
-    backends: list[str] = field(default_factory=lambda: ["rule"])
+    # Empty / None: paralift's own settings, as for `paralift translate`
+    # (PARALIFT_BACKEND, ..., [tool.paralift] in pyproject.toml or paralift.toml
+    # nearest the document, else the defaults).
+    backends: list[str] = field(default_factory=list)
     model: str | None = None
     endpoint: str | None = None
-    samples: int = 1
+    samples: int | None = None
     timing: bool = True
     hints: bool = False
     max_jobs: int = 2
@@ -85,14 +88,14 @@ class Settings:
         b = d.get("backends", d.get("backend"))
         if isinstance(b, str):
             b = [x.strip() for x in b.split(",") if x.strip()]
-        if isinstance(b, list) and all(isinstance(x, str) for x in b) and b:
+        if isinstance(b, list) and all(isinstance(x, str) for x in b):
             self.backends = b
         for key in ("model", "endpoint"):
             if key in d:
                 self.__dict__[key] = str(d[key]) if d[key] else None
         if "samples" in d:
             try:
-                self.samples = max(1, int(d["samples"]))
+                self.samples = max(1, int(d["samples"])) if d["samples"] else None
             except (TypeError, ValueError):
                 pass
         hints = d.get("hints")
@@ -209,11 +212,14 @@ class ParaliftServer(LanguageServer):
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("paralift")
-    except Exception:  # noqa: BLE001
-        return "0"
+    """paralift's version from its dist-info folder name (importlib.metadata
+    would cost ~0.1 s of start-up importing the email package)."""
+    import glob
+
+    for entry in sys.path:
+        for d in glob.glob(os.path.join(entry or ".", "paralift-*.dist-info")):
+            return os.path.basename(d)[len("paralift-"):-len(".dist-info")]
+    return "0"
 
 
 def _analyse(text: str, language: str, loops: bool, have: _Analysis | None) -> _Analysis:
@@ -498,6 +504,7 @@ async def translate_command(ls: ParaliftServer, *args) -> dict:
     if isinstance(backends, str):
         backends = [b.strip() for b in backends.split(",") if b.strip()]
     request = {"path": path, "text": text, "target": target, "function": function,
+               "cwd": str(Path(path).parent) if real_path else None,
                "backends": backends, "model": a.get("model", s.model),
                "samples": a.get("samples", s.samples), "timing": _bool(a.get("timing"), s.timing)}
     job = Job(uri=uri, function=function, target=target, version=version, request_id=ls.protocol.msg_id)
@@ -555,6 +562,7 @@ def _result(ls: ParaliftServer, base: dict, final: dict, doc, version: int | Non
                           "reason": c.get("reason"), "speedup": c.get("speedup"),
                           "tests": {"passed": c.get("tests_passed"), "total": c.get("tests_total")}}
                          for c in fn.get("candidates") or []]
+    res["notes"] = report.get("notes") or []
     res["agent"] = fn.get("agent")
     res["speedup"] = fn.get("speedup")
     res["tests"] = fn.get("tests")

@@ -128,10 +128,16 @@ def install_hooks(emit: Callable[[dict], None]) -> _Counters:
             return self._agent.propose(task, target)
 
     def make_agents(orig):
+        # make_agents returns the agents, or (agents, notes): track either way
         def wrapped(*args, **kwargs):
-            agents = orig(*args, **kwargs)
-            c.agents = max(1, len(agents))
-            return [Tracked(a) for a in agents]
+            out = orig(*args, **kwargs)
+            if isinstance(out, list):
+                c.agents = max(1, len(out))
+                return [Tracked(a) for a in out]
+            if isinstance(out, tuple) and out and isinstance(out[0], list):
+                c.agents = max(1, len(out[0]))
+                return ([Tracked(a) for a in out[0]], *out[1:])
+            return out
         return wrapped
     _wrap(pipeline, "make_agents", make_agents)
 
@@ -250,6 +256,12 @@ def run_request(req: dict, emit: Callable[[dict], None]) -> int:
         stage = "re-verifying" if msg.startswith("re-verifying") else "pipeline"
         emit({"event": "progress", "stage": stage, "message": msg, "k": None, "n": None})
 
+    cwd = req.get("cwd")
+    if cwd and os.path.isdir(cwd):
+        # Run where the document is, so that the paralift settings file nearest
+        # to it applies, as for `paralift translate` run there. (After start-up:
+        # sys.path keeps the server's folder for imports.)
+        os.chdir(cwd)
     try:
         from paralift import pipeline
         try:
@@ -260,8 +272,8 @@ def run_request(req: dict, emit: Callable[[dict], None]) -> int:
         functions = [req["function"]] if req.get("function") else []
         report = pipeline.translate_file(
             Path(req["path"]), req["text"], target, functions, None,
-            backends=list(req.get("backends") or []), model=req.get("model"),
-            samples=int(req.get("samples") or 1), timing=bool(req.get("timing", True)),
+            backends=list(req.get("backends") or []), model=req.get("model") or None,
+            samples=int(req["samples"]) if req.get("samples") else None, timing=bool(req.get("timing", True)),
             write=False, on_event=on_event)
     except (UsageError, AnalysisError, ValueError, KeyError) as e:
         if CANCEL.is_set():
