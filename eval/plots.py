@@ -35,11 +35,16 @@ def pass_at_k(summary: dict, path: Path) -> Path:
             for i, a in enumerate(agents):
                 r = rows.get(a)
                 v = r["k"][k]["pass"] if r and r["k"].get(k) else None
+                if v is None:
+                    continue
                 xs.append(i + (j - (len(ks) - 1) / 2) * width)
-                ys.append(100 * v if v is not None else 0.0)
+                ys.append(100 * v)
             bars = ax.bar(xs, ys, width=width * 0.95, color=colors(j), label=f"pass@{k}")
             for b, y in zip(bars, ys):
                 ax.text(b.get_x() + b.get_width() / 2, y + 1, f"{y:.0f}", ha="center", va="bottom", fontsize=7)
+        for i, a in enumerate(agents):
+            if a not in rows:
+                ax.text(i, 3, "n/a", ha="center", va="bottom", color="gray", fontsize=9)
         ax.set_title(target)
         ax.set_xticks(range(len(agents)))
         ax.set_xticklabels(agents, rotation=20, ha="right", fontsize=8)
@@ -70,7 +75,7 @@ def speedup(summary: dict, path: Path) -> Path:
             r = next((r for r in summary["results"] if r["target"] == target and _label(r) == a), None)
             vals = [s for t in (r or {}).get("tasks", {}).values() for s in t["speedups"] if s and s > 0]
             data.append(vals)
-            labels.append(f"{a}\n({len(vals)})")
+            labels.append(f"{a}\n({len(vals)})" if r else f"{a}\n(n/a)")
         if any(data):
             any_data = True
             pos = [i + 1 for i, d in enumerate(data) if d]
@@ -79,6 +84,8 @@ def speedup(summary: dict, path: Path) -> Path:
                 jitter = [p + 0.12 * ((i * 7919) % 11 - 5) / 5 for i in range(len(d))]
                 ax.scatter(jitter, d, s=12, alpha=0.6)
             ax.set_yscale("log")
+            from matplotlib.ticker import FuncFormatter
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}×"))
         else:
             note = "CUDA on CPU emulation:\nno speedup measured" if target == "cuda" else "no speedup measured"
             ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="gray")

@@ -105,7 +105,14 @@ def make_agents(cfg: EvalConfig) -> list:
         b = b.strip().lower()
         names.append(AGENT_ALIASES.get(b, b))
     others = [b for b in dict.fromkeys(names) if b not in NON_MODEL_AGENTS]
-    agents = pipeline_agents(others, cfg.model, cfg.samples) if others else []
+    agents: list = []
+    if others:
+        made = pipeline_agents(others, cfg.model, cfg.samples)
+        if isinstance(made, tuple):          # (agents, notes)
+            made, notes = made
+            for n in notes:
+                _log(n)
+        agents = list(made)
     if "gcc-autopar" in names:
         agents.append("gcc-autopar")
     return agents
@@ -187,9 +194,10 @@ def sample_key(st: SuiteTask, suite: Suite, gen: dict, cfg: EvalConfig) -> str:
 
 @dataclass
 class Unit:
-    """One (task, target): everything a worker needs, picklable."""
+    """One task, all its targets and agents: everything a worker needs,
+    picklable. Per task, so that a worker builds the task's sequential
+    reference (and its sanitizer checks) once for every target and agent."""
     task: SuiteTask
-    target: str
     generations: list[dict]
     keys: list[str]
     sizes: tuple[int, ...] | None
@@ -207,16 +215,20 @@ def run_unit(unit: Unit) -> list[dict]:
 
     host = os.uname().nodename
     opts = VerifyOptions(timing=unit.timing, timing_workers=unit.workers, seed=unit.seed)
-    st, tgt = unit.task, Target.parse(unit.target)
+    st = unit.task
+    setups: dict[str, tuple] = {}
     out = []
-    try:
-        task = build_task(st.source, st.language, st.function, tgt, st.path or st.id)
-        tests = generate_suite(task.signature, seed=unit.seed, sizes=list(unit.sizes) if unit.sizes else None,
-                               large=unit.large)
-        setup_error = None
-    except (AnalysisError, ValueError) as e:
-        task, tests, setup_error = None, None, f"analysis: {e}"
     for gen, key in zip(unit.generations, unit.keys):
+        tgt = Target.parse(gen["target"])
+        if gen["target"] not in setups:
+            try:
+                task = build_task(st.source, st.language, st.function, tgt, st.path or st.id)
+                tests = generate_suite(task.signature, seed=unit.seed,
+                                       sizes=list(unit.sizes) if unit.sizes else None, large=unit.large)
+                setups[gen["target"]] = (task, tests, None)
+            except (AnalysisError, ValueError) as e:
+                setups[gen["target"]] = (None, None, f"analysis: {e}")
+        task, tests, setup_error = setups[gen["target"]]
         t0 = time.perf_counter()
         rec = {k: gen.get(k) for k in ("task", "target", "agent", "model", "sample")}
         rec.update(key=key, host=host, pid=os.getpid())
@@ -267,10 +279,9 @@ def execute(suite: Suite, cfg: EvalConfig, out: Path, executor, generations: lis
         if key in previous:
             keep.append(previous[key])
             continue
-        u = units_map.get((st.id, g["target"]))
+        u = units_map.get(st.id)
         if u is None:
-            u = units_map[(st.id, g["target"])] = Unit(st, g["target"], [], [], suite.sizes, suite.large, suite.seed,
-                                                         cfg.timing, cfg.workers)
+            u = units_map[st.id] = Unit(st, [], [], suite.sizes, suite.large, suite.seed, cfg.timing, cfg.workers)
         u.generations.append(g)
         u.keys.append(key)
     units = list(units_map.values())
@@ -310,18 +321,19 @@ def score(suite: Suite, cfg: EvalConfig, records: list[dict] | None = None, out:
             for g in read_jsonl(out / "generations.jsonl")} if out else {}
     tasks = {t.id: t for t in suite.tasks}
     records = sorted((r for r in records if r["task"] in tasks and r["target"] in suite.targets), key=_order)
-    groups: dict[tuple[str, str, str], list[dict]] = {}
+    groups: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        groups.setdefault((r["agent"], r.get("model") or "", r["target"]), []).append(r)
+        groups.setdefault((r["agent"], r["target"]), []).append(r)
     results = []
     agent_order = [AGENT_ALIASES.get(b.strip().lower(), b.strip().lower()) for b in cfg.backends]
 
     def order(key):
-        agent, model, target = key
+        agent, target = key
         return (list(suite.targets).index(target) if target in suite.targets else 99,
-                agent_order.index(agent) if agent in agent_order else len(agent_order), agent, model)
+                agent_order.index(agent) if agent in agent_order else len(agent_order), agent)
 
-    for (agent, model, target), recs in sorted(groups.items(), key=lambda kv: order(kv[0])):
+    for (agent, target), recs in sorted(groups.items(), key=lambda kv: order(kv[0])):
+        model = next((r["model"] for r in recs if r.get("model")), None)
         problems: dict[str, list] = {}
         not_evaluated: dict[str, str] = {}
         declined = {"count": 0, "on_sequential_tasks": 0}
