@@ -110,6 +110,12 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
             return conv.structure(obj, t.Command)
         return conv.structure(obj, t.CodeAction)
     conv.register_structure_hook(Union[t.Command, t.CodeAction], command_or_action)
+    lsp_client.applied_edits = []
+
+    @lsp_client.feature(t.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: t.ApplyWorkspaceEditParams):
+        lsp_client.applied_edits.append(params)
+        return t.ApplyWorkspaceEditResult(applied=True)
     await lsp_client.initialize_session(t.InitializeParams(
         capabilities=_caps(), root_uri=root.as_uri(), initialization_options=INIT_OPTIONS))
     lsp_client.root = root
@@ -416,6 +422,27 @@ async def test_hints_are_off_by_default_and_explain_loops(client: LanguageClient
             break
         await asyncio.sleep(0.05)
     assert not client.diagnostics.get(uri)
+    _close(client, uri)
+
+
+@pytest.mark.mpi
+@pytest.mark.asyncio(loop_scope="module")
+async def test_mpi_edit_verifies_and_the_server_can_apply_it(client: LanguageClient):
+    """`apply: true` (for clients without a preview): the server sends
+    workspace/applyEdit itself."""
+    from paralift.sandbox import VerifyOptions, verify_source
+
+    uri = _open(client, "scale_mpi.c", SCALE)
+    act = [a for a in await _actions(client, uri, 2) if _arg(a)["target"] == "mpi"][0]
+    res = await _run(client, {**_arg(act), "apply": True})
+    assert res["status"] == "verified", res
+    assert res["applied"] is True and len(client.applied_edits) == 1
+    sent = client.applied_edits[-1].edit
+    assert sent.document_changes[0].text_document.version == 1
+    new_text = E.apply_edits(SCALE, sent.document_changes[0].edits)
+    assert new_text == res["newText"] and "MPI_" in new_text
+    verdict = verify_source(SCALE, new_text, "mpi", "scale", "c", options=VerifyOptions(timing=False))
+    assert verdict.verified, verdict.reason
     _close(client, uri)
 
 

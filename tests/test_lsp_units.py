@@ -133,3 +133,48 @@ def test_server_start_up_cost_is_under_a_second_of_cpu():
     finally:
         p.kill()
         p.wait()
+
+
+def _frame(obj: dict) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_a_killed_server_leaves_no_translation_behind(tmp_path):
+    """The editor dies (the server is SIGKILLed) mid-translation: the worker
+    gets SIGTERM through its parent-death signal and stops its sandbox runs."""
+    src = ("void matmul(int n, const double *a, const double *b, double *c)\n{\n"
+           "    for (int i = 0; i < n; i++)\n        for (int j = 0; j < n; j++) {\n"
+           "            double s = 0.0;\n            for (int k = 0; k < n; k++)\n"
+           "                s += a[i * n + k] * b[k * n + j];\n            c[i * n + j] = s;\n        }\n}\n")
+    path = tmp_path / "mm.c"
+    path.write_text(src)
+    server = subprocess.Popen([sys.executable, "-m", "paralift.lsp"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.stdin.write(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": None, "rootUri": None, "capabilities": {},
+            "initializationOptions": {"backend": "rule", "timing": True}}}))
+        server.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        server.stdin.write(_frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": path.as_uri(), "languageId": "c", "version": 1, "text": src}}}))
+        server.stdin.write(_frame({"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {
+            "command": "paralift.server.translate",
+            "arguments": [{"uri": path.as_uri(), "version": 1, "function": "matmul", "target": "openmp"}]}}))
+        server.stdin.flush()
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(seen) < 2:
+            seen.update(procs.descendants(server.pid))
+            time.sleep(0.02)
+        assert len(seen) >= 2, "the translation never started a worker and a sandboxed process"
+        server.kill()
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(procs.alive(p) for p in seen):
+            time.sleep(0.05)
+        assert not [p for p in seen if procs.alive(p)]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -166,10 +166,11 @@ class ParaliftServer(LanguageServer):
         text = doc.source
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._pool, _analyse, text, lang, loops, have)
-        # keep one entry per document: the latest version
-        for k in [k for k in self._analysis if k[0] == doc.uri and k != key]:
-            del self._analysis[k]
-        self._analysis[key] = result
+        if doc.uri in self.workspace.text_documents:     # not closed meanwhile
+            # keep one entry per document: the latest version
+            for k in [k for k in self._analysis if k[0] == doc.uri and k != key]:
+                del self._analysis[k]
+            self._analysis[key] = result
         return result
 
     def warm_up(self) -> None:
@@ -477,6 +478,7 @@ class _ProgressSink:
     def end(self, message: str) -> None:
         if self.token is not None:
             self.ls.work_done_progress.end(self.token, t.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
 
 
 @server.command(CMD_TRANSLATE)
@@ -534,10 +536,16 @@ async def translate_command(ls: ParaliftServer, *args) -> dict:
     if result["status"] != "verified":
         ls.window_log_message(t.LogMessageParams(type=t.MessageType.Info, message=result["message"]))
     if result["edit"] is not None and (_bool(a.get("apply"), s.apply_edits)):
-        applied = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(
-            edit=ls.protocol._converter.structure(result["edit"], t.WorkspaceEdit),
-            label=f"paralift: {function} → {TARGETS[target]}"))
-        result["applied"] = bool(applied.applied)
+        try:
+            applied = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(
+                edit=ls.protocol._converter.structure(result["edit"], t.WorkspaceEdit),
+                label=f"paralift: {function} → {TARGETS[target]}"))
+            result["applied"] = bool(applied.applied)
+            if not applied.applied:
+                result["message"] += f"; the editor did not apply the edit ({applied.failure_reason or 'refused'})"
+        except Exception as e:  # noqa: BLE001 - the client cannot apply edits
+            result["applied"] = False
+            result["message"] += f"; the edit could not be applied: {e}"
     return result
 
 
