@@ -1,0 +1,37 @@
+"""paralift.sandbox.cuda_cpu: run CUDA candidates on machines without a GPU.
+
+A C++ header runtime (paralift_cuda.h, in :func:`include_dir`) plus a source
+rewriter.  The sandbox writes ``cand.cu``, calls :func:`rewrite` on its text
+to produce ``cand.cpu.cpp``, and compiles a driver that ``#include``s it with
+``g++ <compile_flags()>``.  At run time ``PARALIFT_CUDA_ORDER`` (ORDER_ENV)
+selects the order in which the threads of a block are scheduled ("forward" or
+"reverse"); a barrier deadlock ends the program with status DEADLOCK_EXIT and
+a message naming the kernel on stderr.
+"""
+from __future__ import annotations
+
+from .api import (
+    DEADLOCK_EXIT,
+    ORDER_ENV,
+    ORDERS,
+    RACE_EXIT,
+    build_command,
+    compile_flags,
+    include_dir,
+    run_env,
+)
+from .rewrite import RewriteError, rewrite, unsupported_features
+
+__all__ = [
+    "DEADLOCK_EXIT",
+    "ORDER_ENV",
+    "ORDERS",
+    "RACE_EXIT",
+    "RewriteError",
+    "build_command",
+    "compile_flags",
+    "include_dir",
+    "rewrite",
+    "run_env",
+    "unsupported_features",
+]

@@ -1,0 +1,58 @@
+"""Constants and compiler flags of the CUDA-on-CPU runtime."""
+from __future__ import annotations
+
+import os
+import pathlib
+
+ORDER_ENV = "PARALIFT_CUDA_ORDER"
+"""Run-time variable: "forward" (default) or "reverse" thread order in a block."""
+
+ORDERS = ("forward", "reverse")
+
+DEADLOCK_EXIT = 86
+"""Exit status of a program whose kernel deadlocked at a barrier."""
+
+RACE_EXIT = 66
+"""Exit status of a -fsanitize=thread build that found a data race (TSan's default)."""
+
+
+def include_dir() -> pathlib.Path:
+    """Folder holding paralift_cuda.h and the cuda_runtime.h & co. stubs."""
+    return pathlib.Path(__file__).resolve().parent
+
+
+def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2") -> list[str]:
+    """g++ flags for a rewritten source (and the driver including it).
+
+    asan: AddressSanitizer + UBSan, for out-of-bounds and use-after-free.
+    tsan: ThreadSanitizer; every CUDA thread is a TSan fiber ordered only by
+    barriers and warp collectives, so shared-memory races and non-atomic
+    read-modify-writes are reported (exit status RACE_EXIT).
+    """
+    if asan and tsan:
+        raise ValueError("AddressSanitizer and ThreadSanitizer cannot be combined")
+    flags = ["-std=c++17", "-fopenmp", "-pthread", f"-I{include_dir()}"]
+    if asan:
+        flags += ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    elif tsan:
+        flags += ["-O1", "-g", "-fsanitize=thread", "-fno-omit-frame-pointer"]
+    else:
+        flags += [opt]
+    return flags
+
+
+def build_command(sources: list[str | os.PathLike], output: str | os.PathLike, asan: bool = False,
+                  tsan: bool = False, cxx: str = "g++") -> list[str]:
+    """The g++ command line that builds `sources` (rewritten .cpp files) into `output`."""
+    return [cxx, *compile_flags(asan=asan, tsan=tsan), *map(str, sources), "-o", str(output), "-lm"]
+
+
+def run_env(order: str = "forward", base: dict[str, str] | None = None, threads: int | None = None) -> dict[str, str]:
+    """Environment for running a built program in a given thread order."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
+    env = dict(os.environ if base is None else base)
+    env[ORDER_ENV] = order
+    if threads is not None:
+        env["PARALIFT_CUDA_THREADS"] = str(threads)
+    return env

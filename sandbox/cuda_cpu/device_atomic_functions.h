@@ -1,0 +1,3 @@
+// paralift CUDA-on-CPU stub: everything lives in paralift_cuda.h
+#pragma once
+#include "paralift_cuda.h"

@@ -1,0 +1,35 @@
+// expect: forward=fail reverse=fail
+// BUG: the grid is n / block blocks (rounded down), so the last n % block elements are never processed.
+#include <cstdio>
+#include <cstdlib>
+#include <cmath>
+#include <cuda_runtime.h>
+
+#define CUDA_CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
+    fprintf(stderr, "CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(2); } } while (0)
+
+static unsigned hash_u32(unsigned x) { x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16; return x; }
+static float rnd(unsigned i) { return (float)(hash_u32(i) & 0xffffff) / (float)0x1000000 * 2.0f - 1.0f; }
+static int report(long bad, const char* what) { printf(bad ? "FAIL: %s (%ld mismatches)\n" : "PASS: %s\n", what, bad); return bad ? 1 : 0; }
+
+__global__ void scale(const float* in, float* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = 3.0f * in[i];
+}
+
+int main() {
+    const int n = 100000, block = 256;
+    float *h = (float*)malloc(n * sizeof(float)), *o = (float*)malloc(n * sizeof(float));
+    for (int i = 0; i < n; ++i) { h[i] = (float)i; o[i] = 0.0f; }
+    float *d, *dout;
+    CUDA_CHECK(cudaMalloc(&d, n * sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&dout, n * sizeof(float)));
+    CUDA_CHECK(cudaMemcpy(d, h, n * sizeof(float), cudaMemcpyHostToDevice));
+    scale<<<n / block, block>>>(d, dout, n);     // should be (n + block - 1) / block
+    CUDA_CHECK(cudaGetLastError());
+    CUDA_CHECK(cudaMemcpy(o, dout, n * sizeof(float), cudaMemcpyDeviceToHost));
+    long bad = 0;
+    for (int i = 0; i < n; ++i) if (o[i] != 3.0f * h[i]) ++bad;
+    cudaFree(d); cudaFree(dout); free(h); free(o);
+    return report(bad, "scaling");
+}
