@@ -115,6 +115,7 @@ OTHER = """void fill(int n, int *a) { int k = 3; while (n--) { a[n] = k; k = k *
 
 
 def test_bleu_and_codebleu_bounds():
+    pytest.importorskip("sacrebleu")
     assert textsim.bleu([OMP], [OMP]) == pytest.approx(100.0)
     assert textsim.bleu([], []) is None and textsim.codebleu([], []) is None
     same = textsim.codebleu([OMP], [OMP])
@@ -160,6 +161,7 @@ def test_markdown_table_side_by_side():
 
 
 def test_plots_are_pngs(tmp_path):
+    pytest.importorskip("matplotlib")
     from paralift.eval import plots
     paths = plots.write_all(_summary(), tmp_path)
     assert [p.name for p in paths] == ["pass_at_k.png", "speedup.png"]
