@@ -1,0 +1,14 @@
+#include <omp.h>
+
+/* Count how often each bin index occurs.  Every bin[i] is in [0, nbins);
+ * hist (nbins entries) is cleared first. */
+void histogram(int n, int nbins, const int *bin, int *hist)
+{
+    for (int b = 0; b < nbins; b++)
+        hist[b] = 0;
+    if (nbins <= 0)
+        return;
+    #pragma omp parallel for reduction(+:hist[:nbins])
+    for (int i = 0; i < n; i++)
+        hist[bin[i]]++;
+}

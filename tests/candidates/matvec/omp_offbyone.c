@@ -1,0 +1,14 @@
+#include <omp.h>
+
+/* Dense matrix-vector product y = A*x, A is m x n row-major. */
+void matvec(int m, int n, const double *A, const double *x, double *y)
+{
+    int i, j;
+    #pragma omp parallel for private(j)
+    for (i = 0; i < m; i++) {
+        double acc = 0.0;
+        for (j = 1; j < n; j++)
+            acc += A[(long)i * n + j] * x[j];
+        y[i] = acc;
+    }
+}

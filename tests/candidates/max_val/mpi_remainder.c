@@ -1,0 +1,18 @@
+#include <float.h>
+#include <mpi.h>
+
+/* Largest element of x; -DBL_MAX when n == 0.  Result valid on rank 0. */
+double max_val(int n, const double *x)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+    int chunk = n / size;
+    double local = -DBL_MAX, best = -DBL_MAX;
+    for (int i = rank * chunk; i < rank * chunk + chunk; i++)
+        if (x[i] > local)
+            local = x[i];
+    MPI_Reduce(&local, &best, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    return best;
+}

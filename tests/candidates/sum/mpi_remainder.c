@@ -1,0 +1,16 @@
+#include <mpi.h>
+
+/* Sum of the elements of x: each rank sums a block, rank 0 gets the total. */
+double sum(int n, const double *x)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+    int chunk = n / size;
+    double local = 0.0, total = 0.0;
+    for (int i = rank * chunk; i < (rank + 1) * chunk; i++)
+        local += x[i];
+    MPI_Reduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    return total;
+}
