@@ -24,7 +24,8 @@ from paralift.types import Param, ParamKind, Role, Signature, Target, Task, Valu
 from .base import AnalysisError
 from .dependence import DependenceTester
 from .frontend import (FLOAT_TYPES, INTEGER_TYPES, Decl, Event, FunctionModel, Loop, Unit, atom_info,
-                       detect_language, is_unsigned, line_of, load_unit, parse_params, signature_of, text)
+                       atom_nonneg, atom_symbols, detect_language, is_unsigned, line_of, load_unit, parse_params,
+                       signature_of, text)
 from .poly import Poly
 
 __all__ = ["detect_language", "list_functions", "build_task", "analyze", "FunctionFacts", "LoopFacts"]
@@ -227,7 +228,10 @@ class _Analyzer:
                 p = self.m.expand(p)
                 if p is None:
                     continue
+                syms = set()
                 for s in p.symbols():
+                    syms |= atom_symbols(s) if s.startswith("@") else {s}
+                for s in syms:
                     d = self.m.params.get(s)
                     if d is not None and d.kind in ("scalar",) and s != (lp.var.key if lp.var else None):
                         self.size_params.add(s)
@@ -246,6 +250,19 @@ class _Analyzer:
         for d in self.m.params.values():
             if d.kind == "scalar" and d.base_type and is_unsigned(d.base_type):
                 out.add(d.key)
+        atoms = set()
+        for lp in self.m.loops:
+            for p in (lp.lower, lp.upper):
+                pp = self.m.expand(p)
+                if pp is not None:
+                    atoms |= {s for s in pp.symbols() if s.startswith("@")}
+        for ev in self.m.events:
+            pp = self.m.expand(ev.poly)
+            if pp is not None:
+                atoms |= {s for s in pp.symbols() if s.startswith("@")}
+        for a in atoms:
+            if atom_nonneg(a, out):
+                out.add(a)
         return out
 
     def _alias_groups(self) -> None:
@@ -782,6 +799,9 @@ class _ParamInference:
             if s.startswith("@div:"):
                 kind, num, k = atom_info(s)
                 return f"(({self.render(num)})//{k})"
+            if s.startswith("@max:") or s.startswith("@min:"):
+                kind, a, b = atom_info(s)
+                return f"{kind}({self.render(a)}, {self.render(b)})"
             d = self.m.decl_by_key(s)
             return d.name if d is not None else s
         return p.render(name)
@@ -799,7 +819,7 @@ class _ParamInference:
             return None
         order = []
         for lp in reversed(ev.loops):
-            if lp.var is None or not lp.canonical:
+            if lp.var is None or lp.upper is None or lp.lower is None:
                 continue
             order.append((lp.var.key, self.m.expand(lp.lower), self.m.expand(lp.upper)))
         nonneg = self.an._nonneg_keys() | {f"@size:{v}" for v in self.fx.size_tokens}
@@ -817,8 +837,10 @@ class _ParamInference:
         for s in hi.symbols():
             if s.startswith("@size:"):
                 continue
-            if s.startswith("@div:"):
-                continue
+            if s.startswith("@"):
+                if all((dd := self.m.decl_by_key(x)) is not None and dd.is_param for x in atom_symbols(s)):
+                    continue
+                return None
             d = self.m.decl_by_key(s)
             if d is None or not d.is_param or d.kind not in ("scalar",):
                 return None
@@ -874,8 +896,14 @@ class _ParamInference:
 
 def full_cover(m: FunctionModel, dep: DependenceTester, e: Event, ext: Poly, nonneg: set[str],
                within: Loop | None = None) -> bool:
-    if e.expr_cond or e.guards and any(g >= (0 if within is None else within.depth) for g in e.guards):
+    if e.expr_cond or e.guards and any(g >= (0 if within is None else within.depth + 1) for g in e.guards):
         return False
+    outer = within if within is not None else (e.loops[0] if e.loops else None)
+    for kind, node, _loops in m.jumps:
+        if outer is not None and outer.contains(node):
+            return False      # a continue/break/return may skip the write
+        if within is None and kind in ("return", "goto") and node.start_byte < e.node.start_byte:
+            return False      # an earlier return may skip it
     p = m.expand(e.poly)
     if p is None:
         return False

@@ -77,6 +77,9 @@ class CRenderer:
         if s.startswith("@div:"):
             _kind, num, k = atom_info(s)
             return f"(({self.poly(num)}) / {k})"
+        if s.startswith("@max:") or s.startswith("@min:"):
+            kind, a, b = atom_info(s)
+            return f"__pl_i{kind}({self.poly(a)}, {self.poly(b)})"
         d = self.m.decl_by_key(s)
         if d is None:
             raise NotParallelizable(f"cannot express '{s}' in generated code")
@@ -195,3 +198,8 @@ def user_functions_called(fx: FunctionFacts, names: list[str]) -> list[str]:
     for n in names:
         visit(n)
     return order
+
+
+def iminmax_needed(code: str) -> str:
+    """The helper definitions when `code` uses them."""
+    return IMINMAX_C if ("__pl_imax(" in code or "__pl_imin(" in code) else ""

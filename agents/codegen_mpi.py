@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
-from .codegen_common import IMINMAX_C, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
+from .codegen_common import iminmax_needed, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text
 from .poly import Poly
 
@@ -339,7 +339,9 @@ def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
         edits.append(e)
         notes.append(n)
     fn = fx.model.fn
-    edits.append((fn.start_byte, fn.start_byte, IMINMAX_C))
+    helpers = iminmax_needed("\n".join(e[2] for e in edits))
+    if helpers:
+        edits.append((fn.start_byte, fn.start_byte, helpers))
     code = splice(fx.unit.data, edits)
     code = add_include(code, "stdlib.h")
     code = add_include(code, "mpi.h")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
-from .frontend import Event, FunctionModel, Loop
+from .frontend import Event, FunctionModel, Loop, atom_nonneg
 from .poly import Poly
 
 
@@ -75,6 +75,7 @@ class DependenceTester:
     def _order_and_nonneg(self, L: Loop, e1: Event, e2: Event, m1: dict, m2: dict):
         order = []
         nonneg = set(self.nonneg_params) | {s for s in self._all_syms() if s.startswith("@size:")}
+        nonneg |= {s for s in self._all_syms() if s.startswith("@") and atom_nonneg(s, nonneg)}
         lvar = L.var.key
         for ev, mp in ((e1, m1), (e2, m2)):
             for lp in reversed(_loops_inside(ev, L)):
@@ -161,12 +162,14 @@ class DependenceTester:
                     if diff.constant % c.constant:
                         return DepResult(False, "GCD test")
                     d = diff.constant // c.constant
-                    return DepResult(True, f"dependence distance {abs(d)}")
-                if c.nonneg(nonneg) and (c - diff).positive(nonneg) and (c + diff).positive(nonneg):
+                    detail = f"dependence distance {abs(d)}"
+                elif c.nonneg(nonneg) and (c - diff).positive(nonneg) and (c + diff).positive(nonneg):
                     return DepResult(False, "|distance| < stride")
-                if (-c).nonneg(nonneg) and (-c - diff).positive(nonneg) and (-c + diff).positive(nonneg):
+                elif (-c).nonneg(nonneg) and (-c - diff).positive(nonneg) and (-c + diff).positive(nonneg):
                     return DepResult(False, "|distance| < stride")
-                return DepResult(True, f"possible dependence (symbolic distance {diff.render()})")
+                else:
+                    detail = f"possible dependence (symbolic distance {diff.render(self._name)})"
+                return self._bounds_test(q1 - q2, order, nonneg, detail)
             hi = self.extremum(diff, order, True, nonneg)
             lo = self.extremum(diff, order, False, nonneg)
             if hi is not None and lo is not None:
@@ -186,15 +189,22 @@ class DependenceTester:
             if rest.is_const() and g and rest.constant % g:
                 return DepResult(False, "GCD test")
         # 3. bounds (Banerjee-style): D never 0
+        if not var_terms and not D.terms:
+            return DepResult(True, "every iteration accesses the same element")
+        return self._bounds_test(D, order, nonneg, "possible loop-carried dependence")
+
+    def _bounds_test(self, D: Poly, order, nonneg, detail: str) -> DepResult:
         hi = self.extremum(D, order, True, nonneg)
         lo = self.extremum(D, order, False, nonneg)
         if lo is not None and lo.positive(nonneg):
             return DepResult(False, "bounds test")
         if hi is not None and (-hi).positive(nonneg):
             return DepResult(False, "bounds test")
-        if not var_terms and not D.terms:
-            return DepResult(True, "every iteration accesses the same element")
-        return DepResult(True, "possible loop-carried dependence")
+        return DepResult(True, detail)
+
+    def _name(self, s: str) -> str:
+        d = self.m.decl_by_key(s)
+        return d.name if d is not None else s
 
 
 def _injective_terms(p: Poly, vars_: list[str], order, nonneg, tester) -> list | None:

@@ -648,6 +648,7 @@ class FunctionModel:
         self.divisors: list[tuple[Node, Decl, bool]] = []   # (node, decl, is_array_element)
         self.bound_arrays: list[tuple[Decl, Loop]] = []     # arrays read in loop bounds
         self.returns: list[Node] = []
+        self.jumps: list[tuple[str, Node, tuple]] = []   # (continue|break|return|goto, node, loops)
         self._seq = 0
         self._scopes: list[dict[str, Decl]] = []
         self._loop_stack: list[Loop] = []
@@ -765,6 +766,9 @@ class FunctionModel:
             self._scopes.pop()
             self._breakables.pop()
             self._loop_stack.pop()
+        elif t in ("return_statement", "break_statement", "continue_statement", "goto_statement") and \
+                self._record_jump(t.split("_")[0], node):
+            pass
         elif t == "return_statement":
             self._stmt = node
             self.returns.append(node)
@@ -807,6 +811,10 @@ class FunctionModel:
             pass
         else:
             self._block(f"unsupported statement '{t}' at line {line_of(node)}", node)
+
+    def _record_jump(self, kind: str, node: Node) -> bool:
+        self.jumps.append((kind, node, tuple(self._loop_stack)))
+        return False
 
     def _new_loop(self, node: Node, kind: str) -> Loop:
         parent = self._loop_stack[-1] if self._loop_stack else None
@@ -915,7 +923,8 @@ class FunctionModel:
         elif right.type == "identifier" and text(right) == var.name:
             bound, op = left, flip[op]
         else:
-            loop.why_not = "loop condition does not compare the loop variable"
+            loop.why_not = "loop condition is not of the form 'var < bound'"
+            self._range_only(loop, var, lo, left, right, op, upd)
             return
         # update
         step = None
@@ -957,6 +966,24 @@ class FunctionModel:
             loop.upper = lo_p
             loop.lower = (b_p + 1) if (b_p is not None and op == ">") else b_p
         loop.canonical = True
+
+    def _range_only(self, loop: Loop, var: Decl, lo: Node, left: Node, right: Node, op: str, upd) -> None:
+        """`i + k <= n` and similar: record the range of i (for extents) but keep the loop sequential."""
+        pl, pr = self.poly(left), self.poly(right)
+        lo_p = self.poly(lo)
+        if pl is None or pr is None or lo_p is None or upd is None:
+            return
+        if not (upd.type == "update_expression" and "++" in text(upd)):
+            return
+        diff = pl - pr          # diff OP 0
+        c = diff.coeff(var.key)
+        if diff.degree_in(var.key) != 1 or not c.is_const() or c.constant not in (1, -1):
+            return
+        rest = diff.drop(var.key)
+        if c.constant == 1 and op in ("<", "<="):      # i + rest OP 0  ->  i OP -rest
+            b = -rest
+            loop.lower, loop.upper = lo_p, (b - 1) if op == "<" else b
+            loop.var = var
 
     def _declaration(self, node: Node, loop_init: Loop | None = None) -> None:
         ty = node.child_by_field_name("type")
@@ -1364,6 +1391,32 @@ class FunctionModel:
             if ty is not None and normalize_type(text(ty)) in INTEGER_TYPES:
                 return self.poly(node.child_by_field_name("value"))
             return None
+        if t == "conditional_expression":
+            # a > b ? a : b  (max)   a < b ? a : b  (min), and the mirrored forms
+            cond = _strip_parens(node.child_by_field_name("condition"))
+            c1 = _strip(node.child_by_field_name("consequence"))
+            c2 = _strip(node.child_by_field_name("alternative"))
+            if cond is None or cond.type != "binary_expression":
+                return None
+            op = text(cond.child_by_field_name("operator"))
+            x = _strip(cond.child_by_field_name("left"))
+            y = _strip(cond.child_by_field_name("right"))
+            if op not in ("<", "<=", ">", ">="):
+                return None
+            sx, sy, s1, s2 = (" ".join(text(n).split()) for n in (x, y, c1, c2))
+            if (s1, s2) == (sx, sy):
+                kind = "max" if op in (">", ">=") else "min"
+            elif (s1, s2) == (sy, sx):
+                kind = "min" if op in (">", ">=") else "max"
+            else:
+                return None
+            pa, pb = self.poly(c1), self.poly(c2)
+            if pa is None or pb is None:
+                return None
+            if (pa - pb).is_const():
+                d = (pa - pb).constant
+                return (pa if d >= 0 else pb) if kind == "max" else (pb if d >= 0 else pa)
+            return Poly.sym(_atom2(kind, pa, pb))
         if t == "call_expression":
             fn = node.child_by_field_name("function")
             args = node.child_by_field_name("arguments")
@@ -1447,8 +1500,42 @@ def _atom(kind: str, p: Poly, k: int) -> str:
     return name
 
 
+def _atom2(kind: str, a: Poly, b: Poly) -> str:
+    x, y = sorted([a.render(), b.render()])
+    name = f"@{kind}:({x}),({y})"
+    _ATOMS[name] = (kind, a, b)
+    return name
+
+
 def atom_info(name: str) -> tuple | None:
     return _ATOMS.get(name)
+
+
+def atom_symbols(name: str) -> set[str]:
+    """Symbols an atom depends on (recursively)."""
+    info = _ATOMS.get(name)
+    if info is None:
+        return set()
+    out: set[str] = set()
+    for part in info[1:]:
+        if isinstance(part, Poly):
+            for s in part.symbols():
+                out |= atom_symbols(s) if s.startswith("@") else {s}
+    return out
+
+
+def atom_nonneg(name: str, nonneg: set[str]) -> bool:
+    info = _ATOMS.get(name)
+    if info is None:
+        return name.startswith("@size:")
+    kind = info[0]
+    if kind == "div":
+        return info[1].nonneg(nonneg)
+    if kind == "max":
+        return info[1].nonneg(nonneg) or info[2].nonneg(nonneg)
+    if kind == "min":
+        return info[1].nonneg(nonneg) and info[2].nonneg(nonneg)
+    return False
 
 
 def _scope_node(n: Node) -> Node | None:

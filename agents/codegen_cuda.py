@@ -1,0 +1,627 @@
+"""CUDA code generation (DESIGN.md §3): a .cu translation unit whose host
+function keeps the original name and signature, takes host pointers (or
+std::vectors), and does allocation, copies, launches, synchronization,
+copy-back and free itself.  Every CUDA call is checked.
+
+* one thread per iteration of each outermost parallel loop (a 2-D grid for a
+  perfectly nested rectangular parallel pair), grid-stride loops, no launch
+  when the trip count is 0;
+* scalar reductions: per-thread partials, a shared-memory block reduction,
+  then atomicAdd for sums of types with a native atomicAdd, or per-block
+  partials combined on the host (a second pass) for the rest;
+* array reductions (histograms): atomicAdd on each update;
+* the rest of the function body runs on the host, inside a lambda so that its
+  `return`s work; device and host copies of each array carry validity flags,
+  and a copy is made only when the other side's copy is stale.
+Helper functions the kernels call are compiled `__host__ __device__`; the
+source's main() is not included.
+"""
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from .analysis import FunctionFacts, LoopFacts, _only_child_loop, full_cover
+from .base import NotParallelizable
+from .codegen_common import CRenderer, iminmax_needed, node_text_with, trip_count_c, user_functions_called, var_type
+from .frontend import FLOAT_TYPES, Decl, Loop, text, walk
+from .poly import Poly
+
+_ATOMIC_NATIVE = {"int", "unsigned int", "unsigned long long", "float", "double"}
+_ATOMIC_CAST64 = {"long", "unsigned long", "long long", "size_t", "int64_t", "uint64_t", "ssize_t", "ptrdiff_t"}
+_CPP_KEYWORDS = {
+    "class", "new", "delete", "this", "template", "typename", "namespace", "public", "private", "protected",
+    "virtual", "operator", "friend", "try", "catch", "throw", "explicit", "mutable", "using", "export", "and",
+    "or", "not", "xor", "bitand", "bitor", "compl", "and_eq", "or_eq", "xor_eq", "not_eq", "nullptr",
+    "constexpr", "decltype", "noexcept", "static_assert", "thread_local", "alignas", "alignof", "char16_t",
+    "char32_t", "concept", "requires", "co_await", "co_yield", "co_return", "dynamic_cast", "static_cast",
+    "reinterpret_cast", "const_cast", "typeid", "wchar_t", "asm", "register",
+}
+
+PRELUDE = r'''#define PL_CUDA_CHECK(call)                                                          \
+    do {                                                                             \
+        cudaError_t pl_err_ = (call);                                                \
+        if (pl_err_ != cudaSuccess) {                                                \
+            fprintf(stderr, "CUDA error %s at %s:%d: %s\n", #call, __FILE__, __LINE__, \
+                    cudaGetErrorString(pl_err_));                                    \
+            exit(1);                                                                 \
+        }                                                                            \
+    } while (0)
+
+template <typename T> __host__ __device__ inline T __pl_min(T a, T b) { return b < a ? b : a; }
+template <typename T> __host__ __device__ inline T __pl_max(T a, T b) { return a < b ? b : a; }
+template <typename T> __host__ __device__ inline T __pl_abs(T a) { return a < T(0) ? -a : a; }
+
+struct __pl_op_add { template <typename T> __device__ T operator()(T a, T b) const { return a + b; } };
+struct __pl_op_mul { template <typename T> __device__ T operator()(T a, T b) const { return a * b; } };
+struct __pl_op_max { template <typename T> __device__ T operator()(T a, T b) const { return a < b ? b : a; } };
+struct __pl_op_min { template <typename T> __device__ T operator()(T a, T b) const { return b < a ? b : a; } };
+struct __pl_op_land { template <typename T> __device__ T operator()(T a, T b) const { return a && b; } };
+struct __pl_op_lor { template <typename T> __device__ T operator()(T a, T b) const { return a || b; } };
+struct __pl_op_band { template <typename T> __device__ T operator()(T a, T b) const { return a & b; } };
+struct __pl_op_bor { template <typename T> __device__ T operator()(T a, T b) const { return a | b; } };
+struct __pl_op_bxor { template <typename T> __device__ T operator()(T a, T b) const { return a ^ b; } };
+
+/* Block-wide reduction over blockDim.x * blockDim.y (a power of two, at most 256) threads. */
+template <typename T, typename Op>
+__device__ T __pl_block_reduce(T v, Op op) {
+    __shared__ T buf[256];
+    const int tid = threadIdx.x + threadIdx.y * blockDim.x;
+    const int nt = blockDim.x * blockDim.y;
+    buf[tid] = v;
+    __syncthreads();
+    for (int s = nt / 2; s > 0; s >>= 1) {
+        if (tid < s) buf[tid] = op(buf[tid], buf[tid + s]);
+        __syncthreads();
+    }
+    T r = buf[0];
+    __syncthreads();
+    return r;
+}
+'''
+
+_OPS = {"+": "__pl_op_add", "*": "__pl_op_mul", "max": "__pl_op_max", "min": "__pl_op_min",
+        "&&": "__pl_op_land", "||": "__pl_op_lor", "&": "__pl_op_band", "|": "__pl_op_bor", "^": "__pl_op_bxor"}
+_IDEMPOTENT = {"max", "min", "&&", "||", "&", "|"}
+
+
+def _host_combine(op: str, a: str, b: str) -> str:
+    if op == "max":
+        return f"({a} < {b} ? {b} : {a})"
+    if op == "min":
+        return f"({b} < {a} ? {b} : {a})"
+    return f"({a} {op} {b})"
+
+
+class CudaGen:
+    def __init__(self, fx: FunctionFacts):
+        self.fx = fx
+        self.m = fx.model
+        self.data = fx.unit.data
+        self.lang = fx.unit.language
+        self.r = CRenderer(fx)
+        self.kernels: list[str] = []
+        self.used_arrays: list[Decl] = []
+        self.device_calls: set[str] = set()
+        self.notes: list[str] = []
+        self.chosen = {f.loop: f for f in fx.chosen_loops()}
+        self.nonneg = {d.key for d in self.m.params.values() if d.kind == "scalar" and
+                       fx.signature.param(d.name).values.kind.value == "size"}
+
+    # -- checks --------------------------------------------------------------
+    def check(self) -> None:
+        for n in walk(self.m.body):
+            if n.type == "identifier" and text(n) in _CPP_KEYWORDS and self.lang == "c":
+                raise NotParallelizable(f"identifier '{text(n)}' is a C++ keyword")
+        for d in self.m.decls:
+            if d.base_type == "long double":
+                raise NotParallelizable(f"'{d.name}' is a long double, which CUDA devices do not support")
+
+    # -- kernel body text ----------------------------------------------------
+    def body_edits(self, L: Loop, f: LoopFacts) -> list[tuple[int, int, str]]:
+        edits = []
+        for n in walk(L.node):
+            if n.type == "call_expression":
+                fn = n.child_by_field_name("function")
+                name = text(fn).replace(" ", "")
+                if fn.type == "field_expression":
+                    obj = text(fn.child_by_field_name("argument"))
+                    if text(fn.child_by_field_name("field")) == "size":
+                        d = self.m.params.get(obj)
+                        if d is None or d.kind != "vector":
+                            raise NotParallelizable(f"'{text(n)}' in a kernel")
+                        edits.append((n.start_byte, n.end_byte, f"__pl_size_{obj}"))
+                    continue
+                if name in ("std::min", "min") and self.lang == "cpp":
+                    edits.append((fn.start_byte, fn.end_byte, "__pl_min"))
+                elif name in ("std::max", "max") and self.lang == "cpp":
+                    edits.append((fn.start_byte, fn.end_byte, "__pl_max"))
+                elif name == "std::abs":
+                    edits.append((fn.start_byte, fn.end_byte, "__pl_abs"))
+                elif name.startswith("std::"):
+                    edits.append((fn.start_byte, fn.end_byte, name[5:]))
+                elif name in self.fx.unit.functions:
+                    self.device_calls.add(name)
+            elif n.type == "identifier" and text(n) in ("restrict",):
+                edits.append((n.start_byte, n.end_byte, "__restrict__"))
+        # array reductions -> atomicAdd
+        stmts = {}
+        for d, op in f.array_reductions.items():
+            if op != "+":
+                raise NotParallelizable(f"array reduction '{op}' on '{d.name}'")
+            for e in self.m.events:
+                if e.decl is d and L in e.loops:
+                    if e.stmt is None or e.stmt.type != "expression_statement":
+                        raise NotParallelizable(f"update of '{d.name}' at line {e.line} is not a simple statement")
+                    stmts[e.stmt.id] = (e.stmt, d)
+        for stmt, d in stmts.values():
+            edits = [e for e in edits if not (stmt.start_byte <= e[0] < stmt.end_byte)]
+            edits.append((stmt.start_byte, stmt.end_byte, self.atomic_stmt(stmt, d)))
+        return edits
+
+    def atomic_stmt(self, stmt: Node, d: Decl) -> str:
+        e = stmt.named_children[0]
+        while e.type == "parenthesized_expression":
+            e = e.named_children[0]
+        ty = d.base_type
+        if e.type == "update_expression":
+            target = e.child_by_field_name("argument")
+            val = "1" if "++" in text(e) else "-1"
+        elif e.type == "assignment_expression":
+            op = text(e.child_by_field_name("operator"))
+            target = e.child_by_field_name("left")
+            right = e.child_by_field_name("right")
+            if op == "+=":
+                val = text(right)
+            elif op == "-=":
+                val = f"-({text(right)})"
+            elif op == "=" and right.type == "binary_expression":
+                a, b = right.child_by_field_name("left"), right.child_by_field_name("right")
+                bop = text(right.child_by_field_name("operator"))
+                ta = " ".join(text(a).split())
+                tt = " ".join(text(target).split())
+                if ta == tt:
+                    val = text(b) if bop == "+" else f"-({text(b)})"
+                else:
+                    val = text(a)
+            else:
+                raise NotParallelizable(f"update '{text(e)}' cannot be made atomic")
+        else:
+            raise NotParallelizable(f"update '{text(e)}' cannot be made atomic")
+        tgt = self.sub_text(target)
+        val = self.sub_text_str(val)
+        if ty in _ATOMIC_NATIVE:
+            return f"atomicAdd(&({tgt}), ({ty})({val}));"
+        if ty in _ATOMIC_CAST64:
+            return (f"atomicAdd((unsigned long long *)&({tgt}), "
+                    f"(unsigned long long)({ty})({val}));")
+        raise NotParallelizable(f"no atomicAdd for '{ty}' elements of '{d.name}'")
+
+    def sub_text(self, node: Node) -> str:
+        return self.sub_text_str(text(node))
+
+    def sub_text_str(self, s: str) -> str:
+        return re.sub(r"\b(\w+)\s*\.\s*size\s*\(\s*\)", lambda mm: f"__pl_size_{mm.group(1)}", s)
+
+    # -- kernels -------------------------------------------------------------
+    def kernel(self, L: Loop) -> str:
+        f = self.chosen[L]
+        fx, m = self.fx, self.m
+        k = len(self.kernels)
+        kname = f"__pl_kernel_{fx.signature.name}_{k}"
+        if f.lastprivate:
+            raise NotParallelizable(f"'{f.lastprivate[0].name}' is used after the loop at line {L.line}")
+        # 2-D?
+        child = _only_child_loop(L)
+        two_d = False
+        cf = None
+        if child is not None and child.canonical and child.var is not None:
+            cf = fx.loops.get(child)
+            syms = set()
+            for p in (child.lower, child.upper):
+                pp = m.expand(p)
+                syms |= pp.symbols() if pp is not None else {"?"}
+            written = {e.decl.key for e in m.events if L in e.loops and e.write}
+            if cf is not None and cf.parallel and "?" not in syms and not (syms & written) \
+                    and L.var.key not in syms and not cf.lastprivate and not f.array_reductions \
+                    and not cf.array_reductions:
+                two_d = True
+        # parameters
+        evs = [e for e in m.events if L in e.loops]
+        arrays = []
+        for e in evs:
+            if e.decl.is_array and e.decl not in arrays:
+                arrays.append(e.decl)
+        for d in arrays:
+            if not d.is_param:
+                raise NotParallelizable(f"the loop at line {L.line} uses the local array '{d.name}'")
+            if d not in self.used_arrays:
+                self.used_arrays.append(d)
+        written_arrays = [d for d in arrays if any(e.decl is d and e.write for e in evs)]
+        sized = set()
+        for n in walk(L.node):
+            if n.type == "call_expression":
+                fn = n.child_by_field_name("function")
+                if fn is not None and fn.type == "field_expression" and text(fn.child_by_field_name("field")) == "size":
+                    sized.add(text(fn.child_by_field_name("argument")))
+        reds = dict(f.reductions)
+        privs = list(f.private)
+        if two_d and cf is not None:
+            for d in cf.private:
+                if d not in privs and not (d.node is not None and L.contains(d.node)):
+                    privs.append(d)
+        scalars = [d for d in f.scalars_read if d not in reds and d not in privs and not d.is_array]
+        for d in scalars + privs + list(reds):
+            if d.kind == "global":
+                raise NotParallelizable(f"the loop at line {L.line} uses the global variable '{d.name}'")
+            if d.base_type in (None, "auto"):
+                raise NotParallelizable(f"'{d.name}' has a type the generator cannot name")
+        kparams = []
+        kargs = []
+        for d in arrays:
+            const = "" if d in written_arrays else "const "
+            kparams.append(f"{const}{d.base_type} *__restrict__ {d.name}" if False else f"{const}{d.base_type} *{d.name}")
+            kargs.append(f"__pl_d_{d.name}")
+        for name in sorted(sized):
+            kparams.append(f"long long __pl_size_{name}")
+            kargs.append(f"(long long)({name}.size())")
+        for d in scalars:
+            kparams.append(f"{d.base_type} {d.name}")
+            kargs.append(d.name)
+        kparams += ["long long __pl_lo", "long long __pl_n"]
+        kargs += ["__pl_lo", "__pl_n"]
+        if two_d:
+            kparams += ["long long __pl_lo2", "long long __pl_n2"]
+            kargs += ["__pl_lo2", "__pl_n2"]
+        red_info = []
+        for i, (d, op) in enumerate(reds.items()):
+            ty = d.base_type
+            if op in ("&", "|", "^") and ty in FLOAT_TYPES:
+                raise NotParallelizable(f"bitwise reduction on '{d.name}'")
+            atomic = op == "+" and (ty in _ATOMIC_NATIVE or ty in _ATOMIC_CAST64)
+            red_info.append((d, op, atomic, i))
+            if op in _IDEMPOTENT:
+                kparams.append(f"{ty} __pl_init_{i}")
+                kargs.append(d.name)
+            kparams.append(f"{ty} *__pl_out_{i}")
+            kargs.append(f"__pl_dr_{i}")
+        # body
+        edits = self.body_edits(L, f)
+        ind = "    "
+        lines = [f"__global__ void {kname}({', '.join(kparams)}) {{"]
+        for d in privs:
+            lines.append(f"{ind}{d.base_type} {d.name};")
+        for d, op, atomic, i in red_info:
+            init = f"__pl_init_{i}" if op in _IDEMPOTENT else ("(" + d.base_type + ")" + ("1" if op == "*" else "0"))
+            lines.append(f"{ind}{d.base_type} {d.name} = {init};")
+        vt = var_type(L.var)
+        if two_d:
+            vt2 = var_type(child.var)
+            inner = node_text_with(self.data, child.body, edits)
+            if child.body.type != "compound_statement":
+                inner = "{ " + inner + " }"
+            lines += [
+                f"{ind}for (long long __pl_ti = (long long)blockIdx.y * blockDim.y + threadIdx.y; __pl_ti < __pl_n; "
+                f"__pl_ti += (long long)blockDim.y * gridDim.y) {{",
+                f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_ti * ({L.step}));",
+                f"{ind}    for (long long __pl_tj = (long long)blockIdx.x * blockDim.x + threadIdx.x; __pl_tj < __pl_n2; "
+                f"__pl_tj += (long long)blockDim.x * gridDim.x) {{",
+                f"{ind}        {vt2} {child.var.name} = ({vt2})(__pl_lo2 + __pl_tj * ({child.step}));",
+                f"{ind}        {inner}",
+                f"{ind}    }}",
+                f"{ind}}}"]
+        else:
+            body = node_text_with(self.data, L.body, edits)
+            if L.body.type != "compound_statement":
+                body = "{ " + body + " }"
+            lines += [
+                f"{ind}for (long long __pl_t = (long long)blockIdx.x * blockDim.x + threadIdx.x; __pl_t < __pl_n; "
+                f"__pl_t += (long long)blockDim.x * gridDim.x) {{",
+                f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_t * ({L.step}));",
+                f"{ind}    {body}",
+                f"{ind}}}"]
+        for d, op, atomic, i in red_info:
+            lines.append(f"{ind}{{ const {d.base_type} __pl_r = __pl_block_reduce({d.name}, {_OPS[op]}());")
+            if atomic:
+                if d.base_type in _ATOMIC_NATIVE:
+                    lines.append(f"{ind}  if (threadIdx.x == 0 && threadIdx.y == 0) atomicAdd(__pl_out_{i}, __pl_r); }}")
+                else:
+                    lines.append(f"{ind}  if (threadIdx.x == 0 && threadIdx.y == 0) atomicAdd((unsigned long long *)"
+                                 f"__pl_out_{i}, (unsigned long long)__pl_r); }}")
+            else:
+                lines.append(f"{ind}  if (threadIdx.x == 0 && threadIdx.y == 0) "
+                             f"__pl_out_{i}[blockIdx.x + (long long)blockIdx.y * gridDim.x] = __pl_r; }}")
+        lines.append("}")
+        self.kernels.append("\n".join(lines))
+        # host launch block
+        h = [f"{{ /* paralift: kernel {kname} for the loop at line {L.line} */",
+             f"{ind}const long long __pl_lo = (long long)({self.sub_host(L.init_node)});",
+             f"{ind}const long long __pl_hi = (long long)({self.sub_host(L.bound_node)});",
+             f"{ind}const long long __pl_n = {trip_count_c(L, '__pl_lo', '__pl_hi')};"]
+        cond = "__pl_n > 0"
+        if two_d:
+            h += [f"{ind}const long long __pl_lo2 = (long long)({self.sub_host(child.init_node)});",
+                  f"{ind}const long long __pl_hi2 = (long long)({self.sub_host(child.bound_node)});",
+                  f"{ind}const long long __pl_n2 = {trip_count_c(child, '__pl_lo2', '__pl_hi2')};"]
+            cond += " && __pl_n2 > 0"
+        h.append(f"{ind}if ({cond}) {{")
+        ii = ind * 2
+        read_arrays = [d for d in arrays if any(e.decl is d and e.read for e in evs)]
+        for d in arrays:
+            covered = False
+            if d in written_arrays and d not in read_arrays:
+                ext = fx.extent_polys.get(d.name)
+                if ext is not None:
+                    covered = any(full_cover(m, _Dep(self), e, ext, self.nonneg, within=L)
+                                  for e in evs if e.decl is d and e.write)
+            if covered:
+                h.append(f"{ii}__pl_dv_{d.name} = 1; /* every element is written by the kernel */")
+            else:
+                h.append(f"{ii}if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {self.host_ptr(d)}, "
+                         f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); "
+                         f"__pl_dv_{d.name} = 1; }}")
+        if two_d:
+            h += [f"{ii}const dim3 __pl_block(32, 8);",
+                  f"{ii}const dim3 __pl_grid((unsigned)((__pl_n2 + 31) / 32 < 65535 ? (__pl_n2 + 31) / 32 : 65535), "
+                  f"(unsigned)((__pl_n + 7) / 8 < 65535 ? (__pl_n + 7) / 8 : 65535));"]
+            nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
+        else:
+            h += [f"{ii}const dim3 __pl_block(256);",
+                  f"{ii}const dim3 __pl_grid((unsigned)((__pl_n + 255) / 256 < 65535 ? (__pl_n + 255) / 256 : 65535));"]
+            nblocks = "((size_t)__pl_grid.x)"
+        for d, op, atomic, i in red_info:
+            ty = d.base_type
+            if atomic:
+                h += [f"{ii}{ty} *__pl_dr_{i} = NULL;",
+                      f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dr_{i}, sizeof({ty})));",
+                      f"{ii}PL_CUDA_CHECK(cudaMemset(__pl_dr_{i}, 0, sizeof({ty})));"]
+            else:
+                h += [f"{ii}{ty} *__pl_dr_{i} = NULL;",
+                      f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dr_{i}, sizeof({ty}) * {nblocks}));"]
+        h += [f"{ii}{kname}<<<__pl_grid, __pl_block>>>({', '.join(kargs)});",
+              f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
+              f"{ii}PL_CUDA_CHECK(cudaDeviceSynchronize());"]
+        for d, op, atomic, i in red_info:
+            ty = d.base_type
+            if atomic:
+                h += [f"{ii}{{ {ty} __pl_h = 0;",
+                      f"{ii}  PL_CUDA_CHECK(cudaMemcpy(&__pl_h, __pl_dr_{i}, sizeof({ty}), cudaMemcpyDeviceToHost));",
+                      f"{ii}  {d.name} = {d.name} + __pl_h; }}"]
+            else:
+                h += [f"{ii}{{ {ty} *__pl_h = ({ty} *)malloc(sizeof({ty}) * {nblocks});",
+                      f"{ii}  if (__pl_h == NULL) {{ fprintf(stderr, \"out of host memory\\n\"); exit(1); }}",
+                      f"{ii}  PL_CUDA_CHECK(cudaMemcpy(__pl_h, __pl_dr_{i}, sizeof({ty}) * {nblocks}, "
+                      f"cudaMemcpyDeviceToHost));",
+                      f"{ii}  for (size_t __pl_k = 0; __pl_k < {nblocks}; __pl_k++) "
+                      f"{d.name} = {_host_combine(op, d.name, '__pl_h[__pl_k]')};",
+                      f"{ii}  free(__pl_h); }}"]
+            h.append(f"{ii}PL_CUDA_CHECK(cudaFree(__pl_dr_{i}));")
+        for d in written_arrays:
+            h.append(f"{ii}__pl_hv_{d.name} = 0;")
+        h += [f"{ind}}}", "}"]
+        desc = f"loop at line {L.line}: {'2-D ' if two_d else ''}kernel {kname}"
+        if red_info:
+            desc += ", reductions " + ", ".join(f"{op}:{d.name}" + (" (atomicAdd)" if a else " (second pass)")
+                                                for d, op, a, _ in red_info)
+        if f.array_reductions:
+            desc += ", atomicAdd on " + ", ".join(d.name for d in f.array_reductions)
+        self.notes.append(desc)
+        return "\n".join(h)
+
+    def sub_host(self, node: Node) -> str:
+        return text(node)
+
+    def host_ptr(self, d: Decl) -> str:
+        return f"{d.name}.data()" if d.kind == "vector" else d.name
+
+    # -- the host body -------------------------------------------------------
+    def contains_chosen(self, node: Node) -> bool:
+        return any(node.start_byte <= lp.node.start_byte < node.end_byte for lp in self.chosen)
+
+    def host_edits(self, node: Node, edits: list) -> None:
+        """Collect edits for a statement region (recursively for statements holding kernels)."""
+        for lp in self.chosen:
+            if lp.node.id == node.id:
+                edits.append((node.start_byte, node.end_byte, self.kernel(lp)))
+                return
+        t = node.type
+        if not self.contains_chosen(node):
+            self.guard(node, edits)
+            return
+        if t == "compound_statement":
+            for ch in node.named_children:
+                self.host_edits(ch, edits)
+            return
+        if t == "if_statement":
+            self.no_arrays(node.child_by_field_name("condition"), node)
+            for fld in ("consequence", "alternative"):
+                ch = node.child_by_field_name(fld)
+                if ch is None:
+                    continue
+                if ch.type == "else_clause":
+                    for c in ch.named_children:
+                        self.host_edits(c, edits)
+                else:
+                    self.host_edits(ch, edits)
+            return
+        if t in ("for_statement", "while_statement", "do_statement"):
+            for fld in ("initializer", "condition", "update"):
+                self.no_arrays(node.child_by_field_name(fld), node)
+            self.host_edits(node.child_by_field_name("body"), edits)
+            return
+        raise NotParallelizable(f"statement at line {node.start_point[0] + 1} mixes host code and kernels")
+
+    def arrays_in(self, node: Node | None) -> tuple[list[Decl], list[Decl]]:
+        if node is None:
+            return [], []
+        reads, writes = [], []
+        for e in self.m.events:
+            if e.decl.is_array and node.start_byte <= e.node.start_byte < node.end_byte:
+                if e.read and e.decl not in reads:
+                    reads.append(e.decl)
+                if e.write and e.decl not in writes:
+                    writes.append(e.decl)
+        return reads, writes
+
+    def no_arrays(self, node: Node | None, stmt: Node) -> None:
+        r, w = self.arrays_in(node)
+        if r or w:
+            raise NotParallelizable(f"the control statement at line {stmt.start_point[0] + 1} reads arrays "
+                                    f"around a kernel")
+
+    def guard(self, node: Node, edits: list) -> None:
+        reads, writes = self.arrays_in(node)
+        touched = reads + [d for d in writes if d not in reads]
+        pre = []
+        for d in touched:
+            if not d.is_param or d not in self.kernel_written:
+                continue
+            pre.append(f"if (!__pl_hv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy({self.host_ptr(d)}, __pl_d_{d.name}, "
+                       f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyDeviceToHost)); "
+                       f"__pl_hv_{d.name} = 1; }}")
+        post = [f"__pl_dv_{d.name} = 0;" for d in writes if d.is_param]
+        if not pre and not post:
+            return
+        self.guarded.append((pre, post, node))
+
+    # -- assembly ------------------------------------------------------------
+    def generate(self) -> tuple[str, str]:
+        fx, m = self.fx, self.m
+        self.check()
+        self.guarded = []
+        self.kernel_written = {e.decl for e in m.events if e.write and e.decl.is_array
+                               and any(lp in e.loops for lp in self.chosen)}
+        edits: list = []
+        body = m.body
+        for ch in body.named_children:
+            self.host_edits(ch, edits)
+        # arrays touched only on the host still need flags: give every array param a device copy lazily
+        for d in m.params.values():
+            if d.is_array and d not in self.used_arrays:
+                if any(e.decl is d for e in m.events):
+                    self.used_arrays.append(d)
+        for pre, post, node in self.guarded:
+            ps = " ".join(pre)
+            qs = " ".join(post)
+            if node.type == "declaration" or (node.parent is not None and node.parent.type == "compound_statement"
+                                              and node.type == "declaration"):
+                edits.append((node.start_byte, node.start_byte, ps + ("\n" if ps else "")))
+                if qs:
+                    edits.append((node.end_byte, node.end_byte, " " + qs))
+            else:
+                edits.append((node.start_byte, node.start_byte, "{ " + ps + (" " if ps else "")))
+                edits.append((node.end_byte, node.end_byte, (" " + qs if qs else "") + " }"))
+        merged: dict = {}
+        for s, e, r in edits:
+            merged.setdefault((s, e), []).append(r)
+        flat = [(s, e, "".join(rs)) for (s, e), rs in merged.items()]
+        inner = node_text_with(self.data, body, flat)
+        inner = inner.strip()
+        assert inner.startswith("{") and inner.endswith("}")
+        inner = inner[1:-1]
+        sig = fx.signature
+        ret = sig.return_type.strip()
+        head = self.header()
+        ind = "    "
+        out = [head + " {"]
+        tail = []
+        for d in self.used_arrays:
+            p = sig.param(d.name)
+            if p.is_output and not p.const and d in self.kernel_written:
+                tail.append(f"{ind}if (!__pl_hv_{d.name}) PL_CUDA_CHECK(cudaMemcpy({self.host_ptr(d)}, "
+                            f"__pl_d_{d.name}, sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, "
+                            f"cudaMemcpyDeviceToHost));")
+        used_text = inner + "\n".join(tail)
+        for d in self.used_arrays:
+            ty = d.base_type
+            out += [f"{ind}const long long __pl_n_{d.name} = {self.r.extent_c(d.name)};",
+                    f"{ind}{ty} *__pl_d_{d.name} = NULL;",
+                    f"{ind}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_d_{d.name}, sizeof({ty}) * "
+                    f"(size_t)(__pl_n_{d.name} > 0 ? __pl_n_{d.name} : 1)));"]
+            flags = [f"__pl_{x}v_{d.name} = {0 if x == 'd' else 1}" for x in ("d", "h")
+                     if f"__pl_{x}v_{d.name}" in used_text]
+            if flags:
+                out.append(f"{ind}int {', '.join(flags)};")
+        out.append(f"{ind}auto __pl_body = [&]() -> {ret} {{{inner}}};")
+        if ret == "void":
+            out.append(f"{ind}__pl_body();")
+        else:
+            out.append(f"{ind}{ret} __pl_ret = __pl_body();")
+        out += tail
+        for d in self.used_arrays:
+            out.append(f"{ind}PL_CUDA_CHECK(cudaFree(__pl_d_{d.name}));")
+        if ret != "void":
+            out.append(f"{ind}return __pl_ret;")
+        out.append("}")
+        host = "\n".join(out)
+        parts = ["/* paralift: CUDA translation of " + sig.name + " (rule-based agent) */",
+                 "#include <cuda_runtime.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <math.h>"]
+        parts += self.includes()
+        parts.append(PRELUDE)
+        parts.append(iminmax_needed(host))
+        parts += self.defines()
+        helpers = user_functions_called(fx, sorted(self.device_calls | self.host_calls()))
+        for name in helpers:
+            parts.append(self.device_function(name))
+        parts += self.kernels
+        parts.append(host)
+        return "\n".join(parts) + "\n", "; ".join(self.notes)
+
+    def host_calls(self) -> set[str]:
+        return {c.name for c in self.m.calls if c.name in self.fx.unit.functions}
+
+    def header(self) -> str:
+        fn = self.m.fn
+        b = self.m.body
+        head = self.data[fn.start_byte:b.start_byte].decode("utf-8")
+        head = re.sub(r"\b(static|inline|extern)\b\s*", "", head).strip()
+        head = re.sub(r"\brestrict\b", "__restrict__", head)
+        head = re.sub(r"\b_Bool\b", "bool", head)
+        if self.lang == "c":
+            head = 'extern "C" ' + head
+        return head
+
+    def includes(self) -> list[str]:
+        out = []
+        for n in self.fx.unit.root.named_children:
+            if n.type == "preproc_include":
+                t = text(n).strip()
+                if any(h in t for h in ("omp.h", "mpi.h", "cuda_runtime.h")):
+                    continue
+                out.append(t)
+        return out
+
+    def defines(self) -> list[str]:
+        out = []
+        for n in self.fx.unit.root.named_children:
+            if n.type in ("preproc_def", "preproc_function_def", "type_definition", "alias_declaration",
+                          "using_declaration"):
+                out.append(text(n).rstrip())
+            elif n.type == "declaration" and any(c.type == "type_qualifier" and text(c) == "const"
+                                                 for c in n.named_children):
+                out.append(text(n).rstrip())
+        return out
+
+    def device_function(self, name: str) -> str:
+        fn = self.fx.unit.functions[name]
+        src = text(fn)
+        src = re.sub(r"^\s*(static\s+)?(inline\s+)?", "", src)
+        src = re.sub(r"\brestrict\b", "__restrict__", src)
+        src = re.sub(r"\bstd::(min|max)\s*\(", r"__pl_\1(", src)
+        src = re.sub(r"\bstd::abs\s*\(", "__pl_abs(", src)
+        src = re.sub(r"\bstd::(\w+)\s*\(", r"\1(", src)
+        return "static __host__ __device__ inline " + src
+
+
+class _Dep:
+    """Adapter giving full_cover the extremum() it expects (unused there)."""
+
+    def __init__(self, gen: CudaGen):
+        self.gen = gen
+
+
+def generate_cuda(fx: FunctionFacts) -> tuple[str, str]:
+    if not fx.chosen_loops():
+        raise NotParallelizable(fx.reason or "no parallel loop")
+    return CudaGen(fx).generate()
