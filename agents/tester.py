@@ -97,17 +97,20 @@ EDGE_SIZES = (0, 1, 2, 3)
 # (size knob, value profile) per data degree (1: vectors, 2: matrices, 3: cubes).
 _PLAN = {
     1: [(5, "signed"), (7, "positive"), (11, "negative"), (13, "ramp_up"), (17, "ramp_down"),
-        (31, "needle_hi_last"), (37, "needle_lo_last"),
-        (64, "signed"), (100, "needle_hi_first"), (127, "needle_lo_first"), (257, "signed"),
-        (1000, "ramp_down"), (1009, "needle_hi_last"), (4099, "needle_lo_last")],
+        (19, "spike_second"), (31, "needle_hi_last"), (37, "needle_lo_last"),
+        (64, "signed"), (100, "needle_hi_first"), (127, "needle_lo_first"), (257, "spike_last"),
+        (521, "spike_first"), (1000, "ramp_down"), (1009, "needle_hi_last"), (2053, "spike_penult"),
+        (4099, "needle_lo_last")],
     2: [(5, "signed"), (7, "positive"), (11, "negative"), (13, "ramp_up"), (17, "ramp_down"),
-        (19, "needle_hi_last"), (23, "needle_lo_last"),
-        (31, "signed"), (37, "needle_hi_first"), (41, "needle_lo_first"), (64, "signed"),
-        (67, "ramp_down"), (101, "needle_hi_last"), (131, "needle_lo_last")],
+        (19, "needle_hi_last"), (23, "needle_lo_last"), (29, "spike_second"),
+        (31, "signed"), (37, "needle_hi_first"), (41, "needle_lo_first"), (47, "spike_last"),
+        (53, "spike_first"), (67, "ramp_down"), (101, "needle_hi_last"), (113, "spike_penult"),
+        (131, "needle_lo_last")],
     3: [(4, "signed"), (5, "positive"), (7, "negative"), (9, "ramp_up"), (11, "ramp_down"),
-        (13, "needle_hi_last"), (15, "needle_lo_last"),
-        (16, "signed"), (17, "needle_hi_first"), (19, "needle_lo_first"), (23, "signed"),
-        (25, "ramp_down"), (29, "needle_hi_last"), (31, "needle_lo_last")],
+        (13, "needle_hi_last"), (15, "needle_lo_last"), (8, "spike_second"),
+        (16, "signed"), (17, "needle_hi_first"), (19, "needle_lo_first"), (21, "spike_last"),
+        (23, "spike_first"), (25, "ramp_down"), (29, "needle_hi_last"), (27, "spike_penult"),
+        (31, "needle_lo_last")],
 }
 SHAPE_OTHER = 23         # the other extents when one is 1 (degenerate shapes)
 CONTENTION_BOUND = 3     # range of an index array in the high-contention case
@@ -150,13 +153,27 @@ def _sizes(sig: Signature, s: int, prime: bool = False) -> dict[str, int]:
 # ------------------------------------------------------------------ values
 
 PROFILES = ("signed", "positive", "negative", "ramp_up", "ramp_down",
-            "needle_hi_last", "needle_lo_last", "needle_hi_first", "needle_lo_first")
+            "needle_hi_last", "needle_lo_last", "needle_hi_first", "needle_lo_first",
+            "spike_first", "spike_second", "spike_penult", "spike_last")
+_POSITION = {"first": 0, "second": 1, "penult": -2, "last": -1}
 
 
 def _data_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
-    """Contents of a free data array under one value profile."""
+    """Contents of a free data array under one value profile.
+
+    needle_*: one element just outside the others' range (decides a max, min,
+    any, all or find-first); spike_*: one element orders of magnitude larger
+    (a value computed from a wrong maximum then overflows, e.g. softmax)."""
     needle = profile.startswith("needle")
-    pos = -1 if profile.endswith("_last") else 0
+    pos = _POSITION[profile.rsplit("_", 1)[1]] if profile.startswith(("needle", "spike")) else 0
+    if profile.startswith("spike"):
+        if dt.kind == "f":
+            return ArraySpec(count=count, dist="uniform", lo=-1.0, hi=1.0, seed=seed, values=[[pos, 1000.0]])
+        if dt.itemsize == 1:
+            return ArraySpec(count=count, dist="uniform", lo=0, hi=1, seed=seed, values=[[pos, 1]])
+        big = 1000 if dt.itemsize == 2 else 100000
+        lo = 0 if dt.kind == "u" else -50
+        return ArraySpec(count=count, dist="uniform", lo=lo, hi=50, seed=seed, values=[[pos, big]])
     if dt.kind == "f":
         table = {"signed": (-1.0, 1.0), "positive": (0.1, 2.0), "negative": (-2.0, -0.1),
                  "ramp_up": (-0.9, 1.1), "ramp_down": (1.1, -0.9)}

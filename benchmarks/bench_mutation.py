@@ -1,0 +1,235 @@
+"""Mutation score of the tester's suites on the kernel set (issue 5).
+
+    .venv/bin/python benchmarks/bench_mutation.py [--kernels sum,dot] [--targets openmp,mpi[,cuda]]
+        [--sources hand,rule] [--workers 2] [--json results.json]
+
+For every kernel of data/kernels/manifest.json that analysis accepts, the
+tester builds its suite (paralift.agents.tester.build_suite: calibrated,
+sanitizer-validated). The correct candidates are the hand-written
+tests/candidates/<kernel>/*_ok.* files and the rule-based translator's
+output for each target. Each candidate must verify with the suite (a correct
+candidate rejected is a *false rejection*; those are also re-verified with
+the sandbox's basic generator, to tell a suite problem from a bug the suite
+found). Then every mutant (paralift.agents.mutation) is verified:
+
+    killed     built, and some test failed (wrong output, crash, timeout)
+    survived   verified although it differs from a correct candidate
+    equivalent survived, and a rule (or the audited list
+               benchmarks/equivalent_mutants.json) shows it equivalent
+    stillborn  does not build or breaks policy (no test can kill it)
+
+score = killed / (killed + survived); equivalent and stillborn mutants are
+outside the score, and every survivor and equivalent is listed (with its
+diff) for a human to audit. Not a test: it takes minutes (CUDA: nvcc and CPU
+emulation make each verification ~10 s; `--targets cuda` is opt-in).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIT = Path(__file__).resolve().parent / "equivalent_mutants.json"
+EXT_TARGET = {"omp": "openmp", "mpi": "mpi", "cuda": "cuda"}
+
+
+def load_audit() -> list[dict]:
+    try:
+        return json.loads(AUDIT.read_text())
+    except FileNotFoundError:
+        return []
+
+
+def audited(audit: list[dict], kernel: str, source: str, target: str, description: str) -> str:
+    for a in audit:
+        if a["kernel"] == kernel and a["source"] == source and a["target"] == target \
+                and a["description"] == description:
+            return "audited: " + a["reason"]
+    return ""
+
+
+def hand_candidates(kernel: str, targets: list[str]) -> list[tuple[str, str, str]]:
+    """(source label, target, code) of the correct hand-written candidates."""
+    out = []
+    folder = ROOT / "tests" / "candidates" / kernel
+    for f in sorted(folder.glob("*_ok.*")) if folder.is_dir() else []:
+        target = "cuda" if f.suffix == ".cu" else EXT_TARGET.get(f.name.split("_")[0])
+        if target in targets:
+            out.append((f"hand:{f.name}", target, f.read_text()))
+    return out
+
+
+def rule_candidates(task, targets: list[str]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    from paralift.agents import NotParallelizable, RuleBasedTranslator
+    from paralift.types import Target
+    out, notes = [], []
+    for t in targets:
+        try:
+            for c in RuleBasedTranslator().propose(task, Target.parse(t)):
+                out.append((f"rule:{t}", t, c.code))
+        except NotParallelizable as e:
+            notes.append(f"rule/{t}: not parallelizable: {e}")
+        except Exception as e:  # noqa: BLE001 - a translator crash is reported, not fatal here
+            notes.append(f"rule/{t}: {type(e).__name__}: {e}")
+    return out, notes
+
+
+def diff(a: str, b: str) -> str:
+    lines = [l for l in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+             if not l.startswith(("---", "+++"))]
+    return "\n".join(lines[:12])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
+    ap.add_argument("--targets", default="openmp,mpi", help="openmp,mpi,cuda")
+    ap.add_argument("--sources", default="hand,rule", help="hand,rule")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", dest="json_out", default="", help="write all results here")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+
+    from paralift.agents import AnalysisError, build_task
+    from paralift.agents.mutation import OPERATORS, run_mutants
+    from paralift.agents.tester import TesterError, VacuousSuite, build_suite
+    from paralift.sandbox import VerifyOptions, verify
+    from paralift.sandbox.inputs import generate_suite
+    from paralift.sandbox.isolation import Limits
+    from paralift.types import Candidate, Target
+
+    manifest = json.loads((ROOT / "data" / "kernels" / "manifest.json").read_text())
+    wanted = [k for k in args.kernels.split(",") if k]
+    targets = [Target.parse(t).value for t in args.targets.split(",") if t]
+    sources = [s for s in args.sources.split(",") if s]
+    audit = load_audit()
+    # Mutants that hang are killed by the wall-clock limit; keep it short.
+    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60))
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    rows, skipped, false_rejections, survivors = [], [], [], []
+    per_op = defaultdict(lambda: defaultdict(int))
+    per_target = defaultdict(lambda: defaultdict(int))
+    t_start = time.time()
+    for k in manifest:
+        if wanted and k["name"] not in wanted:
+            continue
+        src = (ROOT / "data" / "kernels" / k["file"]).read_text()
+        try:
+            task = build_task(src, k["language"], k["function"])
+        except AnalysisError as e:
+            skipped.append({"kernel": k["name"], "why": f"analysis: {e}"})
+            continue
+        cands = hand_candidates(k["name"], targets) if "hand" in sources else []
+        notes: list[str] = []
+        if "rule" in sources:
+            rc, notes = rule_candidates(task, targets)
+            cands += rc
+        if not cands:
+            skipped.append({"kernel": k["name"], "why": "; ".join(notes) or "no correct candidate"})
+            continue
+        t0 = time.time()
+        try:
+            tr = build_suite(task)
+        except (TesterError, VacuousSuite) as e:
+            skipped.append({"kernel": k["name"], "why": f"tester: {e}"})
+            continue
+        suite = tr.suite
+        say(f"{k['name']}: {len(suite.cases)} cases ({len(tr.discarded)} discarded) in {time.time() - t0:.1f}s; "
+            f"{len(cands)} candidate(s)")
+        for label, target, code in cands:
+            t1 = time.time()
+            cand = Candidate(code, Target.parse(target), agent=label)
+            rep = run_mutants(task, cand, suite, opts, label=label, workers=args.workers)
+            if rep.original_status != "verified":
+                basic = verify(task, cand, generate_suite(task.signature), opts)
+                false_rejections.append({"kernel": k["name"], "source": label, "target": target,
+                                         "reason": rep.original_reason,
+                                         "basic_suite": basic.status, "basic_reason": basic.reason})
+                say(f"  {label}: NOT VERIFIED by the tester's suite: {rep.original_reason} "
+                    f"(basic suite: {basic.status})")
+                continue
+            for r in rep.results:
+                if r.status == "survived":
+                    why = audited(audit, k["name"], label, target, r.mutant.description)
+                    if why:
+                        r.status, r.detail = "equivalent", why
+                if r.status in ("survived", "equivalent"):
+                    survivors.append({"kernel": k["name"], "source": label, "target": target, "status": r.status,
+                                      "operator": r.mutant.operator, "line": r.mutant.line,
+                                      "description": r.mutant.description, "why": r.detail,
+                                      "diff": diff(code, r.mutant.code)})
+                per_op[r.mutant.operator][r.status] += 1
+                per_target[target][r.status] += 1
+            row = {"kernel": k["name"], "function": k["function"], "source": label, "target": target,
+                   "cases": len(suite.cases), "discarded": len(tr.discarded), "mutants": len(rep.results),
+                   "killed": rep.count("killed"), "survived": rep.count("survived"),
+                   "equivalent": rep.count("equivalent"), "stillborn": rep.count("stillborn"),
+                   "error": rep.count("error"), "score": rep.score(), "seconds": round(time.time() - t1, 1),
+                   "per_operator": rep.per_operator(), "results": [r.to_json() for r in rep.results]}
+            rows.append(row)
+            sc = "n/a" if row["score"] is None else f"{100 * row['score']:.1f}%"
+            say(f"  {label}: {row['killed']}/{row['killed'] + row['survived']} killed ({sc}), "
+                f"{row['equivalent']} equivalent, {row['stillborn']} stillborn, {row['error']} error, "
+                f"{row['seconds']}s")
+
+    def score(d) -> str:
+        k, s = d.get("killed", 0), d.get("survived", 0)
+        return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
+
+    print(f"\nMutation scores of the tester's suites ({time.time() - t_start:.0f} s; "
+          f"targets {','.join(targets)}; sources {','.join(sources)})\n")
+    print(f"{'kernel':<22}{'source':<22}{'target':<8}{'cases':>6}{'mut':>5}{'kill':>5}{'surv':>5}{'equiv':>6}"
+          f"{'still':>6}{'score':>8}")
+    for r in rows:
+        d = {"killed": r["killed"], "survived": r["survived"]}
+        print(f"{r['kernel']:<22}{r['source']:<22}{r['target']:<8}{r['cases']:>6}{r['mutants']:>5}{r['killed']:>5}"
+              f"{r['survived']:>5}{r['equivalent']:>6}{r['stillborn']:>6}{score(d):>8}")
+    print(f"\n{'operator':<18}{'mutants':>8}{'killed':>8}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}")
+    for op in OPERATORS:
+        d = per_op.get(op)
+        if not d:
+            print(f"{op:<18}{0:>8}   (no site in these candidates)")
+            continue
+        print(f"{op:<18}{sum(d.values()):>8}{d['killed']:>8}{d['survived']:>6}{d['equivalent']:>7}"
+              f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}")
+    print(f"\n{'target':<18}{'mutants':>8}{'killed':>8}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}")
+    total = defaultdict(int)
+    for t, d in per_target.items():
+        for kk, v in d.items():
+            total[kk] += v
+        print(f"{t:<18}{sum(d.values()):>8}{d['killed']:>8}{d['survived']:>6}{d['equivalent']:>7}"
+              f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}")
+    print(f"{'all':<18}{sum(total.values()):>8}{total['killed']:>8}{total['survived']:>6}{total['equivalent']:>7}"
+          f"{total['stillborn']:>7}{total['error']:>7}{score(total):>8}")
+    below = [r for r in rows if r["score"] is not None and r["score"] < 0.95]
+    print(f"\ncandidates below 95%: {len(below)} of {len(rows)}"
+          + ("".join(f"\n  {r['kernel']} {r['source']}: {score(r)}" for r in below)))
+    print(f"false rejections (a correct candidate not verified): {len(false_rejections)}")
+    for f in false_rejections:
+        print(f"  {f['kernel']} {f['source']}: {f['reason']} [basic suite: {f['basic_suite']}"
+              f"{': ' + f['basic_reason'] if f['basic_reason'] else ''}]")
+    print(f"\nsurvivors and equivalents to audit: {len(survivors)}")
+    for s in survivors:
+        print(f"  [{s['status']}] {s['kernel']} {s['source']} {s['operator']} line {s['line']}: {s['description']}"
+              f"{'  -- ' + s['why'] if s['status'] == 'equivalent' else ''}")
+        for l in s["diff"].splitlines():
+            print(f"      {l}")
+    if skipped:
+        print(f"\nkernels skipped: {len(skipped)}")
+        for s in skipped:
+            print(f"  {s['kernel']}: {s['why']}")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({
+            "rows": rows, "per_operator": per_op, "per_target": per_target, "survivors": survivors,
+            "false_rejections": false_rejections, "skipped": skipped}, indent=1, default=dict))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
