@@ -304,6 +304,8 @@ class _Analyzer:
         # loop variable and bound invariance
         body_evs = [e for e in evs if L.body is not None and L.body.start_byte <= e.node.start_byte < L.body.end_byte]
         for e in body_evs:
+            if L.skip_stmt is not None and L.skip_stmt.start_byte <= e.node.start_byte < L.skip_stmt.end_byte:
+                continue
             if e.decl is L.var and e.write:
                 f.reason = f"loop at line {L.line}: loop variable '{L.var.name}' is modified in the body (line {e.line})"
                 return f

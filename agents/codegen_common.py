@@ -202,4 +202,12 @@ def user_functions_called(fx: FunctionFacts, names: list[str]) -> list[str]:
 
 def iminmax_needed(code: str) -> str:
     """The helper definitions when `code` uses them."""
-    return IMINMAX_C if ("__pl_imax(" in code or "__pl_imin(" in code) else ""
+    import re
+    return IMINMAX_C if re.search(r"__pl_im(ax|in)\s*\(", code) else ""
+
+
+def skip_edits(loop: Loop) -> list[tuple[int, int, str]]:
+    """Edits removing the trailing increment of a while-form loop body."""
+    if loop.skip_stmt is None:
+        return []
+    return [(loop.skip_stmt.start_byte, loop.skip_stmt.end_byte, "")]

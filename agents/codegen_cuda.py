@@ -158,6 +158,12 @@ class CudaGen:
         for stmt, d in stmts.values():
             edits = [e for e in edits if not (stmt.start_byte <= e[0] < stmt.end_byte)]
             edits.append((stmt.start_byte, stmt.end_byte, self.atomic_stmt(stmt, d)))
+        for lp in [L] + [c for c in self.m.loops if L.encloses(c) and c is not L]:
+            if lp.skip_stmt is not None:
+                if lp is not L:
+                    continue   # inner while loops stay while loops, increment included
+                edits = [e for e in edits if not (lp.skip_stmt.start_byte <= e[0] < lp.skip_stmt.end_byte)]
+                edits.append((lp.skip_stmt.start_byte, lp.skip_stmt.end_byte, ""))
         return edits
 
     def atomic_stmt(self, stmt: Node, d: Decl) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
-from .codegen_common import iminmax_needed, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
+from .codegen_common import iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text
 from .poly import Poly
 
@@ -252,7 +252,7 @@ class MPIGen:
             notes.append(f"array reduction of '{d.name}' with MPI_Allreduce")
         # the local loop
         vt = var_type(D.var)
-        body = node_text_with(self.data, D.body, [])
+        body = node_text_with(self.data, D.body, skip_edits(D))
         if D.body.type != "compound_statement":
             body = "{ " + body + " }"
         local = (f"for (long long __pl_t = __pl_b; __pl_t < __pl_e; __pl_t++) {{\n"

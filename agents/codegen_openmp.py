@@ -29,7 +29,8 @@ def _clauses(fx: FunctionFacts, f: LoopFacts, top: bool) -> tuple[list[str], lis
         clauses.append(f"reduction({op}:{', '.join(d.name for d in decls)})")
     for d, op in f.array_reductions.items():
         evs = [e for e in fx.model.events if e.decl is d and f.loop in e.loops]
-        consts = {int_literal(strip(e.index)) if e.index is not None else None for e in evs}
+        polys = [fx.model.expand(e.poly) for e in evs]
+        consts = {p.constant if p is not None and p.is_const() else None for p in polys}
         if d.kind == "pointer" and len(consts) == 1 and None not in consts:
             k = consts.pop()
             if k is not None and k >= 0:
@@ -52,6 +53,12 @@ def _clauses(fx: FunctionFacts, f: LoopFacts, top: bool) -> tuple[list[str], lis
     return clauses, atomics
 
 
+def while_to_for_edits(L: Loop) -> list[tuple[int, int, str]]:
+    """`i = lo; while (i < n) { ...; i++; }` -> `for (i = lo; i < n; i++) { ... }`."""
+    head = f"for ({L.var.name} = {text(L.init_node)}; {L.var.name} {L.cond_op} {text(L.bound_node)}; {text(L.update_node)}) "
+    return [(L.node.start_byte, L.body.start_byte, head), (L.skip_stmt.start_byte, L.skip_stmt.end_byte, "")]
+
+
 def _declared_inside(d, loop: Loop) -> bool:
     return d.node is not None and not d.is_param and loop.node.start_byte <= d.node.start_byte < loop.node.end_byte
 
@@ -71,6 +78,8 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
         if f.simd and f.collapse == 1:
             head += " simd"
         edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
+        if f.loop.while_form:
+            edits.extend(while_to_for_edits(f.loop))
         for e in atomics:
             stmt = e.stmt
             if stmt is None or stmt.type != "expression_statement":
@@ -86,7 +95,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             skip.add(f.loop.children[0].id)
         for lp in descendants(f.loop):
             lf = fx.loops.get(lp)
-            if lf is None or not lf.simd or not lf.parallel or lp.id in skip:
+            if lf is None or not lf.simd or not lf.parallel or lp.id in skip or lp.while_form:
                 continue
             if any(lp.contains(s.start_byte) for s in atomic_stmts.values()):
                 continue

@@ -556,6 +556,12 @@ class Loop:
     canonical: bool = False
     why_not: str = ""
     body: Node | None = None
+    skip_stmt: Node | None = None  # while-form loops: the trailing increment statement of the body
+    update_node: Node | None = None
+
+    @property
+    def while_form(self) -> bool:
+        return self.skip_stmt is not None
 
     @property
     def start(self) -> int:
@@ -873,6 +879,90 @@ class FunctionModel:
             self._stmt = None
         self._breakables.pop()
         self._loop_stack.pop()
+        if kind == "while":
+            self._while_canonical(loop, node, cond)
+
+    def _while_canonical(self, loop: Loop, node: Node, cond: Node | None) -> None:
+        """`i = lo; while (i < n) { ...; i++; }` is a for loop in disguise (no `continue`)."""
+        if cond is None:
+            return
+        if cond.type == "condition_clause":
+            vals = cond.named_children
+            if len(vals) != 1:
+                return
+            cond = vals[0]
+        cond = _strip_parens(cond)
+        body = loop.body
+        if cond.type != "binary_expression" or body is None or body.type != "compound_statement":
+            return
+        if any(k == "continue" and lps and lps[-1] is loop for k, _n, lps in self.jumps):
+            return
+        stmts = [c for c in body.named_children if c.type != "comment"]
+        prev = node.prev_named_sibling
+        while prev is not None and prev.type == "comment":
+            prev = prev.prev_named_sibling
+        if not stmts or prev is None or node.parent is None or node.parent.type != "compound_statement":
+            return
+        last = stmts[-1]
+        if last.type != "expression_statement" or len(last.named_children) != 1:
+            return
+        upd = _strip_parens(last.named_children[0])
+        op = text(cond.child_by_field_name("operator"))
+        left, right = _strip_parens(cond.child_by_field_name("left")), _strip_parens(cond.child_by_field_name("right"))
+        flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        if op not in flip:
+            return
+        if left.type == "identifier":
+            vname, bound = text(left), right
+        elif right.type == "identifier":
+            vname, bound, op = text(right), left, flip[op]
+        else:
+            return
+        var = self._resolve(vname)
+        if var is None or var.kind != "scalar" or var.base_type not in INTEGER_TYPES:
+            return
+        init = None
+        if prev.type == "declaration":
+            ds = prev.children_by_field_name("declarator")
+            if ds and ds[-1].type == "init_declarator" and text(ds[-1].child_by_field_name("declarator")) == vname:
+                init = ds[-1].child_by_field_name("value")
+        elif prev.type == "expression_statement" and len(prev.named_children) == 1:
+            a = _strip_parens(prev.named_children[0])
+            if a.type == "assignment_expression" and text(a.child_by_field_name("operator")) == "=" and \
+                    text(a.child_by_field_name("left")) == vname:
+                init = a.child_by_field_name("right")
+        if init is None:
+            return
+        step = None
+        if upd.type == "update_expression" and text(upd.child_by_field_name("argument")) == vname:
+            step = 1 if "++" in text(upd) else -1
+        elif upd.type == "assignment_expression" and text(upd.child_by_field_name("left")) == vname:
+            aop = text(upd.child_by_field_name("operator"))
+            rv = _int_literal(upd.child_by_field_name("right"))
+            if aop in ("+=", "-=") and rv:
+                step = rv if aop == "+=" else -rv
+        if not step or (step > 0) != (op in ("<", "<=")):
+            return
+        if is_unsigned(var.base_type) and step < 0:
+            return
+        # the variable must not be written elsewhere in the body
+        for e in self.events:
+            if e.decl is var and e.write and body.start_byte <= e.node.start_byte < body.end_byte \
+                    and not (last.start_byte <= e.node.start_byte < last.end_byte):
+                return
+        loop.var, loop.init_node, loop.bound_node, loop.cond_op, loop.step = var, init, bound, op, step
+        lo_p, b_p = self.poly(init), self.poly(bound)
+        if step > 0:
+            loop.lower = lo_p
+            loop.upper = (b_p - 1) if (b_p is not None and op == "<") else b_p
+        else:
+            loop.upper = lo_p
+            loop.lower = (b_p + 1) if (b_p is not None and op == ">") else b_p
+        loop.kind = "for"
+        loop.canonical = True
+        loop.why_not = ""
+        loop.skip_stmt = last
+        loop.update_node = upd
 
     def _record_bound_arrays(self, cond: Node, loop: Loop) -> None:
         for n in _walk(cond):

@@ -32,21 +32,19 @@ def _eval_size(expr: str, env: dict) -> int:
     return int(eval(expr, {"__builtins__": {}, "max": max, "min": min}, dict(env)))
 
 
-def make_main(task, sizes: dict, mpi: bool = False) -> str:
-    """A main() that builds deterministic inputs from the Task and prints every array/ref/return."""
+def _case_block(task, sizes: dict, case: int) -> list[str]:
+    """Statements building one set of deterministic inputs, calling the function and printing every output."""
     sig = task.signature
     cpp = task.language == "cpp"
     env = dict(sizes)
     for p in sig.params:
-        if p.kind == ParamKind.SCALAR and p.name not in env:
-            if p.values.kind == ValueKind.SIZE:
-                env[p.name] = 7
+        if p.kind == ParamKind.SCALAR and p.name not in env and p.values.kind == ValueKind.SIZE:
+            env[p.name] = 7
     for tok in task.analysis.get("size_tokens", {}).values():
         env.setdefault(tok, sizes.get("N", 9))
     env.setdefault("N", sizes.get("N", 9))
-    lines = []
-    args = []
-    prints = []
+    lines = ["  {"]
+    args, prints, frees = [], [], []
     for p in sig.params:
         t = p.base_type
         is_float = t in ("float", "double", "long double")
@@ -66,12 +64,12 @@ def make_main(task, sizes: dict, mpi: bool = False) -> str:
             args.append(p.name)
             prints.append((p.name, None))
         else:
-            count = _eval_size(p.extent, env)
-            count = max(count, 0)
+            count = max(_eval_size(p.extent, env), 0)
             if cpp and p.kind == ParamKind.VECTOR:
                 lines.append(f"  std::vector<{t}> {p.name}({count});")
             else:
                 lines.append(f"  {t} *{p.name} = ({t} *)malloc(({count} + 1) * sizeof({t}));")
+                frees.append(p.name)
             vk = p.values.kind
             if vk == ValueKind.INDEX:
                 b = max(1, _eval_size(p.values.bound, env))
@@ -82,36 +80,47 @@ def make_main(task, sizes: dict, mpi: bool = False) -> str:
             elif vk == ValueKind.NONZERO:
                 fill = f"({t})(1 + __k % 5)"
             elif is_float:
-                fill = f"({t})(0.5 + 0.25 * ((__k * 37) % 11) - 0.1 * (__k % 3))"
+                fill = f"({t})(0.5 + 0.25 * ((__k * 37 + {case}) % 11) - 0.1 * (__k % 3))"
             else:
-                fill = f"({t})((__k * 13 + 5) % 17)"
+                fill = f"({t})((__k * 13 + 5 + {case}) % 17)"
             lines.append(f"  for (long long __k = 0; __k < {count}; __k++) {p.name}[__k] = {fill};")
             args.append(p.name)
             prints.append((p.name, count))
     call = f"{sig.name}({', '.join(args)})"
-    if sig.return_type.strip() not in ("void",):
+    if sig.return_type.strip() != "void":
         lines.append(f"  {sig.return_type} __ret = {call};")
         prints.insert(0, ("__ret", None))
     else:
         lines.append(f"  {call};")
-    out = ["  if (__rank == 0) {"]
+    lines.append("  if (__rank == 0) {")
     for name, count in prints:
         if count is None:
-            out.append(f'    printf("{name} %.17g\\n", (double)({name}));')
+            lines.append(f'    printf("{case}:{name} %.17g\\n", (double)({name}));')
         else:
-            out.append(f'    for (long long __k = 0; __k < {count}; __k++) printf("{name} %.17g\\n", (double)({name}[__k]));')
-    out.append("  }")
+            lines.append(f'    for (long long __k = 0; __k < {count}; __k++) '
+                         f'printf("{case}:{name} %.17g\\n", (double)({name}[__k]));')
+    lines.append("  }")
+    lines += [f"  free({n});" for n in frees]
+    lines.append("  }")
+    return lines
+
+
+def make_main(task, size_sets, mpi: bool = False) -> str:
+    """A main() that calls the function once per size set and prints every array/ref/return value."""
+    if isinstance(size_sets, dict):
+        size_sets = [size_sets]
     head = ["#include <stdio.h>", "#include <stdlib.h>"]
-    if cpp:
-        head += ["#include <vector>"]
+    if task.language == "cpp":
+        head.append("#include <vector>")
     if mpi:
-        head += ["#include <mpi.h>"]
+        head.append("#include <mpi.h>")
     body = ["int main(int argc, char **argv) {", "  int __rank = 0;"]
     if mpi:
         body += ["  MPI_Init(&argc, &argv);", "  MPI_Comm_rank(MPI_COMM_WORLD, &__rank);"]
-    body += lines + out
+    for i, sizes in enumerate(size_sets):
+        body += _case_block(task, sizes, i)
     if mpi:
-        body += ["  MPI_Finalize();"]
+        body.append("  MPI_Finalize();")
     body += ["  return 0;", "}"]
     return "\n".join(head) + "\n" + "\n".join(body) + "\n"
 
@@ -142,6 +151,7 @@ def _run(cmd, env=None, timeout=60):
 
 def _compare(a: str, b: str, rtol: float) -> None:
     la, lb = a.strip().splitlines(), b.strip().splitlines()
+    assert la, "no output"
     assert len(la) == len(lb), f"output length differs: {len(la)} vs {len(lb)}"
     for x, y in zip(la, lb):
         nx, vx = x.split()
@@ -155,31 +165,372 @@ def _compare(a: str, b: str, rtol: float) -> None:
 
 def run_differential(source: str, language: str, function: str, target: Target, size_sets: list[dict],
                      workers=(1, 3, 4), rtol: float = 1e-9, tmp: Path | None = None) -> str:
+    """Build the sequential source and the rule-based candidate with the same main (one call per size
+    set), run the candidate with each worker count, and compare every output with the sequential one."""
     task = build_task(source, language, function, target)
     cand = RuleBasedTranslator().propose(task, target)[0]
     tmp = Path(tmp or tempfile.mkdtemp(prefix="plrb_"))
     ext = ".cpp" if language == "cpp" else ".c"
-    seq_src = strip_main(source)
-    par_src = strip_main(cand.code)
     mpi = target == Target.MPI
     if mpi:
         cc = str(VENV_BIN / ("mpicxx" if language == "cpp" else "mpicc"))
     else:
         cc = "g++" if language == "cpp" else "gcc"
-    for si, sizes in enumerate(size_sets):
-        main = make_main(task, sizes, mpi=mpi)
-        (tmp / f"seq{si}{ext}").write_text(seq_src + "\n" + main)
-        (tmp / f"par{si}{ext}").write_text(par_src + "\n" + main)
-        flags = ["-O2", "-w"] + (["-std=c99"] if language == "c" else [])
-        _run([cc, *flags, str(tmp / f"seq{si}{ext}"), "-o", str(tmp / f"seq{si}"), "-lm"])
-        _run([cc, *flags, "-fopenmp", str(tmp / f"par{si}{ext}"), "-o", str(tmp / f"par{si}"), "-lm"])
-        env = dict(os.environ)
-        expected = _run([str(tmp / f"seq{si}")], env=env)
-        for w in workers:
-            if mpi:
-                got = _run([str(VENV_BIN / "mpirun"), "-n", str(w), str(tmp / f"par{si}")], env=env)
-            else:
-                env["OMP_NUM_THREADS"] = str(w)
-                got = _run([str(tmp / f"par{si}")], env=env)
-            _compare(expected, got, rtol)
+    main = make_main(task, size_sets, mpi=mpi)
+    (tmp / f"seq{ext}").write_text(strip_main(source) + "\n" + main)
+    (tmp / f"par{ext}").write_text(strip_main(cand.code) + "\n" + main)
+    flags = ["-O2", "-w"] + (["-std=c99"] if language == "c" else [])
+    procs = [subprocess.Popen([cc, *flags, *extra, str(tmp / f"{name}{ext}"), "-o", str(tmp / name), "-lm"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for name, extra in (("seq", []), ("par", ["-fopenmp"]))]
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0, f"compile failed:\n{out[-3000:]}\n--- candidate ---\n{cand.code}"
+    env = dict(os.environ)
+    expected = _run([str(tmp / "seq")], env=env)
+    for w in workers:
+        if mpi:
+            got = _run([str(VENV_BIN / "mpirun"), "-n", str(w), str(tmp / "par")], env=env)
+        else:
+            env["OMP_NUM_THREADS"] = str(w)
+            got = _run([str(tmp / "par")], env=env)
+        _compare(expected, got, rtol)
     return cand.code
+
+
+# ---------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------
+
+C_KERNELS = r"""
+#include <math.h>
+static double sq(double v) { return v * v; }
+void saxpy(int n, float a, const float *x, float *y) {
+    for (int i = 0; i < n; i++) y[i] = a * x[i] + y[i];
+}
+double dot(int n, const double *x, const double *y) {
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+double vmax(int n, const double *x) {
+    double m = x[0];
+    for (int i = 1; i < n; i++) if (x[i] > m) m = x[i];
+    return m;
+}
+void jacobi2d(int n, int m, const double *in, double *out) {
+    for (int i = 1; i < n - 1; i++)
+        for (int j = 1; j < m - 1; j++)
+            out[i*m + j] = 0.25 * (in[(i-1)*m + j] + in[(i+1)*m + j] + in[i*m + j - 1] + in[i*m + j + 1]);
+}
+void matmul(int n, const double *A, const double *B, double *C) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < n; k++) s += A[i*n+k] * B[k*n+j];
+            C[i*n+j] = s;
+        }
+}
+void transpose(int n, int m, const double *a, double *b) {
+    int i, j;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < m; j++)
+            b[j*n + i] = a[i*m + j];
+}
+void spmv(int n, const int *rowptr, const int *col, const double *val, const double *x, double *y) {
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = rowptr[i]; j < rowptr[i+1]; j++) s += val[j] * x[col[j]];
+        y[i] = s;
+    }
+}
+void histogram(int n, const int *x, int nbins, int *hist) {
+    for (int i = 0; i < n; i++) hist[x[i]]++;
+}
+void tri(int n, const double *a, double *y) {
+    for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j <= i; j++) s += a[i*n+j]; y[i] = s; }
+}
+void mandel(int w, int h, int maxit, int *out) {
+    for (int py = 0; py < h; py++)
+        for (int px = 0; px < w; px++) {
+            double cx = -2.0 + 3.0 * px / w, cy = -1.5 + 3.0 * py / h, zx = 0, zy = 0;
+            int it = 0;
+            while (zx*zx + zy*zy < 4.0 && it < maxit) { double t = zx*zx - zy*zy + cx; zy = 2*zx*zy + cy; zx = t; it++; }
+            out[py*w + px] = it;
+        }
+}
+void softmax(int n, const double *x, double *y) {
+    double m = x[0];
+    for (int i = 1; i < n; i++) m = fmax(m, x[i]);
+    double s = 0;
+    for (int i = 0; i < n; i++) { y[i] = exp(x[i] - m); s += y[i]; }
+    for (int i = 0; i < n; i++) y[i] /= s;
+}
+double energy(int n, const double *x, double *restrict y, double *restrict total) {
+    double t = 0, last = 0;
+    *total = 0;
+    for (int i = 0; i < n; i++) { t = sq(x[i]) + 1.0; y[n - 1 - i] = sqrt(t); *total += t; last = t; }
+    return last;
+}
+int relu_count(int n, const float *x, float *y) {
+    int c = 0;
+    int i = 0;
+    while (i < n) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; if (x[i] > 0.0f) c++; i++; }
+    return c;
+}
+void nbody(int n, const double *px, const double *py, const double *m, double *fx, double *fy) {
+    for (int i = 0; i < n; i++) {
+        double ax = 0, ay = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == i) continue;
+            double dx = px[j] - px[i], dy = py[j] - py[i];
+            double r2 = dx * dx + dy * dy + 0.01;
+            double inv = 1.0 / (r2 * sqrt(r2));
+            ax += m[j] * dx * inv; ay += m[j] * dy * inv;
+        }
+        fx[i] = ax; fy[i] = ay;
+    }
+}
+void steps(int n, int nsteps, double *a, double *b) {
+    for (int t = 0; t < nsteps; t++) {
+        for (int i = 1; i < n - 1; i++) b[i] = 0.5 * (a[i-1] + a[i+1]);
+        for (int i = 1; i < n - 1; i++) a[i] = b[i];
+    }
+}
+"""
+
+CPP_KERNELS = r"""
+#include <vector>
+#include <cmath>
+#include <cstddef>
+#include <algorithm>
+void axpy(double alpha, std::vector<double> const& x, std::vector<double> const& y, std::vector<double> &z) {
+    for (size_t i = 0; i < x.size(); ++i) z[i] = alpha * x[i] + y[i];
+}
+double sumOfMin(std::vector<double> const& x, std::vector<double> const& y) {
+    double sum = 0.0;
+    for (size_t i = 0; i < x.size(); i++) sum += std::min(x[i], y[i]);
+    return sum;
+}
+void gemv(std::vector<double> const& A, std::vector<double> const& x, std::vector<double> &y, size_t M, size_t N) {
+    for (size_t i = 0; i < M; ++i) {
+        double s = 0;
+        for (size_t j = 0; j < N; ++j) s += A[i * N + j] * x[j];
+        y[i] = s;
+    }
+}
+void maxref(std::vector<int> const& x, int &best) {
+    best = x[0];
+    for (size_t i = 0; i < x.size(); i++) best = std::max(best, x[i]);
+}
+bool allPos(std::vector<double> const& x) {
+    bool ok = true;
+    for (size_t i = 0; i < x.size(); i++) ok = ok && (x[i] > 0);
+    return ok;
+}
+void bins(std::vector<int> const& x, std::vector<size_t> &counts) {
+    for (size_t i = 0; i < counts.size(); i++) counts[i] = 0;
+    for (size_t i = 0; i < x.size(); i++) counts[x[i] % 4]++;
+}
+"""
+
+SIZES = [{"n": 0, "m": 2, "w": 0, "h": 2, "nbins": 3, "maxit": 5, "nsteps": 2, "N": 0, "M": 0},
+         {"n": 2, "m": 5, "w": 3, "h": 2, "nbins": 4, "maxit": 9, "nsteps": 3, "N": 2, "M": 3},
+         {"n": 41, "m": 23, "w": 17, "h": 13, "nbins": 5, "maxit": 60, "nsteps": 4, "N": 57, "M": 19}]
+
+OMP_C = ["saxpy", "dot", "vmax", "jacobi2d", "matmul", "transpose", "spmv", "histogram", "tri", "mandel", "softmax",
+         "energy", "relu_count", "nbody", "steps"]
+OMP_CPP = ["axpy", "gemv", "maxref", "allPos", "bins"]
+MPI_C = ["dot", "vmax", "matmul", "transpose", "spmv", "histogram", "tri", "softmax", "energy", "relu_count", "steps"]
+MPI_CPP = ["gemv", "maxref", "bins"]
+
+
+@pytest.mark.parametrize("fn", OMP_C)
+def test_openmp_c_matches_sequential(fn, tmp_path):
+    run_differential(C_KERNELS, "c", fn, Target.OPENMP, SIZES, workers=(3,), tmp=tmp_path)
+
+
+@pytest.mark.parametrize("fn", OMP_CPP)
+def test_openmp_cpp_matches_sequential(fn, tmp_path):
+    run_differential(CPP_KERNELS, "cpp", fn, Target.OPENMP, SIZES, workers=(3,), tmp=tmp_path)
+
+
+needs_mpi = pytest.mark.skipif(not (VENV_BIN / "mpicc").exists() and shutil.which("mpicc") is None,
+                               reason="mpicc not installed")
+
+
+@pytest.mark.mpi
+@needs_mpi
+@pytest.mark.parametrize("fn", MPI_C)
+def test_mpi_c_matches_sequential_on_rank0(fn, tmp_path):
+    # 3 ranks: n = 0, fewer iterations than ranks, and n % 3 != 0
+    run_differential(C_KERNELS, "c", fn, Target.MPI, SIZES, workers=(3,), tmp=tmp_path)
+
+
+@pytest.mark.mpi
+@needs_mpi
+@pytest.mark.parametrize("fn", MPI_CPP)
+def test_mpi_cpp_matches_sequential_on_rank0(fn, tmp_path):
+    run_differential(CPP_KERNELS, "cpp", fn, Target.MPI, SIZES, workers=(2,), tmp=tmp_path)
+
+
+@pytest.mark.mpi
+@needs_mpi
+def test_mpi_single_rank_and_more_ranks_than_work(tmp_path):
+    run_differential(C_KERNELS, "c", "jacobi2d", Target.MPI, SIZES, workers=(1, 4), tmp=tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# the shape of the generated code
+# ---------------------------------------------------------------------------
+
+def propose(src, fn, target, lang="c"):
+    return RuleBasedTranslator().propose(build_task(src, lang, fn, target), target)[0]
+
+
+def body_of(code: str, fn: str) -> str:
+    i = code.index(f" {fn}(")
+    j = code.index("{", i)
+    depth = 0
+    for k in range(j, len(code)):
+        depth += {"{": 1, "}": -1}.get(code[k], 0)
+        if depth == 0:
+            return code[j:k + 1]
+    raise AssertionError("unbalanced")
+
+
+def test_openmp_pragmas():
+    c = propose(C_KERNELS, "dot", Target.OPENMP)
+    assert c.agent == "rule" and c.target == Target.OPENMP
+    assert "#pragma omp parallel for simd reduction(+:s)" in c.code
+    assert c.code.startswith("#include <omp.h>")
+    assert "#pragma omp parallel for collapse(2)" in propose(C_KERNELS, "matmul", Target.OPENMP).code
+    assert "#pragma omp simd reduction(+:s)" in propose(C_KERNELS, "matmul", Target.OPENMP).code
+    assert "schedule(dynamic)" in propose(C_KERNELS, "tri", Target.OPENMP).code
+    assert "schedule(dynamic)" in propose(C_KERNELS, "mandel", Target.OPENMP).code
+    assert "reduction(max:m)" in propose(C_KERNELS, "vmax", Target.OPENMP).code
+    assert "private(j)" in propose(C_KERNELS, "transpose", Target.OPENMP).code
+    code = propose(C_KERNELS, "histogram", Target.OPENMP).code
+    assert "#pragma omp atomic\n" in code
+    code = propose(C_KERNELS, "energy", Target.OPENMP).code
+    assert "private(t) lastprivate(last)" in code
+    assert "reduction(+:total[0:1])" in code
+    code = propose(C_KERNELS, "relu_count", Target.OPENMP).code
+    assert "for (i = 0; i < n; i++)" in code and "reduction(+:c)" in code
+
+
+def test_openmp_keeps_the_translation_unit():
+    src = C_KERNELS + "\nint main(void) { /* caller */ double x[3] = {1, 2, 3}; return (int)dot(3, x, x); }\n"
+    code = propose(src, "dot", Target.OPENMP).code
+    assert "int main(void) { /* caller */" in code
+    assert body_of(code, "vmax") == body_of(src, "vmax")
+    assert code.count("#pragma omp") == 1
+
+
+def test_mpi_code_uses_mpi_and_not_init():
+    code = propose(C_KERNELS, "softmax", Target.MPI).code
+    assert "#include <mpi.h>" in code and "MPI_Init" not in code and "MPI_Finalize" not in code
+    assert "MPI_Allreduce" in code and ("MPI_Gatherv" in code or "MPI_Allgatherv" in code)
+    code = propose(C_KERNELS, "jacobi2d", Target.MPI).code
+    assert "MPI_Gatherv" in code and "MPI_Allgatherv" not in code     # last use: gather to rank 0 only
+    code = propose(C_KERNELS, "steps", Target.MPI).code
+    assert "MPI_Allgatherv" in code                                      # b and a are read again
+
+
+@pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
+@pytest.mark.parametrize("src,fn,why", [
+    ("void recur(int n, double *a, const double *b) { for (int i = 1; i < n; i++) a[i] = a[i-1] + b[i]; }",
+     "recur", "a[i-1]"),
+    ("void scan(int n, const double *x, double *y) { double s = 0; for (int i = 0; i < n; i++) { s += x[i]; y[i] = s; } }",
+     "scan", "scan"),
+    ("int argmax(int n, const double *x) { double m = x[0]; int k = 0; "
+     "for (int i = 1; i < n; i++) if (x[i] > m) { m = x[i]; k = i; } return k; }", "argmax", "argmax"),
+    ("int find(int n, const int *x, int v) { for (int i = 0; i < n; i++) if (x[i] == v) return i; return -1; }",
+     "find", "early return"),
+    ("double g(double); void u(int n, double *y) { for (int i = 0; i < n; i++) y[i] = g(y[i]); }", "u", "call to 'g'"),
+    ("void shift(int n, double *a, double *b) { for (int i = 0; i < n; i++) a[i] = b[i + 1]; }", "shift", "alias"),
+    ("int add(int a, int b) { return a + b; }", "add", "no loops"),
+])
+def test_unsafe_functions_stay_sequential(src, fn, why, target):
+    with pytest.raises(NotParallelizable) as ei:
+        propose(src, fn, target)
+    msg = str(ei.value)
+    assert why in msg and "\n" not in msg and msg.startswith(f"'{fn}' is kept sequential")
+
+
+# ---------------------------------------------------------------------------
+# CUDA
+# ---------------------------------------------------------------------------
+
+def test_cuda_code_shape():
+    src = C_KERNELS + "\nint main(void) { return 0; }\n"
+    code = propose(src, "dot", Target.CUDA).code
+    assert 'extern "C" double dot(int n, const double *x, const double *y)' in code
+    assert "__global__ void" in code and "<<<" in code and "int main" not in code
+    assert "atomicAdd" in code and "__pl_block_reduce" in code
+    assert "if (__pl_n > 0)" in code                    # no zero-size launch
+    for call in ("cudaMalloc", "cudaMemcpy(", "cudaFree", "cudaGetLastError", "cudaDeviceSynchronize"):
+        for line in code.splitlines():
+            if call in line and "PL_CUDA_CHECK" not in line and "#define" not in line and "cudaGetErrorString" not in line:
+                raise AssertionError(f"unchecked {call}: {line.strip()}")
+    code = propose(src, "nbody", Target.CUDA).code
+    assert "__global__" in code
+    code = propose(C_KERNELS.replace("sqrt(t)", "sq(t)"), "softmax", Target.CUDA).code
+    assert code.count("__global__ void") == 3
+    code = propose(CPP_KERNELS, "maxref", Target.CUDA, "cpp").code
+    assert 'extern "C"' not in code and "void maxref(std::vector<int> const& x, int &best)" in code
+    assert "__pl_out_0[blockIdx.x" in code              # max has no atomicAdd: a second pass on the host
+
+
+def test_cuda_helper_functions_become_device_functions():
+    src = "static double sq(double v) { return v * v; }\n" \
+          "void f(int n, const double *x, double *y) { for (int i = 0; i < n; i++) y[i] = sq(x[i]); }\n"
+    code = propose(src, "f", Target.CUDA).code
+    assert "static __host__ __device__ inline double sq(double v)" in code
+
+
+def test_cuda_refuses_lastprivate():
+    with pytest.raises(NotParallelizable, match="used after the loop"):
+        propose(C_KERNELS, "energy", Target.CUDA)
+
+
+@pytest.mark.nvcc
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not installed")
+def test_cuda_candidates_compile_with_nvcc(tmp_path):
+    jobs = [(C_KERNELS, "c", "dot"), (C_KERNELS, "c", "matmul"), (C_KERNELS, "c", "histogram"),
+            (C_KERNELS, "c", "softmax"), (C_KERNELS, "c", "spmv"), (CPP_KERNELS, "cpp", "maxref"),
+            (CPP_KERNELS, "cpp", "bins"), (CPP_KERNELS, "cpp", "allPos")]
+    procs = []
+    for src, lang, fn in jobs:
+        code = propose(src, fn, Target.CUDA, lang).code
+        path = tmp_path / f"{fn}.cu"
+        path.write_text(code)
+        procs.append((fn, subprocess.Popen(["nvcc", "-c", str(path), "-o", str(tmp_path / f"{fn}.o")],
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+        if len(procs) >= 4:
+            fn0, p = procs.pop(0)
+            out, _ = p.communicate(timeout=300)
+            assert p.returncode == 0, f"{fn0}: {out}"
+    for fn0, p in procs:
+        out, _ = p.communicate(timeout=300)
+        assert p.returncode == 0, f"{fn0}: {out}"
+
+
+def _verify_available() -> bool:
+    try:
+        from paralift.sandbox import verify_source  # noqa: F401
+        return True
+    except Exception:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _verify_available(), reason="paralift.sandbox.verify_source not available")
+@pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
+def test_sandbox_verifies_rule_candidates(target):
+    from paralift.sandbox import verify_source
+    from paralift.sandbox.verify import VerifyOptions
+    for fn in ("dot", "jacobi2d", "histogram"):
+        code = propose(C_KERNELS, fn, target).code
+        v = verify_source(C_KERNELS, code, target, fn, "c", options=VerifyOptions(timing=False))
+        assert v.verified, (fn, v.reason)
