@@ -277,10 +277,19 @@ def assemble_output(text: str, language: str, target: Target, tasks: dict[str, T
 
 
 def make_suite(task: Task) -> TestSuite:
-    """The tests every candidate of `task` is judged by (same suite for all)."""
+    """The tests every candidate of `task` is judged by (same suite for all):
+    the tester agent's (paralift.agents.tester: calibrated sizes, varied
+    values, cases the reference misbehaves on removed, non-vacuous), or the
+    sandbox's basic generator when the tester cannot make one (verify then
+    reports why the reference is unusable)."""
     from paralift.sandbox.inputs import generate_suite
 
-    return generate_suite(task.signature)
+    try:
+        from paralift.agents.tester import build_suite
+        return build_suite(task).suite
+    except Exception as e:  # noqa: BLE001 - the basic suite is always a valid fallback
+        _log(f"tester: {task.function}: {e}; using the basic test generator")
+        return generate_suite(task.signature)
 
 
 def _write_atomic(path: Path, text: str) -> None:
