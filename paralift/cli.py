@@ -132,6 +132,56 @@ def eval_(ctx: typer.Context):
         sys.exit(code)
 
 
+@app.command("tests")
+def tests_command(
+    file: Path = typer.Argument(..., help="the sequential C/C++ source"),
+    function: Optional[str] = typer.Option(None, "--function", "-f", help="the function to test (needed when the file defines several)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="also write the suite as JSON (for `verify --tests`)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the generated values"),
+    candidate: Optional[Path] = typer.Option(None, "--candidate", "-c", help="a correct parallel version to mutate (default: the rule-based translations)"),
+    to: Optional[str] = typer.Option(None, "--to", help="target(s) to mutate, comma-separated (default: openmp,mpi; the candidate's with --candidate)"),
+    mutation: bool = typer.Option(True, "--mutation/--no-mutation", help="measure the mutation score"),
+    coverage: bool = typer.Option(True, "--coverage/--no-coverage", help="measure gcov line/branch coverage of the reference"),
+):
+    """Generate the test suite of a function and report its adequacy (coverage, mutation score)."""
+    from paralift import pipeline
+    from paralift.agents import build_task, detect_language
+    from paralift.agents.tester import TesterError, VacuousSuite, print_adequacy, suite_adequacy
+    from paralift.types import Candidate
+
+    text = _read(file, "input file")
+    language = detect_language(str(file), text)
+    names = pipeline.select_functions(text, language, [function] if function else [])
+    if len(names) != 1:
+        raise UsageError(f"the file defines several functions ({', '.join(names)}): name one with --function")
+    targets = [_target(t) for t in (to or "").split(",") if t.strip()]
+    cands = []
+    if candidate is not None:
+        if len(targets) != 1:
+            raise UsageError("--candidate needs --to with its one target")
+        cands = [Candidate(_read(candidate, "candidate file"), targets[0], agent=f"user:{candidate.name}")]
+    task = build_task(text, language, names[0], None, str(file))
+    say = (lambda m: print(f"paralift: {m}", file=sys.stderr, flush=True))
+    try:
+        report = suite_adequacy(task, seed=seed, coverage=coverage, mutation=mutation, candidates=cands,
+                                targets=targets or None, say=say)
+    except (TesterError, VacuousSuite) as e:
+        if as_json:
+            _emit_json({"function": names[0], "error": str(e)})
+        print(f"paralift: no test suite for {names[0]}: {e}", file=sys.stderr)
+        raise typer.Exit(1)
+    if output is not None:
+        output.write_text(json.dumps(report["suite"], indent=1) + "\n")
+        report["output"] = str(output)
+    if as_json:
+        _emit_json(report)
+    else:
+        print_adequacy(report, sys.stdout)
+        if output is not None:
+            print(f"wrote {output}")
+
+
 def main() -> None:
     """Console entry point: user errors become one line and exit 2."""
     from paralift.agents.base import AnalysisError
