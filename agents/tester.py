@@ -68,7 +68,9 @@ class TesterError(Exception):
 @dataclass
 class TesterOptions:
     seed: int = 0
-    large_elements: int = inputs.LARGE_ELEMENTS   # elements per array in the large cases (upper bound)
+    large_elements: int = inputs.LARGE_ELEMENTS   # elements per array in the large case (upper bound)
+    race_elements: int = 1 << 21                  # elements per array in the race cases (upper bound)
+    race_bytes: int = 48 << 20                    # input bytes per race case (upper bound)
     large_seconds: float = 0.12                   # one reference call on the large case takes at most about this
     calibrate: bool = True                        # time the reference to size the large case
     validate: bool = True                         # sanitizer run + vacuity checks (needs the sandbox)
@@ -83,12 +85,13 @@ class TesterReport:
     notes: list[str] = field(default_factory=list)
     coverage: Coverage | None = None
     llm_errors: list[str] = field(default_factory=list)    # why proposed cases were rejected
-    large_size: int | None = None
+    large_size: int | None = None                          # size knobs chosen by calibration
+    race_size: int | None = None
 
     def to_json(self) -> dict:
         return {"suite": to_jsonable(self.suite), "discarded": self.discarded, "notes": self.notes,
                 "coverage": self.coverage.to_json() if self.coverage else None,
-                "llm_errors": self.llm_errors, "large_size": self.large_size}
+                "llm_errors": self.llm_errors, "large_size": self.large_size, "race_size": self.race_size}
 
 
 # ------------------------------------------------------------------ sizes
@@ -154,7 +157,8 @@ def _sizes(sig: Signature, s: int, prime: bool = False) -> dict[str, int]:
 
 PROFILES = ("signed", "positive", "negative", "ramp_up", "ramp_down",
             "needle_hi_last", "needle_lo_last", "needle_hi_first", "needle_lo_first",
-            "spike_first", "spike_second", "spike_penult", "spike_last")
+            "spike_first", "spike_second", "spike_penult", "spike_last",
+            "race_max_0", "race_max_1", "race_min_0", "race_min_1")
 _POSITION = {"first": 0, "second": 1, "penult": -2, "last": -1}
 
 
@@ -164,6 +168,8 @@ def _data_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
     needle_*: one element just outside the others' range (decides a max, min,
     any, all or find-first); spike_*: one element orders of magnitude larger
     (a value computed from a wrong maximum then overflows, e.g. softmax)."""
+    if profile.startswith(("race_max", "race_min")):
+        return _race_spec(dt, profile, count, seed)
     needle = profile.startswith("needle")
     pos = _POSITION[profile.rsplit("_", 1)[1]] if profile.startswith(("needle", "spike")) else 0
     if profile.startswith("spike"):
@@ -196,6 +202,37 @@ def _data_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
     lo, hi = table[profile]
     dist = "ramp" if profile.startswith("ramp") else "uniform"
     return ArraySpec(count=count, dist=dist, lo=lo, hi=hi, seed=seed)
+
+
+RACE_AT = (0.1, 0.6)     # where the extreme value sits in the race cases (fraction of the array)
+
+
+def _race_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
+    """A monotone ramp (every element a new running max, or min, so that every
+    thread updates an unprotected shared accumulator) with one extreme value
+    at a fraction of the array. A compiler keeps such an accumulator in a
+    register and stores it once at the end, so the last thread to store wins:
+    the result is wrong whenever the thread holding the extreme value is not
+    the last, and two positions (early, late) make either order likely to show
+    it. A lost update of the extreme value changes the result for good."""
+    up = profile.startswith("race_max")
+    frac = RACE_AT[int(profile.rsplit("_", 1)[1])] if profile[-1].isdigit() else RACE_AT[0]
+    pos = int(count * frac)
+    if dt.kind == "f":
+        lo, hi, extreme = -0.9, 1.1, 1000.0
+    elif dt.itemsize == 1:
+        lo, hi, extreme = 0, 1, 1
+    else:
+        info = np.iinfo(dt)
+        span = int(min(max(count, 100), info.max // 8))
+        if dt.kind == "u":
+            lo, hi, extreme = 1, span, int(min(info.max, 4 * span))
+        else:
+            lo, hi, extreme = -(span // 3), span - span // 3, int(min(info.max, 4 * span))
+    if not up:
+        lo, hi = hi, lo
+        extreme = 0 if dt.kind in "u" or dt.itemsize == 1 else -extreme
+    return ArraySpec(count=count, dist="ramp", lo=lo, hi=hi, seed=seed, values=[[pos, extreme]])
 
 
 def _index_spec(profile: str, count: int, bound: int, seed: int) -> ArraySpec:
@@ -291,10 +328,12 @@ def _case_elements(case: TestCase) -> int:
 
 # ------------------------------------------------------------------ the deterministic suite
 
-def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = None) -> TestSuite:
+def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = None,
+                   race: int | None = None) -> TestSuite:
     """The deterministic suite (no sandbox): edges, small/medium cases with
-    varied value profiles, degenerate shapes, and large cases at knob `large`
-    (default: inputs.large_size, uncalibrated)."""
+    varied value profiles, degenerate shapes, a large case at knob `large`
+    (default: inputs.large_size, uncalibrated) and race cases at knob `race`
+    (default: `large`)."""
     sig = task.signature if isinstance(task, Task) else task
     inputs.check_signature(sig)
     deg = min(max(inputs.data_degree(sig), 1), 3)
@@ -325,7 +364,11 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
     big = _sizes(sig, s_large, prime=True)
     label = "x".join(str(v) for v in big.values()) or str(s_large)
     add(make_case(sig, big, "signed", seed * 1000 + 900, f"large-{label}", "large"))
-    add(make_case(sig, big, "ramp_up", seed * 1000 + 901, f"large-ramp-{label}", "large"))
+    rbig = _sizes(sig, race, prime=True) if race is not None and race != s_large else big
+    rlabel = "x".join(str(v) for v in rbig.values()) or str(race)
+    for j in range(len(RACE_AT)):
+        add(make_case(sig, rbig, f"race_max_{j}", seed * 1000 + 901 + j, f"race-max{j}-{rlabel}", "large"))
+        add(make_case(sig, rbig, f"race_min_{j}", seed * 1000 + 905 + j, f"race-min{j}-{rlabel}", "large"))
     for j, nm in enumerate(_index_bounds(sig)):
         if nm in big and big[nm] > CONTENTION_BOUND:
             add(make_case(sig, big, "signed", seed * 1000 + 910 + j, f"contention-{nm}{CONTENTION_BOUND}", "large",
@@ -348,52 +391,58 @@ def _index_bounds(sig: Signature) -> list[str]:
 
 # ------------------------------------------------------------------ calibration
 
-_LADDER = (64, 16, 4, 1)     # divisors of large_elements, smallest case first
-
-
-def calibrate_large(task: Task, opts: TesterOptions) -> tuple[int, str]:
-    """Size knob of the large case: the largest of a ladder of sizes (up to
-    opts.large_elements elements per array) on which one call of the
-    reference takes at most about opts.large_seconds."""
+def calibrate_large(task: Task, opts: TesterOptions) -> tuple[int, int, str]:
+    """Size knobs of the large case and of the race cases: the largest sizes
+    of a ladder (up to opts.large_elements, resp. opts.race_elements elements
+    per array, and opts.race_bytes of input per race case) on which one call
+    of the reference takes at most about opts.large_seconds. Race cases are
+    larger so that the threads of a parallel version really overlap (a thread
+    woken from sleep starts tens of microseconds late)."""
     sig = task.signature
     fallback = inputs.large_size(sig, opts.large_elements)
     try:
         rb = ReferenceBuild(task, ("-O2",)).build()
     except CoverageError as e:
-        return fallback, f"large case not calibrated ({e})"
+        return fallback, fallback, f"large case not calibrated ({e})"
     from paralift.sandbox.isolation import Limits
-    chosen, note = None, ""
+    note = ""
+    times: list[tuple[int, int, float, int]] = []     # knob, elements, seconds, input bytes
     try:
-        ladder = [max(opts.large_elements // d, 64) for d in _LADDER]
-        # Below the ladder for very expensive kernels (O(n^2) and worse per element).
-        ladder = [max(ladder[0] // 16, 16), max(ladder[0] // 4, 16)] + ladder
-        times: list[tuple[int, float]] = []
+        top = max(opts.race_elements, opts.large_elements)
+        ladder = sorted({max(opts.large_elements >> k, 16) for k in (10, 8, 6, 4, 2, 0)}
+                        | {e for e in (opts.large_elements * 2, opts.large_elements * 4, opts.large_elements * 8)
+                           if e <= top})
         for j, elements in enumerate(ladder):
             s = inputs.large_size(sig, elements)
             case = make_case(sig, _sizes(sig, s, prime=True), "signed", opts.seed * 1000 + 800 + j, f"probe-{j}",
                              "large")
             if case is None:
                 continue
+            nbytes = inputs.case_bytes(sig, case)
+            if elements > opts.large_elements and nbytes > opts.race_bytes:
+                break
             name = rb.write(case)
             r = rb.run([name], Limits(wall_s=max(10.0, 20 * opts.large_seconds), cpu_s=60))
             t = rb.seconds(name)
+            (rb.dir / "in" / f"{name}.in").unlink(missing_ok=True)
             if not r.ok or t is None:
                 note = f"reference failed or too slow at knob {s}"
                 break
-            times.append((s, t))
+            times.append((s, elements, t, nbytes))
             if t > opts.large_seconds:
                 break
-        fitting = [s for s, t in times if t <= opts.large_seconds]
-        if fitting:
-            chosen = max(fitting)
-        elif times:
-            chosen = min(s for s, _ in times)
-            note = note or f"the reference is slow: {min(t for _, t in times):.2f} s at the smallest probe"
     finally:
         rb.close()
-    if chosen is None:
-        return fallback, note or "large case not calibrated"
-    return chosen, note
+    if not times:
+        return fallback, fallback, note or "large case not calibrated"
+    fitting = [x for x in times if x[2] <= opts.large_seconds]
+    if not fitting:
+        smallest = min(times, key=lambda x: x[0])
+        return smallest[0], smallest[0], note or f"the reference is slow: {smallest[2]:.2f} s at the smallest probe"
+    large = max(x[0] for x in fitting if x[1] <= opts.large_elements) if any(
+        x[1] <= opts.large_elements for x in fitting) else min(x[0] for x in fitting)
+    race = max(x[0] for x in fitting)
+    return large, max(race, large), note
 
 
 # ------------------------------------------------------------------ validation
@@ -467,12 +516,12 @@ def build_suite(task: Task, options: TesterOptions | None = None,
         inputs.check_signature(task.signature)
     except ValueError as e:
         raise TesterError(str(e)) from None
-    large = None
+    large = race = None
     if opts.calibrate:
-        large, note = calibrate_large(task, opts)
+        large, race, note = calibrate_large(task, opts)
         if note:
             notes.append(note)
-    suite = generate_tests(task, opts.seed, large)
+    suite = generate_tests(task, opts.seed, large, race)
     llm_errors: list[str] = []
     if generate is not None:
         proposed, llm_errors = propose_cases_report(task, generate, limit=opts.max_llm_cases, seed=opts.seed)
@@ -482,7 +531,7 @@ def build_suite(task: Task, options: TesterOptions | None = None,
         suite, discarded = validate_suite(task, suite)
     else:
         check_structure(task.signature, suite)
-    report = TesterReport(suite, discarded, notes, None, llm_errors, large)
+    report = TesterReport(suite, discarded, notes, None, llm_errors, large, race)
     if opts.coverage:
         try:
             report.coverage = measure_coverage(task, suite)
@@ -855,6 +904,8 @@ def _one_case(sig: Signature, item: dict, seed: int, prefix: str, k: int) -> Tes
 
 
 _DIST_ALIASES = {"uniform": "uniform", "random": "uniform", "rand": "uniform", "range": "uniform",
+                 "index": "index", "indices": "index", "offsets": "offsets", "csr": "offsets",
+                 "nonzero": "nonzero", "non-zero": "nonzero", "permutation": "permutation",
                  "ramp": "ramp", "linear": "ramp", "linspace": "ramp", "increasing": "ramp", "sorted": "ramp",
                  "decreasing": "ramp", "constant": "ramp", "const": "ramp", "explicit": "explicit",
                  "values": "explicit", "list": "explicit"}
@@ -866,7 +917,8 @@ def _array_from_model(p: Param, spec: dict, count: int, env: dict[str, int], see
     vals = spec.get("values")
     dist = str(spec.get("dist", "explicit" if vals is not None else "uniform")).strip().lower()
     if dist not in _DIST_ALIASES:
-        raise ValueError(f"array {p.name}: unknown distribution {dist!r} (uniform, ramp or explicit values)")
+        raise ValueError(f"array {p.name}: unknown distribution {dist!r} (uniform, ramp, index, offsets, nonzero "
+                         f"or explicit values)")
     canon = _DIST_ALIASES[dist]
     bound = eval_extent(p.values.bound, env) if p.values.bound and kind in (ValueKind.INDEX, ValueKind.OFFSETS) else None
     if canon == "explicit":
@@ -879,12 +931,36 @@ def _array_from_model(p: Param, spec: dict, count: int, env: dict[str, int], see
         clean = [_check_value(_number(v, f"{p.name}[{i}]"), dt, f"{p.name}[{i}]") for i, v in enumerate(vals)]
         _check_constraints(p, clean, bound)
         return ArraySpec(count=count, dist="explicit", seed=seed, values=clean)
+    # Arrays with a structural constraint are always generated to satisfy it
+    # (the model's distribution only picks the flavour).
     if kind == ValueKind.INDEX and bound is not None:
         if bound <= 0 and count > 0:
             raise ValueError(f"array {p.name}: indices into an empty range")
-        return _index_spec("ramp_up" if canon == "ramp" else "signed", count, bound, seed)
+        flavour = {"ramp": "ramp_up", "permutation": "positive"}.get(canon, "signed")
+        return _index_spec(flavour, count, bound, seed)
     if kind == ValueKind.OFFSETS and bound is not None:
         return ArraySpec(count=count, dist="offsets", lo=0, hi=bound, seed=seed)
+    if canon == "offsets":
+        raise ValueError(f"array {p.name} is not a CSR offsets array")
+    if canon in ("index", "permutation"):
+        if dt.kind not in "iu":
+            raise ValueError(f"array {p.name} holds {p.base_type}, not indices")
+        hi = _integer(spec.get("hi", spec.get("bound", count)), f"array {p.name} hi")
+        if hi <= 0 and count > 0:
+            raise ValueError(f"array {p.name}: indices into an empty range")
+        _check_value(float(hi - 1), dt, f"array {p.name} hi")
+        return ArraySpec(count=count, dist=canon, lo=0, hi=hi, seed=seed)
+    if canon == "nonzero":
+        lo = abs(_number(spec.get("lo", 0.5), f"array {p.name} lo"))
+        hi = abs(_number(spec.get("hi", 2.0), f"array {p.name} hi"))
+        lo, hi = min(lo, hi), max(lo, hi)
+        if dt.kind in "iu":
+            lo = max(lo, 1.0)
+            hi = max(hi, lo)
+        elif lo == 0:
+            raise ValueError(f"array {p.name}: a nonzero range must exclude 0")
+        _check_value(float(math.ceil(hi)) if dt.kind in "iu" else hi, dt, f"array {p.name} hi")
+        return ArraySpec(count=count, dist="nonzero", lo=lo, hi=hi, seed=seed)
     if dist in ("constant", "const"):
         v = _number(spec.get("value", spec.get("lo", 0)), f"array {p.name} value")
         lo = hi = v
@@ -1003,3 +1079,120 @@ def merge_cases(suite: TestSuite, cases: list[TestCase], limit: int = 16) -> Tes
         added += 1
     generator = suite.generator if not added or "llm" in suite.generator else suite.generator + "+llm"
     return TestSuite(suite.function, merged, generator, suite.seed)
+
+
+def provider_generate(provider, samples: int = 1, temperature: float | None = None, max_tokens: int = 1024,
+                      seed: int | None = None) -> Callable[[str], list[str]]:
+    """`generate(prompt) -> list[str]` over a paralift.agents.providers
+    Provider (the translator's provider layer), for `build_suite(generate=...)`."""
+    from .providers import GenerationRequest
+
+    temp = (0.0 if samples == 1 else 0.8) if temperature is None else temperature
+
+    def generate(prompt: str) -> list[str]:
+        if provider.has_chat_template():
+            req = GenerationRequest(messages=[
+                {"role": "system", "content": "You write test inputs that expose bugs in parallel translations. "
+                                              "Answer with JSON only."},
+                {"role": "user", "content": prompt}], n=samples, temperature=temp, max_tokens=max_tokens, seed=seed)
+        else:
+            req = GenerationRequest(prompt=prompt + "\n\n```json\n", n=samples, temperature=temp,
+                                    max_tokens=max_tokens, stop=["```"], seed=seed)
+        return [c.text for c in provider.generate(req)]
+
+    return generate
+
+
+# ================================================================== `paralift tests`
+
+def describe_case(case: TestCase) -> str:
+    """One line: sizes, scalars and how each array is filled."""
+    parts = [f"{k}={v}" for k, v in case.scalars.items()]
+    for name, a in case.arrays.items():
+        if a.dist == "explicit":
+            parts.append(f"{name}[{a.count}]=explicit")
+            continue
+        rng = f"[{a.lo:g},{a.hi:g})" if a.dist in ("uniform", "nonzero", "index") else \
+            f"({a.lo:g}..{a.hi:g})" if a.dist == "ramp" else f"(0..{a.hi:g})"
+        extra = "".join(f" @{pos}={val:g}" for pos, val in (a.values or []))
+        parts.append(f"{name}[{a.count}]={a.dist}{rng}{extra}")
+    return " ".join(parts)
+
+
+def suite_adequacy(task: Task, *, seed: int = 0, coverage: bool = True, mutation: bool = True,
+                   candidates: list | None = None, targets: list | None = None, workers: int | None = None,
+                   say: Callable[[str], None] | None = None) -> dict:
+    """The suite for `task` and its adequacy: gcov coverage of the reference,
+    and the mutation score on `candidates` (default: the rule-based
+    translator's candidates for `targets`, default openmp and mpi)."""
+    from paralift.sandbox import VerifyOptions
+    from paralift.sandbox.isolation import Limits
+    from paralift.types import Candidate, Target
+
+    from .mutation import run_mutants
+
+    say = say or (lambda _m: None)
+    say(f"building the test suite of {task.function}")
+    rep = build_suite(task, TesterOptions(seed=seed, coverage=coverage))
+    out: dict[str, Any] = {"function": task.function, **rep.to_json(), "mutation": [], "mutation_notes": []}
+    if not mutation:
+        return out
+    subjects: list[Candidate] = list(candidates or [])
+    if not subjects:
+        try:
+            from . import NotParallelizable, RuleBasedTranslator
+        except ImportError as e:
+            out["mutation_notes"].append(f"no candidate to mutate (rule-based translator unavailable: {e})")
+            return out
+        for t in targets or [Target.OPENMP, Target.MPI]:
+            t = Target.parse(t) if isinstance(t, str) else t
+            try:
+                for c in RuleBasedTranslator().propose(task, t):
+                    c.agent = f"rule:{t.value}"
+                    subjects.append(c)
+            except NotParallelizable as e:
+                out["mutation_notes"].append(f"{t.value}: no rule-based candidate to mutate ({e})")
+    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=15, cpu_s=40))
+    for c in subjects:
+        say(f"mutation testing the {c.target.value} candidate ({c.agent})")
+        m = run_mutants(task, c, rep.suite, opts, label=c.agent, workers=workers)
+        out["mutation"].append(m.to_json())
+    return out
+
+
+def print_adequacy(report: dict, stream) -> None:
+    from paralift.types import suite_from_json
+
+    suite = suite_from_json(report["suite"])
+    w = stream.write
+    w(f"{report['function']}: {len(suite.cases)} test cases"
+      f" ({len(report['discarded'])} discarded: the sequential code misbehaves on them under ASan/UBSan)\n")
+    width = max((len(c.name) for c in suite.cases), default=4)
+    for c in suite.cases:
+        w(f"  {c.name:<{width}}  {c.tag:<6} {describe_case(c)}\n")
+    for d in report["discarded"]:
+        w(f"  discarded {d}\n")
+    for n in report["notes"]:
+        w(f"  note: {n}\n")
+    cov = report.get("coverage")
+    if cov:
+        w(f"coverage of {cov['function']}: lines {cov['line_pct']:.1f}% ({cov['lines']['hit']}/{cov['lines']['total']}),"
+          f" branches {cov['branch_pct']:.1f}% ({cov['branches']['taken']}/{cov['branches']['total']}),"
+          f" loops iterated {cov['loops']['iterated']}/{cov['loops']['total']}"
+          + (f"; uncovered lines {cov['uncovered_lines']}" if cov["uncovered_lines"] else "") + "\n")
+    for m in report.get("mutation", []):
+        if m["original"]["status"] != "verified":
+            w(f"mutation ({m['candidate']}, {m['target']}): the candidate itself does not verify: "
+              f"{m['original']['reason']}\n")
+            continue
+        sc = "n/a" if m["score"] is None else f"{100 * m['score']:.1f}%"
+        ops = ", ".join(f"{op} {d['killed']}/{d['killed'] + d['survived'] + d['static']}"
+                        for op, d in m["per_operator"].items())
+        w(f"mutation ({m['candidate']}, {m['target']}): {m['killed']} of {m['mutants']} mutants killed by the tests,"
+          f" score {sc} [{ops}]; {m['equivalent']} equivalent, {m['stillborn']} stillborn,"
+          f" {m['static']} caught only by the static race check\n")
+        for s in m["survivors"]:
+            w(f"  {s['status']}: {s['id']} line {s['line']}: {s['description']}"
+              + (f" ({s['equivalent']})" if s["equivalent"] else "") + "\n")
+    for n in report.get("mutation_notes", []):
+        w(f"note: {n}\n")

@@ -109,7 +109,7 @@ def main() -> int:
     sources = [s for s in args.sources.split(",") if s]
     audit = load_audit()
     # Mutants that hang are killed by the wall-clock limit; keep it short.
-    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60))
+    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=15, cpu_s=40))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     rows, skipped, false_rejections, survivors = [], [], [], []
@@ -159,7 +159,7 @@ def main() -> int:
                     why = audited(audit, k["name"], label, target, r.mutant.description)
                     if why:
                         r.status, r.detail = "equivalent", why
-                if r.status in ("survived", "equivalent"):
+                if r.status in ("survived", "static", "equivalent"):
                     survivors.append({"kernel": k["name"], "source": label, "target": target, "status": r.status,
                                       "operator": r.mutant.operator, "line": r.mutant.line,
                                       "description": r.mutant.description, "why": r.detail,
@@ -168,7 +168,7 @@ def main() -> int:
                 per_target[target][r.status] += 1
             row = {"kernel": k["name"], "function": k["function"], "source": label, "target": target,
                    "cases": len(suite.cases), "discarded": len(tr.discarded), "mutants": len(rep.results),
-                   "killed": rep.count("killed"), "survived": rep.count("survived"),
+                   "killed": rep.count("killed"), "static": rep.count("static"), "survived": rep.count("survived"),
                    "equivalent": rep.count("equivalent"), "stillborn": rep.count("stillborn"),
                    "error": rep.count("error"), "score": rep.score(), "seconds": round(time.time() - t1, 1),
                    "per_operator": rep.per_operator(), "results": [r.to_json() for r in rep.results]}
@@ -179,34 +179,41 @@ def main() -> int:
                 f"{row['seconds']}s")
 
     def score(d) -> str:
-        k, s = d.get("killed", 0), d.get("survived", 0)
+        k, s = d.get("killed", 0), d.get("survived", 0) + d.get("static", 0)
+        return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
+
+    def vscore(d) -> str:
+        k, s = d.get("killed", 0) + d.get("static", 0), d.get("survived", 0)
         return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
 
     print(f"\nMutation scores of the tester's suites ({time.time() - t_start:.0f} s; "
           f"targets {','.join(targets)}; sources {','.join(sources)})\n")
-    print(f"{'kernel':<22}{'source':<22}{'target':<8}{'cases':>6}{'mut':>5}{'kill':>5}{'surv':>5}{'equiv':>6}"
-          f"{'still':>6}{'score':>8}")
+    print("score: killed by the tests / (killed + static + survived); verify: (killed + static) / (... + survived)")
+    print("static: every test passed, only verify's static race check rejected it\n")
+    print(f"{'kernel':<20}{'source':<22}{'target':<8}{'cases':>6}{'mut':>5}{'kill':>5}{'stat':>5}{'surv':>5}"
+          f"{'equiv':>6}{'still':>6}{'score':>8}{'verify':>8}")
     for r in rows:
-        d = {"killed": r["killed"], "survived": r["survived"]}
-        print(f"{r['kernel']:<22}{r['source']:<22}{r['target']:<8}{r['cases']:>6}{r['mutants']:>5}{r['killed']:>5}"
-              f"{r['survived']:>5}{r['equivalent']:>6}{r['stillborn']:>6}{score(d):>8}")
-    print(f"\n{'operator':<18}{'mutants':>8}{'killed':>8}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}")
+        print(f"{r['kernel']:<20}{r['source']:<22}{r['target']:<8}{r['cases']:>6}{r['mutants']:>5}{r['killed']:>5}"
+              f"{r['static']:>5}{r['survived']:>5}{r['equivalent']:>6}{r['stillborn']:>6}{score(r):>8}{vscore(r):>8}")
+
+    def line(name, d) -> str:
+        return (f"{name:<18}{sum(d.values()):>8}{d['killed']:>8}{d['static']:>7}{d['survived']:>6}{d['equivalent']:>7}"
+                f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}{vscore(d):>8}")
+    head = f"{'mutants':>8}{'killed':>8}{'static':>7}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}{'verify':>8}"
+    print(f"\n{'operator':<18}{head}")
     for op in OPERATORS:
         d = per_op.get(op)
         if not d:
             print(f"{op:<18}{0:>8}   (no site in these candidates)")
             continue
-        print(f"{op:<18}{sum(d.values()):>8}{d['killed']:>8}{d['survived']:>6}{d['equivalent']:>7}"
-              f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}")
-    print(f"\n{'target':<18}{'mutants':>8}{'killed':>8}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}")
+        print(line(op, d))
+    print(f"\n{'target':<18}{head}")
     total = defaultdict(int)
     for t, d in per_target.items():
         for kk, v in d.items():
             total[kk] += v
-        print(f"{t:<18}{sum(d.values()):>8}{d['killed']:>8}{d['survived']:>6}{d['equivalent']:>7}"
-              f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}")
-    print(f"{'all':<18}{sum(total.values()):>8}{total['killed']:>8}{total['survived']:>6}{total['equivalent']:>7}"
-          f"{total['stillborn']:>7}{total['error']:>7}{score(total):>8}")
+        print(line(t, d))
+    print(line("all", total))
     below = [r for r in rows if r["score"] is not None and r["score"] < 0.95]
     print(f"\ncandidates below 95%: {len(below)} of {len(rows)}"
           + ("".join(f"\n  {r['kernel']} {r['source']}: {score(r)}" for r in below)))
