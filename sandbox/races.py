@@ -134,6 +134,21 @@ def _mentions(node, name: str) -> bool:
     return any(n.type == "identifier" and _text(n) == name for n in _walk(node))
 
 
+def _plain_write(node):
+    """The identifier a plain `x = e` writes, when e is not a constant (a
+    shared flag set to a literal is a benign race in practice)."""
+    if node.type != "assignment_expression" or _text(node.child_by_field_name("operator")) != "=":
+        return None
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if left is None or left.type != "identifier" or right is None:
+        return None
+    if right.type in ("number_literal", "true", "false", "char_literal", "null", "nullptr"):
+        return None
+    if right.type == "unary_expression" and right.named_children and right.named_children[0].type == "number_literal":
+        return None
+    return left
+
+
 def _target_of(node):
     """The lvalue a read-modify-write updates, or None when `node` is none."""
     if node.type == "update_expression":
@@ -186,7 +201,7 @@ def find_races(code: str, language: str = "c") -> list[str]:
     problems: list[str] = []
     seen: set[tuple[int, str]] = set()
 
-    def region(stmt, protected: set[str], local: set[str]) -> None:
+    def region(stmt, protected: set[str], local: set[str], in_loop: bool = False) -> None:
         children = stmt.named_children if stmt.type == "compound_statement" else [stmt]
         skip_next = False
         for child in children:
@@ -204,25 +219,30 @@ def find_races(code: str, language: str = "c") -> list[str]:
                         skip_next = True
                         continue
                     extra = _clause_names(arg)
-                    if "for" in words or "loop" in words or "distribute" in words:
+                    loop = "for" in words or "loop" in words or "distribute" in words
+                    if loop:
                         m = re.search(r"collapse\s*\(\s*(\d+)\s*\)", arg)
                         extra |= _loop_vars(target, int(m.group(1)) if m else 1)
-                    region(target, protected | extra, local | _declared_in(target))
+                    region(target, protected | extra, local | _declared_in(target), in_loop or loop)
                     skip_next = True
                     continue
-            scan(child, protected, local)
+            scan(child, protected, local, in_loop)
 
-    def scan(node, protected: set[str], local: set[str]) -> None:
+    def scan(node, protected: set[str], local: set[str], in_loop: bool) -> None:
         if node.type == "compound_statement":
-            region(node, protected, local | _declared_in(node))
+            region(node, protected, local | _declared_in(node), in_loop)
             return
         if node.type in ("for_statement", "while_statement", "do_statement", "if_statement", "else_clause",
                          "switch_statement", "case_statement", "labeled_statement"):
             for c in node.named_children:
-                scan(c, protected, local)
+                scan(c, protected, local, in_loop)
             return
         for n in _walk(node):
             lv = _target_of(n)
+            if lv is None and in_loop:
+                # Inside a worksharing loop every iteration may run on another
+                # thread: a shared temporary written there is a race.
+                lv = _plain_write(n)
             if lv is None:
                 continue
             name = _base_name(lv)
@@ -253,7 +273,7 @@ def find_races(code: str, language: str = "c") -> list[str]:
                         if "for" in words or "loop" in words:
                             m = re.search(r"collapse\s*\(\s*(\d+)\s*\)", arg)
                             extra |= _loop_vars(target, int(m.group(1)) if m else 1)
-                        region(target, extra, _declared_in(target))
+                        region(target, extra, _declared_in(target), "for" in words or "loop" in words)
                     continue
             visit(child)
 

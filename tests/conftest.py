@@ -35,10 +35,29 @@ def scale_task(source: str | None = None, name: str = "f") -> Task:
 @pytest.fixture
 def no_leftovers():
     """Fail if a test leaves sandboxed processes running."""
+    me = os.getpid()
+
+    def parent(pid: str) -> int:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def mine(pid: str) -> bool:
+        p = int(pid)
+        for _ in range(64):
+            if p == me:
+                return True
+            if p <= 1:
+                return False
+            p = parent(str(p))
+        return False
+
     def sandboxed():
         found = []
         for pid in os.listdir("/proc"):
-            if not pid.isdigit():
+            if not pid.isdigit() or not mine(pid):
                 continue
             try:
                 cwd = os.readlink(f"/proc/{pid}/cwd")

@@ -24,6 +24,10 @@ return m; }""",
 #pragma omp parallel for
 for (int i = 0; i < n; i++) out[0] = out[0] + x[i];
 }""",
+    "shared temporary in a parallel loop": """void f(int n, const double *x, double *y) { double t;
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { t = x[i] * 2; y[i] = t + 1; }
+}""",
     "shared temporary in a region": """double f(int n, const double *x) { double s = 0, t;
 #pragma omp parallel
 {
@@ -68,6 +72,14 @@ return s; }""",
     "element-wise update": """void f(int n, double *y) {
 #pragma omp parallel for simd schedule(static)
 for (int i = 0; i < n; i++) { double t = y[i]; t = t * 2; y[i] += t; } }""",
+    "a flag set to a constant": """int f(int n, const double *x) { int found = 0;
+#pragma omp parallel for
+for (int i = 0; i < n; i++) if (x[i] > 1.0) found = 1;
+return found; }""",
+    "thread count written by every thread": """int f(void) { int nt = 0;
+#pragma omp parallel
+{ nt = omp_get_num_threads(); }
+return nt; }""",
     "sequential code outside regions": """double f(int n, const double *x) { double s = 0;
 for (int i = 0; i < n; i++) s += x[i];
 return s; }""",
