@@ -122,3 +122,22 @@ def test_doctor_lists_the_tools():
     assert r.returncode == 0
     for what in ("gcc", "mpicc", "nvcc", "bubblewrap", "CUDA GPU"):
         assert what in r.stdout
+
+
+def test_translate_assembles_several_functions_into_one_verified_file(tmp_path):
+    src = tmp_path / "matmul.c"
+    src.write_text((ROOT / "examples" / "matmul.c").read_text())
+    r = run("translate", src, "--to", "openmp", "--json", "--no-timing", "--backend", "rule")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    verified = [f["name"] for f in report["functions"] if f["status"] == "verified"]
+    assert len(verified) >= 2, report
+    out = Path(report["output"])
+    text = out.read_text()
+    assert text.count("#pragma omp") >= 2 and text.count("int main") == 1
+    b = subprocess.run(["gcc", "-O2", "-fopenmp", str(out), "-o", str(tmp_path / "a.out"), "-lm"],
+                       capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    subprocess.run(["gcc", "-O2", str(src), "-o", str(tmp_path / "s.out"), "-lm"], check=True)
+    assert subprocess.run([str(tmp_path / "a.out")], capture_output=True, text=True).stdout == \
+        subprocess.run([str(tmp_path / "s.out")], capture_output=True, text=True).stdout
