@@ -69,8 +69,8 @@ class TesterError(Exception):
 class TesterOptions:
     seed: int = 0
     large_elements: int = inputs.LARGE_ELEMENTS   # elements per array in the large case (upper bound)
-    race_elements: int = 1 << 21                  # elements per array in the race cases (upper bound)
-    race_bytes: int = 48 << 20                    # input bytes per race case (upper bound)
+    race_elements: int = 1 << 20                  # elements per array in the race cases (upper bound)
+    race_bytes: int = 24 << 20                    # input bytes per race case (upper bound)
     large_seconds: float = 0.12                   # one reference call on the large case takes at most about this
     calibrate: bool = True                        # time the reference to size the large case
     validate: bool = True                         # sanitizer run + vacuity checks (needs the sandbox)
@@ -816,7 +816,11 @@ def parse_cases(task: Task, text: str, seed: int = 0, prefix: str = "llm") -> Pa
             if not isinstance(item, dict):
                 raise ValueError("not an object")
             label = f"case {k + 1} ({item.get('name', '')})" if item.get("name") else label
-            case = _one_case(task.signature, item, seed * 7919 + k, prefix, k)
+            # Seeded by content: the same case proposed twice draws the same values.
+            content = json.dumps({kk: vv for kk, vv in item.items() if kk not in ("name", "why")},
+                                 sort_keys=True, default=str)
+            cseed = seed * 7919 + int(hashlib.sha256(content.encode()).hexdigest()[:8], 16) % 1000003
+            case = _one_case(task.signature, item, cseed, prefix, k)
         except ValueError as e:
             res.errors.append(f"{label}: {e}")
             continue
@@ -898,7 +902,7 @@ def _one_case(sig: Signature, item: dict, seed: int, prefix: str, k: int) -> Tes
             if not 0 <= int(base.scalars[nm]) < max(b, 1):
                 raise ValueError(f"scalar {nm} = {base.scalars[nm]} is not an index in [0, {b})")
     raw_name = str(item.get("name") or f"case{k + 1}")
-    base.name = safe_name(f"{prefix}-{raw_name}".lower())[:48]
+    base.name = safe_name(re.sub(r"[\s_]+", "-", f"{prefix}-{raw_name}".strip().lower()))[:48]
     base.tag = "llm"
     return base
 
@@ -1036,7 +1040,7 @@ def propose_cases_report(task: Task, generate: Callable[[str], list[str]], exist
         if not isinstance(text, str):
             errors.append(f"reply {r + 1}: not text")
             continue
-        res = parse_cases(task, text, seed=seed * 101 + r, prefix=f"llm{r}" if len(replies) > 1 else "llm")
+        res = parse_cases(task, text, seed=seed, prefix=f"llm{r}" if len(replies) > 1 else "llm")
         errors += [f"reply {r + 1}: {e}" for e in res.errors]
         for c in res.cases:
             fp = _fingerprint(c)
