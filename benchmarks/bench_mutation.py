@@ -45,10 +45,11 @@ def load_audit() -> list[dict]:
         return []
 
 
-def audited(audit: list[dict], kernel: str, source: str, target: str, description: str) -> str:
+def audited(audit: list[dict], kernel: str, source: str, target: str, line: int, description: str) -> str:
+    """The reason a human gave for this surviving mutant being equivalent, if any."""
     for a in audit:
-        if a["kernel"] == kernel and a["source"] == source and a["target"] == target \
-                and a["description"] == description:
+        if (a["kernel"], a["source"], a["target"], a["line"], a["description"]) == \
+                (kernel, source, target, line, description):
             return "audited: " + a["reason"]
     return ""
 
@@ -156,7 +157,7 @@ def main() -> int:
                 continue
             for r in rep.results:
                 if r.status == "survived":
-                    why = audited(audit, k["name"], label, target, r.mutant.description)
+                    why = audited(audit, k["name"], label, target, r.mutant.line, r.mutant.description)
                     if why:
                         r.status, r.detail = "equivalent", why
                 if r.status in ("survived", "static", "equivalent"):
