@@ -311,9 +311,11 @@ class _Analyzer:
                 return f
         written_here = {e.decl for e in evs if e.write}
         bound = L.bound_node
+        written_groups = {self.group(d) for d in written_here if d.is_array}
         for e in evs:
-            if bound.start_byte <= e.node.start_byte < bound.end_byte and e.decl in written_here:
-                f.reason = f"loop at line {L.line}: loop bound '{text(bound)}' changes inside the loop"
+            if bound.start_byte <= e.node.start_byte < bound.end_byte and (
+                    e.decl in written_here or (e.decl.is_array and self.group(e.decl) in written_groups)):
+                f.reason = f"loop at line {L.line}: loop bound '{text(bound)}' may change inside the loop"
                 return f
         if L.var.key in {s for p in (L.lower, L.upper) if p is not None for s in p.symbols()}:
             f.reason = f"loop at line {L.line}: bound depends on the loop variable"
@@ -467,8 +469,16 @@ class _Analyzer:
                 f.simd = True
 
     def _collapse_helps(self, child: Loop) -> bool:
-        # collapse when the collapsed body still has work (a further loop) or the outer trip count may be small
-        return bool(child.children)
+        # collapse when the collapsed body still has work (a further loop) or the outer trip count is a
+        # small constant (fewer iterations than threads would leave cores idle)
+        if child.children:
+            return True
+        outer = child.parent
+        if outer is not None and outer.lower is not None and outer.upper is not None:
+            span = self.m.expand(outer.upper) - self.m.expand(outer.lower)
+            if span.is_const() and span.constant < 64:
+                return True
+        return False
 
     # -- parameters ---------------------------------------------------------
     def _params(self) -> None:
@@ -701,8 +711,22 @@ class _ParamInference:
             if d.name in rendered:
                 continue
             guess = None
-            by_offsets = any(ev.decl is d and ev.poly is not None and m.expand(ev.poly) is not None
-                             and m.expand(ev.poly).symbols() & offset_vars for ev in m.events)
+            by_offsets = False
+            for ev in m.events:
+                if ev.decl is not d or ev.index is None:
+                    continue
+                pp = m.expand(ev.poly)
+                if pp is not None and len(pp.terms) == 1 and pp.symbols() <= offset_vars and \
+                        list(pp.terms.values()) == [1] and len(next(iter(pp.terms))) == 1:
+                    by_offsets = True       # val[j], j running between row offsets
+                    continue
+                if ev.index_arrays:
+                    continue                # A[B[..]]: B's values are generated within A's extent
+                if ev.index_scalar is not None and ev.index_scalar.is_param:
+                    continue                # A[k]: k is generated within A's extent
+                raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
+                                    f"of '{fx.signature.name}' (subscript '{_short(ev.index)}' at line "
+                                    f"{ev.line} is not affine in the loop variables and parameters)")
             if by_offsets:
                 if nnz_token is None:
                     if unused_scalars:
@@ -769,6 +793,10 @@ class _ParamInference:
                 p = params[d.name]
                 if p.values.kind == ValueKind.ANY and (is_elem == p.is_array):
                     p.values = ValueSpec(ValueKind.NONZERO)
+                elif p.values.kind == ValueKind.SIZE and not p.is_array:
+                    note = f"'{p.name}' is a size and also a divisor: it must be at least 1"
+                    if note not in fx.notes:
+                        fx.notes.append(note)
         index_bounds: dict[str, list[str]] = {}
         for ev in m.events:
             for b in ev.index_arrays:
@@ -819,12 +847,27 @@ class _ParamInference:
         p = self.m.expand(ev.poly)
         if p is None:
             return None
+        nonneg = self.an._nonneg_keys() | {f"@size:{v}" for v in self.fx.size_tokens}
+        facts = self.m.facts(ev.conds) if ev.conds else []
+        # a guard bounding the whole subscript: if (s < n) ... a[s]
+        for a, op, b in facts:
+            cap = None
+            if a == p and op in ("<", "<="):
+                cap = b - 1 if op == "<" else b
+            elif b == p and op in (">", ">="):
+                cap = a - 1 if op == ">" else a
+            if cap is not None and all(not s.startswith("@") and (dd := self.m.decl_by_key(s)) is not None
+                                       and dd.is_param and dd.kind == "scalar" for s in cap.symbols()):
+                for s in cap.symbols():
+                    self.an.size_params.add(s)
+                return cap
         order = []
         for lp in reversed(ev.loops):
             if lp.var is None or lp.upper is None or lp.lower is None:
                 continue
-            order.append((lp.var.key, self.m.expand(lp.lower), self.m.expand(lp.upper)))
-        nonneg = self.an._nonneg_keys() | {f"@size:{v}" for v in self.fx.size_tokens}
+            lo, hi = self.m.expand(lp.lower), self.m.expand(lp.upper)
+            lo, hi = _refine(lp.var.key, lo, hi, facts, nonneg)
+            order.append((lp.var.key, lo, hi))
         changed = True
         while changed:
             changed = False
@@ -901,11 +944,15 @@ def full_cover(m: FunctionModel, dep: DependenceTester, e: Event, ext: Poly, non
     if e.expr_cond or e.guards and any(g >= (0 if within is None else within.depth + 1) for g in e.guards):
         return False
     outer = within if within is not None else (e.loops[0] if e.loops else None)
-    for kind, node, _loops in m.jumps:
-        if outer is not None and outer.contains(node):
-            return False      # a continue/break/return may skip the write
-        if within is None and kind in ("return", "goto") and node.start_byte < e.node.start_byte:
-            return False      # an earlier return may skip it
+    for kind, node, jloops in m.jumps:
+        if kind in ("return", "goto"):
+            if (outer is not None and outer.contains(node)) or (within is None and node.start_byte < e.node.start_byte):
+                return False  # may leave before the write
+            continue
+        # continue/break: harmful only when the loop it jumps in also holds the write
+        target = jloops[-1] if jloops else None
+        if target is not None and target in e.loops and (outer is None or outer is target or outer.encloses(target)):
+            return False
     p = m.expand(e.poly)
     if p is None:
         return False
@@ -950,6 +997,38 @@ def full_cover(m: FunctionModel, dep: DependenceTester, e: Event, ext: Poly, non
         stride = stride * nxt[2]
     start = rest + total_lo
     return start == Poly() and stride == ext
+
+
+def _refine(var: str, lo: Poly | None, hi: Poly | None, facts, nonneg: set[str]):
+    """Tighten [lo, hi] of a loop variable with guard facts (v != hi, v < b, v >= b, ...)."""
+    v = Poly.sym(var)
+    for _ in range(4):
+        changed = False
+        for a, op, b in facts:
+            if b == v and a != v:
+                a, b = b, a
+                op = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
+            if a != v or var in b.symbols():
+                continue
+            if op == "!=":
+                if hi is not None and b == hi:
+                    hi, changed = hi - 1, True
+                elif lo is not None and b == lo:
+                    lo, changed = lo + 1, True
+            elif op in ("<", "<="):
+                cap = b - 1 if op == "<" else b
+                if hi is None or ((hi - cap).nonneg(nonneg) and hi != cap):
+                    hi, changed = cap, True
+            elif op in (">", ">="):
+                cap = b + 1 if op == ">" else b
+                if lo is None or ((cap - lo).nonneg(nonneg) and lo != cap):
+                    lo, changed = cap, True
+            elif op == "==":
+                if lo != b or hi != b:
+                    lo, hi, changed = b, b, True
+        if not changed:
+            break
+    return lo, hi
 
 
 def _round_up(c: Poly, nonneg: set[str]) -> Poly:

@@ -607,6 +607,12 @@ class CudaGen:
             elif n.type == "declaration" and any(c.type == "type_qualifier" and text(c) == "const"
                                                  for c in n.named_children):
                 out.append(text(n).rstrip())
+            elif n.type == "declaration" and n.child_by_field_name("type") is not None and \
+                    n.child_by_field_name("type").type == "enum_specifier" and \
+                    not n.children_by_field_name("declarator"):
+                out.append(text(n).rstrip())
+            elif n.type == "enum_specifier":
+                out.append(text(n).rstrip() + ";")
         return out
 
     def device_function(self, name: str) -> str:

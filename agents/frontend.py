@@ -187,6 +187,8 @@ def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
             _scan_top(u, body if body is not None else ch, in_template)
         elif t == "type_definition":
             ty = ch.child_by_field_name("type")
+            if ty is not None and ty.type == "enum_specifier":
+                _scan_enum(u, ty)
             for d in ch.children_by_field_name("declarator"):
                 if d.type in ("type_identifier", "primitive_type") and ty is not None and ty.type in (
                         "primitive_type", "sized_type_specifier"):
@@ -597,6 +599,7 @@ class Event:
     read: bool
     loops: tuple                  # enclosing loops, outermost first
     guards: tuple                 # loop depths at which enclosing conditionals were entered
+    conds: tuple                  # enclosing if-conditions with polarity: ((cond node, taken?), ...)
     line: int
     stmt: Node | None = None
     red_op: str | None = None     # set when the event belongs to a reduction-shaped statement
@@ -659,6 +662,7 @@ class FunctionModel:
         self._scopes: list[dict[str, Decl]] = []
         self._loop_stack: list[Loop] = []
         self._guards: list[int] = []
+        self._conds: list[tuple[Node, bool]] = []
         self._breakables: list[Loop | None] = []   # None for a switch
         self._expr_cond = 0
         self._stmt: Node | None = None
@@ -709,7 +713,7 @@ class FunctionModel:
     def _event(self, decl: Decl, node: Node, write: bool, read: bool, **kw) -> Event:
         self._seq += 1
         ev = Event(seq=self._seq, decl=decl, node=node, write=write, read=read, loops=tuple(self._loop_stack),
-                   guards=tuple(self._guards), line=line_of(node), stmt=self._stmt,
+                   guards=tuple(self._guards), conds=tuple(self._conds), line=line_of(node), stmt=self._stmt,
                    red_op=self._red_marks.get(node.id), expr_cond=self._expr_cond > 0, **kw)
         self.events.append(ev)
         return ev
@@ -717,8 +721,16 @@ class FunctionModel:
     # -- statements ---------------------------------------------------------
     def _stmt_block(self, node: Node) -> None:
         self._scopes.append({})
+        pushed = 0
         for ch in node.named_children:
             self._statement(ch)
+            # `if (c) { ...; continue; }` (no else): the rest of the block runs only when !c
+            if ch.type == "if_statement" and ch.child_by_field_name("alternative") is None and \
+                    _always_jumps(ch.child_by_field_name("consequence")):
+                self._conds.append((ch.child_by_field_name("condition"), False))
+                pushed += 1
+        for _ in range(pushed):
+            self._conds.pop()
         self._scopes.pop()
 
     def _statement(self, node: Node) -> None:
@@ -745,14 +757,18 @@ class FunctionModel:
             self._scopes.append({})
             cons = node.child_by_field_name("consequence")
             if cons is not None:
+                self._conds.append((cond, True))
                 self._statement(cons)
+                self._conds.pop()
             alt = node.child_by_field_name("alternative")
             if alt is not None:
+                self._conds.append((cond, False))
                 if alt.type == "else_clause":
                     for ch in alt.named_children:
                         self._statement(ch)
                 else:
                     self._statement(alt)
+                self._conds.pop()
             self._scopes.pop()
             self._guards.pop()
         elif t == "for_statement":
@@ -767,7 +783,20 @@ class FunctionModel:
             self._scopes.append({})
             self._block("range-based for loop (not analysed)", node)
             right = node.child_by_field_name("right")
-            self._expr(right)
+            rd = self._array_base(right) if right is not None and right.type == "identifier" else None
+            if rd is not None:
+                by_ref = node.child_by_field_name("declarator") is not None and \
+                    node.child_by_field_name("declarator").type == "reference_declarator"
+                self._event(rd, right, write=by_ref and not (rd.param is not None and rd.param.const), read=True)
+            else:
+                self._expr(right)
+            dname = _declarator_name(node.child_by_field_name("declarator"))
+            if dname:
+                dd = Decl(name=dname, key=self._key(dname), kind="other", base_type=None,
+                          type_text=text(node.child_by_field_name("type")), node=node, loop=loop,
+                          line=line_of(node))
+                self._scopes[-1][dname] = dd
+                self.decls.append(dd)
             self._statement(node.child_by_field_name("body"))
             self._scopes.pop()
             self._breakables.pop()
@@ -1549,7 +1578,25 @@ class FunctionModel:
             if d.base_type not in INTEGER_TYPES:
                 continue
             p = self.poly(d.init)
-            if p is not None:
+            if p is None:
+                continue
+            # every symbol of the definition must keep its value while d is alive: never written, or
+            # the variable of a canonical loop enclosing the definition
+            enclosing = set()
+            lp = d.loop
+            while lp is not None:
+                if lp.var is not None and lp.canonical:
+                    enclosing.add(lp.var.key)
+                lp = lp.parent
+            ok = True
+            for sym in p.symbols():
+                for s2 in (atom_symbols(sym) if sym.startswith("@") else {sym}):
+                    if s2.startswith("@size:") or s2 in enclosing:
+                        continue
+                    sd = self.decl_by_key(s2)
+                    if sd is None or sd.writes > (1 if (not sd.is_param and sd.init is not None) else 0):
+                        ok = False
+            if ok:
                 self.local_single_def[d.key] = p
 
     def expand(self, p: Poly | None) -> Poly | None:
@@ -1563,6 +1610,45 @@ class FunctionModel:
             for s in syms:
                 p = p.subs(s, self.local_single_def[s])
         return p
+
+    def facts(self, conds) -> list[tuple[Poly, str, Poly]]:
+        """Affine facts `a OP b` implied by enclosing if-conditions (with their polarity)."""
+        out: list[tuple[Poly, str, Poly]] = []
+        neg = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+        def collect(n: Node | None, pol: bool) -> None:
+            if n is None:
+                return
+            if n.type == "condition_clause":
+                vals = n.named_children
+                if len(vals) == 1:
+                    collect(vals[0], pol)
+                return
+            n = _strip_parens(n)
+            if n.type == "unary_expression" and n.children and n.children[0].type == "!":
+                collect(n.child_by_field_name("argument"), not pol)
+                return
+            if n.type != "binary_expression":
+                return
+            op = text(n.child_by_field_name("operator"))
+            a, b = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if op == "&&":
+                if pol:
+                    collect(a, True)
+                    collect(b, True)
+                return
+            if op == "||":
+                if not pol:
+                    collect(a, False)
+                    collect(b, False)
+                return
+            if op in neg:
+                pa, pb = self.expand(self.poly(a)), self.expand(self.poly(b))
+                if pa is not None and pb is not None:
+                    out.append((pa, op if pol else neg[op], pb))
+        for n, pol in conds:
+            collect(n, pol)
+        return out
 
     # -- queries ------------------------------------------------------------
     def decl_by_key(self, key: str) -> Decl | None:
@@ -1625,6 +1711,17 @@ def atom_nonneg(name: str, nonneg: set[str]) -> bool:
         return info[1].nonneg(nonneg) or info[2].nonneg(nonneg)
     if kind == "min":
         return info[1].nonneg(nonneg) and info[2].nonneg(nonneg)
+    return False
+
+
+def _always_jumps(n: Node | None) -> bool:
+    if n is None:
+        return False
+    if n.type in ("continue_statement", "break_statement", "return_statement", "goto_statement"):
+        return True
+    if n.type == "compound_statement":
+        stmts = [c for c in n.named_children if c.type != "comment"]
+        return bool(stmts) and _always_jumps(stmts[-1])
     return False
 
 

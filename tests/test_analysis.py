@@ -166,7 +166,7 @@ void cols(int n, int m, const double *a, double *b) { for (int i = 0; i < n; i++
 void alias(int n, double *a, double *b) { for (int i = 0; i < n; i++) a[i] = b[i + 1]; }
 void alias_ok(int n, double *a, double *b) { for (int i = 0; i < n; i++) a[i] = 2 * b[i]; }
 void restricted(int n, double *restrict a, double *restrict b) { for (int i = 0; i < n; i++) a[i] = b[i + 1]; }
-void counter(int n, const double *x, double *y) { int k = 0; for (int i = 0; i < n; i++) { y[k] = x[i]; k++; } }
+void counter(int n, const double *x, double *y) { int k = 0; for (int i = 0; i < n; i++) { y[k] = x[i]; k++; } y[n - 1] = 0; }
 void scatter(int n, const int *idx, const double *x, double *y) { for (int i = 0; i < n; i++) y[idx[i]] = x[i]; }
 """
 
