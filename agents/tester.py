@@ -492,6 +492,7 @@ def check_structure(sig: Signature, suite: TestSuite) -> None:
 # ------------------------------------------------------------------ the entry point
 
 _CACHE: dict[str, TesterReport] = {}
+_CACHE_MAX = 256
 _CACHE_LOCK = threading.Lock()
 
 
@@ -542,6 +543,8 @@ def build_suite(task: Task, options: TesterOptions | None = None,
                 raise VacuousSuite("the suite runs no iteration of any loop of the reference")
     if generate is None:
         with _CACHE_LOCK:
+            while len(_CACHE) >= _CACHE_MAX:
+                _CACHE.pop(next(iter(_CACHE)))
             _CACHE[key] = report
     return report
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_mutation.py [--kernels sum,dot] [--targets openmp,mpi[,cuda]]
         [--sources hand,rule] [--workers 2] [--json results.json]
+    .venv/bin/python benchmarks/bench_mutation.py --from-json results.json   # re-render after an audit
 
 For every kernel of data/kernels/manifest.json that analysis accepts, the
 tester builds its suite (paralift.agents.tester.build_suite: calibrated,
@@ -86,18 +87,9 @@ def diff(a: str, b: str) -> str:
     return "\n".join(lines[:12])
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
-    ap.add_argument("--targets", default="openmp,mpi", help="openmp,mpi,cuda")
-    ap.add_argument("--sources", default="hand,rule", help="hand,rule")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--json", dest="json_out", default="", help="write all results here")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args()
-
+def run(args) -> dict:
     from paralift.agents import AnalysisError, build_task
-    from paralift.agents.mutation import OPERATORS, run_mutants
+    from paralift.agents.mutation import run_mutants
     from paralift.agents.tester import TesterError, VacuousSuite, build_suite
     from paralift.sandbox import VerifyOptions, verify
     from paralift.sandbox.inputs import generate_suite
@@ -108,14 +100,11 @@ def main() -> int:
     wanted = [k for k in args.kernels.split(",") if k]
     targets = [Target.parse(t).value for t in args.targets.split(",") if t]
     sources = [s for s in args.sources.split(",") if s]
-    audit = load_audit()
     # Mutants that hang are killed by the wall-clock limit; keep it short.
     opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=15, cpu_s=40))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
-    rows, skipped, false_rejections, survivors = [], [], [], []
-    per_op = defaultdict(lambda: defaultdict(int))
-    per_target = defaultdict(lambda: defaultdict(int))
+    rows, skipped, false_rejections = [], [], []
     t_start = time.time()
     for k in manifest:
         if wanted and k["name"] not in wanted:
@@ -155,59 +144,79 @@ def main() -> int:
                 say(f"  {label}: NOT VERIFIED by the tester's suite: {rep.original_reason} "
                     f"(basic suite: {basic.status})")
                 continue
+            results = []
             for r in rep.results:
-                if r.status == "survived":
-                    why = audited(audit, k["name"], label, target, r.mutant.line, r.mutant.description)
-                    if why:
-                        r.status, r.detail = "equivalent", why
+                js = r.to_json()
                 if r.status in ("survived", "static", "equivalent"):
-                    survivors.append({"kernel": k["name"], "source": label, "target": target, "status": r.status,
-                                      "operator": r.mutant.operator, "line": r.mutant.line,
-                                      "description": r.mutant.description, "why": r.detail,
-                                      "diff": diff(code, r.mutant.code)})
-                per_op[r.mutant.operator][r.status] += 1
-                per_target[target][r.status] += 1
-            row = {"kernel": k["name"], "function": k["function"], "source": label, "target": target,
-                   "cases": len(suite.cases), "discarded": len(tr.discarded), "mutants": len(rep.results),
-                   "killed": rep.count("killed"), "static": rep.count("static"), "survived": rep.count("survived"),
-                   "equivalent": rep.count("equivalent"), "stillborn": rep.count("stillborn"),
-                   "error": rep.count("error"), "score": rep.score(), "seconds": round(time.time() - t1, 1),
-                   "per_operator": rep.per_operator(), "results": [r.to_json() for r in rep.results]}
-            rows.append(row)
-            sc = "n/a" if row["score"] is None else f"{100 * row['score']:.1f}%"
-            say(f"  {label}: {row['killed']}/{row['killed'] + row['survived']} killed ({sc}), "
-                f"{row['equivalent']} equivalent, {row['stillborn']} stillborn, {row['error']} error, "
-                f"{row['seconds']}s")
+                    js["diff"] = diff(code, r.mutant.code)
+                results.append(js)
+            rows.append({"kernel": k["name"], "function": k["function"], "source": label, "target": target,
+                         "cases": len(suite.cases), "discarded": len(tr.discarded),
+                         "seconds": round(time.time() - t1, 1), "results": results})
+            say(f"  {label}: {rep.count('killed')} killed, {rep.count('static')} static, "
+                f"{rep.count('survived')} survived, {rep.count('equivalent')} equivalent, "
+                f"{rep.count('stillborn')} stillborn ({rows[-1]['seconds']}s)")
+    return {"targets": targets, "sources": sources, "seconds": round(time.time() - t_start),
+            "rows": rows, "false_rejections": false_rejections, "skipped": skipped}
 
-    def score(d) -> str:
-        k, s = d.get("killed", 0), d.get("survived", 0) + d.get("static", 0)
-        return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
 
-    def vscore(d) -> str:
-        k, s = d.get("killed", 0) + d.get("static", 0), d.get("survived", 0)
-        return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
+STATUSES = ("killed", "static", "survived", "equivalent", "stillborn", "error")
 
-    print(f"\nMutation scores of the tester's suites ({time.time() - t_start:.0f} s; "
-          f"targets {','.join(targets)}; sources {','.join(sources)})\n")
-    print("score: killed by the tests / (killed + static + survived); verify: (killed + static) / (... + survived)")
-    print("static: every test passed, only verify's static race check rejected it\n")
+
+def score(d) -> str:
+    k, s = d.get("killed", 0), d.get("survived", 0) + d.get("static", 0)
+    return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
+
+
+def vscore(d) -> str:
+    k, s = d.get("killed", 0) + d.get("static", 0), d.get("survived", 0)
+    return "  n/a " if k + s == 0 else f"{100 * k / (k + s):5.1f}%"
+
+
+def render(data: dict, audit: list[dict]) -> None:
+    from paralift.agents.mutation import OPERATORS
+
+    per_op = defaultdict(lambda: defaultdict(int))
+    per_target = defaultdict(lambda: defaultdict(int))
+    survivors = []
+    for row in data["rows"]:
+        counts = defaultdict(int)
+        for r in row["results"]:
+            if r["status"] == "survived":
+                why = audited(audit, row["kernel"], row["source"], row["target"], r["line"], r["description"])
+                if why:
+                    r["status"], r["detail"] = "equivalent", why
+            counts[r["status"]] += 1
+            per_op[r["operator"]][r["status"]] += 1
+            per_target[row["target"]][r["status"]] += 1
+            if r["status"] in ("survived", "static", "equivalent"):
+                survivors.append({**r, "kernel": row["kernel"], "source": row["source"]})
+        row["counts"] = dict(counts)
+    print(f"\nMutation scores of the tester's suites ({data['seconds']} s; targets {','.join(data['targets'])}; "
+          f"sources {','.join(data['sources'])})")
+    print("score: mutants the tests killed / (killed + static + survived); verify: (killed + static) / (... + survived)")
+    print("static: every test passed, only verify's static race check rejected it")
+    print("equivalent: survived, and a rule or benchmarks/equivalent_mutants.json (audited) shows it equivalent\n")
     print(f"{'kernel':<20}{'source':<22}{'target':<8}{'cases':>6}{'mut':>5}{'kill':>5}{'stat':>5}{'surv':>5}"
           f"{'equiv':>6}{'still':>6}{'score':>8}{'verify':>8}")
-    for r in rows:
-        print(f"{r['kernel']:<20}{r['source']:<22}{r['target']:<8}{r['cases']:>6}{r['mutants']:>5}{r['killed']:>5}"
-              f"{r['static']:>5}{r['survived']:>5}{r['equivalent']:>6}{r['stillborn']:>6}{score(r):>8}{vscore(r):>8}")
+    for r in data["rows"]:
+        c = r["counts"]
+        print(f"{r['kernel']:<20}{r['source']:<22}{r['target']:<8}{r['cases']:>6}{len(r['results']):>5}"
+              f"{c.get('killed', 0):>5}{c.get('static', 0):>5}{c.get('survived', 0):>5}{c.get('equivalent', 0):>6}"
+              f"{c.get('stillborn', 0):>6}{score(c):>8}{vscore(c):>8}")
+
+    head = (f"{'mutants':>8}{'killed':>8}{'static':>7}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}"
+            f"{'score':>8}{'verify':>8}")
 
     def line(name, d) -> str:
         return (f"{name:<18}{sum(d.values()):>8}{d['killed']:>8}{d['static']:>7}{d['survived']:>6}{d['equivalent']:>7}"
                 f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}{vscore(d):>8}")
-    head = f"{'mutants':>8}{'killed':>8}{'static':>7}{'surv':>6}{'equiv':>7}{'still':>7}{'error':>7}{'score':>8}{'verify':>8}"
     print(f"\n{'operator':<18}{head}")
     for op in OPERATORS:
-        d = per_op.get(op)
-        if not d:
+        if op in per_op:
+            print(line(op, per_op[op]))
+        else:
             print(f"{op:<18}{0:>8}   (no site in these candidates)")
-            continue
-        print(line(op, d))
     print(f"\n{'target':<18}{head}")
     total = defaultdict(int)
     for t, d in per_target.items():
@@ -215,27 +224,44 @@ def main() -> int:
             total[kk] += v
         print(line(t, d))
     print(line("all", total))
-    below = [r for r in rows if r["score"] is not None and r["score"] < 0.95]
-    print(f"\ncandidates below 95%: {len(below)} of {len(rows)}"
-          + ("".join(f"\n  {r['kernel']} {r['source']}: {score(r)}" for r in below)))
-    print(f"false rejections (a correct candidate not verified): {len(false_rejections)}")
-    for f in false_rejections:
+    below = [r for r in data["rows"] if score(r["counts"]).strip() not in ("n/a", "100.0%")
+             and float(score(r["counts"]).strip("% ")) < 95]
+    print(f"\ncandidates below 95%: {len(below)} of {len(data['rows'])}"
+          + "".join(f"\n  {r['kernel']} {r['source']}: {score(r['counts'])}" for r in below))
+    fr = data["false_rejections"]
+    print(f"false rejections (a correct candidate not verified): {len(fr)}")
+    for f in fr:
         print(f"  {f['kernel']} {f['source']}: {f['reason']} [basic suite: {f['basic_suite']}"
               f"{': ' + f['basic_reason'] if f['basic_reason'] else ''}]")
-    print(f"\nsurvivors and equivalents to audit: {len(survivors)}")
+    print(f"\nsurvivors, static-only kills and equivalents to audit: {len(survivors)}")
     for s in survivors:
         print(f"  [{s['status']}] {s['kernel']} {s['source']} {s['operator']} line {s['line']}: {s['description']}"
-              f"{'  -- ' + s['why'] if s['status'] == 'equivalent' else ''}")
-        for l in s["diff"].splitlines():
+              + (f"  -- {s['equivalent'] or s['detail']}" if s["status"] == "equivalent" else ""))
+        for l in s.get("diff", "").splitlines():
             print(f"      {l}")
-    if skipped:
-        print(f"\nkernels skipped: {len(skipped)}")
-        for s in skipped:
+    if data["skipped"]:
+        print(f"\nkernels skipped: {len(data['skipped'])}")
+        for s in data["skipped"]:
             print(f"  {s['kernel']}: {s['why']}")
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps({
-            "rows": rows, "per_operator": per_op, "per_target": per_target, "survivors": survivors,
-            "false_rejections": false_rejections, "skipped": skipped}, indent=1, default=dict))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
+    ap.add_argument("--targets", default="openmp,mpi", help="openmp,mpi,cuda")
+    ap.add_argument("--sources", default="hand,rule", help="hand,rule")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", dest="json_out", default="", help="write all results here")
+    ap.add_argument("--from-json", default="", help="re-render a saved run (e.g. after auditing survivors)")
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+    if args.from_json:
+        data = json.loads(Path(args.from_json).read_text())
+    else:
+        data = run(args)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(data, indent=1))
+    render(data, load_audit())
     return 0
 
 
