@@ -143,6 +143,9 @@ def tests_command(
     to: Optional[str] = typer.Option(None, "--to", help="target(s) to mutate, comma-separated (default: openmp,mpi; the candidate's with --candidate)"),
     mutation: bool = typer.Option(True, "--mutation/--no-mutation", help="measure the mutation score"),
     coverage: bool = typer.Option(True, "--coverage/--no-coverage", help="measure gcov line/branch coverage of the reference"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="also ask a tester model for cases: hf, vllm or openai"),
+    model: Optional[str] = typer.Option(None, "--model", help="model id or path for --backend"),
+    samples: int = typer.Option(1, "--samples", min=1, help="replies to ask the tester model for"),
 ):
     """Generate the test suite of a function and report its adequacy (coverage, mutation score)."""
     from paralift import pipeline
@@ -163,9 +166,14 @@ def tests_command(
         cands = [Candidate(_read(candidate, "candidate file"), targets[0], agent=f"user:{candidate.name}")]
     task = build_task(text, language, names[0], None, str(file))
     say = (lambda m: print(f"paralift: {m}", file=sys.stderr, flush=True))
+    generate = None
+    if backend:
+        from paralift.agents.llm import LLMTranslator
+        from paralift.agents.tester import provider_generate
+        generate = provider_generate(LLMTranslator.create(backend, model, samples).provider, samples)
     try:
         report = suite_adequacy(task, seed=seed, coverage=coverage, mutation=mutation, candidates=cands,
-                                targets=targets or None, say=say)
+                                targets=targets or None, generate=generate, say=say)
     except (TesterError, VacuousSuite) as e:
         if as_json:
             _emit_json({"function": names[0], "error": str(e)})
