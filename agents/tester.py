@@ -1128,10 +1128,12 @@ def describe_case(case: TestCase) -> str:
 
 def suite_adequacy(task: Task, *, seed: int = 0, coverage: bool = True, mutation: bool = True,
                    candidates: list | None = None, targets: list | None = None, workers: int | None = None,
+                   generate: Callable[[str], list[str]] | None = None,
                    say: Callable[[str], None] | None = None) -> dict:
-    """The suite for `task` and its adequacy: gcov coverage of the reference,
-    and the mutation score on `candidates` (default: the rule-based
-    translator's candidates for `targets`, default openmp and mpi)."""
+    """The suite for `task` (with the tester model's cases when `generate` is
+    given) and its adequacy: gcov coverage of the reference, and the mutation
+    score on `candidates` (default: the rule-based translator's candidates
+    for `targets`, default openmp and mpi)."""
     from paralift.sandbox import VerifyOptions
     from paralift.sandbox.isolation import Limits
     from paralift.types import Candidate, Target
@@ -1140,7 +1142,7 @@ def suite_adequacy(task: Task, *, seed: int = 0, coverage: bool = True, mutation
 
     say = say or (lambda _m: None)
     say(f"building the test suite of {task.function}")
-    rep = build_suite(task, TesterOptions(seed=seed, coverage=coverage))
+    rep = build_suite(task, TesterOptions(seed=seed, coverage=coverage), generate=generate)
     out: dict[str, Any] = {"function": task.function, **rep.to_json(), "mutation": [], "mutation_notes": []}
     if not mutation:
         return out

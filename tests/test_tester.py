@@ -348,3 +348,42 @@ def test_every_correct_hand_written_candidate_verifies_with_the_tester_suite():
         if not v.verified:
             rejected.append(f"{entry['file']}: {v.reason}")
     assert not rejected
+
+
+def test_provider_adapter_and_llm_cases_merge_into_a_validated_suite():
+    from paralift.agents.providers import Completion
+    from paralift.agents.tester import provider_generate
+
+    class Provider:                 # the provider interface, answering with a canned reply
+        name = "canned"
+        seen = []
+
+        def has_chat_template(self):
+            return True
+
+        def generate(self, request):
+            self.seen.append(request)
+            return [Completion(GOOD)] * request.n
+
+    prov = Provider()
+    task = kernel_task("max_val")
+    rep = build_suite(task, Options(calibrate=False), generate=provider_generate(prov, samples=2))
+    req = prov.seen[0]
+    assert req.n == 2 and req.messages[-1]["content"].startswith("You write test inputs")
+    llm = [c for c in rep.suite.cases if c.tag == "llm"]
+    assert len(llm) == 3 and rep.suite.generator == "deterministic+llm"
+
+
+def test_cli_tests_json(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "suite.json"
+    r = subprocess.run([sys.executable, "-m", "paralift.cli", "tests", str(ROOT / "data/kernels/clamp.c"),
+                        "--json", "--no-mutation", "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["function"] == "clamp" and data["coverage"]["line_pct"] == 100.0
+    assert suite_from_json(json.loads(out.read_text())).cases
+    r = subprocess.run([sys.executable, "-m", "paralift.cli", "tests", str(ROOT / "data/kernels/clamp.c"),
+                        "-f", "nope"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "nope" in r.stderr
