@@ -192,8 +192,10 @@ def render(data: dict, audit: list[dict]) -> None:
             if r["status"] in ("survived", "static", "equivalent"):
                 survivors.append({**r, "kernel": row["kernel"], "source": row["source"]})
         row["counts"] = dict(counts)
-    print(f"\nMutation scores of the tester's suites ({data['seconds']} s; targets {','.join(data['targets'])}; "
-          f"sources {','.join(data['sources'])})")
+    targets = data.get("targets") or sorted({r["target"] for r in data["rows"]})
+    sources = data.get("sources") or sorted({r["source"].split(":")[0] for r in data["rows"]})
+    print(f"\nMutation scores of the tester's suites ({data.get('seconds', '?')} s; targets {','.join(targets)}; "
+          f"sources {','.join(sources)})")
     print("score: mutants the tests killed / (killed + static + survived); verify: (killed + static) / (... + survived)")
     print("static: every test passed, only verify's static race check rejected it")
     print("equivalent: survived, and a rule or benchmarks/equivalent_mutants.json (audited) shows it equivalent\n")
