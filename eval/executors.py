@@ -97,6 +97,10 @@ def in_mpi_job() -> int:
 def make_executor(kind: str = "auto", jobs: int | None = None) -> Executor:
     if kind not in EXECUTORS:
         raise UsageError(f"unknown executor {kind!r} (choose {', '.join(EXECUTORS)})")
+    launched = max(int(os.environ.get(v, "0") or 0) for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"))
+    if launched > 1 and in_mpi_job() <= 1:
+        raise UsageError("started by mpirun without mpi4py.futures: every rank would run the whole evaluation; "
+                         "use `mpirun -n N python -m mpi4py.futures -m paralift.eval ...`")
     if kind == "auto":
         kind = "mpi" if in_mpi_job() > 1 else "local"
     if kind == "mpi":

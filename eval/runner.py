@@ -399,14 +399,15 @@ def run(suite: Suite, cfg: EvalConfig, out: Path, stage: str = "all", executor_k
                                              indent=2, default=str) + "\n")
     gens = None
     stats = None
-    if stage in ("all", "generate"):
-        gens = generate(suite, cfg, out)
-    records = None
-    if stage in ("all", "execute"):
-        ex = make_executor(executor_kind, jobs)
-        try:
+    ex = make_executor(executor_kind, jobs) if stage in ("all", "execute") else None
+    try:
+        if stage in ("all", "generate"):
+            gens = generate(suite, cfg, out)
+        records = None
+        if ex is not None:
             records, stats = execute(suite, cfg, out, ex, gens)
-        finally:
+    finally:
+        if ex is not None:
             ex.close()
     if stage == "generate":
         return {}
