@@ -54,8 +54,9 @@ class LoopFacts:
     def to_json(self, fx: "FunctionFacts") -> dict:
         lp = self.loop
         bounds = None
-        if lp.kind == "for" and lp.var is not None and lp.init_node is not None and lp.bound_node is not None:
-            bounds = [text(lp.init_node), f"{lp.cond_op} {text(lp.bound_node)}", lp.step]
+        if lp.kind == "for" and lp.var is not None and lp.canonical and (
+                lp.range_of is not None or (lp.init_node is not None and lp.bound_node is not None)):
+            bounds = [lp.init_text(), f"{lp.cond_op} {lp.bound_text()}", lp.step]
         return {
             "line": lp.line, "kind": lp.kind, "var": lp.var.name if lp.var else None, "depth": lp.depth,
             "bounds": bounds, "parallel": self.parallel, "reason": self.reason,
@@ -313,7 +314,7 @@ class _Analyzer:
         bound = L.bound_node
         written_groups = {self.group(d) for d in written_here if d.is_array}
         for e in evs:
-            if bound.start_byte <= e.node.start_byte < bound.end_byte and (
+            if bound is not None and bound.start_byte <= e.node.start_byte < bound.end_byte and (
                     e.decl in written_here or (e.decl.is_array and self.group(e.decl) in written_groups)):
                 f.reason = f"loop at line {L.line}: loop bound '{text(bound)}' may change inside the loop"
                 return f
@@ -650,6 +651,9 @@ class _ParamInference:
                 if fnode is not None and fnode.type == "field_expression" and \
                         text(fnode.child_by_field_name("field")) == "size":
                     sized.add(text(fnode.child_by_field_name("argument")))
+        for lp in m.loops:
+            if lp.range_of is not None:
+                sized.add(lp.range_of.name)
         for p in fx.signature.params:
             if p.kind == ParamKind.VECTOR and p.name in sized:
                 used_sizes.append(p.name)

@@ -319,8 +319,8 @@ class CudaGen:
                 f"{ind}}}"]
         else:
             body = node_text_with(self.data, L.body, edits)
-            if L.body.type != "compound_statement":
-                body = "{ " + body + " }"
+            if L.body.type != "compound_statement" or L.body_prefix():
+                body = "{ " + L.body_prefix() + " " + body + " }"
             lines += [
                 f"{ind}for (long long __pl_t = (long long)blockIdx.x * blockDim.x + threadIdx.x; __pl_t < __pl_n; "
                 f"__pl_t += (long long)blockDim.x * gridDim.x) {{",
@@ -342,13 +342,13 @@ class CudaGen:
         self.kernels.append("\n".join(lines))
         # host launch block
         h = [f"{{ /* paralift: kernel {kname} for the loop at line {L.line} */",
-             f"{ind}const long long __pl_lo = (long long)({self.sub_host(L.init_node)});",
-             f"{ind}const long long __pl_hi = (long long)({self.sub_host(L.bound_node)});",
+             f"{ind}const long long __pl_lo = (long long)({L.init_text()});",
+             f"{ind}const long long __pl_hi = (long long)({L.bound_text()});",
              f"{ind}const long long __pl_n = {trip_count_c(L, '__pl_lo', '__pl_hi')};"]
         cond = "__pl_n > 0"
         if two_d:
-            h += [f"{ind}const long long __pl_lo2 = (long long)({self.sub_host(child.init_node)});",
-                  f"{ind}const long long __pl_hi2 = (long long)({self.sub_host(child.bound_node)});",
+            h += [f"{ind}const long long __pl_lo2 = (long long)({child.init_text()});",
+                  f"{ind}const long long __pl_hi2 = (long long)({child.bound_text()});",
                   f"{ind}const long long __pl_n2 = {trip_count_c(child, '__pl_lo2', '__pl_hi2')};"]
             cond += " && __pl_n2 > 0"
         h.append(f"{ind}if ({cond}) {{")

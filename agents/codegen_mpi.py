@@ -203,8 +203,8 @@ class MPIGen:
         m = self.m
         r = self.r
         ind = "    "
-        lo_c = f"(long long)({text(D.init_node)})"
-        hi_c = f"(long long)({text(D.bound_node)})"
+        lo_c = f"(long long)({D.init_text()})"
+        hi_c = f"(long long)({D.bound_text()})"
         out = [f"{{ /* paralift: MPI block distribution of the loop at line {D.line} */",
                f"{ind}int __pl_rank, __pl_size;",
                f"{ind}MPI_Comm_rank(MPI_COMM_WORLD, &__pl_rank);",
@@ -253,8 +253,8 @@ class MPIGen:
         # the local loop
         vt = var_type(D.var)
         body = node_text_with(self.data, D.body, skip_edits(D))
-        if D.body.type != "compound_statement":
-            body = "{ " + body + " }"
+        if D.body.type != "compound_statement" or D.body_prefix():
+            body = "{ " + D.body_prefix() + " " + body + " }"
         local = (f"for (long long __pl_t = __pl_b; __pl_t < __pl_e; __pl_t++) {{\n"
                  f"{ind}    {vt} {D.var.name} = ({vt})(__pl_lo + __pl_t * ({D.step}));\n"
                  f"{ind}    {body}\n{ind}}}")

@@ -75,7 +75,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
     for f in chosen:
         clauses, atomics = _clauses(fx, f, top=True)
         head = "#pragma omp parallel for"
-        if f.simd and f.collapse == 1:
+        if f.simd and f.collapse == 1 and f.loop.range_of is None and not f.loop.while_form:
             head += " simd"
         edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
         if f.loop.while_form:
@@ -95,7 +95,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             skip.add(f.loop.children[0].id)
         for lp in descendants(f.loop):
             lf = fx.loops.get(lp)
-            if lf is None or not lf.simd or not lf.parallel or lp.id in skip or lp.while_form:
+            if lf is None or not lf.simd or not lf.parallel or lp.id in skip or lp.while_form or lp.range_of is not None:
                 continue
             if any(lp.contains(s.start_byte) for s in atomic_stmts.values()):
                 continue

@@ -529,6 +529,7 @@ class Decl:
     init: Node | None = None
     dims: list[Node] = field(default_factory=list)
     writes: int = 0           # number of write events anywhere in the function
+    elem_of: tuple | None = None  # range-for element: (vector decl, loop)
 
     @property
     def is_array(self) -> bool:
@@ -560,6 +561,20 @@ class Loop:
     body: Node | None = None
     skip_stmt: Node | None = None  # while-form loops: the trailing increment statement of the body
     update_node: Node | None = None
+    range_of: "Decl | None" = None  # range-for loops: the vector iterated over
+    elem_text: str = ""             # range-for loops: the element declaration ("auto &v")
+
+    def init_text(self) -> str:
+        return "0" if self.range_of is not None else text(self.init_node)
+
+    def bound_text(self) -> str:
+        return f"{self.range_of.name}.size()" if self.range_of is not None else text(self.bound_node)
+
+    def body_prefix(self) -> str:
+        """Declarations a rewritten body needs first (range-for element)."""
+        if self.range_of is None:
+            return ""
+        return f"{self.elem_text} = {self.range_of.name}[{self.var.name}];"
 
     @property
     def while_form(self) -> bool:
@@ -776,31 +791,7 @@ class FunctionModel:
         elif t in ("while_statement", "do_statement"):
             self._while(node, "while" if t == "while_statement" else "do")
         elif t == "for_range_loop":
-            loop = self._new_loop(node, "range")
-            loop.why_not = "range-based for loop"
-            self._loop_stack.append(loop)
-            self._breakables.append(loop)
-            self._scopes.append({})
-            self._block("range-based for loop (not analysed)", node)
-            right = node.child_by_field_name("right")
-            rd = self._array_base(right) if right is not None and right.type == "identifier" else None
-            if rd is not None:
-                by_ref = node.child_by_field_name("declarator") is not None and \
-                    node.child_by_field_name("declarator").type == "reference_declarator"
-                self._event(rd, right, write=by_ref and not (rd.param is not None and rd.param.const), read=True)
-            else:
-                self._expr(right)
-            dname = _declarator_name(node.child_by_field_name("declarator"))
-            if dname:
-                dd = Decl(name=dname, key=self._key(dname), kind="other", base_type=None,
-                          type_text=text(node.child_by_field_name("type")), node=node, loop=loop,
-                          line=line_of(node))
-                self._scopes[-1][dname] = dd
-                self.decls.append(dd)
-            self._statement(node.child_by_field_name("body"))
-            self._scopes.pop()
-            self._breakables.pop()
-            self._loop_stack.pop()
+            self._range_for(node)
         elif t in ("return_statement", "break_statement", "continue_statement", "goto_statement") and \
                 self._record_jump(t.split("_")[0], node):
             pass
@@ -850,6 +841,56 @@ class FunctionModel:
     def _record_jump(self, kind: str, node: Node) -> bool:
         self.jumps.append((kind, node, tuple(self._loop_stack)))
         return False
+
+    def _range_for(self, node: Node) -> None:
+        """`for (auto &v : x)` over a std::vector parameter = an index loop over x with v = x[i]."""
+        loop = self._new_loop(node, "range")
+        loop.why_not = "range-based for loop"
+        loop.body = node.child_by_field_name("body")
+        right = node.child_by_field_name("right")
+        dnode = node.child_by_field_name("declarator")
+        ty = node.child_by_field_name("type")
+        rd = self._array_base(right) if right is not None and right.type == "identifier" else None
+        dname = _declarator_name(dnode)
+        by_ref = dnode is not None and dnode.type == "reference_declarator" and "&&" not in text(dnode)
+        ok = rd is not None and rd.kind == "vector" and dname is not None and ty is not None and \
+            dnode is not None and (dnode.type == "identifier" or (by_ref and dnode.named_children and
+                                                                 dnode.named_children[0].type == "identifier"))
+        self._scopes.append({})
+        self._loop_stack.append(loop)
+        self._breakables.append(loop)
+        if ok:
+            vname = f"__pl_r{loop.id}"
+            var = Decl(name=vname, key=self._key(vname), kind="scalar", base_type="size_t", type_text="size_t",
+                       node=None, loop=loop, line=line_of(node))
+            self.decls.append(var)
+            loop.var, loop.range_of, loop.kind, loop.canonical, loop.why_not = var, rd, "for", True, ""
+            loop.cond_op, loop.step = "<", 1
+            loop.lower, loop.upper = Poly.const(0), Poly.sym(f"@size:{rd.name}") - 1
+            loop.elem_text = self.unit.data[node.start_byte:dnode.end_byte].decode("utf-8").split("(", 1)[1].strip()
+            elem = Decl(name=dname, key=self._key(dname), kind="elem" if by_ref else "scalar",
+                        base_type=rd.base_type, type_text=text(ty), node=dnode, loop=loop, line=line_of(node))
+            elem.elem_of = (rd, loop)
+            self.decls.append(elem)
+            self._scopes[-1][dname] = elem
+            if not by_ref:
+                self._event(rd, right, write=False, read=True, index=right, poly=Poly.sym(var.key))
+                self._event(elem, dnode, write=True, read=False)
+        else:
+            self._block("range-based for loop (not analysed)", node)
+            if rd is not None:
+                self._event(rd, right, write=by_ref and not (rd.param is not None and rd.param.const), read=True)
+            else:
+                self._expr(right)
+            if dname:
+                dd = Decl(name=dname, key=self._key(dname), kind="other", base_type=None,
+                          type_text=text(ty), node=node, loop=loop, line=line_of(node))
+                self._scopes[-1][dname] = dd
+                self.decls.append(dd)
+        self._statement(loop.body)
+        self._breakables.pop()
+        self._loop_stack.pop()
+        self._scopes.pop()
 
     def _new_loop(self, node: Node, kind: str) -> Loop:
         parent = self._loop_stack[-1] if self._loop_stack else None
@@ -1298,6 +1339,12 @@ class FunctionModel:
             if write:
                 self._block(f"writes global variable '{name}' at line {line_of(node)}", node)
             self._event(d, node, write, read)
+            return
+        if d.kind == "elem":
+            arr, lp = d.elem_of
+            if write and arr.param is not None and arr.param.const:
+                self._block(f"write through a const element '{name}'", node)
+            self._event(arr, node, write, read, index=node, poly=Poly.sym(lp.var.key))
             return
         if d.is_array:
             # the array itself used as a value (pointer arithmetic, passed to a call, ...)

@@ -359,3 +359,53 @@ out: ;
     assert not l1["parallel"] and ("local pointer" in l1["reason"] or "pointer value" in l1["reason"])
     assert l2["parallel"]          # a break inside switch does not leave the loop
     assert not l3["parallel"] and "goto" in l3["reason"]
+
+
+def test_range_for_over_vectors():
+    src = """#include <vector>
+void sq(std::vector<double> &x) { for (auto &v : x) v = v * v; }
+double total(std::vector<double> const& x) { double s = 0; for (double v : x) s += v; return s; }
+void shift(std::vector<double> &x, std::vector<double> const& y) { for (auto &v : x) v = y[0] + v; }
+"""
+    t = task(src, "sq", "cpp")
+    assert t.analysis["parallel"] and params(t)["x"].role == Role.INOUT and params(t)["x"].extent == "N"
+    assert t.analysis["loops"][0]["bounds"] == ["0", "< x.size()", 1]
+    t = task(src, "total", "cpp")
+    assert t.analysis["loops"][0]["reductions"] == [{"var": "s", "op": "+"}]
+    t = task(src, "shift", "cpp")
+    assert t.analysis["parallel"] and params(t)["y"].extent == "1"
+
+
+def test_while_loop_in_for_form():
+    src = """
+void relu(int n, const float *x, float *y) { int i = 0; while (i < n) { y[i] = x[i] > 0 ? x[i] : 0; i++; } }
+void cont(int n, const float *x, float *y) { int i = 0; while (i < n) { if (x[i] < 0) { i++; continue; } y[i] = 1; i++; }
+    for (int k = 0; k < n; k++) y[k] += x[k]; }
+"""
+    t = task(src, "relu")
+    assert t.analysis["parallel"] and params(t)["y"].role == Role.OUT
+    assert not task(src, "cont").analysis["loops"][0]["parallel"]
+
+
+def test_guards_tighten_extents():
+    src = """
+void j2(int n, int m, const double *in, double *out) {
+    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) {
+        if (i == 0 || j == 0 || i == n - 1 || j == m - 1) { out[i*m + j] = in[i*m + j]; continue; }
+        out[i*m + j] = in[(i-1)*m + j] + in[(i+1)*m + j] + in[i*m + j - 1] + in[i*m + j + 1];
+    }
+}
+void conv(int n, int k, const float *x, const float *w, float *y) {
+    for (int i = 0; i < n; ++i) { float acc = 0; for (int j = 0; j < k; ++j) { int s = i + j - k / 2;
+        if (s >= 0 && s < n) acc += w[j] * x[s]; } y[i] = acc; }
+}
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+void blur(int w, int h, const float *img, float *out) {
+    for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) { int yy = clampi(y, 0, h - 1); out[y*w + x] = img[yy*w + x]; }
+}
+"""
+    p = params(task(src, "j2"))
+    assert p["in"].extent == "m*n" and p["out"].extent == "m*n"
+    assert params(task(src, "conv"))["x"].extent == "n"
+    with pytest.raises(AnalysisError, match="cannot infer the number of elements of array parameter 'img'"):
+        task(src, "blur")

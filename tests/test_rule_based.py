@@ -328,6 +328,10 @@ bool allPos(std::vector<double> const& x) {
     for (size_t i = 0; i < x.size(); i++) ok = ok && (x[i] > 0);
     return ok;
 }
+void squareEach(std::vector<double> &x) {
+    for (auto &v : x) { v = v * v; }
+}
+double total(std::vector<double> const& x) { double s = 0; for (double v : x) s += v; return s; }
 void bins(std::vector<int> const& x, std::vector<size_t> &counts) {
     for (size_t i = 0; i < counts.size(); i++) counts[i] = 0;
     for (size_t i = 0; i < x.size(); i++) counts[x[i] % 4]++;
@@ -340,9 +344,9 @@ SIZES = [{"n": 0, "m": 2, "w": 0, "h": 2, "nbins": 3, "maxit": 5, "nsteps": 2, "
 
 OMP_C = ["saxpy", "dot", "vmax", "jacobi2d", "matmul", "transpose", "spmv", "histogram", "tri", "mandel", "softmax",
          "energy", "relu_count", "nbody", "steps"]
-OMP_CPP = ["axpy", "gemv", "maxref", "allPos", "bins"]
+OMP_CPP = ["axpy", "gemv", "maxref", "allPos", "bins", "squareEach", "total"]
 MPI_C = ["dot", "vmax", "matmul", "transpose", "spmv", "histogram", "tri", "softmax", "energy", "relu_count", "steps"]
-MPI_CPP = ["gemv", "maxref", "bins"]
+MPI_CPP = ["gemv", "maxref", "bins", "squareEach"]
 
 
 @pytest.mark.parametrize("fn", OMP_C)
