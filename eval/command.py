@@ -72,6 +72,8 @@ def eval(  # noqa: A001 - the command's name
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="only the first N tasks"),
     speedup_failed: str = typer.Option("zero", "--speedup-failed", help="failed samples in speedup_n@k: zero or exclude"),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="write pass_at_k.png and speedup.png"),
+    sample_timeout: float = typer.Option(1800.0, "--sample-timeout", min=0,
+                                         help="harness wall limit per verification in s (0: none)"),
 ):
     """Evaluate translator agents on a suite: build@k, pass@k, speedup_n@k, efficiency_n@k, BLEU, CodeBLEU."""
     from .runner import EvalConfig, run
@@ -89,7 +91,7 @@ def eval(  # noqa: A001 - the command's name
     backends = tuple(_split(backend)) or ("rule",)
     cfg = EvalConfig(suite=suite, targets=targets, backends=backends, model=model, samples=samples, ks=ks,
                      timing=timing, workers=workers, speedup_failed=speedup_failed, tasks=tuple(task_ids),
-                     limit=limit)
+                     limit=limit, sample_timeout=sample_timeout)
     out_dir = out or Path("eval-results") / s.name
     run(s, cfg, out_dir, stage=stage, executor_kind=executor, jobs=jobs, plots=plots)
 

@@ -19,11 +19,14 @@
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,7 @@ class EvalConfig:
     tasks: tuple[str, ...] = ()
     limit: int | None = None
     seed: int = 0
+    sample_timeout: float = 1800.0     # harness wall limit per verification (0: none)
 
     def verify_options(self):
         from paralift.sandbox import VerifyOptions
@@ -205,6 +209,32 @@ class Unit:
     seed: int
     timing: bool
     workers: int
+    sample_timeout: float = 0.0
+
+
+class HarnessTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """A last-resort wall limit on one verification (the sandbox bounds every
+    compile and run; this catches a hang in the harness itself, e.g. a
+    pathological regex). SIGALRM, so only in a worker's main thread."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum, frame):
+        raise HarnessTimeout(f"verification exceeded the harness limit of {seconds:g} s (not the candidate's "
+                             "run: the sandbox limits those)")
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def run_unit(unit: Unit) -> list[dict]:
@@ -241,14 +271,16 @@ def run_unit(unit: Unit) -> list[dict]:
             continue
         cand = Candidate(code=gen["code"], target=tgt, agent=gen["agent"], model=gen.get("model"))
         try:
-            if gen["agent"] == autopar.AGENT:
-                v = autopar.verify_autopar(task, cand, tests, opts, unit.workers or os.cpu_count() or 2)
-            else:
-                v = verify(task, cand, tests, opts)
+            with _time_limit(unit.sample_timeout):
+                if gen["agent"] == autopar.AGENT:
+                    v = autopar.verify_autopar(task, cand, tests, opts, unit.workers or os.cpu_count() or 2)
+                else:
+                    v = verify(task, cand, tests, opts)
             status, reason = v.status, v.reason
         except Exception as e:  # noqa: BLE001 - infrastructure failure: recorded, never fatal
             from paralift.types import Verdict
-            v = Verdict(target=tgt, status="error", reason=f"internal error: {type(e).__name__}: {e}")
+            what = str(e) if isinstance(e, HarnessTimeout) else f"internal error: {type(e).__name__}: {e}"
+            v = Verdict(target=tgt, status="error", reason=what)
             status, reason = v.status, v.reason
         rec.update(status=status, built=bool(v.built), passed=v.verified, tests_passed=v.tests_passed,
                    tests_total=v.tests_total, speedup=v.speedup, speedup_reason=v.speedup_reason,
@@ -281,7 +313,8 @@ def execute(suite: Suite, cfg: EvalConfig, out: Path, executor, generations: lis
             continue
         u = units_map.get(st.id)
         if u is None:
-            u = units_map[st.id] = Unit(st, [], [], suite.sizes, suite.large, suite.seed, cfg.timing, cfg.workers)
+            u = units_map[st.id] = Unit(st, [], [], suite.sizes, suite.large, suite.seed, cfg.timing, cfg.workers,
+                                        cfg.sample_timeout)
         u.generations.append(g)
         u.keys.append(key)
     units = list(units_map.values())

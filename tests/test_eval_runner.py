@@ -128,3 +128,17 @@ def test_paralift_eval_command_prints_the_table(tmp_path):
     assert "verifying" in r.stderr and "verifying" not in r.stdout
     bad = subprocess.run([str(exe), "eval", "--to", "x"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "unknown target" in bad.stderr
+
+
+def test_harness_time_limit_interrupts_a_hang():
+    """A hang inside the harness (here a catastrophic regex, as a policy check
+    can hit) becomes that sample's error instead of stalling the run."""
+    import re
+    import time
+    t0 = time.perf_counter()
+    with pytest.raises(runner.HarnessTimeout, match="harness limit of 0.3 s"):
+        with runner._time_limit(0.3):
+            re.match(r"(a+)+$", "a" * 40 + "b")
+    assert time.perf_counter() - t0 < 5
+    with runner._time_limit(0):          # 0: no limit
+        pass
