@@ -205,6 +205,14 @@ enum cudaMemoryAdvise {
   cudaMemAdviseSetReadMostly = 1, cudaMemAdviseUnsetReadMostly = 2, cudaMemAdviseSetPreferredLocation = 3,
   cudaMemAdviseUnsetPreferredLocation = 4, cudaMemAdviseSetAccessedBy = 5, cudaMemAdviseUnsetAccessedBy = 6
 };
+enum cudaMemLocationType {
+  cudaMemLocationTypeInvalid = 0, cudaMemLocationTypeDevice = 1, cudaMemLocationTypeHost = 2,
+  cudaMemLocationTypeHostNuma = 3, cudaMemLocationTypeHostNumaCurrent = 4
+};
+struct cudaMemLocation {
+  enum cudaMemLocationType type;
+  int id;
+};
 enum cudaDeviceAttr {
   cudaDevAttrMaxThreadsPerBlock = 1, cudaDevAttrMaxBlockDimX = 2, cudaDevAttrMaxBlockDimY = 3,
   cudaDevAttrMaxBlockDimZ = 4, cudaDevAttrMaxGridDimX = 5, cudaDevAttrMaxGridDimY = 6, cudaDevAttrMaxGridDimZ = 7,
@@ -604,11 +612,9 @@ struct Fiber {
   unsigned long long wval, wres;
   void* asan_fake;
   void* tsan;
-  // ThreadSanitizer bookkeeping: which of this fiber's two release tokens it
-  // used at its last warp collective, and the tokens to acquire on completion
-  unsigned wcount, wgroup, wparity;
-  int bar_parity;
-  char wtok[2];
+  // ThreadSanitizer: the warp token this lane released at its last collective
+  // and the set of tokens to acquire once the collective completed
+  unsigned wtok, wtokset;
 };
 
 struct SharedSlot {
@@ -635,8 +641,13 @@ struct Block {
   size_t static_shared_total;
   void* dyn;
   bool warned_exited_lanes;
-  unsigned bar_gen;  // barrier generation (ThreadSanitizer tokens alternate by parity)
+  // ThreadSanitizer sync tokens.  Barrier tokens alternate by generation and
+  // each warp cycles through 4 tokens, so a thread resuming from a barrier or
+  // collective never acquires what faster threads released after it.
+  unsigned bar_gen;
   char bar_token[2], start_token, end_token;
+  unsigned warp_gen[32];
+  char warp_token[32][4];
 };
 
 struct Worker {
@@ -719,6 +730,9 @@ inline void ctx_init(Fiber& f) {
 
 // scheduler -> fiber
 inline void ctx_to_fiber(Block& b, Fiber& f) {
+#ifndef PL_UCONTEXT
+  void* sp = f.sp;  // read here, as the scheduler (ThreadSanitizer changes threads below)
+#endif
 #ifdef PL_ASAN
   void* fake = nullptr;
   __sanitizer_start_switch_fiber(&fake, f.stack->lo, f.stack->size);
@@ -731,7 +745,7 @@ inline void ctx_to_fiber(Block& b, Fiber& f) {
 #ifdef PL_UCONTEXT
   swapcontext(&b.sched_uc, &f.uc);
 #else
-  __pl_ctx_switch(&b.sched_sp, f.sp);
+  __pl_ctx_switch(&b.sched_sp, sp);
 #endif
 #ifdef PL_ASAN
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
@@ -758,7 +772,9 @@ inline void ctx_to_sched(Block& b, Fiber& f) {
 
 
 
-extern "C" __attribute__((no_sanitize_address)) inline void __pl_fiber_main(void* arg) {
+// Not instrumented: it never returns, so sanitizer bookkeeping of its frame
+// (ASan redzones, TSan's shadow call stack) would pile up on reused stacks.
+extern "C" __attribute__((no_sanitize_address, no_sanitize_thread)) inline void __pl_fiber_main(void* arg) {
   Fiber* f = (Fiber*)arg;
   Block* b = PL_LD(tls.blk);
 #ifdef PL_ASAN
@@ -848,9 +864,10 @@ inline bool warp_try_complete(Block& b, unsigned wbase, unsigned mask, int kind)
   }
   unsigned long long vals[32];
   int p1[32], p2[32];
-  unsigned parities = 0;  // parity of the token each participant released (ThreadSanitizer)
+  unsigned tokset = 0;  // tokens the participants released (ThreadSanitizer)
   for (unsigned l = 0; l < 32; ++l)
-    if (parts >> l & 1u) parities |= ((PL_LD(b.fibers[wbase + l].wcount) - 1u) & 1u) << l;
+    if (parts >> l & 1u) tokset |= 1u << PL_LD(b.fibers[wbase + l].wtok);
+  PL_ST(b.warp_gen[wbase / 32u], PL_LD(b.warp_gen[wbase / 32u]) + 1u);
   for (unsigned l = 0; l < 32; ++l)
     if (parts >> l & 1u) {
       Fiber& g = b.fibers[wbase + l];
@@ -934,8 +951,7 @@ inline bool warp_try_complete(Block& b, unsigned wbase, unsigned mask, int kind)
     }
     Fiber& g = b.fibers[wbase + l];
     PL_ST(g.wres, r);
-    PL_ST(g.wgroup, parts);
-    PL_ST(g.wparity, parities);
+    PL_ST(g.wtokset, tokset);
     PL_ST(g.state, (int)FS_RUN);
   }
   return true;
@@ -955,16 +971,16 @@ inline unsigned long long warp_op(int kind, unsigned mask, unsigned long long va
   PL_ST(f->wval, val);
 #ifdef PL_TSAN
   // what each lane did before the collective happens before what all do after it
-  unsigned par = PL_LD(f->wcount) & 1u;
-  __tsan_release(&f->wtok[par]);
-  PL_ST(f->wcount, PL_LD(f->wcount) + 1u);
+  unsigned warp = wbase / 32u, tok = PL_LD(b->warp_gen[warp]) & 3u;
+  PL_ST(f->wtok, tok);
+  __tsan_release(&b->warp_token[warp][tok]);
 #endif
   PL_ST(f->state, (int)FS_WARP);
   if (!warp_try_complete(*b, wbase, mask, kind)) ctx_to_sched(*b, *f);
 #ifdef PL_TSAN
-  unsigned group = PL_LD(f->wgroup), pars = PL_LD(f->wparity);
-  for (unsigned l = 0; l < 32; ++l)
-    if (group >> l & 1u) __tsan_acquire(&b->fibers[wbase + l].wtok[pars >> l & 1u]);
+  unsigned set = PL_LD(f->wtokset);
+  for (unsigned t = 0; t < 4; ++t)
+    if (set >> t & 1u) __tsan_acquire(&b->warp_token[warp][t]);
 #endif
   return PL_LD(f->wres);
 }
@@ -2186,8 +2202,14 @@ inline cudaError_t cudaMemset2D(void* dst, size_t pitch, int v, size_t width, si
   for (size_t r = 0; r < height; ++r) memset((char*)dst + r * pitch, v, width);
   return cudaSuccess;
 }
+// CUDA 12 and CUDA 13 forms (13 takes a cudaMemLocation)
 inline cudaError_t cudaMemPrefetchAsync(const void*, size_t, int, cudaStream_t = 0) { PL_STICKY(); return cudaSuccess; }
+inline cudaError_t cudaMemPrefetchAsync(const void*, size_t, cudaMemLocation, unsigned, cudaStream_t = 0) {
+  PL_STICKY();
+  return cudaSuccess;
+}
 inline cudaError_t cudaMemAdvise(const void*, size_t, cudaMemoryAdvise, int) { PL_STICKY(); return cudaSuccess; }
+inline cudaError_t cudaMemAdvise(const void*, size_t, cudaMemoryAdvise, cudaMemLocation) { PL_STICKY(); return cudaSuccess; }
 // __device__ / __constant__ variables are ordinary globals here.
 template <class T>
 inline cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t n, size_t offset = 0,

@@ -230,6 +230,8 @@ _FEATURES: list[tuple[str, str]] = [
                        r"\bcudaSurfaceObject_t\b|\bcudaArray\b|\bcudaMallocArray\b|\bcudaArray_t\b"),
     ("cooperative groups grid synchronization", r"\bthis_grid\s*\(|\bgrid_group\b|\bcudaLaunchCooperativeKernel\w*|"
                                                 r"\bthis_multi_grid\s*\(|\bmulti_grid_group\b"),
+    ("cooperative groups coalesced/labeled groups", r"\bcoalesced_threads\s*\(|\bcoalesced_group\b|"
+                                                    r"\blabeled_partition\b|\bbinary_partition\b"),
     ("thread block clusters", r"\bthis_cluster\s*\(|\bcluster_group\b|__cluster_dims__|\bcudaLaunchKernelEx\b"),
     ("inline PTX", r"\basm\s*(volatile\s*|__volatile__\s*)?\(|\b__asm__\b|\b__asm\b"),
     ("cuBLAS", r"\bcublas\w*"),
@@ -273,6 +275,7 @@ _INCLUDE_FEATURES: list[tuple[str, str]] = [
     ("tensor core WMMA", r"^mma\.h$"),
     ("libcu++ (cuda:: namespace: memcpy_async, pipelines, barriers)", r"^cuda/"),
     ("texture memory", r"texture_fetch_functions|cuda_texture_types|surface_functions"),
+    ("cooperative groups memcpy_async", r"cooperative_groups/memcpy_async"),
 ]
 
 _INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.M)
@@ -388,7 +391,7 @@ def _rewrite_launches(src: str, code: str, edits: list[tuple[int, int, str]]) ->
         if q >= n:
             raise RewriteError(f"line {_line_of(src, p)}: unterminated <<<")
         cfg_text = src[p + 3:q]
-        cfg = [cfg_text[a:b] for a, b in _split_top(code[p + 3:q])]
+        cfg = [re.sub(r"^[ \t]+|[ \t]+$", "", cfg_text[a:b]) for a, b in _split_top(code[p + 3:q])]
         if len(cfg) < 2 or len(cfg) > 4 or not all(c.strip() for c in cfg):
             raise RewriteError(f"line {_line_of(src, p)}: a launch needs 2 to 4 configuration arguments, got {cfg_text!r}")
         r = q + 3
@@ -514,7 +517,7 @@ def _rewrite_shared(src: str, code: str, scopes: _ScopeIndex, edits: list[tuple[
         body = _strip_words(stmt_code, ("__shared__", "extern", "static"))
         if is_extern:
             body = _strip_align(body)
-        nl = "\n" * stmt.count("\n")
+        nl = "\n" * stmt[lead:].count("\n")  # the leading whitespace is kept as it is
         local = scopes.in_function(m.start())
         out: list[str] = []
         defines: list[str] = []
@@ -591,6 +594,10 @@ def rewrite(source: str) -> str:
     _rewrite_shared(source, code, scopes, edits)
     for m in re.finditer(r"\b__noinline__\b", code):
         edits.append((m.start(), m.end(), "__attribute__((noinline))"))
+    # the runtime's cooperative_groups.h holds reduce and scan as well
+    for start, end, path in _includes(source, code):
+        if path in ("cooperative_groups/reduce.h", "cooperative_groups/scan.h"):
+            edits.append((start, end, "#include <cooperative_groups.h>"))
     body = _apply(source, edits)
     head = [f'#include "{HEADER}"']
     for feat in unsupported_features(source):

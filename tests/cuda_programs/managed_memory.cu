@@ -28,7 +28,6 @@ int main() {
     *moved = 0;
     int want_moved = 0;
     for (int i = 0; i < n; ++i) { p[i].x = (float)i; p[i].v = (float)(i % 3); want_moved += i % 3 != 0; }
-    CUDA_CHECK(cudaMemPrefetchAsync(p, n * sizeof(Particle), 0, 0));
     for (int s = 0; s < 3; ++s) {
         step<<<(n + 127) / 128, 128>>>(p, n, 0.5f, moved);
         CUDA_CHECK(cudaGetLastError());

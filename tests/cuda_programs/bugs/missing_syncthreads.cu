@@ -1,4 +1,4 @@
-// expect: forward=fail
+// expect: forward=fail reverse=pass tsan=race
 // BUG: no __syncthreads() between filling shared memory and the first reduction step.
 #include <cstdio>
 #include <cstdlib>

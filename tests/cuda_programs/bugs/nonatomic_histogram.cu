@@ -1,4 +1,4 @@
-// expect: tsan=race
+// expect: forward=pass reverse=pass tsan=race
 // BUG: histogram bins incremented with a plain ++ from many threads: lost updates on a GPU.
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// expect: tsan=race
+// expect: forward=pass reverse=pass tsan=race
 // BUG: per-block histogram in shared memory updated with a plain ++ (should be atomicAdd).
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// expect: asan=asan
+// expect: forward=pass reverse=pass asan=asan
 // BUG: off-by-one bounds check (i <= n) writes one element past the end of the output.
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// expect: asan=asan
+// expect: forward=pass reverse=pass asan=asan
 // BUG: a 1D stencil whose shared tile lacks room for the right halo: thread t writes tile[t + 2]
 #include <cstdio>
 #include <cstdlib>

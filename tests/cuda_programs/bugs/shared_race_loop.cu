@@ -1,4 +1,4 @@
-// expect: forward=fail tsan=race
+// expect: forward=fail reverse=pass tsan=race
 // BUG: the barrier of the tree reduction sits after the loop instead of inside it, so each step
 #include <cstdio>
 #include <cstdlib>

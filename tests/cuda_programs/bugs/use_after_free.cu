@@ -1,4 +1,4 @@
-// expect: asan=asan
+// expect: forward=fail reverse=fail
 // BUG: the input buffer is freed before the second kernel that still reads it.
 #include <cstdio>
 #include <cstdlib>

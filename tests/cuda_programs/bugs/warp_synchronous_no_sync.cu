@@ -1,4 +1,4 @@
-// expect: forward=fail tsan=race
+// expect: forward=fail reverse=fail tsan=race
 // BUG: pre-Volta "warp-synchronous" last steps of a reduction: no __syncwarp() and no volatile.
 #include <cstdio>
 #include <cstdlib>

@@ -1,0 +1,496 @@
+"""The CUDA-on-CPU runtime (paralift.sandbox.cuda_cpu).
+
+Every program under tests/cuda_programs/ is a complete .cu file whose main
+checks its results against a CPU reference and prints PASS/FAIL.  Each one is
+rewritten with the package's API, built with g++ and run in forward and
+reverse thread order; a few also under AddressSanitizer and ThreadSanitizer
+to show that those modes raise no false alarms.  The buggy variants under
+tests/cuda_programs/bugs/ state on their first line what each mode must see
+(`// expect: forward=fail reverse=pass tsan=race`).  Builds and runs happen
+once per session, in parallel, in a fixture.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from paralift.sandbox import cuda_cpu as cc
+
+PROGRAMS = pathlib.Path(__file__).parent / "cuda_programs"
+GOOD = sorted(PROGRAMS.glob("*.cu"))
+BUGS = sorted((PROGRAMS / "bugs").glob("*.cu"))
+# Good programs that also run under the sanitizers in the default run, to show
+# that those modes raise no false alarms (cheap ones: TSan is ~50x slower).
+# The slow tests sweep every program.
+ASAN_CLEAN = ["dynamic_shared", "cooperative_groups_block", "rewriter_edge_cases"]
+TSAN_CLEAN = ["barrier_early_exit", "cooperative_groups_block", "stencil_halo"]
+JOBS = max(2, min(8, os.cpu_count() or 2))
+RUN_TIMEOUT = 300
+
+# The session fixture builds ~60 programs; on a loaded machine that can take
+# longer than the project's 300 s per-test default.
+pytestmark = [pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++"), pytest.mark.timeout(1800)]
+
+
+@dataclasses.dataclass
+class Run:
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def outcome(self) -> str:
+        """pass | fail | deadlock | asan | race | crash"""
+        if self.rc == 0 and "PASS" in self.stdout:
+            return "pass"
+        if self.rc == cc.DEADLOCK_EXIT and "barrier deadlock in kernel" in self.stderr:
+            return "deadlock"
+        if self.rc == cc.RACE_EXIT and "ThreadSanitizer: data race" in self.stderr:
+            return "race"
+        if self.rc != 0 and ("AddressSanitizer" in self.stderr or ": runtime error:" in self.stderr):
+            return "asan"
+        if self.rc in (1, 2):
+            return "fail"
+        return "crash"
+
+
+@dataclasses.dataclass
+class Result:
+    build_error: str | None = None
+    runs: dict[str, Run] = dataclasses.field(default_factory=dict)  # mode -> run
+
+
+def expectations(path: pathlib.Path) -> dict[str, str]:
+    first = path.read_text().splitlines()[0]
+    m = re.match(r"//\s*expect:\s*(.*)", first)
+    assert m, f"{path.name}: first line must be '// expect: mode=outcome ...'"
+    return dict(item.split("=", 1) for item in m.group(1).split())
+
+
+def _build_and_run(src: pathlib.Path, mode: str, orders: tuple[str, ...], workdir: pathlib.Path) -> Result:
+    """mode: normal | asan | tsan.  Runs the program once per order."""
+    res = Result()
+    cpp = workdir / f"{src.stem}.{mode}.cpu.cpp"
+    exe = workdir / f"{src.stem}.{mode}"
+    cpp.write_text(cc.rewrite(src.read_text()))
+    cmd = cc.build_command([cpp], exe, asan=mode == "asan", tsan=mode == "tsan")
+    b = subprocess.run(cmd, capture_output=True, text=True)
+    if b.returncode != 0:
+        res.build_error = b.stderr[-4000:]
+        return res
+    for order in orders:
+        env = cc.run_env(order)
+        try:
+            p = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+            res.runs[order if mode == "normal" else mode] = Run(p.returncode, p.stdout, p.stderr[-6000:])
+        except subprocess.TimeoutExpired:
+            res.runs[order if mode == "normal" else mode] = Run(-1, "", "timeout")
+    return res
+
+
+@pytest.fixture(scope="session")
+def results(tmp_path_factory) -> dict[tuple[str, str], Result]:
+    """(program stem, build mode) -> Result, for every build the tests need."""
+    workdir = tmp_path_factory.mktemp("cuda_cpu")
+    jobs: list[tuple[pathlib.Path, str, tuple[str, ...]]] = []
+    for src in GOOD:
+        jobs.append((src, "normal", cc.ORDERS))
+        if src.stem in ASAN_CLEAN:
+            jobs.append((src, "asan", ("forward",)))
+        if src.stem in TSAN_CLEAN:
+            jobs.append((src, "tsan", ("forward",)))
+    for src in BUGS:
+        exp = expectations(src)
+        jobs.append((src, "normal", cc.ORDERS))
+        if "asan" in exp:
+            jobs.append((src, "asan", ("forward",)))
+        if "tsan" in exp:
+            jobs.append((src, "tsan", ("forward",)))
+    # sanitizer builds are the slowest: start them first
+    jobs.sort(key=lambda j: j[1] == "normal")
+    out: dict[tuple[str, str], Result] = {}
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
+        futs = {ex.submit(_build_and_run, src, mode, orders, workdir): (src.stem, mode) for src, mode, orders in jobs}
+        for f in concurrent.futures.as_completed(futs):
+            out[futs[f]] = f.result()
+    return out
+
+
+def _describe(res: Result) -> str:
+    if res.build_error:
+        return "build failed:\n" + res.build_error
+    return "\n".join(f"[{m}] rc={r.rc} {r.outcome}\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}" for m, r in res.runs.items())
+
+
+# ---------------------------------------------------------------------------
+# the suite
+# ---------------------------------------------------------------------------
+def test_suite_is_big_enough():
+    assert len(GOOD) >= 20
+    assert len(BUGS) >= 8
+    kinds = {o for b in BUGS for o in expectations(b).values()}
+    assert {"fail", "deadlock", "asan", "race"} <= kinds
+
+
+@pytest.mark.parametrize("src", GOOD, ids=lambda p: p.stem)
+def test_program_passes_in_both_orders(src, results):
+    res = results[(src.stem, "normal")]
+    assert res.build_error is None, _describe(res)
+    for order in cc.ORDERS:
+        assert res.runs[order].outcome == "pass", _describe(res)
+
+
+@pytest.mark.parametrize("name", ASAN_CLEAN)
+def test_program_clean_under_asan(name, results):
+    res = results[(name, "asan")]
+    assert res.build_error is None, _describe(res)
+    assert res.runs["asan"].outcome == "pass", _describe(res)
+
+
+@pytest.mark.parametrize("name", TSAN_CLEAN)
+def test_program_clean_under_tsan(name, results):
+    res = results[(name, "tsan")]
+    assert res.build_error is None, _describe(res)
+    assert res.runs["tsan"].outcome == "pass", _describe(res)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["asan", "tsan"])
+@pytest.mark.parametrize("src", GOOD, ids=lambda p: p.stem)
+def test_program_clean_under_sanitizer_sweep(src, mode, tmp_path):
+    res = _build_and_run(src, mode, ("forward",), tmp_path)
+    assert res.build_error is None, _describe(res)
+    assert res.runs[mode].outcome == "pass", _describe(res)
+
+
+@pytest.mark.parametrize("src", BUGS, ids=lambda p: p.stem)
+def test_bug_is_caught(src, results):
+    exp = expectations(src)
+    seen = {}
+    for mode_key, want in exp.items():
+        build = "normal" if mode_key in cc.ORDERS else mode_key
+        res = results[(src.stem, build)]
+        assert res.build_error is None, _describe(res)
+        got = res.runs[mode_key].outcome
+        seen[mode_key] = got
+        assert got == want, f"{src.name}: {mode_key}: expected {want}, got {got}\n{_describe(res)}"
+    assert any(v != "pass" for v in seen.values()), f"{src.name} is caught by no mode"
+
+
+def test_deadlock_report_names_kernel_and_sites(results):
+    run = results[("divergent_barrier", "normal")].runs["forward"]
+    assert run.rc == cc.DEADLOCK_EXIT
+    assert "barrier deadlock in kernel smooth_rounds" in run.stderr
+    # both barrier sites, with the line numbers of the .cu file
+    src = (PROGRAMS / "bugs" / "divergent_barrier.cu").read_text().splitlines()
+    lines = [i + 1 for i, text in enumerate(src) if text.strip().startswith("__syncthreads()")]
+    assert len(lines) == 2
+    for line in lines:
+        assert f"__syncthreads (line {line})" in run.stderr, run.stderr
+
+
+def test_race_report_points_at_the_racy_line(results):
+    run = results[("nonatomic_histogram", "tsan")].runs["tsan"]
+    src = (PROGRAMS / "bugs" / "nonatomic_histogram.cu").read_text().splitlines()
+    line = next(i + 1 for i, text in enumerate(src) if "hist[data[i] % 16]++" in text)
+    assert f"nonatomic_histogram.tsan.cpu.cpp:{line}" in run.stderr, run.stderr[-2000:]
+
+
+def test_host_pointer_to_kernel_is_reported(results):
+    run = results[("host_pointer_to_kernel", "normal")].runs["forward"]
+    assert "kernel increment: argument 0" in run.stderr and "not device memory" in run.stderr
+    assert "an illegal memory access was encountered" in run.stderr
+
+
+# ---------------------------------------------------------------------------
+# the rewriter
+# ---------------------------------------------------------------------------
+def test_rewrite_prologue_and_line_numbers():
+    src = "__global__ void k(int* x) { x[threadIdx.x] = 1; }\nvoid f(int* d) {\n  k<<<1,\n    32>>>(d);\n}\n"
+    out = cc.rewrite(src)
+    lines = out.splitlines()
+    assert lines[0] == '#include "paralift_cuda.h"'
+    assert lines[1] == "#line 1"
+    body = "\n".join(lines[2:]) + "\n"
+    assert body.count("\n") == src.count("\n")  # line numbers of the .cu file are kept
+    assert '__pl_launch("k", 1,' in body
+    assert "[&](auto&... __pl_a) { k(__pl_a...); }, d)" in body
+
+
+@pytest.mark.parametrize("launch, name, cfg", [
+    ("k<<<g, b>>>(x, n);", '"k"', "g, b, 0, 0"),
+    ("k<<<g, b, smem>>>(x);", '"k"', "g, b, smem, 0"),
+    ("k<<< dim3(n/2, 2), dim3(32, 4), 0, s[1] >>>(x);", '"k"', "dim3(n/2, 2), dim3(32, 4), 0, s[1]"),
+    ("ns::k<float, 4><<<1, 1>>>();", '"ns::k<float,4>"', "1, 1, 0, 0"),
+    ("k <<<1, 1>>> (f(a, b), g<int, 2>(c));", '"k"', "1, 1, 0, 0"),
+])
+def test_rewrite_launch_forms(launch, name, cfg):
+    out = cc.rewrite("void f() { " + launch + " }")
+    assert f"__pl_launch({name}, {cfg}," in out, out
+
+
+def test_rewrite_leaves_comments_and_strings_alone():
+    src = ('// k<<<1, 1>>>(x); __shared__ int s[4];\n/* k<<<1,1>>>() */\n'
+           'const char* s = "k<<<1,1>>>() __shared__ int t[2];";\n')
+    out = cc.rewrite(src)
+    assert out.endswith(src)
+    assert cc.unsupported_features('// asm("trap");\nconst char* t = "texture<float>";\n') == []
+
+
+def test_rewrite_shared_declarations():
+    src = """__global__ void k() {
+    __shared__ float tile[16][17];
+    __shared__ int a[8], b[8];
+    extern __shared__ __align__(16) unsigned char raw[];
+    volatile __shared__ int flag;
+}"""
+    out = cc.rewrite(src)
+    assert "typedef float __pl_shT_tile[16][17]; static char __pl_shK_tile; __pl_shT_tile& tile = " in out
+    assert "__pl_shT_a& a = " in out and "__pl_shT_b& b = " in out and "typedef int __pl_shT_b[8];" in out
+    assert "typedef unsigned char __pl_shT_raw; __pl_shT_raw* raw = (__pl_shT_raw*)::paralift_cuda::dynamic_shared();" in out
+    assert "typedef volatile int __pl_shT_flag;" in out
+    assert out.count("\n") == src.count("\n") + 2  # the two prologue lines
+
+
+def test_rewrite_rejects_malformed_launch():
+    with pytest.raises(cc.RewriteError):
+        cc.rewrite("void f() { k<<<1>>>(x); }")
+    with pytest.raises(cc.RewriteError):
+        cc.rewrite("void f() { k<<<1, 2>>> x; }")
+
+
+@pytest.mark.parametrize("snippet, feature", [
+    ("texture<float, 1> tex; __global__ void k(float* o) { o[0] = tex1Dfetch(tex, 0); }", "texture memory"),
+    ("__global__ void k(cudaTextureObject_t t) {}", "texture memory"),
+    ('__global__ void k(int* x) { asm volatile("membar.gl;"); }', "inline PTX"),
+    ("#include <cooperative_groups.h>\n__global__ void k() { cooperative_groups::this_grid().sync(); }",
+     "cooperative groups grid synchronization"),
+    ("#include <thrust/device_vector.h>\nvoid f() {}", "Thrust"),
+    ("#include <cublas_v2.h>\nvoid f() { cublasHandle_t h; cublasCreate(&h); }", "cuBLAS"),
+    ("#include <curand_kernel.h>\n__global__ void k(curandState* s) {}", "cuRAND"),
+    ("#include <cuda_fp16.h>\n__global__ void k(__half* x) {}", "half precision (cuda_fp16/cuda_bf16)"),
+    ("__global__ void child(int* x) {}\n__global__ void parent(int* x) { child<<<1, 1>>>(x); }",
+     "dynamic parallelism (kernel launch from device code)"),
+    ("void f(cudaGraph_t g) {}", "CUDA graphs"),
+])
+def test_unsupported_features_are_named(snippet, feature):
+    assert feature in cc.unsupported_features(snippet)
+    assert f'#error "unsupported on CPU emulation: {feature}"' in cc.rewrite(snippet)
+
+
+def test_supported_code_has_no_unsupported_features():
+    for src in GOOD:
+        assert cc.unsupported_features(src.read_text()) == [], src.name
+    # look-alike names are no features
+    assert cc.unsupported_features("int half = 3; int texture_count = 2; int asmx = 1;") == []
+
+
+def test_unsupported_feature_fails_the_build_clearly(tmp_path):
+    src = "texture<float, 1> tex;\n__global__ void k(float* o) { o[0] = tex1Dfetch(tex, 0); }\nint main() { return 0; }\n"
+    cpp = tmp_path / "t.cpu.cpp"
+    cpp.write_text(cc.rewrite(src))
+    p = subprocess.run(cc.build_command([cpp], tmp_path / "t"), capture_output=True, text=True)
+    assert p.returncode != 0
+    assert "unsupported on CPU emulation: texture memory" in p.stderr
+
+
+# ---------------------------------------------------------------------------
+# the API as the sandbox uses it
+# ---------------------------------------------------------------------------
+def test_api_constants_and_flags():
+    assert cc.ORDER_ENV == "PARALIFT_CUDA_ORDER"
+    assert cc.DEADLOCK_EXIT == 86
+    assert (cc.include_dir() / "paralift_cuda.h").is_file()
+    assert (cc.include_dir() / "cuda_runtime.h").is_file()
+    flags = cc.compile_flags()
+    assert "-std=c++17" in flags and "-fopenmp" in flags and f"-I{cc.include_dir()}" in flags
+    asan = cc.compile_flags(asan=True)
+    assert "-fsanitize=address,undefined" in asan and "-fno-omit-frame-pointer" in asan
+    assert "-fsanitize=thread" in cc.compile_flags(tsan=True)
+    with pytest.raises(ValueError):
+        cc.compile_flags(asan=True, tsan=True)
+    assert cc.run_env("reverse", base={})[cc.ORDER_ENV] == "reverse"
+
+
+CANDIDATE = r"""
+#include <cstdio>
+#include <cstdlib>
+#include <cuda_runtime.h>
+#define CUDA_CHECK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { \
+    fprintf(stderr, "%s\n", cudaGetErrorString(e)); exit(1);} } while(0)
+__global__ void saxpy_kernel(int n, float a, const float* x, float* y) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = a * x[i] + y[i];
+}
+extern "C" void saxpy(int n, float a, const float* x, float* y) {
+    float *dx, *dy;
+    CUDA_CHECK(cudaMalloc(&dx, n * sizeof(float)));
+    CUDA_CHECK(cudaMalloc(&dy, n * sizeof(float)));
+    CUDA_CHECK(cudaMemcpy(dx, x, n * sizeof(float), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(dy, y, n * sizeof(float), cudaMemcpyHostToDevice));
+    saxpy_kernel<<<(n + 255) / 256, 256>>>(n, a, dx, dy);
+    CUDA_CHECK(cudaGetLastError());
+    CUDA_CHECK(cudaDeviceSynchronize());
+    CUDA_CHECK(cudaMemcpy(y, dy, n * sizeof(float), cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaFree(dx));
+    CUDA_CHECK(cudaFree(dy));
+}
+int main() { puts("the candidate's own main"); return 3; }
+"""
+
+DRIVER = r"""
+#include "cand.cpu.cpp"
+#include <cstdio>
+#undef main  // the candidate's main was renamed with -Dmain=__paralift_user_main
+int main() {
+    const int n = 1000;
+    float x[n], y[n];
+    for (int i = 0; i < n; ++i) { x[i] = (float)i; y[i] = 1.0f; }
+    saxpy(n, 2.0f, x, y);
+    for (int i = 0; i < n; ++i) if (y[i] != 2.0f * i + 1.0f) { puts("FAIL"); return 1; }
+    puts("PASS");
+    return 0;
+}
+"""
+
+
+def test_sandbox_style_driver_includes_the_candidate(tmp_path):
+    (tmp_path / "cand.cu").write_text(CANDIDATE)
+    (tmp_path / "cand.cpu.cpp").write_text(cc.rewrite(CANDIDATE))
+    (tmp_path / "driver.cpp").write_text(DRIVER)
+    exe = tmp_path / "driver"
+    cmd = ["g++", *cc.compile_flags(), "-Dmain=__paralift_user_main", str(tmp_path / "driver.cpp"), "-o", str(exe)]
+    b = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert b.returncode == 0, b.stderr
+    for order in cc.ORDERS:
+        p = subprocess.run([str(exe)], capture_output=True, text=True, env=cc.run_env(order))
+        assert p.returncode == 0 and p.stdout.strip() == "PASS", p.stdout + p.stderr
+
+
+def test_two_rewritten_translation_units_link_together(tmp_path):
+    a = "__global__ void ka(int* x) { x[threadIdx.x] += 1; }\nvoid run_a(int* d) { ka<<<1, 32>>>(d); }\n"
+    b = ("#include <cstdio>\n__global__ void kb(int* x) { __shared__ int s[32]; s[threadIdx.x] = x[threadIdx.x];"
+         " __syncthreads(); x[threadIdx.x] = s[31 - threadIdx.x]; }\nvoid run_a(int*);\n"
+         "int main() { int h[32]; for (int i = 0; i < 32; ++i) h[i] = i; int* d; cudaMalloc(&d, sizeof h);"
+         " cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice); run_a(d); kb<<<1, 32>>>(d);"
+         " cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost); for (int i = 0; i < 32; ++i)"
+         " if (h[i] != 32 - i) { puts(\"FAIL\"); return 1; } puts(\"PASS\"); return 0; }\n")
+    (tmp_path / "a.cpp").write_text(cc.rewrite(a))
+    (tmp_path / "b.cpp").write_text(cc.rewrite(b))
+    exe = tmp_path / "ab"
+    r = subprocess.run(cc.build_command([tmp_path / "a.cpp", tmp_path / "b.cpp"], exe), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    p = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert p.stdout.strip() == "PASS", p.stdout + p.stderr
+
+
+RUNTIME_CHECKS = r"""
+#include <cstdio>
+#include <cstring>
+__global__ void k(float* x, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) x[i] = 1.0f; }
+__global__ void big_shared(float* x) { __shared__ float s[13000]; s[threadIdx.x] = 1.0f; x[0] = s[0]; }
+int main(int argc, char** argv) {
+    const char* what = argc > 1 ? argv[1] : "";
+    float* d; float h[64];
+    cudaMalloc(&d, 64 * sizeof(float));
+    if (!strcmp(what, "memcpy_overflow"))
+        return cudaMemcpy(h, d, 65 * sizeof(float), cudaMemcpyDeviceToHost) == cudaErrorInvalidValue ? 0 : 1;
+    if (!strcmp(what, "memcpy_host_as_device"))
+        return cudaMemcpy(h, h + 1, 4, cudaMemcpyHostToDevice) == cudaErrorInvalidValue ? 0 : 1;
+    if (!strcmp(what, "double_free")) {
+        cudaFree(d);
+        return cudaFree(d) == cudaErrorInvalidValue ? 0 : 1;
+    }
+    if (!strcmp(what, "unwritten_output_is_nan")) {
+        cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+        return h[0] != h[0] ? 0 : 1;
+    }
+    if (!strcmp(what, "static_shared_limit")) { big_shared<<<1, 32>>>(d); return 0; }
+    if (!strcmp(what, "sticky_error")) {
+        k<<<1, 64>>>(h, 64);                                  // host pointer: sticky illegal address
+        return cudaMemcpy(h, d, 4, cudaMemcpyDeviceToHost) == cudaErrorIllegalAddress &&
+               cudaDeviceSynchronize() == cudaErrorIllegalAddress ? 0 : 1;
+    }
+    if (!strcmp(what, "dyn_smem_limit")) {
+        k<<<1, 32, 64 * 1024>>>(d, 64);                       // > 48 KiB without cudaFuncSetAttribute
+        return cudaGetLastError() == cudaErrorInvalidValue ? 0 : 1;
+    }
+    return 2;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def runtime_checks(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rt")
+    (d / "rt.cpp").write_text(cc.rewrite(RUNTIME_CHECKS))
+    r = subprocess.run(cc.build_command([d / "rt.cpp"], d / "rt"), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return d / "rt"
+
+
+@pytest.mark.parametrize("check", ["memcpy_overflow", "memcpy_host_as_device", "double_free",
+                                   "unwritten_output_is_nan", "sticky_error", "dyn_smem_limit"])
+def test_runtime_checks(runtime_checks, check):
+    p = subprocess.run([str(runtime_checks), check], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_static_shared_limit_is_fatal(runtime_checks):
+    p = subprocess.run([str(runtime_checks), "static_shared_limit"], capture_output=True, text=True)
+    assert p.returncode != 0
+    assert "static __shared__ memory" in p.stderr and "big_shared" in p.stderr
+
+
+# ---------------------------------------------------------------------------
+# the same programs with the real toolchain
+# ---------------------------------------------------------------------------
+def _nvcc_compile(src: pathlib.Path, out: pathlib.Path) -> tuple[pathlib.Path, subprocess.CompletedProcess]:
+    return src, subprocess.run(["nvcc", "-std=c++17", "-c", str(src), "-o", str(out / (src.stem + ".o"))],
+                               capture_output=True, text=True)
+
+
+@pytest.mark.nvcc
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc")
+def test_programs_compile_with_nvcc(tmp_path):
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
+        for src, p in ex.map(lambda s: _nvcc_compile(s, tmp_path), GOOD + BUGS):
+            if p.returncode != 0:
+                failed.append(f"{src.name}:\n{p.stderr[-2000:]}")
+    assert not failed, "\n".join(failed)
+
+
+def _have_gpu() -> bool:
+    if shutil.which("nvidia-smi") is None or shutil.which("nvcc") is None:
+        return False
+    try:
+        return subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _have_gpu(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("src", GOOD, ids=lambda p: p.stem)
+def test_program_passes_on_gpu(src, tmp_path, results):
+    """On a GPU the programs give the same verdict (PASS) as on the CPU."""
+    exe = tmp_path / src.stem
+    b = subprocess.run(["nvcc", "-std=c++17", "-O2", str(src), "-o", str(exe)], capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    p = subprocess.run([str(exe)], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    cpu = results[(src.stem, "normal")].runs["forward"]
+    assert p.returncode == 0 and "PASS" in p.stdout, p.stdout + p.stderr
+    assert cpu.stdout.strip() == p.stdout.strip()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-v"]))
