@@ -10,8 +10,8 @@ Assumptions (documented in the analysis dict under "assumptions"):
   parameters of the same element type (without `restrict`) may be the *same*
   array, so their accesses are tested as one array;
 * distinct std::vector parameters are distinct objects;
-* a std::vector whose .size() bounds a loop gets a free size token ("N", then
-  "N2", ...) when no scalar parameter gives its size.
+* a std::vector whose .size() is used gets the free size token "N" (the one
+  free size the input generator picks); several such vectors share it.
 """
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ class FunctionFacts:
     extents: dict = field(default_factory=dict)   # param name -> Poly | str (rendered)
     extent_polys: dict = field(default_factory=dict)  # param name -> Poly (when a single poly)
     size_tokens: dict = field(default_factory=dict)   # vector name -> free size token
+    extent_cands: dict = field(default_factory=dict)  # param name -> [Poly] when the extent is a max(...)
     notes: list = field(default_factory=list)
     alias_groups: dict = field(default_factory=dict)  # decl key -> group key
 
@@ -286,8 +287,8 @@ class _Analyzer:
         f = LoopFacts(loop=L)
         m = self.m
         evs = [e for e in m.events if L in e.loops]
-        f.arrays_written = _uniq(e.decl for e in evs if e.decl.is_array and e.write)
-        f.arrays_read = _uniq(e.decl for e in evs if e.decl.is_array and e.read)
+        f.arrays_written = _uniq(e.decl for e in evs if e.decl.is_array and e.write and not self._inside(e.decl, L))
+        f.arrays_read = _uniq(e.decl for e in evs if e.decl.is_array and e.read and not self._inside(e.decl, L))
         f.scalars_read = _uniq(e.decl for e in evs if not e.decl.is_array and e.read and not self._inside(e.decl, L)
                                and e.decl is not L.var)
         f.varying = self._varying(L)
@@ -382,8 +383,9 @@ class _Analyzer:
         return f
 
     def _arrays(self, L: Loop, f: LoopFacts, evs: list[Event], written_here: set) -> str:
-        arr = [e for e in evs if e.decl.is_array and e.index is not None]
-        bad_arr = [e for e in evs if e.decl.is_array and e.index is None]
+        # arrays declared inside the loop body are private to an iteration
+        arr = [e for e in evs if e.decl.is_array and e.index is not None and not self._inside(e.decl, L)]
+        bad_arr = [e for e in evs if e.decl.is_array and e.index is None and not self._inside(e.decl, L)]
         if bad_arr:
             return f"unsupported use of array '{bad_arr[0].decl.name}'"
         groups: dict[str, list[Event]] = {}
@@ -657,16 +659,14 @@ class _ParamInference:
         for p in fx.signature.params:
             if p.kind == ParamKind.VECTOR and p.name in sized:
                 used_sizes.append(p.name)
+        # every free size is the one token the input generator knows: "N" (vectors whose sizes the code does
+        # not relate to anything else get the same length; that is one consistent choice, not an assumption
+        # the code relies on)
         taken = set(params)
-        k = 1
         for vname in used_sizes:
-            tok = "N" if k == 1 else f"N{k}"
-            while tok in taken:
-                k += 1
-                tok = f"N{k}"
-            fx.size_tokens[vname] = tok
-            taken.add(tok)
-            k += 1
+            fx.size_tokens[vname] = "N"
+        if len(used_sizes) > 1:
+            fx.notes.append("the sizes of " + ", ".join(used_sizes) + " are all the free size 'N'")
         # extents from affine subscripts
         ext: dict[str, list[Poly]] = {}
         index_scalars: dict[str, list[str]] = {}
@@ -698,6 +698,7 @@ class _ParamInference:
                     polys[d.name] = own
                     rendered[d.name] = self.render(own)
                 else:
+                    fx.extent_cands[d.name] = [own] + others
                     rendered[d.name] = "max(" + ", ".join(self.render(c) for c in [own] + others) + ")"
                 continue
             if not cands:
@@ -706,6 +707,7 @@ class _ParamInference:
                 polys[d.name] = cands[0]
                 rendered[d.name] = self.render(cands[0])
             else:
+                fx.extent_cands[d.name] = list(cands)
                 rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
         # data-dependent accesses: fall back
         unused_scalars = self._unused_scalars()
@@ -738,9 +740,6 @@ class _ParamInference:
                         self.an.size_params.add(m.params[nnz_token].key)
                     else:
                         nnz_token = "N"
-                        while nnz_token in taken:
-                            nnz_token += "_"
-                        taken.add(nnz_token)
                         fx.notes.append(f"'{nnz_token}' is a free size: the number of entries indexed through "
                                         f"offset arrays (CSR nnz)")
                 guess = nnz_token
@@ -752,12 +751,8 @@ class _ParamInference:
                 guess = self._main_size()
                 fx.notes.append(f"extent of '{d.name}' could not be inferred; assumed '{guess}'")
             elif d.kind == "vector":
-                tok = "N"
-                while tok in taken:
-                    tok += "_"
-                fx.size_tokens[d.name] = tok
-                taken.add(tok)
-                guess = tok
+                fx.size_tokens[d.name] = "N"
+                guess = "N"
             else:
                 raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
                                     f"of '{fx.signature.name}'")
@@ -827,7 +822,14 @@ class _ParamInference:
 
     # helpers
     def render(self, p: Poly) -> str:
+        # all free sizes are the one token "N": merge them first (x.size() - k.size() + 1 -> 1 when both are N)
+        for s in sorted(p.symbols()):
+            if s.startswith("@size:") and s != "@size:":
+                p = p.subs(s, Poly.sym("@size:"))
+
         def name(s: str) -> str:
+            if s == "@size:":
+                return "N"
             if s.startswith("@size:"):
                 return self.fx.size_tokens.get(s[6:], "N")
             if s.startswith("@div:"):

@@ -95,6 +95,15 @@ class CRenderer:
             ext = self.fx.extents.get(name)
             if ext and ext == self.fx.size_tokens.get(name):
                 return f"(long long)({name}.size())"
+        # prefer the polynomials: they keep distinct vector sizes apart (x.size() - k.size() + 1)
+        if name in self.fx.extent_polys and self.fx.extent_polys[name] is not None:
+            return "(" + self.poly(self.fx.extent_polys[name]) + ")"
+        if name in self.fx.extent_cands:
+            out = None
+            for c in self.fx.extent_cands[name]:
+                r = "(" + self.poly(c) + ")"
+                out = r if out is None else f"__pl_imax({out}, {r})"
+            return out
         ext = p.extent
         if ext is None:
             raise NotParallelizable(f"the number of elements of '{name}' is unknown")

@@ -237,8 +237,9 @@ class CudaGen:
         evs = [e for e in m.events if L in e.loops]
         arrays = []
         for e in evs:
-            if e.decl.is_array and e.decl not in arrays:
-                arrays.append(e.decl)
+            d = e.decl
+            if d.is_array and d not in arrays and not (d.node is not None and not d.is_param and L.contains(d.node)):
+                arrays.append(d)
         for d in arrays:
             if not d.is_param:
                 raise NotParallelizable(f"the loop at line {L.line} uses the local array '{d.name}'")
@@ -541,7 +542,8 @@ class CudaGen:
         used_text = inner + "\n".join(tail)
         for d in self.used_arrays:
             ty = d.base_type
-            out += [f"{ind}const long long __pl_n_{d.name} = {self.r.extent_c(d.name)};",
+            ext = self.r.extent_c(d.name)
+            out += [f"{ind}const long long __pl_n_{d.name} = {ext} > 0 ? {ext} : 0;",
                     f"{ind}{ty} *__pl_d_{d.name} = NULL;",
                     f"{ind}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_d_{d.name}, sizeof({ty}) * "
                     f"(size_t)(__pl_n_{d.name} > 0 ? __pl_n_{d.name} : 1)));"]

@@ -409,3 +409,16 @@ void blur(int w, int h, const float *img, float *out) {
     assert params(task(src, "conv"))["x"].extent == "n"
     with pytest.raises(AnalysisError, match="cannot infer the number of elements of array parameter 'img'"):
         task(src, "blur")
+
+
+def test_local_arrays_inside_the_loop_are_private():
+    src = """void f(int n, const double *x, double *y) {
+    for (int i = 0; i < n; i++) { double t[3]; for (int k = 0; k < 3; k++) t[k] = x[i] * k; y[i] = t[0] + t[2]; }
+}
+void g(int n, const double *x, double *y) {
+    double t[3];
+    for (int i = 0; i < n; i++) { for (int k = 0; k < 3; k++) t[k] = x[i] * k; y[i] = t[0] + t[2]; }
+}"""
+    assert task(src, "f").analysis["loops"][0]["parallel"]
+    lp = task(src, "g").analysis["loops"][0]
+    assert not lp["parallel"] and "t[k]" in lp["reason"]
