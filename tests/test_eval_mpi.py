@@ -48,7 +48,7 @@ def _pids(out: Path) -> set[int]:
 
 def test_mpi_executor_gives_identical_metrics(tmp_path):
     _mpirun()
-    args = ["--suite", "builtin", "--to", "openmp,mpi,cuda", "--tasks", "saxpy,sum,prefix_sum",
+    args = ["--suite", "builtin", "--to", "openmp,mpi", "--tasks", "saxpy,sum,prefix_sum",
             "--backend", "rule,gcc-autopar", "--no-timing", "-k", "1,2"]
     local = _eval(tmp_path / "local", args + ["--executor", "local", "--jobs", "2"], mpi=False, timeout=300)
     mpi = _eval(tmp_path / "mpi", args, mpi=True, timeout=300)
