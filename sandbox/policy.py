@@ -63,9 +63,31 @@ def strip_comments_and_strings(code: str) -> str:
     return "".join(out)
 
 
-_STATIC_VAR = re.compile(r"\bstatic\s+(?!const\b|constexpr\b|inline\b|__device__\s+__forceinline__)"
-                         r"(?:(?:unsigned|signed|long|short|volatile|struct\s+\w+|[A-Za-z_]\w*(?:::\w+)*)\s*[\*&\s]*)+?"
-                         r"\b[A-Za-z_]\w*\s*(\[[^\]]*\]\s*)*(=[^;(]*)?;")
+def _static_variables(text: str) -> list[tuple[int, str]]:
+    """(offset, declaration) of each `static` variable (not function, not
+    const). A linear scan: a regex with nested repetition here backtracked
+    for ever on `static __host__ __device__ inline int f(...)`."""
+    found = []
+    for m in re.finditer(r"\bstatic\b", text):
+        end = m.end()
+        stop = len(text)
+        for ch in ";({":
+            k = text.find(ch, end)
+            if 0 <= k < stop:
+                stop = k
+        if stop >= len(text) or text[stop] != ";":
+            # `(`: a function or a call; `{`: a body: not a variable we judge
+            # (an initialised array `= {...}` is caught below)
+            brace = text.find("{", end)
+            eq = text.find("=", end)
+            if not (0 <= eq < brace and text[stop] == "{"):
+                continue
+        decl = " ".join(text[m.start():stop + 1].split())
+        words = set(re.findall(r"[A-Za-z_]\w*", decl))
+        if words & {"const", "constexpr", "inline", "__shared__", "__constant__", "thread_local", "_Thread_local"}:
+            continue
+        found.append((m.start(), decl))
+    return found
 
 
 def check(code: str, target: Target, function: str, sequential: str | None = None,
@@ -90,10 +112,10 @@ def check(code: str, target: Target, function: str, sequential: str | None = Non
         problems.append(f"does not define function {function!r}")
     if target == Target.CUDA and language == "c" and not re.search(r'extern\s*""', text):
         problems.append('a C caller cannot link it: the function must be declared extern "C"')
-    seq_statics = set(m.group(0) for m in _STATIC_VAR.finditer(seq_text))
-    for m in _STATIC_VAR.finditer(text):
-        if m.group(0) not in seq_statics and "__shared__" not in m.group(0) and "__constant__" not in m.group(0):
-            line = text.count("\n", 0, m.start()) + 1
-            problems.append(f"keeps state between calls: `{' '.join(m.group(0).split())}` at line {line}")
+    seq_statics = {decl for _, decl in _static_variables(seq_text)}
+    for offset, decl in _static_variables(text):
+        if decl not in seq_statics:
+            line = text.count("\n", 0, offset) + 1
+            problems.append(f"keeps state between calls: `{decl[:80]}` at line {line}")
             break
     return problems

@@ -75,3 +75,13 @@ def test_verify_refuses_a_policy_violation_before_running():
                options=VerifyOptions(timing=False))
     assert v.status == "failed" and not v.policy_ok and not v.built
     assert "timer use" in v.reason
+
+
+def test_static_device_helpers_are_checked_in_linear_time():
+    import time
+    helper = "static __host__ __device__ inline int clampi(int a, int lo, int hi) { return a < lo ? lo : a > hi ? hi : a; }\n"
+    code = helper * 50 + "__global__ void k(double *y) {}\n" + 'extern "C" void f(int n, double *y) { k<<<1, 1>>>(y); }\n'
+    t0 = time.perf_counter()
+    problems = check(code, Target.CUDA, "f", SEQ, "c")
+    assert time.perf_counter() - t0 < 1.0
+    assert not any("keeps state" in p for p in problems)
