@@ -161,7 +161,7 @@ def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str,
     jobs = []
     for name in names:
         task = build_task(seq_text, language, name, target, str(seq_path))
-        jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite))
+        jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite or make_suite(task)))
     verdicts = verify_many(jobs, VerifyOptions(timing=timing), label="verifying")
     funcs = []
     for job, v in zip(jobs, verdicts):

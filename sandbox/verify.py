@@ -15,6 +15,7 @@ import atexit
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -192,7 +193,8 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
         r = isolation.run(_compile_cmd(task.language, [drv.name], "ref", opts.cflags), d / "bin", opts.build_limits)
     if not r.ok:
         raise ReferenceError(f"the sequential code does not build: {_first_error(r.stderr + r.stdout)}")
-    suite = suite or inputs.generate_suite(sig, seed=opts.seed)
+    if suite is None:
+        suite = _calibrated_suite(task, d, opts)
     if suite.function != sig.name:
         raise ReferenceError(f"the test suite is for {suite.function!r}, not {sig.name!r}")
     names = []
@@ -223,6 +225,58 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
     finally:
         _rmtree(scratch)
     return Reference(task, suite, d, names, expected, discarded, seconds)
+
+
+LARGE_CASE_SECONDS = 0.05
+
+
+def _calibrated_suite(task: Task, d: Path, opts: VerifyOptions) -> TestSuite:
+    """The basic generator's suite with its large case sized by measurement:
+    the small cases are timed on the built reference, the cost exponent is
+    estimated from the two largest, and the large case is shrunk so that one
+    call stays near LARGE_CASE_SECONDS (an O(n^2) kernel on 2^18 elements
+    would otherwise run for minutes, longer still under ASan)."""
+    sig = task.signature
+    suite = inputs.generate_suite(sig, seed=opts.seed)
+    small = [c for c in suite.cases if c.tag != "large"]
+    large = [c for c in suite.cases if c.tag == "large"]
+    if not small or not large:
+        return suite
+    scratch = _mkdtemp("paralift-cal-")
+    try:
+        names = []
+        for k, c in enumerate(small):
+            name = f"cal{k}"
+            inputs.write_case(sig, c, d / "in" / f"{name}.in")
+            names.append(name)
+        limits = dataclasses.replace(opts.run_limits, wall_s=min(opts.run_limits.wall_s, 20))
+        with locks.shared():
+            r = _run_driver("refbin/ref", scratch, names, [(d / "in", "in"), (d / "bin", "refbin")], limits)
+        knobs = [(max(c.scalars.get(n, 0) for n in inputs.size_names(sig) if n in c.scalars)
+                  if any(n in c.scalars for n in inputs.size_names(sig)) else max((a.count for a in c.arrays.values()), default=0),
+                  _read_time(scratch, n) or 0.0) for c, n in zip(small, names)]
+    finally:
+        _rmtree(scratch)
+        for n in names:
+            (d / "in" / f"{n}.in").unlink(missing_ok=True)
+    if not r.ok:
+        return suite
+    knobs = sorted((k, t) for k, t in knobs if k > 0 and t > 0)
+    if len(knobs) < 2:
+        return suite
+    (k1, t1), (k2, t2) = knobs[-2], knobs[-1]
+    p = math.log(t2 / t1) / math.log(k2 / k1) if k2 > k1 and t2 > t1 else float(inputs.data_degree(sig))
+    p = min(max(p, 1.0), 4.0)
+    s_old = inputs.large_size(sig)
+    predicted = t2 * (s_old / k2) ** p
+    if predicted <= LARGE_CASE_SECONDS:
+        return suite
+    s_new = max(k2 + 1, int(k2 * (LARGE_CASE_SECONDS / t2) ** (1.0 / p)))
+    if s_new >= s_old:
+        return suite
+    case = inputs.make_case(sig, s_new, suite.seed * 1000 + 899, f"large-{s_new}", "large")
+    suite.cases = small + ([case] if case is not None else [])
+    return suite
 
 
 def _sanitize_cases(task: Task, d: Path, scratch: Path, names: list[str], opts: VerifyOptions) -> tuple[list[str], list[str]]:
