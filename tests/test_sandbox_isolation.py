@@ -61,13 +61,14 @@ def test_degraded_mode_is_reported_and_still_limits(monkeypatch, tmp_path):
     assert not r.ok
 
 
-def test_temp_dirs_are_removed():
+def test_temp_dirs_are_removed(tmp_path, monkeypatch):
     import glob
     import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))   # only this test's directories land here
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "paralift-cand-*")))
     v = verify(scale_task(), Candidate("#include <omp.h>\nvoid f(int n, double *y) {\n#pragma omp parallel for\n"
                                        "for (int i = 0; i < n; i++) y[i] = 2.0 * y[i];\n}\n", Target.OPENMP),
                options=VerifyOptions(timing=False))
     assert v.verified, v.reason
     after = set(glob.glob(os.path.join(tempfile.gettempdir(), "paralift-cand-*")))
-    assert after <= before
+    assert after <= before and not glob.glob(os.path.join(str(tmp_path), "paralift-log-*"))
