@@ -64,6 +64,7 @@ class Run:
 
 @dataclasses.dataclass
 class Result:
+    exe: pathlib.Path | None = None
     build_error: str | None = None
     runs: dict[str, Run] = dataclasses.field(default_factory=dict)  # mode -> run
 
@@ -86,6 +87,7 @@ def _build_and_run(src: pathlib.Path, mode: str, orders: tuple[str, ...], workdi
     if b.returncode != 0:
         res.build_error = b.stderr[-4000:]
         return res
+    res.exe = exe
     for order in orders:
         env = cc.run_env(order)
         try:
@@ -195,6 +197,30 @@ def test_deadlock_report_names_kernel_and_sites(results):
     assert len(lines) == 2
     for line in lines:
         assert f"__syncthreads (line {line})" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_results_do_not_depend_on_the_os_thread_count(threads, results):
+    for name in ("atomics_float_double", "histogram_atomic", "reduce_shared"):
+        exe = results[(name, "normal")].exe
+        assert exe is not None
+        env = cc.run_env("forward", threads=threads)
+        p = subprocess.run([str(exe)], capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+        assert Run(p.returncode, p.stdout, p.stderr).outcome == "pass", p.stdout + p.stderr
+
+
+def test_ucontext_fallback(tmp_path):
+    """The portable fiber back end (swapcontext), used where the x86-64 switch is not."""
+    src = PROGRAMS / "reduce_warp_shuffle.cu"
+    cpp = tmp_path / "r.cpp"
+    cpp.write_text(cc.rewrite(src.read_text()))
+    exe = tmp_path / "r"
+    cmd = ["g++", *cc.compile_flags(), "-DPARALIFT_CUDA_UCONTEXT", str(cpp), "-o", str(exe)]
+    b = subprocess.run(cmd, capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    for order in cc.ORDERS:
+        p = subprocess.run([str(exe)], capture_output=True, text=True, env=cc.run_env(order), timeout=RUN_TIMEOUT)
+        assert p.returncode == 0 and "PASS" in p.stdout, p.stdout + p.stderr
 
 
 def test_race_report_points_at_the_racy_line(results):

@@ -68,6 +68,7 @@
 #endif
 #if defined(__SANITIZE_ADDRESS__)
 #define PL_ASAN 1
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(__SANITIZE_THREAD__)
@@ -532,6 +533,8 @@ struct RegEntry {
 struct Registry {  // sorted by base; allocations are few, lookups are binary searches
   pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
   std::vector<RegEntry> v;
+  RegEntry freed[256];  // recently freed device memory, for clearer messages
+  unsigned nfreed = 0;
   size_t lower(uintptr_t a) const {  // first entry with base >= a
     size_t lo = 0, hi = v.size();
     while (lo < hi) {
@@ -567,8 +570,19 @@ inline bool reg_remove(const void* p, int want1 = 0, int want2 = 0, int* kind = 
   if (i >= r.v.size() || r.v[i].base != a) return false;
   if (want1 && r.v[i].kind != want1 && r.v[i].kind != want2) return false;
   if (kind) *kind = r.v[i].kind;
+  r.freed[r.nfreed++ % 256] = r.v[i];
   r.v.erase(r.v.begin() + (std::ptrdiff_t)i);
   return true;
+}
+// Was p inside device memory that has been freed since?
+inline bool reg_was_freed(const void* p) {
+  Registry& r = registry();
+  RegLock g(r);
+  uintptr_t a = (uintptr_t)p;
+  unsigned n = r.nfreed < 256 ? r.nfreed : 256;
+  for (unsigned i = 0; i < n; ++i)
+    if (a >= r.freed[i].base && a < r.freed[i].base + (r.freed[i].size ? r.freed[i].size : 1)) return true;
+  return false;
 }
 // Finds the allocation holding p (one past the end counts); returns its kind, 0 if none.
 inline int reg_find(const void* p, uintptr_t* base = nullptr, size_t* size = nullptr) {
@@ -1329,7 +1343,22 @@ inline void segv_handler(int sig, siginfo_t* si, void*) {
   signal(sig, SIG_DFL);
   raise(sig);
 }
+#ifdef PL_ASAN
+// Appended to AddressSanitizer's report: where in the grid it happened.
+inline void asan_report_context(const char*) {
+  Block* b = PL_LD(tls.blk);
+  Fiber* f = PL_LD(tls.cur);
+  if (b && b->L)
+    fprintf(stderr, "paralift-cuda: the error above happened in kernel %s, block (%u,%u,%u), thread (%u,%u,%u)\n",
+            b->L->name, b->bid.x, b->bid.y, b->bid.z, f ? f->tid.x : 0u, f ? f->tid.y : 0u, f ? f->tid.z : 0u);
+}
+#endif
+
 inline void install_segv_handler() {
+#ifdef PL_ASAN
+  static std::atomic<bool> asan_once{false};
+  if (!asan_once.exchange(true)) __asan_set_error_report_callback(asan_report_context);
+#endif
 #if !defined(PL_ASAN) && !defined(PL_TSAN)
   static std::atomic<bool> once{false};
   if (!once.exchange(true)) {
@@ -1355,11 +1384,17 @@ inline bool check_arg(const char* name, int idx, const T& a) {
   if constexpr (std::is_pointer_v<T> && !std::is_function_v<std::remove_pointer_t<T>>) {
     if (a != nullptr && cfg_hostptr_check() && !reg_find((const void*)a)) {
       fflush(stdout);
-      fprintf(stderr,
-              "paralift-cuda: kernel %s: argument %d (%p) is not device memory (not from cudaMalloc, "
-              "cudaMallocManaged, cudaHostAlloc or cudaGetSymbolAddress); on a GPU the kernel would fault "
-              "with an illegal memory access\n",
-              name, idx, (const void*)a);
+      if (reg_was_freed((const void*)a))
+        fprintf(stderr,
+                "paralift-cuda: kernel %s: argument %d (%p) points into device memory that was freed with "
+                "cudaFree; on a GPU the kernel would fault with an illegal memory access\n",
+                name, idx, (const void*)a);
+      else
+        fprintf(stderr,
+                "paralift-cuda: kernel %s: argument %d (%p) is not device memory (not from cudaMalloc, "
+                "cudaMallocManaged, cudaHostAlloc or cudaGetSymbolAddress); on a GPU the kernel would fault "
+                "with an illegal memory access\n",
+                name, idx, (const void*)a);
       return false;
     }
   }
