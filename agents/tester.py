@@ -46,8 +46,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from paralift.types import (ArraySpec, Param, ParamKind, Role, Signature, Task, TestCase, TestSuite, ValueKind,
-                            to_jsonable)
+from paralift.types import (ArraySpec, Param, ParamKind, Role, Signature, Target, Task, TestCase, TestSuite,
+                            ValueKind, to_jsonable)
 
 from paralift.sandbox import inputs
 from paralift.sandbox.inputs import FREE_SIZE, dtype_of, eval_extent
@@ -333,8 +333,10 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
     """The deterministic suite (no sandbox): edges, small/medium cases with
     varied value profiles, degenerate shapes, a large case at knob `large`
     (default: inputs.large_size, uncalibrated) and race cases at knob `race`
-    (default: `large`)."""
+    (default: `large`; none for a task whose target is MPI, where ranks share
+    no memory to race on)."""
     sig = task.signature if isinstance(task, Task) else task
+    races = not (isinstance(task, Task) and task.target == Target.MPI)
     inputs.check_signature(sig)
     deg = min(max(inputs.data_degree(sig), 1), 3)
     names = inputs.size_names(sig)
@@ -366,7 +368,7 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
     add(make_case(sig, big, "signed", seed * 1000 + 900, f"large-{label}", "large"))
     rbig = _sizes(sig, race, prime=True) if race is not None and race != s_large else big
     rlabel = "x".join(str(v) for v in rbig.values()) or str(race)
-    for j in range(len(RACE_AT)):
+    for j in range(len(RACE_AT) if races else 0):
         add(make_case(sig, rbig, f"race_max_{j}", seed * 1000 + 901 + j, f"race-max{j}-{rlabel}", "large"))
         add(make_case(sig, rbig, f"race_min_{j}", seed * 1000 + 905 + j, f"race-min{j}-{rlabel}", "large"))
     for j, nm in enumerate(_index_bounds(sig)):
@@ -497,7 +499,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _cache_key(task: Task, opts: TesterOptions, extra: str = "") -> str:
-    blob = json.dumps([task.source, task.language, to_jsonable(task.signature), to_jsonable(opts), extra],
+    blob = json.dumps([task.source, task.language, to_jsonable(task.signature), to_jsonable(task.target),
+                       to_jsonable(opts), extra],
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 

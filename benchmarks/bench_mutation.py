@@ -101,7 +101,7 @@ def run(args) -> dict:
     targets = [Target.parse(t).value for t in args.targets.split(",") if t]
     sources = [s for s in args.sources.split(",") if s]
     # Mutants that hang are killed by the wall-clock limit; keep it short.
-    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=15, cpu_s=40))
+    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     rows, skipped, false_rejections = [], [], []
@@ -123,16 +123,25 @@ def run(args) -> dict:
         if not cands:
             skipped.append({"kernel": k["name"], "why": "; ".join(notes) or "no correct candidate"})
             continue
-        t0 = time.time()
-        try:
-            tr = build_suite(task)
-        except (TesterError, VacuousSuite) as e:
-            skipped.append({"kernel": k["name"], "why": f"tester: {e}"})
-            continue
-        suite = tr.suite
-        say(f"{k['name']}: {len(suite.cases)} cases ({len(tr.discarded)} discarded) in {time.time() - t0:.1f}s; "
-            f"{len(cands)} candidate(s)")
+        suites = {}
         for label, target, code in cands:
+            if target not in suites:
+                # The pipeline builds the suite for the task's target (MPI: no race cases).
+                t0 = time.time()
+                try:
+                    ttask = build_task(src, k["language"], k["function"], Target.parse(target))
+                    suites[target] = (ttask, build_suite(ttask))
+                except (TesterError, VacuousSuite) as e:
+                    suites[target] = (None, str(e))
+                    skipped.append({"kernel": k["name"], "target": target, "why": f"tester: {e}"})
+                    continue
+                tr = suites[target][1]
+                say(f"{k['name']} ({target}): {len(tr.suite.cases)} cases ({len(tr.discarded)} discarded) in "
+                    f"{time.time() - t0:.1f}s")
+            task, tr = suites[target]
+            if task is None:
+                continue
+            suite = tr.suite
             t1 = time.time()
             cand = Candidate(code, Target.parse(target), agent=label)
             rep = run_mutants(task, cand, suite, opts, label=label, workers=args.workers)

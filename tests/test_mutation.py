@@ -134,6 +134,26 @@ def test_barriers_privates_atomics_and_equivalences():
     assert {m.description for m in sw} == {"`[i * m + j]` -> `[j * m + i]`", "`[j * n + i]` -> `[i * n + j]`"}
 
 
+def test_simd_only_reduction_drop_is_flagged():
+    code = """void mv(int m, int n, const double *A, const double *x, double *y) {
+    #pragma omp parallel for
+    for (int i = 0; i < m; i++) {
+        double acc = 0.0;
+        #pragma omp simd reduction(+:acc)
+        for (int j = 0; j < n; j++) acc += A[i * n + j] * x[j];
+        y[i] = acc;
+    }
+}
+double s(int n, const double *x) { double t = 0;
+    #pragma omp parallel for simd reduction(+:t)
+    for (int i = 0; i < n; i++) t += x[i];
+    return t; }
+"""
+    red = [m for m in ops(code) if m.operator == "drop_reduction"]
+    assert len(red) == 2
+    assert "simd" in red[0].equivalent and red[1].equivalent == ""      # `parallel for simd` races for real
+
+
 def test_no_token_identical_or_duplicate_mutants():
     code = "int f(int n) { int s = 0;\n #pragma omp parallel for reduction(+:s)\n" \
            " for (int i = 0; i < n; i++) s += (i + 0) / 1; return s; }\n"
@@ -167,6 +187,8 @@ def test_classification():
     assert classify(m, Verdict(Target.OPENMP, status="failed", built=False, reason="does not compile")).status == "stillborn"
     assert classify(m, Verdict(Target.OPENMP, status="failed", policy_ok=False)).status == "stillborn"
     v = Verdict(Target.OPENMP, status="failed", built=True, reason="data race: x (the tests passed on this run, but ...)")
+    assert classify(m, v).status == "equivalent"          # flagged, and no test failed
+    m.equivalent = ""
     assert classify(m, v).status == "static"
     v = Verdict(Target.OPENMP, status="failed", built=True, reason="wrong result on test t", tests_passed=1, tests_total=2)
     v.failures = [object()]
