@@ -98,19 +98,20 @@ def eval(  # noqa: A001 - the command's name
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; user errors are one line on stderr and exit 2."""
-    import click
     from paralift.agents.base import AnalysisError
+    from paralift.cli import _click_exceptions
+    click_exc = _click_exceptions()   # typer may vendor click
     try:
         app(args=list(sys.argv[1:] if argv is None else argv), prog_name="paralift eval", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except click_exc.Exit as e:
         return e.exit_code
     except (UsageError, AnalysisError) as e:
         print(f"paralift: error: {e}", file=sys.stderr)
         return 2
-    except click.exceptions.ClickException as e:
+    except click_exc.ClickException as e:
         e.show()
         return 2
-    except click.exceptions.Abort:
+    except click_exc.Abort:
         print("paralift: aborted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

@@ -190,34 +190,54 @@ def tests_command(
             print(f"wrote {output}")
 
 
+class _NeverRaised(Exception):
+    pass
+
+
+def _click_exceptions():
+    """click's ClickException, Abort and Exit as typer uses them: newer typer
+    vendors a trimmed click (typer._click) that lacks some of them."""
+    import types
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return types.SimpleNamespace(
+        ClickException=getattr(exceptions, "ClickException", _NeverRaised),
+        Abort=getattr(exceptions, "Abort", _NeverRaised),
+        Exit=getattr(exceptions, "Exit", typer.Exit),
+    )
+
+
 def main() -> None:
     """Console entry point: user errors become one line and exit 2."""
     from paralift.agents.base import AnalysisError
 
+    click_exc = _click_exceptions()
     try:
         # Without standalone mode click returns the exit code instead of exiting.
         rc = app(standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
     except typer.Exit as e:
-        sys.exit(e.exit_code)
+        rc = e.exit_code
     except (UsageError, AnalysisError) as e:
         print(f"paralift: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except __import__("click").exceptions.ClickException as e:
+        rc = 2
+    except click_exc.ClickException as e:
         e.show()
-        sys.exit(2)
-    except __import__("click").exceptions.Abort:
+        rc = 2
+    except click_exc.Abort:
         print("paralift: aborted", file=sys.stderr)
-        sys.exit(130)
+        rc = 130
     except KeyboardInterrupt:
         print("paralift: interrupted", file=sys.stderr)
-        sys.exit(130)
+        rc = 130
     except Exception as e:  # noqa: BLE001 - last resort: never a traceback for users
         if os.environ.get("PARALIFT_DEBUG"):
             raise
         print(f"paralift: internal error: {type(e).__name__}: {e} (PARALIFT_DEBUG=1 shows the traceback)",
               file=sys.stderr)
-        sys.exit(1)
+        rc = 1
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ class Report:
     functions: list[FunctionReport]
     notes: list[str] = field(default_factory=list)
     text: str | None = None                 # the output file's text (translate)
+    written: bool = False                   # translate wrote `output`
 
     @property
     def status(self) -> str:
@@ -105,7 +106,7 @@ class Report:
                 out.write(f"{f.name}: FAILED{', ' + tests if tests else ''}: {f.reason}\n")
         for n in self.notes:
             out.write(f"note: {n}\n")
-        if self.output:
+        if self.output and self.written:
             out.write(f"wrote {self.output}\n")
 
 
@@ -242,6 +243,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     if final is not None and write:
         _write_atomic(out_path, final)
         report.output = str(out_path)
+        report.written = True
     elif final is not None:
         report.output = None
         report.notes.append("output not written (write=False)")
