@@ -88,6 +88,9 @@ extern "C" void AnnotateIgnoreWritesEnd(const char*, int);
 #ifndef CUDART_VERSION
 #define CUDART_VERSION 12000
 #endif
+#ifndef CUDA_VERSION
+#define CUDA_VERSION 12000
+#endif
 #ifndef __CUDART_API_VERSION
 #define __CUDART_API_VERSION 12000
 #endif
@@ -153,6 +156,14 @@ struct dim3 {
   constexpr dim3(uint3 v) : x(v.x), y(v.y), z(v.z) {}
   constexpr operator uint3() const { return uint3{x, y, z}; }
 };
+
+// CUDA's built-in variables: thread-local globals (not macros, so host code may
+// still name a local dim3 blockDim) that the block scheduler sets before it
+// switches to a CUDA thread.  Constant-initialised, so access is one TLS load.
+inline thread_local uint3 threadIdx;
+inline thread_local uint3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
 
 // ---------------------------------------------------------------------------
 // error codes, enums, handles
@@ -408,13 +419,14 @@ enum : int { FS_NEW = 0, FS_RUN = 1, FS_BAR = 2, FS_WARP = 3, FS_DONE = 4 };
 enum : int { BK_SYNC = 0, BK_COUNT = 1, BK_AND = 2, BK_OR = 3 };
 enum : int {
   WK_SYNC = 0, WK_SHFL, WK_UP, WK_DOWN, WK_XOR, WK_BALLOT, WK_ANY, WK_ALL, WK_MATCH_ANY, WK_MATCH_ALL,
-  WK_RADD, WK_RMIN, WK_RMAX, WK_RAND, WK_ROR, WK_RXOR, WK_RMIN_S, WK_RMAX_S
+  WK_RADD, WK_RMIN, WK_RMAX, WK_RAND, WK_ROR, WK_RXOR, WK_RMIN_S, WK_RMAX_S, WK_ACTIVE
 };
 inline const char* warp_kind_name(int k) {
   static const char* names[] = {"__syncwarp", "__shfl_sync", "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync",
                                 "__ballot_sync", "__any_sync", "__all_sync", "__match_any_sync", "__match_all_sync",
                                 "__reduce_add_sync", "__reduce_min_sync", "__reduce_max_sync", "__reduce_and_sync",
-                                "__reduce_or_sync", "__reduce_xor_sync", "__reduce_min_sync", "__reduce_max_sync"};
+                                "__reduce_or_sync", "__reduce_xor_sync", "__reduce_min_sync", "__reduce_max_sync",
+                                "__activemask"};
   return (k >= 0 && k < (int)(sizeof(names) / sizeof(names[0]))) ? names[k] : "warp collective";
 }
 inline const char* barrier_kind_name(int k) {
@@ -673,7 +685,6 @@ struct Worker {
 };
 
 struct Tls {
-  uint3 tid, bid, bdim, gdim;
   Fiber* cur;
   Block* blk;
   Worker* worker;
@@ -1026,14 +1037,46 @@ inline void fiber_yield() {  // __nanosleep: let the other threads of the block 
   ctx_to_sched(*PL_LD(tls.blk), *f);
 }
 
-inline unsigned active_mask() {
+// __activemask(): the lanes of the warp that are at this same call site.  The
+// thread waits until no thread of the block can run, then every lane waiting
+// at an __activemask() learns which lanes of its warp reached the same line.
+// So a lane that took another branch (or exited) is not in the mask, as on a
+// GPU where only the converged lanes are active.
+inline unsigned active_mask(int line) {
   Fiber* f = PL_LD(tls.cur);
   if (!f) return 1u;
   Block* b = PL_LD(tls.blk);
-  unsigned wbase = f->lin & ~31u, m = 0;
-  for (unsigned l = 0; l < 32 && wbase + l < b->n; ++l)
-    if (PL_LD(b->fibers[wbase + l].state) != FS_DONE) m |= 1u << l;
-  return m;
+  PL_ST(f->wkind, (int)WK_ACTIVE);
+  PL_ST(f->wline, line);
+  PL_ST(f->wmask, 0u);
+  PL_ST(f->state, (int)FS_WARP);
+  ctx_to_sched(*b, *f);
+  return (unsigned)PL_LD(f->wres);
+}
+// Resolves waiting __activemask() calls; returns whether any thread can run again.
+inline bool resolve_active_masks(Block& b) {
+  bool any = false;
+  for (unsigned wbase = 0; wbase < b.n; wbase += 32) {
+    for (unsigned l = 0; l < 32 && wbase + l < b.n; ++l) {
+      Fiber& f = b.fibers[wbase + l];
+      if (PL_LD(f.state) != FS_WARP || PL_LD(f.wkind) != WK_ACTIVE || PL_LD(f.wmask) != 0u) continue;
+      int line = PL_LD(f.wline);
+      unsigned m = 0;
+      for (unsigned k = 0; k < 32 && wbase + k < b.n; ++k) {
+        Fiber& g = b.fibers[wbase + k];
+        if (PL_LD(g.state) == FS_WARP && PL_LD(g.wkind) == WK_ACTIVE && PL_LD(g.wline) == line) m |= 1u << k;
+      }
+      for (unsigned k = 0; k < 32; ++k)
+        if (m >> k & 1u) {
+          Fiber& g = b.fibers[wbase + k];
+          PL_ST(g.wres, (unsigned long long)m);
+          PL_ST(g.wmask, m);  // marks it resolved
+          PL_ST(g.state, (int)FS_RUN);
+        }
+      any = true;
+    }
+  }
+  return any;
 }
 
 // ---- shared memory ----
@@ -1098,15 +1141,18 @@ inline void fiber_start(Worker& w, Block& b, Fiber& f) {
   PL_ST(f.state, (int)FS_RUN);
 }
 
+// The built-in variables are written without ThreadSanitizer instrumentation:
+// only CUDA threads read them, so TSan sees no conflicting accesses.
+__attribute__((noinline, no_sanitize_thread)) inline void set_thread_index(uint3 t) { ::threadIdx = t; }
+__attribute__((noinline, no_sanitize_thread)) inline void set_block(uint3 b, uint3 bdim, uint3 gdim) {
+  ::blockIdx = b;
+  ::blockDim = dim3(bdim);
+  ::gridDim = dim3(gdim);
+}
+
 inline void fiber_resume(Block& b, Fiber& f) {
   PL_ST(tls.cur, (Fiber*)(&f));
-#ifdef PL_TSAN
-  PL_ST(tls.tid.x, f.tid.x);
-  PL_ST(tls.tid.y, f.tid.y);
-  PL_ST(tls.tid.z, f.tid.z);
-#else
-  tls.tid = f.tid;
-#endif
+  set_thread_index(f.tid);
   ctx_to_fiber(b, f);
   PL_ST(tls.cur, (Fiber*)(nullptr));
 }
@@ -1189,9 +1235,7 @@ inline void run_block(Worker& w, const Launch& L, uint3 bid) {
 #ifdef PL_TSAN
   if (!b.tsan_sched) b.tsan_sched = __tsan_get_current_fiber();  // this OS thread's own context
 #endif
-  tls.bid = bid;
-  tls.bdim = L.block;
-  tls.gdim = L.grid;
+  set_block(bid, L.block, L.grid);
   PL_ST(tls.blk, (Block*)(&b));
   for (unsigned i = 0; i < n; ++i) {
     Fiber& f = b.fibers[i];
@@ -1224,7 +1268,8 @@ inline void run_block(Worker& w, const Launch& L, uint3 bid) {
         unsigned wbase = i & ~31u;
         for (unsigned l = 0; l < 32 && wbase + l < n; ++l) {
           Fiber& g = b.fibers[wbase + l];
-          if (PL_LD(g.state) == FS_WARP) warp_try_complete(b, wbase, PL_LD(g.wmask), PL_LD(g.wkind));
+          if (PL_LD(g.state) == FS_WARP && PL_LD(g.wkind) != WK_ACTIVE)
+            warp_try_complete(b, wbase, PL_LD(g.wmask), PL_LD(g.wkind));
         }
       }
     }
@@ -1236,6 +1281,7 @@ inline void run_block(Worker& w, const Launch& L, uint3 bid) {
       else if (st == FS_WARP) all_bar = false;
     }
     if (runnable) continue;
+    if (!all_bar && resolve_active_masks(b)) continue;
     if (!all_bar) {
       bool any_bar = false;
       for (unsigned i = 0; i < n; ++i) if (PL_LD(b.fibers[i].state) == FS_BAR) any_bar = true;
@@ -1462,19 +1508,6 @@ inline void __pl_launch(const char* name, dim3 grid, dim3 block, size_t smem, cu
 // ---------------------------------------------------------------------------
 // device-side builtins
 // ---------------------------------------------------------------------------
-#ifdef PL_TSAN
-namespace paralift_cuda {
-inline uint3 tsan_tid() {
-  return uint3{PL_LD(tls.tid.x), PL_LD(tls.tid.y), PL_LD(tls.tid.z)};
-}
-}  // namespace paralift_cuda
-#define threadIdx (::paralift_cuda::tsan_tid())
-#else
-#define threadIdx (::paralift_cuda::tls.tid)
-#endif
-#define blockIdx (::paralift_cuda::tls.bid)
-#define blockDim (::paralift_cuda::tls.bdim)
-#define gridDim (::paralift_cuda::tls.gdim)
 static constexpr int warpSize = 32;
 
 #define __syncthreads() ((void)::paralift_cuda::block_barrier(::paralift_cuda::BK_SYNC, 1, __LINE__))
@@ -1551,7 +1584,7 @@ template <class T> inline T reduce_minmax_(int line, bool mx, unsigned m, T v) {
   return (T)(unsigned)warp_op(kind, m, (unsigned)v, 0, 0, line);
 }
 }  // namespace paralift_cuda
-inline unsigned __activemask() { return ::paralift_cuda::active_mask(); }
+#define __activemask() ::paralift_cuda::active_mask(__LINE__)
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_system() { std::atomic_thread_fence(std::memory_order_seq_cst); }

@@ -29,9 +29,10 @@ int main() {
     CUDA_CHECK(cudaMalloc(&dA, bytes)); CUDA_CHECK(cudaMalloc(&dB, bytes)); CUDA_CHECK(cudaMalloc(&dC, bytes));
     CUDA_CHECK(cudaMemcpy(dA, A, bytes, cudaMemcpyHostToDevice));
     CUDA_CHECK(cudaMemcpy(dB, B, bytes, cudaMemcpyHostToDevice));
-    dim3 block(32, 8);
-    dim3 grid((cols + block.x - 1) / block.x, (rows + block.y - 1) / block.y);
-    combine<<<grid, block>>>(dA, dB, dC, rows, cols, 1.5f);
+    // host locals may be named like the built-in variables
+    dim3 blockDim(32, 8);
+    dim3 gridDim((cols + blockDim.x - 1) / blockDim.x, (rows + blockDim.y - 1) / blockDim.y);
+    combine<<<gridDim, blockDim>>>(dA, dB, dC, rows, cols, 1.5f);
     CUDA_CHECK(cudaGetLastError());
     CUDA_CHECK(cudaMemcpy(C, dC, bytes, cudaMemcpyDeviceToHost));
     long bad = 0;
