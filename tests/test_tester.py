@@ -387,3 +387,16 @@ def test_cli_tests_json(tmp_path):
     r = subprocess.run([sys.executable, "-m", "paralift.cli", "tests", str(ROOT / "data/kernels/clamp.c"),
                         "-f", "nope"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "nope" in r.stderr
+
+
+def test_cases_whose_reference_overflows_are_discarded():
+    # A product over a million values overflows; which inf/NaN comes out
+    # depends on the order, so a correct parallel product could not match.
+    from paralift.types import Target
+    from paralift.agents import build_task
+    src = (ROOT / "data/kernels/product.c").read_text()
+    rep = build_suite(build_task(src, "c", "product", Target.OPENMP), Options(calibrate=False))
+    assert any("overflows" in d for d in rep.discarded)
+    assert all(not c.name.startswith("race") for c in rep.suite.cases if any(
+        d.startswith(c.name + ":") for d in rep.discarded))
+    assert any(c.tag == "large" for c in rep.suite.cases)
