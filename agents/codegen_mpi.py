@@ -291,6 +291,11 @@ class MPIGen:
                     f"{ind}    __pl_dsp[__pl_k] = __pl_z >= __pl_s ? (int)__pl_s : 0;",
                     f"{ind}}}"]
                 if self.used_later(decl, block):
+                    if block.parent is not None:
+                        raise NotParallelizable(
+                            f"the parallel loop at line {D.line} sits inside the sequential loop at line "
+                            f"{block.parent.line}: '{decl.name}' would be exchanged between all ranks on every "
+                            f"iteration, which costs more than it saves")
                     out_g.append(f"{ind}MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {buf}, __pl_cnt, "
                                  f"__pl_dsp, {mt}, MPI_COMM_WORLD);")
                     notes.append(f"MPI_Allgatherv of '{decl.name}'")
