@@ -128,9 +128,11 @@ def _bwrap_args(workdir: Path, ro_paths: list[str], env: dict[str, str],
     for m in masked:
         args += ["--tmpfs", m]
     # Toolchains that live under a masked folder (a venv in $HOME, pyenv in
-    # /root) are made visible again, read-only.
+    # /root, a checkout under /tmp whose venv holds MPICH) are made visible
+    # again, read-only.
+    hidden = masked + ["/tmp"]
     for p in sorted(set(ro_paths)):
-        if p and os.path.exists(p) and any(p == m or p.startswith(m + "/") for m in masked):
+        if p and os.path.exists(p) and any(p == m or p.startswith(m + "/") for m in hidden):
             args += ["--ro-bind", p, p]
     args += ["--bind", str(workdir), BOX]
     for host, inside in ro_binds:
