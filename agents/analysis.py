@@ -536,9 +536,14 @@ def _short(node) -> str:
 class _MW:
     """Does every path read `decl` only after writing it?"""
 
-    def __init__(self, m: FunctionModel, decl: Decl):
+    def __init__(self, m: FunctionModel, decl: Decl, loop: Loop | None = None):
         self.evs = sorted((e for e in m.events if e.decl is decl), key=lambda e: e.seq)
         self.violation = False
+        self.loop = loop
+        # states of `defined` where an iteration of `loop` ends early (continue)
+        self.early_ends: list[bool] = []
+        self.jump_targets = {n.id: (lps[-1] if lps else None) for k, n, lps in m.jumps if k == "continue"}
+        self.jump_pos = [(n.start_byte, lps[-1] if lps else None) for k, n, lps in m.jumps if k == "continue"]
 
     def linear(self, node: Node | None, defined: bool) -> bool:
         if node is None:
@@ -555,7 +560,12 @@ class _MW:
         if node is None or self.violation:
             return defined
         t = node.type
-        if not any(node.start_byte <= e.node.start_byte < node.end_byte for e in self.evs):
+        if t == "continue_statement" and self.loop is not None and self.jump_targets.get(node.id) is self.loop:
+            self.early_ends.append(defined)
+            return defined
+        if not any(node.start_byte <= e.node.start_byte < node.end_byte for e in self.evs) and not (
+                self.loop is not None and any(node.start_byte <= b < node.end_byte and tgt is self.loop
+                                              for b, tgt in self.jump_pos)):
             return defined
         if t == "compound_statement":
             for ch in node.named_children:
@@ -593,8 +603,9 @@ class _MW:
 
 def privatizable(m: FunctionModel, d: Decl, L: Loop) -> tuple[bool, bool]:
     """(every iteration writes d before reading it, d is surely written at the end of an iteration)."""
-    mw = _MW(m, d)
+    mw = _MW(m, d, L)
     end = mw.stmt(L.body, False)
+    end = end and all(mw.early_ends)
     upd = L.node.child_by_field_name("update")
     mw.linear(upd, end)
     return (not mw.violation), end

@@ -422,3 +422,14 @@ void g(int n, const double *x, double *y) {
     assert task(src, "f").analysis["loops"][0]["parallel"]
     lp = task(src, "g").analysis["loops"][0]
     assert not lp["parallel"] and "t[k]" in lp["reason"]
+
+
+def test_lastprivate_needs_a_write_on_every_path_through_the_iteration():
+    src = """
+double f(int n, const double *x, double *y) { double t = 0; for (int i = 0; i < n; i++) { if (x[i] < 0) continue; t = x[i]; y[i] = t; } return t; }
+double g(int n, const double *x, double *y) { double t = 0; for (int i = 0; i < n; i++) { t = x[i]; if (x[i] < 0) continue; y[i] = t; } return t; }
+"""
+    lp = task(src, "f").analysis["loops"][0]
+    assert not lp["parallel"] and "conditionally" in lp["reason"]
+    lp = task(src, "g").analysis["loops"][0]
+    assert lp["parallel"] and lp["lastprivate"] == ["t"]
