@@ -31,7 +31,7 @@ MPI_TYPES = {
     "double": "MPI_DOUBLE", "float": "MPI_FLOAT", "long double": "MPI_LONG_DOUBLE",
     "int": "MPI_INT", "unsigned int": "MPI_UNSIGNED", "long": "MPI_LONG", "unsigned long": "MPI_UNSIGNED_LONG",
     "long long": "MPI_LONG_LONG", "unsigned long long": "MPI_UNSIGNED_LONG_LONG", "short": "MPI_SHORT",
-    "unsigned short": "MPI_UNSIGNED_SHORT", "char": "MPI_CHAR", "signed char": "MPI_SIGNED_CHAR",
+    "unsigned short": "MPI_UNSIGNED_SHORT", "char": "MPI_SIGNED_CHAR", "signed char": "MPI_SIGNED_CHAR",
     "unsigned char": "MPI_UNSIGNED_CHAR", "size_t": "MPI_UNSIGNED_LONG", "ssize_t": "MPI_LONG",
     "ptrdiff_t": "MPI_LONG", "int8_t": "MPI_INT8_T", "int16_t": "MPI_INT16_T", "int32_t": "MPI_INT32_T",
     "int64_t": "MPI_INT64_T", "uint8_t": "MPI_UINT8_T", "uint16_t": "MPI_UINT16_T", "uint32_t": "MPI_UINT32_T",
