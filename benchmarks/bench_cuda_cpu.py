@@ -234,6 +234,7 @@ def run(exe: Path, args: list[str], env: dict[str, str]) -> dict[str, list[str]]
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=5, help="repetitions (medians / best of)")
     ap.add_argument("--threads", type=int, default=None, help="OS threads for blocks (default: the runtime's, 2)")
@@ -260,7 +261,7 @@ def main() -> int:
         kern, build_s = build(KERNELS, d, "kernels")
         kern_uc, _ = build(KERNELS, d, "kernels_uc", ["-DPARALIFT_CUDA_UCONTEXT"])
         k = [run(kern, [str(a.reps), str(a.n)], env) for _ in range(a.reps)]
-        ku = [run(kern_uc, [str(a.reps), str(a.n)], env) for _ in range(a.reps)]
+        ku = [run(kern_uc, [str(a.reps), str(a.n)], env)]  # ~5x slower: one process
         kmed = lambda rs, key, col: statistics.median(float(r[key][col]) for r in rs)  # noqa: E731
 
         os_wall = statistics.median(float(r["osthreads_block_barriers_us"][0]) for r in res)
@@ -278,7 +279,8 @@ def main() -> int:
         print(f"   {'fibers (this runtime)':<40}{fib_wall:10.1f}{fib_cpu:10.1f}"
               f"   OS threads are {os_wall * 1e3 / per / fib_wall:.0f}x (wall) / {os_cpu * 1e3 / per / fib_cpu:.0f}x (CPU) slower")
 
-        print(f"\n3. kernels through the runtime (best of {a.reps} launches, median of {a.reps} processes)")
+        print(f"\n3. kernels through the runtime (best of {a.reps} launches, median of {a.reps} processes;"
+              f" ucontext: one process)")
         print(f"   {'kernel':<38}{'CUDA thr':>10}{'wall ms':>9}{'CPU ms':>8}{'CPU ns/thr':>11}"
               f"{'ucontext CPU ms':>16}{'ns/thr':>8}")
         for key, label in LABELS.items():

@@ -230,6 +230,23 @@ def test_race_report_points_at_the_racy_line(results):
     assert f"nonatomic_histogram.tsan.cpu.cpp:{line}" in run.stderr, run.stderr[-2000:]
 
 
+@pytest.mark.parametrize("program, build, mode, reason", [
+    ("divergent_barrier", "normal", "forward", "barrier deadlock: paralift-cuda: barrier deadlock in kernel smooth_rounds"),
+    ("nonatomic_histogram", "tsan", "tsan", "data race between CUDA threads"),
+    ("oob_write", "asan", "asan", "invalid memory access (AddressSanitizer)"),
+    ("host_pointer_to_kernel", "normal", "forward", "kernel argument is not device memory"),
+    ("use_after_free", "normal", "forward", "kernel argument points into freed device memory"),
+])
+def test_diagnose_gives_a_reason(program, build, mode, reason, results):
+    run = results[(program, build)].runs[mode]
+    assert reason in (cc.diagnose(run.rc, run.stderr) or ""), run.stderr[-2000:]
+
+
+def test_diagnose_is_silent_on_success(results):
+    run = results[("vector_add", "normal")].runs["forward"]
+    assert cc.diagnose(run.rc, run.stderr) is None
+
+
 def test_host_pointer_to_kernel_is_reported(results):
     run = results[("host_pointer_to_kernel", "normal")].runs["forward"]
     assert "kernel increment: argument 0" in run.stderr and "not device memory" in run.stderr

@@ -17,6 +17,7 @@ from .api import (
     RACE_EXIT,
     build_command,
     compile_flags,
+    diagnose,
     include_dir,
     run_env,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "RewriteError",
     "build_command",
     "compile_flags",
+    "diagnose",
     "include_dir",
     "rewrite",
     "run_env",

@@ -56,3 +56,38 @@ def run_env(order: str = "forward", base: dict[str, str] | None = None, threads:
     if threads is not None:
         env["PARALIFT_CUDA_THREADS"] = str(threads)
     return env
+
+
+_DIAGNOSES = [
+    # (pattern in stderr, reason); the first line matching the pattern is quoted
+    ("paralift-cuda: barrier deadlock", "barrier deadlock"),
+    ("WARNING: ThreadSanitizer: data race", "data race between CUDA threads"),
+    ("ERROR: AddressSanitizer", "invalid memory access (AddressSanitizer)"),
+    (": runtime error:", "undefined behaviour (UBSan)"),
+    ("paralift-cuda: fiber stack overflow", "fiber stack overflow"),
+    ("is not device memory", "kernel argument is not device memory"),
+    ("points into device memory that was freed", "kernel argument points into freed device memory"),
+    ("paralift-cuda: segmentation fault", "illegal memory access"),
+    ("static __shared__ memory", "too much static shared memory"),
+    ("paralift-cuda:", "CUDA emulation error"),
+]
+
+
+def diagnose(returncode: int, stderr: str) -> str | None:
+    """A one-line reason for a failed run of an emulated CUDA program, or None.
+
+    E.g. "barrier deadlock: paralift-cuda: barrier deadlock in kernel k: ...".
+    """
+    if returncode == 0 and "ThreadSanitizer" not in stderr and ": runtime error:" not in stderr:
+        return None
+    lines = stderr.splitlines()
+    for pattern, reason in _DIAGNOSES:
+        for i, line in enumerate(lines):
+            if pattern in line:
+                detail = line.strip()
+                if pattern.startswith("WARNING: ThreadSanitizer") or pattern.startswith("ERROR: AddressSanitizer"):
+                    # the first frame of the report says where
+                    frame = next((ln.strip() for ln in lines[i + 1:i + 6] if ln.strip().startswith("#0")), "")
+                    detail = f"{detail} {frame}".strip()
+                return f"{reason}: {detail}"
+    return None
