@@ -393,7 +393,12 @@ def check_signature(code: str, signature: Signature, language: str = "c") -> str
     if ref_span is None:
         return None                              # nothing to compare against: accept the name
     want = [t for t, _ in parse_params(ref_span.params)]
-    got = [t for t, _ in parse_params(span.params)]
+    got_params = parse_params(span.params)
+    got = [t for t, _ in got_params]
+    names = [n for _, n in got_params if n]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup:
+        return f"{signature.name}() names two parameters '{dup}'"
     if len(want) != len(got):
         return (f"signature changed: {signature.name}() takes {len(got)} parameter(s), "
                 f"the original takes {len(want)}")

@@ -121,6 +121,7 @@ def test_signature_kept(task):
     (("void saxpy", "int saxpy"), "returns 'int', was 'void'"),
     (("void saxpy", "void saxpy_omp"), "does not define saxpy()"),
     (("void saxpy", "__global__ void saxpy"), "became a __global__ function"),
+    (("const float *x", "const float *y"), "names two parameters 'y'"),
 ])
 def test_signature_changes_are_reasons(task, change, reason):
     bad = OMP_FN.replace(*change)
