@@ -709,7 +709,10 @@ def serve_openai(provider: Provider, host: str = "127.0.0.1", port: int = 8000, 
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass                          # the client gave up (its timeout): nothing to answer
 
         def _error(self, code: int, message: str, kind: str = "invalid_request_error") -> None:
             self._send(code, {"error": {"message": message, "type": kind, "code": code}})
@@ -801,6 +804,12 @@ def serve_openai(provider: Provider, host: str = "127.0.0.1", port: int = 8000, 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
         allow_reuse_address = True
+
+        def handle_error(self, request, client_address):
+            import sys
+            if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                return                        # a client that went away is not a server error
+            super().handle_error(request, client_address)
 
     server = Server((host, port), Handler)
     if background:
