@@ -265,7 +265,7 @@ def test_rewrite_prologue_and_line_numbers():
     body = "\n".join(lines[2:]) + "\n"
     assert body.count("\n") == src.count("\n")  # line numbers of the .cu file are kept
     assert '__pl_launch("k", 1,' in body
-    assert "[&](auto&... __pl_a) { k(__pl_a...); }, d)" in body
+    assert "[&](auto&... __pl_kargs) { k(__pl_kargs...); }, d)" in body
 
 
 @pytest.mark.parametrize("launch, name, cfg", [

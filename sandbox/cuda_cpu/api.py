@@ -61,7 +61,10 @@ def run_env(order: str = "forward", base: dict[str, str] | None = None, threads:
 _DIAGNOSES = [
     # (pattern in stderr, reason); the first line matching the pattern is quoted
     ("paralift-cuda: barrier deadlock", "barrier deadlock"),
+    # the SUMMARY line ends the report (it survives when only the tail of stderr is kept) and says where
+    ("SUMMARY: ThreadSanitizer: data race", "data race between CUDA threads"),
     ("WARNING: ThreadSanitizer: data race", "data race between CUDA threads"),
+    ("SUMMARY: AddressSanitizer", "invalid memory access (AddressSanitizer)"),
     ("ERROR: AddressSanitizer", "invalid memory access (AddressSanitizer)"),
     (": runtime error:", "undefined behaviour (UBSan)"),
     ("paralift-cuda: fiber stack overflow", "fiber stack overflow"),

@@ -412,7 +412,7 @@ def _rewrite_launches(src: str, code: str, edits: list[tuple[int, int, str]]) ->
         nl_gap = "\\\n" * gap.count("\\\n") + "\n" * (gap.count("\n") - gap.count("\\\n"))
         nl_kernel = "\n" * src[start:p].count("\n")
         text = (f"__pl_launch({name}, {cfg[0]}, {cfg[1]}, {cfg[2]}, {cfg[3]}, "
-                f"[&](auto&... __pl_a) {{ {kcall}(__pl_a...); }}{nl_kernel}{nl_gap}")
+                f"[&](auto&... __pl_kargs) {{ {kcall}(__pl_kargs...); }}{nl_kernel}{nl_gap}")
         if args.strip():
             text += ", " + args
         else:
