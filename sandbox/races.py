@@ -279,3 +279,42 @@ def find_races(code: str, language: str = "c") -> list[str]:
 
     visit(tree.root_node)
     return problems
+
+
+def find_cuda_races(code: str) -> list[str]:
+    """Lost-update races inside `__global__` kernels: a read-modify-write of a
+    global or `__shared__` array element whose subscript is indirect or
+    constant (`hist[bin[i]]++`, `out[0] += v`) without an atomic. The CPU
+    emulation switches threads only at barriers, so such a race never shows
+    when it runs; on a GPU it loses updates."""
+    text = re.sub(r"\b(__global__|__device__|__host__|__forceinline__|__launch_bounds__\s*\([^)]*\))", " ", code)
+    text = re.sub(r"<<<.*?>>>", "", text, flags=re.S)
+    kernels = {m.group(1) for m in re.finditer(r"__global__[^;{(]*?\b([A-Za-z_]\w*)\s*\(", code)}
+    if not kernels:
+        return []
+    try:
+        tree = _parser("cpp").parse(text.encode())
+    except Exception:  # noqa: BLE001 - no static verdict
+        return []
+    problems: list[str] = []
+    for fn in _walk(tree.root_node):
+        if fn.type != "function_definition":
+            continue
+        decl = fn.child_by_field_name("declarator")
+        name = next((_text(n) for n in _walk(decl) if n.type == "identifier"), None) if decl is not None else None
+        body = fn.child_by_field_name("body")
+        if name not in kernels or body is None:
+            continue
+        shared_arrays = {m.group(1) for m in re.finditer(r"__shared__[^;]*?\b([A-Za-z_]\w*)\s*\[", _text(body))}
+        private = _declared_in(body) - shared_arrays
+        for n in _walk(body):
+            lv = _target_of(n)
+            if lv is None or lv.type != "subscript_expression":
+                continue
+            base = _base_name(lv)
+            if base is None or base in private or not _indirect_or_constant(lv):
+                continue
+            line = n.start_point[0] + 1
+            problems.append(f"data race: `{_text(lv)}` is updated by many CUDA threads at line {line} of kernel "
+                            f"{name} without an atomic")
+    return problems

@@ -28,7 +28,7 @@ import numpy as np
 from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timing, Verdict, to_jsonable
 
 from . import harness, inputs, isolation, locks, policy
-from .races import find_races
+from .races import find_cuda_races, find_races
 from .compare import compare, depends_on_input
 from .isolation import Limits, RunResult
 from .timing import Samples, reps_for
@@ -471,7 +471,8 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
         return v
     # A busy machine can hide a race from every run, so the regions are read
     # too; the tests still run, so that a failing one can be shown.
-    races = find_races(candidate.code, task.language) if target == Target.OPENMP else []
+    races = (find_races(candidate.code, task.language) if target == Target.OPENMP
+             else find_cuda_races(candidate.code) if target == Target.CUDA else [])
     v.logs.extend(races)
     try:
         ref = prepare_reference(task, tests, opts)
