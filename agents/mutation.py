@@ -524,11 +524,77 @@ def _op_swap_index(code: str, mask: str, target: Target) -> Gen:
         for t in re.finditer(r"\b[A-Za-z_]\w*\b", sub):
             if t.group(0) in lvars and t.group(0) not in names:
                 names.append(t.group(0))
-        if len(names) < 2:
-            continue
-        x, y = names[0], names[1]
-        new = re.sub(rf"\b({re.escape(x)}|{re.escape(y)})\b", lambda k: y if k.group(0) == x else x, code[a + 1:b])
-        yield [_Edit(a + 1, b, new)], a, f"`[{' '.join(code[a + 1:b].split())}]` -> `[{' '.join(new.split())}]`", ""
+        # The first pair whose swap changes the subscript's value: swapping the
+        # two terms of `i + di` is no mutant at all.
+        for x, y in ((x, y) for i, x in enumerate(names) for y in names[i + 1:]):
+            new = re.sub(rf"\b({re.escape(x)}|{re.escape(y)})\b", lambda k: y if k.group(0) == x else x,
+                         code[a + 1:b])
+            if _same_value(code[a + 1:b], new):
+                continue
+            yield [_Edit(a + 1, b, new)], a, f"`[{' '.join(code[a + 1:b].split())}]` -> `[{' '.join(new.split())}]`", ""
+            break
+
+
+_CAST = re.compile(r"\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:long\s+long|long|int|short|size_t|ptrdiff_t|"
+                   r"int64_t|uint64_t|int32_t|uint32_t|std::size_t)\s*\)")
+
+
+def _same_value(a: str, b: str) -> bool:
+    """Whether two integer subscript expressions agree on random values of
+    their names (False when they cannot be evaluated: then they differ)."""
+    import ast
+    import random
+
+    def compile_(e: str):
+        e = _CAST.sub(" ", e)
+        if not re.fullmatch(r"[\w\s+\-*/%()]*", e):
+            return None
+        try:
+            tree = ast.parse(e.strip(), mode="eval")
+        except SyntaxError:
+            return None
+        for n in ast.walk(tree):
+            if not isinstance(n, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load,
+                                  ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod, ast.USub, ast.UAdd)):
+                return None
+        return tree
+
+    ta, tb = compile_(a), compile_(b)
+    if ta is None or tb is None:
+        return False
+    names = sorted({n.id for t in (ta, tb) for n in ast.walk(t) if isinstance(n, ast.Name)})
+    rng = random.Random(12345)
+
+    def ev(node, env):
+        if isinstance(node, ast.Expression):
+            return ev(node.body, env)
+        if isinstance(node, ast.Constant):
+            return int(node.value)
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.UnaryOp):
+            v = ev(node.operand, env)
+            return -v if isinstance(node.op, ast.USub) else v
+        l, r = ev(node.left, env), ev(node.right, env)
+        if isinstance(node.op, ast.Add):
+            return l + r
+        if isinstance(node.op, ast.Sub):
+            return l - r
+        if isinstance(node.op, ast.Mult):
+            return l * r
+        if r == 0:
+            raise ZeroDivisionError
+        q = abs(l) // abs(r) * (1 if (l >= 0) == (r >= 0) else -1)      # C division truncates
+        return q if isinstance(node.op, ast.Div) else l - q * r
+
+    try:
+        for _ in range(16):
+            env = {n: rng.randint(1, 1000) for n in names}
+            if ev(ta, env) != ev(tb, env):
+                return False
+    except (ZeroDivisionError, KeyError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _op_remove_barrier(code: str, mask: str, target: Target) -> Gen:

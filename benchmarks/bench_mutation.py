@@ -199,7 +199,7 @@ def render(data: dict, audit: list[dict]) -> None:
             per_op[r["operator"]][r["status"]] += 1
             per_target[row["target"]][r["status"]] += 1
             if r["status"] in ("survived", "static", "equivalent"):
-                survivors.append({**r, "kernel": row["kernel"], "source": row["source"]})
+                survivors.append({**r, "kernel": row["kernel"], "source": row["source"], "target": row["target"]})
         row["counts"] = dict(counts)
     targets = data.get("targets") or sorted({r["target"] for r in data["rows"]})
     sources = data.get("sources") or sorted({r["source"].split(":")[0] for r in data["rows"]})
@@ -250,6 +250,12 @@ def render(data: dict, audit: list[dict]) -> None:
               + (f"  -- {s['equivalent'] or s['detail']}" if s["status"] == "equivalent" else ""))
         for l in s.get("diff", "").splitlines():
             print(f"      {l}")
+    used = {(s["kernel"], s["source"], s["target"], s["line"], s["description"]) for s in survivors}
+    stale = [a for a in audit if (a["kernel"], a["source"], a["target"], a["line"], a["description"]) not in used]
+    if stale:
+        print(f"\naudit entries that matched no surviving mutant (code changed or now killed; re-audit): {len(stale)}")
+        for a in stale:
+            print(f"  {a['kernel']} {a['source']} line {a['line']}: {a['description']}")
     if data["skipped"]:
         print(f"\nkernels skipped: {len(data['skipped'])}")
         for s in data["skipped"]:
@@ -261,7 +267,8 @@ def main() -> int:
     ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
     ap.add_argument("--targets", default="openmp,mpi", help="openmp,mpi,cuda")
     ap.add_argument("--sources", default="hand,rule", help="hand,rule")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="mutants verified at once; more than one on a small machine hides races from the tests")
     ap.add_argument("--json", dest="json_out", default="", help="write all results here")
     ap.add_argument("--from-json", default="", help="re-render a saved run (e.g. after auditing survivors)")
     ap.add_argument("--quiet", action="store_true")

@@ -164,6 +164,20 @@ def test_no_token_identical_or_duplicate_mutants():
     assert ops("int f(void) { return 0; }") == []
 
 
+def test_swap_index_skips_swaps_that_keep_the_value():
+    code = """void g(int N, const int *in, int *out) {
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            for (int di = -1; di <= 1; di++)
+                out[i * N + j] += in[(i + di) * N + (j)] + in[(long)(i + di) * N + j];
+}
+"""
+    sw = [m.description for m in ops(code, op="swap_index")]
+    assert "`[i * N + j]` -> `[j * N + i]`" in sw
+    assert "`[(i + di) * N + (j)]` -> `[(j + di) * N + (i)]`" in sw          # not the no-op `(di + i)`
+    assert not any("(di + i)" in d for d in sw)
+
+
 def test_mask_keeps_offsets():
     code = 'x = "a[i*m+j] % size"; // for (i = 0; i < n; i++)\n/* #pragma omp barrier */ y;'
     mask = code_mask(code)
