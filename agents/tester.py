@@ -9,18 +9,24 @@ Deterministic tester (`generate_tests`, `build_suite`):
   or 3 threads/ranks, nor by a CUDA block); medium sizes around 64..4099 with
   remainders modulo 2, 3 and 256; degenerate shapes for multi-dimensional
   kernels (one extent 1, the others not); one large case sized by timing the
-  reference (multi-block grids, races that show), a monotone large case (every
-  element a new running maximum: lost updates show), and, for arrays of
-  indices into a small range, a large high-contention case;
+  reference (multi-block grids); four larger "race" cases (not for MPI
+  tasks): monotone ramps where every element is a new running max (min) with
+  one extreme value early or late, so that a lost update of an unprotected
+  accumulator changes the result; and, for arrays of indices into a small
+  range, a large high-contention case (histogram-like atomics);
 - values: signed, positive and negative data, increasing and decreasing ramps,
-  and "needles" (one outlier at the first or last position) so that a dropped
-  first/last element, remainder chunk or a wrong initial value changes the
-  result of max/min/any/all/find reductions too;
+  "needles" (one outlier just outside the others' range, first or last) so
+  that a dropped first/last element, remainder chunk or a wrong initial value
+  changes max/min/any/all/find results too, and "spikes" (one value 1000x the
+  others, at positions 0, 1, n-2, n-1) that make results computed from a
+  wrong maximum overflow (softmax);
 - constraints from the analysis: index arrays stay in range, CSR offsets are
   well formed, divisors are non-zero, sizes are non-negative;
 - validity: every case is run on the sequential reference under
   AddressSanitizer + UBSan (via `verify.prepare_reference`) and discarded when
-  it misbehaves; the suite returned holds only valid cases;
+  it misbehaves, or when its expected output overflows to inf/NaN (whose value
+  would depend on the evaluation order); the suite returned holds only valid
+  cases;
 - non-vacuity: a suite whose outputs do not depend on its inputs, that has no
   case with every size >= 2, or (with coverage on) whose cases run no loop
   iteration of the reference, is rejected (`VacuousSuite`).
