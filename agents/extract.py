@@ -4,6 +4,11 @@
     reason = check_signature(code, task.signature, "c")      # None when the signature is kept
     unit = build_translation_unit(task, code, Target.OPENMP) # spliced into the original file
 
+    # the directive ("edit") format of small models: the prompt numbers the loops,
+    # the completion says which directive goes before which loop
+    numbered = number_loops(function_text)                    # `/*L1*/ for (...)`
+    code = apply_directives(function_text, "L1: #pragma omp parallel for reduction(+:s)")
+
 Everything here is text processing over a small C/C++ lexer (comments and
 literals masked, braces matched), so it tolerates what tree-sitter would
 reject: CUDA's `<<<...>>>`, `__global__`, half-written output. Each failure
@@ -18,7 +23,8 @@ from dataclasses import dataclass
 from paralift.types import Signature, Target, Task
 
 __all__ = ["ExtractionError", "FunctionSpan", "extract_code", "split_functions", "parse_params",
-           "check_signature", "build_translation_unit", "extract_json"]
+           "check_signature", "build_translation_unit", "extract_json", "number_loops", "loop_positions",
+           "apply_directives", "directives_for"]
 
 
 class ExtractionError(ValueError):
@@ -538,3 +544,161 @@ def extract_json(text: str):
             except ValueError:
                 continue
     raise ExtractionError("the completion contains no JSON")
+
+
+# ---------------------------------------------------------------------------
+# directive (edit) format: OpenMP as pragma insertions at numbered loops
+# ---------------------------------------------------------------------------
+#
+# A small model need not copy the whole function to parallelize it: the prompt
+# shows the function with its `for` loops numbered (`/*L1*/ for (...)`), and the
+# completion is a list of lines
+#     L1: #pragma omp parallel for reduction(+:sum)
+#     L2.body: #pragma omp atomic
+# (`Lk` inserts the directive before loop k, `Lk.body` before the first statement
+# of loop k's body). `apply_directives` inserts them into the original function,
+# whose signature is thereby kept; the result is verified like any candidate.
+
+_FOR = re.compile(r"\bfor\b")
+_DIRECTIVE = re.compile(r"^L(\d+)(\.body)?\s*:\s*(#\s*pragma\s+omp\b[^\n]*)$")
+
+
+def loop_positions(code: str) -> list[int]:
+    """Offsets of the `for` keywords of `code` (comments, literals and
+    preprocessor lines skipped), in order: loop k is entry k-1."""
+    return [m.start() for m in _FOR.finditer(mask(code))]
+
+
+def number_loops(code: str) -> str:
+    """`code` with a marker comment `/*Lk*/ ` before its k-th `for` keyword."""
+    out, last = [], 0
+    for k, pos in enumerate(loop_positions(code), 1):
+        out += [code[last:pos], f"/*L{k}*/ "]
+        last = pos
+    return "".join(out) + code[last:]
+
+
+def _body_start(code: str, m: str, pos: int) -> int:
+    """Offset of the first statement of the body of the loop whose `for` is at `pos`."""
+    open_ = m.find("(", pos)
+    if open_ < 0 or m[pos + 3:open_].strip():
+        raise ExtractionError("malformed for loop")
+    depth = 0
+    for k in range(open_, len(m)):
+        if m[k] == "(":
+            depth += 1
+        elif m[k] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+    else:
+        raise ExtractionError("malformed for loop")
+    k += 1
+    while k < len(m) and m[k].isspace():
+        k += 1
+    if k < len(m) and m[k] == "{":
+        k += 1
+        while k < len(m) and m[k].isspace():
+            k += 1
+    if k >= len(m) or m[k] == "}":
+        raise ExtractionError("the loop has an empty body")
+    return k
+
+
+def _line_start(code: str, pos: int) -> int:
+    return code.rfind("\n", 0, pos) + 1
+
+
+def _insert_line(code: str, pos: int, line: str) -> str:
+    """`line` on its own line before offset `pos`, indented like the code there."""
+    start = _line_start(code, pos)
+    before = code[start:pos]
+    if before.strip():              # code before it on the same line: break the line
+        indent = re.match(r"\s*", before).group(0)
+        return code[:pos].rstrip(" \t") + "\n" + indent + line + "\n" + indent + code[pos:]
+    return code[:start] + before + line + "\n" + code[start:]
+
+
+def parse_directives(text: str) -> list[tuple[int, bool, str]]:
+    """[(loop number, before its body?, directive)] from a completion. Raises ExtractionError."""
+    body = text.split("```")[0]            # the completion continues an open fence
+    out: list[tuple[int, bool, str]] = []
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = _DIRECTIVE.match(line)
+        if not m:
+            raise ExtractionError(f"not a directive line (expected `Lk: #pragma omp ...`): {line[:60]!r}")
+        directive = " ".join(m.group(3).split()).replace("# pragma", "#pragma", 1)
+        if directive.endswith("\\"):
+            raise ExtractionError("a directive must fit on one line")
+        item = (int(m.group(1)), bool(m.group(2)), directive)
+        if item not in out:
+            out.append(item)
+    if not out:
+        raise ExtractionError("the completion names no directive")
+    return out
+
+
+def apply_directives(code: str, text: str) -> str:
+    """The function `code` with the directives of completion `text` inserted
+    (see above). Raises ExtractionError for an unknown loop, two directives at
+    one place, or a line that is not a directive."""
+    items = parse_directives(text)
+    m = mask(code)
+    loops = loop_positions(code)
+    places: dict[int, str] = {}
+    for k, in_body, directive in items:
+        if not 1 <= k <= len(loops):
+            raise ExtractionError(f"the completion names loop L{k}, but the function has {len(loops)} loop(s)")
+        pos = _body_start(code, m, loops[k - 1]) if in_body else loops[k - 1]
+        if pos in places:
+            raise ExtractionError(f"two directives for the same place (L{k}{'.body' if in_body else ''})")
+        places[pos] = directive
+    for pos in sorted(places, reverse=True):
+        code = _insert_line(code, pos, places[pos])
+    return code
+
+
+def directives_for(source: str, target: str) -> str | None:
+    """The directive list that turns function `source` into `target` when
+    `target` is `source` with `#pragma omp` lines inserted before loops or loop
+    bodies (as paralift's rule-based agent writes them); None otherwise. The
+    answer is checked by applying it back."""
+    src_lines = source.splitlines()
+    tgt_lines = target.splitlines()
+    m = mask(source)
+    loops = loop_positions(source)
+    bodies = {}
+    for k, pos in enumerate(loops, 1):
+        try:
+            bodies[_body_start(source, m, pos)] = k
+        except ExtractionError:
+            pass
+    offsets, acc = [], 0
+    for line in src_lines:
+        offsets.append(acc)
+        acc += len(line) + 1
+    out, i = [], 0
+    for line in tgt_lines:
+        if i < len(src_lines) and line == src_lines[i]:
+            i += 1
+            continue
+        if not line.strip().startswith("#pragma omp") or i >= len(src_lines):
+            return None
+        first = offsets[i] + len(src_lines[i]) - len(src_lines[i].lstrip())
+        if first in loops:
+            out.append(f"L{loops.index(first) + 1}: {line.strip()}")
+        elif first in bodies:
+            out.append(f"L{bodies[first]}.body: {line.strip()}")
+        else:
+            return None
+    if i != len(src_lines) or not out:
+        return None
+    text = "\n".join(out) + "\n"
+    try:
+        back = apply_directives(source, text)
+    except ExtractionError:
+        return None
+    return text if " ".join(back.split()) == " ".join(target.split()) else None

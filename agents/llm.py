@@ -8,7 +8,10 @@ code is pulled out of the completion, its signature compared with the
 original's (a changed signature drops the sample, with the reason kept in
 `agent.dropped`), and, for OpenMP/MPI, the model's function is spliced into
 the original file; for CUDA the model's .cu is used (`extern "C"` ensured for
-C input). When no sample survives, `propose` raises NotParallelizable with
+C input). Models whose paralift.json declares `"prompt_format": "directives"`
+(the bundled paralift-tiny) see the function with numbered loops and answer
+with directive lines (`L1: #pragma omp parallel for`), which are inserted
+into the original function (`extract.apply_directives`). When no sample survives, `propose` raises NotParallelizable with
 the commonest reason, which the pipeline reports.
 
 `build_agents` is what `paralift translate` uses to pick its agents: the
@@ -32,11 +35,14 @@ from paralift.errors import UsageError
 from paralift.types import Candidate, Target, Task
 
 from .base import NotParallelizable
-from .extract import ExtractionError, build_translation_unit, check_signature, extract_code
-from .prompts import STOP, compact_prompt, function_source, translator_messages, translator_prompt
+from .extract import ExtractionError, apply_directives, build_translation_unit, check_signature, extract_code
+from .prompts import (STOP, compact_prompt, directive_prompt, function_source, translator_messages,
+                      translator_prompt)
 from .providers import GenerationRequest, Provider, ProviderError, make_provider
 
-__all__ = ["LLMTranslator", "LLMUnavailable", "build_agents"]
+__all__ = ["LLMTranslator", "LLMUnavailable", "build_agents", "PROMPT_FORMS"]
+
+PROMPT_FORMS = ("chat", "plain", "compact", "directives")
 
 
 class LLMUnavailable(UsageError):
@@ -56,8 +62,8 @@ class LLMTranslator:
     def __init__(self, provider: Provider, *, samples: int = 1, temperature: float | None = None,
                  top_p: float = 0.95, max_tokens: int = 1024, seed: int | None = None, adapter: str | None = None,
                  prompt_style: str = "auto", strict: bool = True, name: str | None = None, quiet: bool = False):
-        if prompt_style not in ("auto", "chat", "plain", "compact"):
-            raise ValueError("prompt_style must be auto, chat, plain or compact")
+        if prompt_style not in PROMPT_FORMS + ("auto",):
+            raise ValueError("prompt_style must be auto, chat, plain, compact or directives")
         self.provider = provider
         self.name = name or provider.name
         self.samples = max(1, int(samples))
@@ -133,12 +139,12 @@ class LLMTranslator:
 
     # ------------------------------------------------------------------ prompting
     def prompt_form(self) -> str:
-        """chat | plain | compact: what the settings say, else what the model
-        declares (paralift.json), else chat when it has a chat template."""
+        """chat | plain | compact | directives: what the settings say, else what
+        the model declares (paralift.json), else chat when it has a chat template."""
         if self.prompt_style != "auto":
             return self.prompt_style
         declared = self.provider.model_info().get("prompt_format")
-        if declared in ("chat", "plain", "compact"):
+        if declared in PROMPT_FORMS:
             return declared
         return "chat" if self.provider.has_chat_template() else "plain"
 
@@ -153,7 +159,12 @@ class LLMTranslator:
         if form == "chat":
             messages = translator_messages(task, target)
             return GenerationRequest(messages=messages, **common), json.dumps(messages)
-        if form == "compact":
+        if form == "directives":
+            if target != Target.OPENMP:
+                raise NotParallelizable(f"{self.name} model {self.model} writes OpenMP directives only, "
+                                        f"not {target.value}")
+            prompt = directive_prompt(function_source(task), target, task.language)
+        elif form == "compact":
             prompt = compact_prompt(function_source(task), target, task.language)
         else:
             prompt = translator_prompt(task, target)
@@ -189,9 +200,13 @@ class LLMTranslator:
         candidates: list[Candidate] = []
         seen: set[str] = set()
         reasons: list[str] = []
+        directives = self.prompt_form() == "directives"
         for k, comp in enumerate(outs):
             try:
-                code = extract_code(comp.text, task.language, task.function)
+                if directives:       # the completion lists pragmas; they go into the original function
+                    code = apply_directives(function_source(task), comp.text)
+                else:
+                    code = extract_code(comp.text, task.language, task.function)
                 bad = check_signature(code, task.signature, task.language)
                 if bad:
                     raise ExtractionError(bad)

@@ -13,7 +13,8 @@ import re
 from paralift.types import Signature, Target, Task
 
 __all__ = ["CONVENTIONS", "EXAMPLES", "function_source", "translator_messages", "translator_prompt",
-           "tester_messages", "tester_prompt", "STOP", "fence_lang", "target_label"]
+           "tester_messages", "tester_prompt", "STOP", "fence_lang", "target_label", "compact_prompt",
+           "directive_prompt"]
 
 STOP = ["```"]
 
@@ -221,6 +222,19 @@ def compact_prompt(source: str, target: Target, language: str = "c") -> str:
     label = target_label(target)
     return (f"### Sequential\n```{fence_lang(Target.OPENMP, language)}\n{source.strip()}\n```\n"
             f"### {label}\n```{fence_lang(target, language)}\n")
+
+
+def directive_prompt(source: str, target: Target, language: str = "c") -> str:
+    """The prompt of the directive (edit) format, for small models: the
+    sequential function with its loops numbered (`/*L1*/ for ...`), then an
+    open fence for the directive list (`L1: #pragma omp parallel for ...`),
+    which `paralift.agents.extract.apply_directives` inserts into the original.
+    OpenMP only: the other targets need more than insertions."""
+    if target != Target.OPENMP:
+        raise ValueError("the directive format is for OpenMP only")
+    from .extract import number_loops
+    return (f"### Sequential\n```{fence_lang(Target.OPENMP, language)}\n{number_loops(source.strip())}\n```\n"
+            f"### OpenMP directives\n```\n")
 
 
 # ---------------------------------------------------------------------------

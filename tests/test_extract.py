@@ -202,3 +202,76 @@ def test_prompts_name_the_convention_signature_and_source(task, target):
     assert "n" in prompts.tester_messages(task, target)[-1]["content"]
     assert prompts.tester_prompt(task, target).endswith("```json\n")
     assert compact_prompt(OMP_FN, target).startswith("### Sequential")
+
+
+# ---------------------------------------------------------------------------
+# directive (edit) format
+# ---------------------------------------------------------------------------
+
+HIST = """void histogram(int n, int nbins, const int *bin, int *hist)
+{
+    for (int b = 0; b < nbins; b++) hist[b] = 0;   // for each bin
+    for (int i = 0; i < n; i++) {
+        hist[bin[i]]++;
+    }
+}
+"""
+
+
+def test_number_loops_marks_for_keywords_only():
+    from paralift.agents.extract import loop_positions, number_loops
+    code = 'void f(int n, int *a) {\n    /* for */ char *s = "for";\n    for (int i = 0; i < n; i++)\n' \
+           '        for (int j = 0; j < n; j++) a[i] += j;\n}\n'
+    assert len(loop_positions(code)) == 2
+    numbered = number_loops(code)
+    assert "/*L1*/ for (int i" in numbered and "/*L2*/ for (int j" in numbered
+    assert '"for"' in numbered and "/* for */" in numbered
+
+
+def test_apply_directives_inserts_before_loops_and_bodies():
+    from paralift.agents.extract import apply_directives
+    out = apply_directives(HIST, "L1: #pragma omp parallel for\nL2: #pragma omp parallel for\n"
+                                 "L2.body: #pragma omp atomic\n```")
+    lines = [l.strip() for l in out.splitlines()]
+    assert lines[2:4] == ["#pragma omp parallel for", "for (int b = 0; b < nbins; b++) hist[b] = 0;   // for each bin"]
+    assert lines[4:8] == ["#pragma omp parallel for", "for (int i = 0; i < n; i++) {", "#pragma omp atomic",
+                          "hist[bin[i]]++;"]
+    # a loop body on the header's line is split so the directive has a line of its own
+    one = apply_directives(HIST, "L1.body: #pragma omp critical")
+    assert "for (int b = 0; b < nbins; b++)\n    #pragma omp critical\n    hist[b] = 0;" in one
+
+
+@pytest.mark.parametrize("text, why", [
+    ("L3: #pragma omp parallel for", "has 2 loop"),
+    ("L1: #pragma omp parallel for\nL1: #pragma omp simd", "two directives"),
+    ("L1: #pragma acc kernels", "not a directive line"),
+    ("sure! here it is", "not a directive line"),
+    ("```", "names no directive"),
+])
+def test_apply_directives_rejects_bad_completions(text, why):
+    from paralift.agents.extract import apply_directives
+    with pytest.raises(ExtractionError, match=why):
+        apply_directives(HIST, text)
+
+
+def test_directives_for_recovers_the_rule_agents_pragmas():
+    from paralift.agents import RuleBasedTranslator
+    from paralift.agents.extract import apply_directives, directives_for, find_definition
+    src = "#include <stdio.h>\n" + HIST
+    task = build_task(src, "c", "histogram", Target.OPENMP)
+    cand = RuleBasedTranslator().propose(task, Target.OPENMP)[0]
+    target = find_definition(cand.code, "histogram").text(cand.code)
+    d = directives_for(HIST, target)
+    assert d is not None and d.startswith("L1: #pragma omp parallel for") and "L2.body: #pragma omp atomic" in d
+    assert " ".join(apply_directives(HIST, d).split()) == " ".join(target.split())
+    # a target that changes code (not pure insertions) has no directive form
+    assert directives_for(HIST, HIST.replace("hist[b] = 0", "hist[b] = 1")) is None
+
+
+def test_directive_prompt_numbers_loops():
+    from paralift.agents.prompts import directive_prompt
+    p = directive_prompt(HIST, Target.OPENMP, "c")
+    assert p.startswith("### Sequential\n```c\nvoid histogram(") and p.endswith("### OpenMP directives\n```\n")
+    assert "/*L1*/ for (int b" in p and "/*L2*/ for (int i" in p
+    with pytest.raises(ValueError):
+        directive_prompt(HIST, Target.MPI, "c")

@@ -214,3 +214,22 @@ def test_model_declared_compact_prompt_and_scope(task):
     # the settings can force a form
     forced = LLMTranslator(Scripted(["```c\n" + OMP + "```"], chat=True), prompt_style="plain", quiet=True)
     assert forced.prompt_form() == "plain" and forced.propose(task, Target.OPENMP)
+
+
+def test_model_declared_directive_format(task):
+    """A model that declares the directive format sees numbered loops and
+    answers with pragma lines; paralift inserts them into the original."""
+    class Directives(Scripted):
+        def model_info(self):
+            return {"prompt_format": "directives", "targets": ["openmp"], "languages": ["c"]}
+    prov = Directives(["L1: #pragma omp parallel for\n", "L1: #pragma omp parallel for\n```",
+                       "L7: #pragma omp parallel for", "void saxpy() {}"])
+    agent = LLMTranslator(prov, samples=4, quiet=True)
+    [c] = agent.propose(task, Target.OPENMP)              # two equal samples: one candidate
+    assert "/*L1*/ for (int i = 0; i < n; i++)" in c.prompt and c.prompt.endswith("### OpenMP directives\n```\n")
+    assert "#pragma omp parallel for\n    for (int i = 0; i < n; i++)" in c.code
+    assert "int main(" in c.code and "/*L1*/" not in c.code    # the original file, markers not copied
+    reasons = [r for _, r in agent.dropped]
+    assert any("has 1 loop" in r for r in reasons) and any("not a directive line" in r for r in reasons)
+    with pytest.raises(NotParallelizable, match="trained for openmp only"):
+        agent.propose(task, Target.CUDA)
