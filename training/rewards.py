@@ -1,0 +1,259 @@
+"""Reward functions for RL (GRPO) whose signal comes from `paralift.sandbox.verify`.
+
+    reward = SandboxReward(RewardConfig())
+    reward(prompts, completions, source=[...], function=[...], language=[...], target=[...])
+        -> [float | None, ...]
+
+The callable has TRL's reward signature: `prompts` and `completions` (plain
+strings or chat messages) plus the dataset's other columns as keyword lists.
+Each completion goes through the same path as the LLM agent's samples
+(`agents.extract.extract_code` -> `check_signature` -> `build_translation_unit`),
+then all candidates of the batch are verified in parallel in the execution
+pool (`sandbox.pool.verify_many`) on *hidden* tests: a suite built by the
+tester agent (`agents.tester.build_suite`) with its own seed; the prompt never
+contains it.
+
+Reward levels (RewardConfig, defaults):
+
+    no usable code (extraction / changed signature)   -1.0
+    policy violation (timers, files, state, no omp...) -1.0
+    does not compile                                    -0.5
+    compiles, wrong on a hidden test, crashes, races     0.0
+    correct                                              1.0 + speed term
+    sandbox infrastructure error                         None (no signal)
+
+Speed term (correct candidates only): x = log(speedup), a dead zone
+|x| < log(1 + dead_zone) -- widened to half the measurement's spread when the
+timing was noisy -- gives 0, so timing noise around 1x is not amplified;
+outside it the term grows linearly in |x| - dead and saturates at
++-speed_weight when the speedup reaches `saturate` (or 1/saturate). A correct
+but slower candidate therefore still beats any wrong one.
+
+Reward hacking guard (DESIGN.md §6): a speedup above the plausibility bound
+(workers * 1.5 for OpenMP/MPI, `cuda_bound` for CUDA) is not rewarded. The
+candidate is audited: re-verified on fresh inputs (a suite with another seed,
+no timing); if it passes it gets correctness credit only (1.0), otherwise the
+wrong-answer reward. Every audit is recorded in `reward.audits`.
+
+`None` is returned only when the sandbox could not judge (Verdict.status ==
+"error": the reference cannot be built, a toolchain is missing, an internal
+error), so TRL leaves such samples out of the advantage baseline instead of
+treating them as zero.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from paralift.types import Candidate, Target, Task, TestSuite, Verdict
+
+__all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound"]
+
+
+@dataclass
+class RewardConfig:
+    extract_fail: float = -1.0
+    policy_fail: float = -1.0
+    build_fail: float = -0.5
+    wrong: float = 0.0
+    correct: float = 1.0
+    speed_weight: float = 0.5
+    dead_zone: float = 0.10             # |speedup - 1| below ~10% earns no speed term
+    saturate: float = 8.0               # the speed term saturates at this speedup (and its inverse)
+    plausible_factor: float = 1.5       # OpenMP/MPI: audited above workers * factor
+    cuda_bound: float = 1000.0          # CUDA: audited above this speedup
+    timing: bool = True                 # measure speedup (False: correctness rewards only)
+    timing_runs: int = 3
+    timing_min_s: float = 0.05
+    hidden_seed: int = 7919             # seed of the hidden suite (never shown to the model)
+    audit_seed: int = 104729            # seed of the audit's fresh inputs
+    workers: int | None = None          # parallel verifications (default: CPU count)
+    calibrate: bool = True              # let the tester size its large case by timing the reference
+
+
+@dataclass
+class RewardInfo:
+    kind: str                           # extract | policy | build | wrong | correct | audited | audit-failed | infra
+    reward: float | None
+    reason: str = ""
+    speedup: float | None = None
+    verdict: Verdict | None = None
+
+
+def completion_text(completion: Any) -> str:
+    """TRL passes strings (standard format) or message lists (conversational)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        return str(completion.get("content", ""))
+    if isinstance(completion, (list, tuple)):
+        return "".join(completion_text(m) for m in completion if not isinstance(m, dict)
+                       or m.get("role", "assistant") == "assistant")
+    return str(completion)
+
+
+def speed_term(speedup: float, cfg: RewardConfig, spread: float = 0.0) -> float:
+    """The bounded, dead-zoned reward on log speedup (0 inside the dead zone)."""
+    if speedup is None or not math.isfinite(speedup) or speedup <= 0:
+        return 0.0
+    x = math.log(speedup)
+    dead = math.log1p(max(cfg.dead_zone, spread / 2.0))
+    span = math.log(cfg.saturate) - dead
+    if abs(x) <= dead or span <= 0:
+        return 0.0
+    frac = min(1.0, (abs(x) - dead) / span)
+    return math.copysign(cfg.speed_weight * frac, x)
+
+
+def plausible_bound(target: Target, workers: int, cfg: RewardConfig) -> float:
+    if target == Target.CUDA:
+        return cfg.cuda_bound
+    return max(1, workers) * cfg.plausible_factor
+
+
+class SandboxReward:
+    """TRL reward callable: `(prompts, completions, **columns) -> list[float | None]`."""
+
+    __name__ = "sandbox_reward"
+
+    def __init__(self, config: RewardConfig | None = None, verify_options=None, quiet: bool = True):
+        from paralift.sandbox import VerifyOptions
+
+        self.cfg = config or RewardConfig()
+        self.options = verify_options or VerifyOptions(timing=self.cfg.timing, timing_runs=self.cfg.timing_runs,
+                                                       timing_min_s=self.cfg.timing_min_s)
+        self.quiet = quiet
+        self.audits: list[dict] = []
+        self.last: list[RewardInfo] = []
+        self._tasks: dict[tuple, tuple[Task, TestSuite] | str] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ tasks and hidden tests
+    def task_and_suite(self, source: str, function: str, language: str, target: Target) -> tuple[Task, TestSuite]:
+        """The task and its hidden suite (cached). Raises RuntimeError with the
+        reason when the sequential code cannot serve as a reference."""
+        from paralift.agents import AnalysisError, build_task
+        from paralift.agents.tester import TesterError, TesterOptions, VacuousSuite, build_suite
+        from paralift.sandbox import ReferenceError
+
+        key = (source, function, language, target.value)
+        with self._lock:
+            hit = self._tasks.get(key)
+        if hit is None:
+            try:
+                task = build_task(source, language, function, target)
+                rep = build_suite(task, TesterOptions(seed=self.cfg.hidden_seed, calibrate=self.cfg.calibrate))
+                hit = (task, rep.suite)
+            except (AnalysisError, TesterError, VacuousSuite, ReferenceError) as e:
+                hit = f"{type(e).__name__}: {e}"
+            with self._lock:
+                self._tasks[key] = hit
+        if isinstance(hit, str):
+            raise RuntimeError(hit)
+        return hit
+
+    # ------------------------------------------------------------ the callable
+    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns) -> list[float | None]:
+        infos = self.score(completions, **columns)
+        return [i.reward for i in infos]
+
+    def score(self, completions: Sequence[Any], *, source: Sequence[str], function: Sequence[str] | None = None,
+              language: Sequence[str] | None = None, target: Sequence[str] | None = None, **_ignored) -> list[RewardInfo]:
+        from paralift.agents.extract import ExtractionError, build_translation_unit, check_signature, extract_code
+        from paralift.sandbox.pool import Job, verify_many
+
+        n = len(completions)
+        infos: list[RewardInfo | None] = [None] * n
+        jobs: list[Job] = []
+        where: list[int] = []
+        for k in range(n):
+            lang = (language[k] if language else None) or "c"
+            tgt = Target.parse(target[k]) if target and target[k] else Target.OPENMP
+            fn = function[k] if function else None
+            if not fn:
+                fn = _only_function(source[k], lang)
+            try:
+                task, suite = self.task_and_suite(source[k], fn, lang, tgt)
+            except RuntimeError as e:
+                infos[k] = RewardInfo("infra", None, f"no reference/hidden tests: {e}")
+                continue
+            text = completion_text(completions[k])
+            try:
+                code = extract_code(text, task.language, task.function)
+                bad = check_signature(code, task.signature, task.language)
+                if bad:
+                    raise ExtractionError(bad)
+                unit = build_translation_unit(task, code, tgt)
+            except ExtractionError as e:
+                infos[k] = RewardInfo("extract", self.cfg.extract_fail, str(e))
+                continue
+            jobs.append(Job(task, Candidate(unit, tgt, agent="rl"), suite))
+            where.append(k)
+        if jobs:
+            verdicts = verify_many(jobs, self.options, workers=self.cfg.workers, label="rewards", quiet=self.quiet)
+            for k, job, v in zip(where, jobs, verdicts):
+                infos[k] = self._judge(job, v)
+        self.last = [i for i in infos if i is not None]
+        return self.last
+
+    # ------------------------------------------------------------ one verdict -> one reward
+    def _judge(self, job, v: Verdict) -> RewardInfo:
+        cfg = self.cfg
+        if v.status == "error":
+            return RewardInfo("infra", None, v.reason, verdict=v)
+        if not v.policy_ok:
+            return RewardInfo("policy", cfg.policy_fail, v.reason, verdict=v)
+        if not v.built:
+            return RewardInfo("build", cfg.build_fail, v.reason, verdict=v)
+        if not v.verified:
+            return RewardInfo("wrong", cfg.wrong, v.reason, verdict=v)
+        s = v.speedup
+        if s is None:
+            return RewardInfo("correct", cfg.correct, v.speedup_reason or "not timed", verdict=v)
+        workers = v.timing.workers if v.timing and v.timing.workers else self.options.workers()
+        bound = plausible_bound(v.target, workers, cfg)
+        if s > bound:
+            return self._audit(job, v, bound)
+        spread = v.timing.spread if v.timing else 0.0
+        return RewardInfo("correct", cfg.correct + speed_term(s, cfg, spread), f"speedup {s:g}", speedup=s, verdict=v)
+
+    def _audit(self, job, v: Verdict, bound: float) -> RewardInfo:
+        """A speedup beyond the plausibility bound: re-verify on fresh inputs;
+        correctness credit only when it holds."""
+        import dataclasses
+
+        from paralift.agents.tester import TesterOptions, build_suite
+        from paralift.sandbox import verify
+
+        record = {"function": job.task.function, "target": v.target.value, "speedup": v.speedup, "bound": bound}
+        try:
+            fresh = build_suite(job.task, TesterOptions(seed=self.cfg.audit_seed, calibrate=self.cfg.calibrate)).suite
+            again = verify(job.task, job.candidate, fresh, dataclasses.replace(self.options, timing=False))
+        except Exception as e:  # noqa: BLE001 - the audit itself could not run: no signal
+            record["result"] = f"audit error: {type(e).__name__}: {e}"
+            self.audits.append(record)
+            return RewardInfo("infra", None, record["result"], speedup=v.speedup, verdict=v)
+        if again.status == "error":
+            record["result"] = f"audit error: {again.reason}"
+            self.audits.append(record)
+            return RewardInfo("infra", None, record["result"], speedup=v.speedup, verdict=v)
+        if again.verified:
+            record["result"] = "correct on fresh inputs: correctness credit only"
+            self.audits.append(record)
+            return RewardInfo("audited", self.cfg.correct,
+                              f"speedup {v.speedup:g} above the plausibility bound {bound:g}: audited, "
+                              f"correctness credit only", speedup=v.speedup, verdict=again)
+        record["result"] = f"failed on fresh inputs: {again.reason}"
+        self.audits.append(record)
+        return RewardInfo("audit-failed", self.cfg.wrong, record["result"], speedup=v.speedup, verdict=again)
+
+
+def _only_function(source: str, language: str) -> str:
+    from paralift.agents import list_functions
+    names = [s.name for s in list_functions(source, language) if s.name != "main"]
+    if len(names) != 1:
+        raise ValueError(f"the source defines {len(names)} functions; give the `function` column")
+    return names[0]
+
