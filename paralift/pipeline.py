@@ -74,6 +74,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     text: str | None = None                 # the output file's text (translate)
     written: bool = False                   # translate wrote `output`
+    agent_stats: dict = field(default_factory=dict)   # per LLM agent: samples drawn, usable, dropped
 
     @property
     def status(self) -> str:
@@ -87,7 +88,21 @@ class Report:
 
     def to_json(self) -> dict:
         return {"status": self.status, "target": self.target.value, "output": self.output,
-                "functions": [f.to_json() for f in self.functions], "notes": self.notes}
+                "functions": [f.to_json() for f in self.functions], "notes": self.notes,
+                "agents": self.agent_counts()}
+
+    def agent_counts(self) -> dict:
+        """Per agent: the candidates it gave and their verdicts, counted (and, for
+        LLM agents, the samples drawn and those that gave no candidate)."""
+        out: dict[str, dict] = {}
+        for f in self.functions:
+            for c in f.candidates:
+                a = out.setdefault(c.agent, {"candidates": 0, "verdicts": {}})
+                a["candidates"] += 1
+                a["verdicts"][c.status] = a["verdicts"].get(c.status, 0) + 1
+        for name, st in self.agent_stats.items():
+            out.setdefault(name, {"candidates": 0, "verdicts": {}}).update(st)
+        return out
 
     def print_human(self, out: TextIO) -> None:
         for f in self.functions:
@@ -104,6 +119,12 @@ class Report:
                 out.write(f"{f.name}: kept sequential: {f.reason}\n")
             else:
                 out.write(f"{f.name}: FAILED{', ' + tests if tests else ''}: {f.reason}\n")
+        counts = self.agent_counts()
+        for name, st in self.agent_stats.items():
+            c = counts[name]
+            verdicts = ", ".join(f"{k} {v}" for k, v in c["verdicts"].items())
+            out.write(f"{name} ({st['model']}): {st['samples']} sample(s), {st['dropped_samples']} unusable, "
+                      f"{c['candidates']} candidate(s) checked{': ' + verdicts if verdicts else ''}\n")
         for n in self.notes:
             out.write(f"note: {n}\n")
         if self.output and self.written:
@@ -185,7 +206,7 @@ def make_agents(backends: list[str], model: str | None, samples: int | None) -> 
 def translate_file(path: Path, text: str, target: Target, functions: list[str], output: Path | None,
                    backends: list[str] | None = None, model: str | None = None, samples: int | None = None,
                    timing: bool = True, write: bool = True,
-                   on_event: Callable[[str], None] | None = None) -> Report:
+                   on_event: Callable[[str], None] | None = None, budget: float | None = None) -> Report:
     from paralift.agents import AnalysisError, NotParallelizable, build_task, detect_language
     from paralift.sandbox import VerifyOptions
     from paralift.sandbox.pool import Job, verify_many
@@ -212,6 +233,9 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                 candidates += agent.propose(task, target)
             except NotParallelizable as e:
                 reasons.append(str(e))
+        if budget and target == Target.OPENMP:   # search by measured speed (agents/search.py)
+            from paralift.agents.search import search_candidates
+            candidates += search_candidates(task, budget, say)
         if not candidates:
             reports[name] = FunctionReport(name, "sequential", reason=reasons[0] if reasons else "no candidate")
             continue
@@ -237,6 +261,10 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                                            None, v.reason or v.status, v, cands)
     ordered = [reports[n] for n in names]
     report = Report(target, None, ordered, notes=list(agent_notes))
+    for a in agents:
+        if hasattr(a, "stats"):         # LLM agents: samples drawn and dropped
+            report.agent_stats[a.name] = {"model": a.model, "samples": a.stats["completions"],
+                                          "dropped_samples": len(a.dropped)}
     winners = {f.name: f.winner for f in ordered if f.status == "verified" and f.winner}
     out_path = output or default_output(path, target, language)
     final = assemble_output(text, language, target, tasks, winners, report, say)
