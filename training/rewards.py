@@ -7,7 +7,8 @@
 The callable has TRL's reward signature: `prompts` and `completions` (plain
 strings or chat messages) plus the dataset's other columns as keyword lists.
 Each completion goes through the same path as the LLM agent's samples
-(`agents.extract.extract_code` -> `check_signature` -> `build_translation_unit`),
+(`agents.extract.extract_code`, or `apply_directives` for the directive
+prompt form, -> `check_signature` -> `build_translation_unit`),
 then all candidates of the batch are verified in parallel in the execution
 pool (`sandbox.pool.verify_many`) on *hidden* tests: a suite built by the
 tester agent (`agents.tester.build_suite`) with its own seed; the prompt never
@@ -43,13 +44,15 @@ treating them as zero.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
-__all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound"]
+__all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound",
+           "candidate_code"]
 
 
 @dataclass
@@ -118,9 +121,13 @@ class SandboxReward:
 
     __name__ = "sandbox_reward"
 
-    def __init__(self, config: RewardConfig | None = None, verify_options=None, quiet: bool = True):
+    def __init__(self, config: RewardConfig | None = None, verify_options=None, quiet: bool = True,
+                 form: str = "auto"):
         from paralift.sandbox import VerifyOptions
 
+        if form not in ("auto", "code", "directives"):
+            raise ValueError("form must be auto, code or directives")
+        self.form = form
         self.cfg = config or RewardConfig()
         self.options = verify_options or VerifyOptions(timing=self.cfg.timing, timing_runs=self.cfg.timing_runs,
                                                        timing_min_s=self.cfg.timing_min_s)
@@ -161,7 +168,7 @@ class SandboxReward:
 
     def score(self, completions: Sequence[Any], *, source: Sequence[str], function: Sequence[str] | None = None,
               language: Sequence[str] | None = None, target: Sequence[str] | None = None, **_ignored) -> list[RewardInfo]:
-        from paralift.agents.extract import ExtractionError, build_translation_unit, check_signature, extract_code
+        from paralift.agents.extract import ExtractionError
         from paralift.sandbox.pool import Job, verify_many
 
         n = len(completions)
@@ -179,13 +186,8 @@ class SandboxReward:
             except RuntimeError as e:
                 infos[k] = RewardInfo("infra", None, f"no reference/hidden tests: {e}")
                 continue
-            text = completion_text(completions[k])
             try:
-                code = extract_code(text, task.language, task.function)
-                bad = check_signature(code, task.signature, task.language)
-                if bad:
-                    raise ExtractionError(bad)
-                unit = build_translation_unit(task, code, tgt)
+                unit = candidate_code(task, tgt, completion_text(completions[k]), self.form)
             except ExtractionError as e:
                 infos[k] = RewardInfo("extract", self.cfg.extract_fail, str(e))
                 continue
@@ -248,6 +250,35 @@ class SandboxReward:
         record["result"] = f"failed on fresh inputs: {again.reason}"
         self.audits.append(record)
         return RewardInfo("audit-failed", self.cfg.wrong, record["result"], speedup=v.speedup, verdict=again)
+
+
+_DIRECTIVE_LINE = re.compile(r"^\s*L\d+(\.body)?\s*:\s*#\s*pragma\b")
+
+
+def candidate_code(task: Task, target: Target, text: str, form: str = "auto") -> str:
+    """The translation unit a completion stands for, built the way the LLM
+    agent builds it (agents.llm.LLMTranslator.propose): a code completion is
+    extracted (`extract_code`), a directive completion (`L1: #pragma omp ...`,
+    the "directives" prompt form) is applied to the original function
+    (`apply_directives`); the signature must be kept; OpenMP/MPI code is
+    spliced into the original file (`build_translation_unit`). Raises
+    ExtractionError with the reason the completion is unusable."""
+    from paralift.agents.extract import (ExtractionError, apply_directives, build_translation_unit, check_signature,
+                                         extract_code)
+    from paralift.agents.prompts import function_source
+
+    if form == "auto":
+        form = "directives" if _DIRECTIVE_LINE.match(text.lstrip("\n")) else "code"
+    if form == "directives":
+        if target != Target.OPENMP:
+            raise ExtractionError("directive completions are for OpenMP only")
+        code = apply_directives(function_source(task), text)
+    else:
+        code = extract_code(text, task.language, task.function)
+    bad = check_signature(code, task.signature, task.language)
+    if bad:
+        raise ExtractionError(bad)
+    return build_translation_unit(task, code, target)
 
 
 def _only_function(source: str, language: str) -> str:
