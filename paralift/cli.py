@@ -209,6 +209,9 @@ def _click_exceptions():
     )
 
 
+from paralift.data.cli import app as _data_app  # noqa: E402  (the `paralift data` group, issue 7)
+app.add_typer(_data_app, name="data")
+
 def main() -> None:
     """Console entry point: user errors become one line and exit 2."""
     from paralift.agents.base import AnalysisError

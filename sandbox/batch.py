@@ -1,0 +1,424 @@
+"""Verify many small C functions at once: one build and one process per batch.
+
+`verify.verify` builds the reference twice (plain and under sanitizers) and
+each candidate once, and runs every configuration as its own process; for a
+corpus of thousands of small kernels that is dominated by compiler start-up
+(CUDA's emulation header alone costs about a second of g++ per build). This
+module runs the *same checks* for a batch of functions:
+
+- one reference binary for K functions: each function's unchanged test driver
+  (paralift.sandbox.harness) is its own translation unit, its `main` renamed,
+  linked with a dispatcher; the same again under AddressSanitizer + UBSan;
+- per target one candidate binary (OpenMP, MPI: one translation unit per
+  function, as in `verify`; CUDA: the nvcc gate and the CPU-emulated builds
+  compile each candidate inside its own namespace of one translation unit);
+- the correctness runs of `verify` (threads 1,2,2,3,3; ranks 1,2,2,3,3; CUDA
+  forward, reverse and ASan) each run once for the whole batch, and every
+  output is compared with `compare` against the sequential reference's.
+
+Only a clean pass is decided here. Whatever is not (a build or run failure
+anywhere in the batch, a wrong output, a static race report, a sanitizer
+complaint) is handed to `verify.verify` for that one candidate, which then
+gives the authoritative verdict; a batch therefore never calls a candidate
+verified that `verify` would reject on the same suite. Timing is not done
+here (corpus building verifies correctness only).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from paralift.types import Candidate, Target, Task, TestSuite, Verdict
+
+from . import harness, inputs, isolation, locks, policy
+from .compare import compare, depends_on_input
+from .races import find_cuda_races, find_races
+from .toolchains import detect
+from .verify import VerifyOptions, _mkdtemp, _rmtree, verify
+
+__all__ = ["BatchItem", "verify_batch"]
+
+
+@dataclass
+class BatchItem:
+    task: Task                        # the sequential function (C)
+    suite: TestSuite
+    candidates: list[Candidate]
+    # filled in by verify_batch:
+    dropped_cases: list[str] = field(default_factory=list)   # cases removed (non-finite reference output)
+
+
+def _case_name(k: int, name: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "case"
+    return f"f{k}_{safe}"
+
+
+_MAIN_RE = re.compile(r"^int main\(int argc, char \*\*argv\) \{$", re.M)
+
+
+def _sub_driver(text: str, k: int, namespaced: bool) -> str:
+    name = "__pl_main" if namespaced else f"__pl_main_{k}"
+    out, n = _MAIN_RE.subn(f"int {name}(int argc, char **argv) {{", text)
+    if n != 1:
+        raise ValueError("unexpected driver layout")
+    return out
+
+
+def _dispatcher_c(ks: list[int], mpi: bool, namespaced: bool) -> str:
+    L = ["#include <stdlib.h>"]
+    if mpi:
+        L.append("#include <mpi.h>")
+    if namespaced:
+        L += [f"namespace __pl_b{j} {{ int __pl_main(int, char **); }}" for j in ks]
+        call = {j: f"__pl_b{j}::__pl_main" for j in ks}
+    else:
+        L += [f"int __pl_main_{j}(int, char **);" for j in ks]
+        call = {j: f"__pl_main_{j}" for j in ks}
+    L.append("int main(int argc, char **argv) {")
+    if mpi:
+        L.append("  MPI_Init(&argc, &argv);")
+    L += ["  int rc = 0;",
+          "  char **sub = (char **)malloc(sizeof(char *) * (size_t)(argc + 1));",
+          "  for (int i = 3; i < argc && rc == 0;) {",
+          "    int k = atoi(argv[i] + 1), j = i;",
+          "    while (j < argc && atoi(argv[j] + 1) == k) j++;",
+          "    sub[0] = argv[0]; sub[1] = argv[1]; sub[2] = argv[2];",
+          "    for (int m = i; m < j; m++) sub[3 + m - i] = argv[m];",
+          "    sub[3 + j - i] = 0;",
+          "    switch (k) {"]
+    L += [f"      case {j}: rc = {call[j]}(3 + j - i, sub); break;" for j in ks]
+    L += ["      default: rc = 98;",
+          "    }",
+          "    i = j;",
+          "  }",
+          "  free(sub);"]
+    if mpi:
+        L.append("  MPI_Finalize();")
+    L += ["  return rc;", "}"]
+    return "\n".join(L) + "\n"
+
+
+def _strip_mpi_lifecycle(text: str) -> str:
+    text = text.replace("  MPI_Init(&argc, &argv);\n", "", 1)
+    return text.replace("  MPI_Finalize();\n", "", 1)
+
+
+@dataclass
+class _Ref:
+    dir: Path
+    cases: dict[int, list[str]]                       # item -> case file names
+    expected: dict[str, dict[str, np.ndarray]]
+
+
+def _run(cmd, work: Path, limits, env=None, binds=None):
+    with locks.shared():
+        r = isolation.run(cmd, work, limits, env=env, ro_binds=binds)
+    if not r.ok and os.environ.get("PARALIFT_BATCH_DEBUG"):
+        sys.stderr.write(f"batch: {' '.join(map(str, cmd))[:200]}: {r.describe()}\n{(r.stderr or r.stdout)[-3000:]}\n")
+    return r
+
+
+def _read_out(sig, path: Path):
+    try:
+        return inputs.read_outputs(sig, path)
+    except (OSError, ValueError):
+        return None
+
+
+def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions) -> tuple[_Ref | None, set[int]]:
+    """Reference binaries for items `ks`; returns the reference and the items
+    that must go the individual way."""
+    tc = detect()
+    d = _mkdtemp("paralift-bref-")
+    (d / "in").mkdir()
+    (d / "bin").mkdir()
+    cases: dict[int, list[str]] = {}
+    srcs = []
+    for k in ks:
+        it = items[k]
+        sig = it.task.signature
+        (d / "bin" / f"ref{k}.c").write_text(it.task.source)
+        drv = harness.driver_source(sig, f"ref{k}.c", None, "c")
+        (d / "bin" / f"drv{k}.c").write_text(_sub_driver(drv, k, False))
+        srcs.append(f"drv{k}.c")
+        names = []
+        for c in it.suite.cases:
+            nm = _case_name(k, c.name)
+            while nm in names:
+                nm += "_"
+            names.append(nm)
+            inputs.write_case(sig, c, d / "in" / f"{nm}.in")
+        cases[k] = names
+    (d / "bin" / "main.c").write_text(_dispatcher_c(list(ks), False, False))
+    r = _run([tc.cc.path, *opts.cflags, *srcs, "main.c", "-o", "ref", "-lm"], d / "bin", opts.build_limits)
+    if not r.ok:
+        _rmtree(d)
+        return None, set(ks)
+    binds = [(d / "in", "in"), (d / "bin", "refbin")]
+    individual: set[int] = set()
+    scratch = _mkdtemp("paralift-brefrun-")
+    (scratch / "out").mkdir()
+    try:
+        if opts.sanitize_inputs and tc.cgroups:
+            flags = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+            r = _run([tc.cc.path, *flags, *srcs, "main.c", "-o", "ref_san", "-lm"], d / "bin", opts.build_limits)
+            if r.ok:
+                env = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=99",
+                       "UBSAN_OPTIONS": "halt_on_error=1:exitcode=99"}
+                limits = dataclasses.replace(opts.run_limits, memory_bytes=max(opts.run_limits.memory_bytes, 8 << 30))
+                allc = [n for k in ks for n in cases[k]]
+                r = isolation.run(["refbin/ref_san", "1", "out", *allc], scratch, limits, env=env, ro_binds=binds)
+                if not r.ok:
+                    # find the items that misbehave: one process each
+                    for k in ks:
+                        rk = _run(["refbin/ref_san", "1", "out", *cases[k]], scratch, limits, env, binds)
+                        if not rk.ok:
+                            individual.add(k)
+        live = [k for k in ks if k not in individual]
+        allc = [n for k in live for n in cases[k]]
+        (scratch / "out").mkdir(exist_ok=True)
+        r = _run(["refbin/ref", "1", "out", *allc], scratch, opts.run_limits, None, binds)
+        expected: dict[str, dict[str, np.ndarray]] = {}
+        if not r.ok:
+            individual |= set(live)
+            live = []
+        for k in live:
+            sig = items[k].task.signature
+            outs = {}
+            for n in cases[k]:
+                o = _read_out(sig, scratch / "out" / f"{n}.out")
+                if o is None:
+                    break
+                outs[n] = o
+            else:
+                # cases whose reference output is not finite depend on the evaluation order: dropped
+                keep = [n for n in cases[k] if all(np.all(np.isfinite(v)) for v in outs[n].values()
+                                                   if v.dtype.kind == "f")]
+                if len(keep) < 2 or not depends_on_input([outs[n] for n in keep]):
+                    individual.add(k)
+                    continue
+                dropped = [n for n in cases[k] if n not in keep]
+                if dropped:
+                    idx = {nm: c for nm, c in zip(cases[k], items[k].suite.cases)}
+                    items[k].dropped_cases = [idx[n].name for n in dropped]
+                    items[k].suite.cases = [idx[n] for n in keep]
+                    cases[k] = keep
+                for n in keep:
+                    expected[n] = outs[n]
+                continue
+            individual.add(k)
+    finally:
+        _rmtree(scratch)
+    return _Ref(d, cases, expected), individual
+
+
+def _cuda_eligible(code: str) -> bool:
+    """Candidates whose batched (namespaced) compile means the same as their own:
+    they include the C headers they rely on themselves."""
+    return all(re.search(rf"#\s*include\s*<{h}>", code) for h in ("stdio.h", "stdlib.h")) and \
+        not re.search(r"\b(memcpy|memset|memmove|u?int\d+_t|strlen)\b", code)
+
+
+def _macros(code: str) -> list[str]:
+    return sorted(set(re.findall(r"^\s*#\s*define\s+([A-Za-z_]\w*)", code, re.M)))
+
+
+def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int]], work: Path,
+                  opts: VerifyOptions) -> tuple[bool, list[tuple[str, dict, list[str], str]], str]:
+    """Build the batch binary for (item, candidate) pairs `sel`; returns ok,
+    the run configurations (label, env, launcher, binary) and an executor name."""
+    tc = detect()
+    if target in (Target.OPENMP, Target.MPI):
+        srcs = []
+        for k, c in sel:
+            cand = items[k].candidates[c]
+            (work / f"cand{k}.c").write_text(cand.code)
+            drv = _sub_driver(harness.driver_source(items[k].task.signature, f"cand{k}.c", target, "c"), k, False)
+            if target == Target.MPI:
+                drv = _strip_mpi_lifecycle(drv)
+            (work / f"drv{k}.c").write_text(drv)
+            srcs.append(f"drv{k}.c")
+        (work / "main.c").write_text(_dispatcher_c([k for k, _ in sel], target == Target.MPI, False))
+        if target == Target.OPENMP:
+            cmd = [tc.cc.path, *opts.cflags, "-fopenmp", *srcs, "main.c", "-o", "cand", "-lm"]
+        else:
+            if not (tc.mpicc.found and tc.mpirun.found):
+                return False, [], "cpu"
+            cmd = [tc.mpicc.path, *opts.cflags, *srcs, "main.c", "-o", "cand", "-lm"]
+        r = _run(cmd, work, opts.build_limits)
+        if not r.ok:
+            return False, [], "cpu"
+        configs = []
+        if target == Target.OPENMP:
+            for t in opts.threads:
+                for _ in range(1 if t == 1 else opts.repeats):
+                    configs.append((f"threads={t}", {"OMP_NUM_THREADS": str(t)}, [], "./cand"))
+        else:
+            mpirun = Path(tc.mpirun.path).name
+            for p in opts.ranks:
+                for _ in range(1 if p == 1 else opts.repeats):
+                    configs.append((f"ranks={p}", {"OMP_NUM_THREADS": "1"}, [mpirun, "-n", str(p)], "./cand"))
+        return True, configs, "cpu"
+    # CUDA: nvcc gate, then CPU emulation (no GPU here; with a GPU the individual path is used)
+    if not tc.nvcc.found or tc.gpu:
+        return False, [], "cpu-emulated"
+    from . import cuda_cpu
+    pre = ["#include <cuda_runtime.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>",
+           "#include <stdint.h>", "#include <time.h>", "#include <math.h>", "#include <vector>"]
+    gate, emu = list(pre), ['#include "paralift_cuda.h"', *pre]
+    for k, c in sel:
+        cand = items[k].candidates[c]
+        (work / f"cand{k}.cu").write_text(cand.code)
+        (work / f"cand{k}.cpu.cpp").write_text(cuda_cpu.rewrite(cand.code))
+        drv = _sub_driver(harness.driver_source(items[k].task.signature, f"cand{k}.cu", Target.CUDA, "c"), k, True)
+        undef = [f"#undef {m}" for m in _macros(cand.code)]
+        gate += [f"namespace __pl_b{k} {{", drv, "}", *undef]
+        emu += [f"namespace __pl_b{k} {{", drv.replace(f'#include "cand{k}.cu"', f'#include "cand{k}.cpu.cpp"'), "}", *undef]
+    disp = _dispatcher_c([k for k, _ in sel], False, True)
+    (work / "gate.cu").write_text("\n".join(gate) + "\n")
+    (work / "emu.cpp").write_text("\n".join(emu) + "\n" + disp)
+    r = _run([tc.nvcc.path, "-O2", "-std=c++17", "-c", "gate.cu", "-o", "gate.o"], work, opts.build_limits)
+    if not r.ok:
+        return False, [], "cpu-emulated"
+    gxx = tc.cxx.path
+    r = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=False), "emu.cpp", "-o", "cand", "-lm"], work, opts.build_limits)
+    if not r.ok:
+        return False, [], "cpu-emulated"
+    ra = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "emu.cpp", "-o", "cand_asan", "-lm"], work, opts.build_limits)
+    configs = [("cpu-emulated forward", {cuda_cpu.ORDER_ENV: "forward"}, [], "./cand"),
+               ("cpu-emulated reverse", {cuda_cpu.ORDER_ENV: "reverse"}, [], "./cand")]
+    if not ra.ok:
+        return False, [], "cpu-emulated"      # verify would run an ASan variant: so must we
+    configs.append(("cpu-emulated asan", {cuda_cpu.ORDER_ENV: "forward", "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"},
+                    [], "./cand_asan"))
+    return True, configs, "cpu-emulated"
+
+
+def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
+                 fallback: bool = True) -> list[list[Verdict]]:
+    """Verdicts (one per candidate, in order) for every item. Items must be C
+    functions with distinct names. With fallback=False, undecided candidates
+    get an "error" verdict saying so instead of an individual verification."""
+    opts = dataclasses.replace(options or VerifyOptions(), timing=False)
+    iso = isolation.isolation_summary()
+    out: list[list[Verdict | None]] = [[None] * len(it.candidates) for it in items]
+    individual: set[tuple[int, int]] = set()
+    names = [it.task.function for it in items]
+    eligible = [k for k, it in enumerate(items)
+                if it.task.language == "c" and names.count(it.task.function) == 1 and it.candidates
+                and it.suite.function == it.task.function]
+    for k, it in enumerate(items):
+        if k not in eligible:
+            individual |= {(k, c) for c in range(len(it.candidates))}
+    # policy and static race checks, exactly as verify does them
+    for k in eligible:
+        it = items[k]
+        for c, cand in enumerate(it.candidates):
+            viol = policy.check(cand.code, cand.target, it.task.function, it.task.source, it.task.language)
+            if viol:
+                out[k][c] = Verdict(target=cand.target, status="failed", policy_ok=False, policy_violations=viol,
+                                    reason="policy: " + viol[0], isolation=iso)
+                continue
+            races = (find_races(cand.code, "c") if cand.target == Target.OPENMP
+                     else find_cuda_races(cand.code) if cand.target == Target.CUDA else [])
+            if races or (cand.target == Target.CUDA and not _cuda_eligible(cand.code)):
+                individual.add((k, c))
+    live = [k for k in eligible if any(out[k][c] is None and (k, c) not in individual
+                                       for c in range(len(items[k].candidates)))]
+    ref, bad = _build_reference(items, live, opts) if live else (None, set())
+    for k in bad:
+        individual |= {(k, c) for c in range(len(items[k].candidates)) if out[k][c] is None}
+    try:
+        for target in (Target.OPENMP, Target.MPI, Target.CUDA):
+            sel = [(k, c) for k in live if k not in bad for c, cand in enumerate(items[k].candidates)
+                   if cand.target == target and out[k][c] is None and (k, c) not in individual]
+            # one candidate per item and target in one binary
+            seen, first, rest = set(), [], []
+            for k, c in sel:
+                (rest if k in seen else first).append((k, c))
+                seen.add(k)
+            individual |= set(rest)
+            if not first:
+                continue
+            if target == Target.CUDA:
+                from .cuda_cpu import RewriteError, unsupported_features
+                ok_sel = []
+                for k, c in first:
+                    code = items[k].candidates[c].code
+                    try:
+                        from .cuda_cpu import rewrite
+                        if unsupported_features(code):
+                            raise RewriteError("unsupported")
+                        rewrite(code)
+                        ok_sel.append((k, c))
+                    except (RewriteError, ValueError, SyntaxError):
+                        individual.add((k, c))
+                first = ok_sel
+                if not first:
+                    continue
+            _run_target(target, items, first, ref, opts, out, individual, iso)
+    finally:
+        if ref is not None:
+            _rmtree(ref.dir)
+    for k, it in enumerate(items):
+        for c, cand in enumerate(it.candidates):
+            if out[k][c] is not None:
+                continue
+            if fallback:
+                out[k][c] = verify(it.task, cand, it.suite, opts)
+                out[k][c].logs.append("verified individually (not decided by the batch)")
+            else:
+                out[k][c] = Verdict(target=cand.target, status="error", isolation=iso,
+                                    reason="not decided by the batch (individual verification needed)")
+    return out  # type: ignore[return-value]
+
+
+def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int]], ref: _Ref, opts: VerifyOptions,
+                out, individual: set, iso: str) -> None:
+    work = _mkdtemp("paralift-bcand-")
+    try:
+        try:
+            ok, configs, executor = _build_target(target, items, sel, work, opts)
+        except ValueError:
+            ok, configs, executor = False, [], ""
+        if not ok:
+            individual |= set(sel)
+            return
+        pending = {k: c for k, c in sel}
+        binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
+        for label, env, launcher, binary in configs:
+            if not pending:
+                break
+            allc = [n for k in sorted(pending) for n in ref.cases[k]]
+            (work / "out").mkdir(exist_ok=True)
+            for f in (work / "out").iterdir():
+                f.unlink()
+            r = _run([*launcher, binary, "1", "out", *allc], work, opts.run_limits, env, binds)
+            for k in list(pending):
+                sig = items[k].task.signature
+                good = r.ok
+                if good:
+                    for nm in ref.cases[k]:
+                        got = _read_out(sig, work / "out" / f"{nm}.out")
+                        if got is None or compare(ref.expected[nm], got) is not None:
+                            good = False
+                            break
+                if not good:
+                    individual.add((k, pending.pop(k)))
+        total_label = ", ".join(dict.fromkeys(c[0] for c in configs))
+        for k, c in pending.items():
+            n = len(ref.cases[k])
+            v = Verdict(target=target, status="verified", built=True, tests_passed=n, tests_total=n,
+                        executor=executor, isolation=iso, speedup_reason="timing disabled")
+            v.logs.append(f"verified in a batch of {len(sel)} ({total_label})")
+            if items[k].dropped_cases:
+                v.logs.append(f"{len(items[k].dropped_cases)} case(s) dropped: non-finite reference output")
+            out[k][c] = v
+    finally:
+        _rmtree(work)
