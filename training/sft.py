@@ -11,11 +11,14 @@ false) becomes one prompt/completion example:
 
 * prompt: the same prompt the LLM agent sends at inference time
   (`agents.prompts`): "compact" (the function and an open code fence, for
-  small models), "plain" (task, one example, open fence) or "chat" (messages;
-  the completion is then an assistant message);
+  small models), "directives" (the function with numbered loops; OpenMP
+  only), "plain" (task, one example, open fence) or "chat" (messages; the
+  completion is then an assistant message);
 * completion: the translated function (plus the includes it needs) for
   OpenMP/MPI -- the agent splices it into the user's file -- or the whole .cu
-  file for CUDA, then the closing fence.
+  file for CUDA, or for "directives" the `Lk: #pragma omp ...` lines that turn
+  the source into the reference (`agents.extract.directives_for`); then the
+  closing fence.
 
 Training: TRL's `SFTTrainer` with `completion_only_loss` (the loss is on the
 completion tokens only), a peft LoRA adapter (default; `all-linear` target
@@ -42,7 +45,8 @@ from paralift.errors import UsageError
 from paralift.types import Target
 
 __all__ = ["SFTSettings", "read_jsonl", "write_jsonl", "record_function", "example_from_record", "build_examples",
-           "split_records", "rule_based_records", "train_sft", "prompt_form_for", "normalize_code"]
+           "split_records", "rule_based_records", "train_sft", "prompt_form_for", "normalize_code", "record_prompt",
+           "PROMPT_FORMS"]
 
 
 # ---------------------------------------------------------------------------
@@ -132,17 +136,20 @@ def _function_text(source: str, function: str) -> str:
 # records -> prompt/completion examples
 # ---------------------------------------------------------------------------
 
+PROMPT_FORMS = ("compact", "directives", "plain", "chat")
+
+
 def prompt_form_for(model: str | Path, requested: str = "auto") -> str:
-    """compact | plain | chat: as requested, else as the model declares
+    """compact | directives | plain | chat: as requested, else as the model declares
     (paralift.json), else chat when its tokenizer has a chat template."""
     if requested != "auto":
-        if requested not in ("compact", "plain", "chat"):
-            raise UsageError(f"unknown prompt form {requested!r} (choose auto, compact, plain or chat)")
+        if requested not in PROMPT_FORMS:
+            raise UsageError(f"unknown prompt form {requested!r} (choose auto, {', '.join(PROMPT_FORMS)})")
         return requested
     info_path = Path(model) / "paralift.json"
     if info_path.exists():
         declared = json.loads(info_path.read_text()).get("prompt_format")
-        if declared in ("compact", "plain", "chat"):
+        if declared in PROMPT_FORMS:
             return declared
     cfg = Path(model) / "tokenizer_config.json"
     if cfg.exists() and json.loads(cfg.read_text()).get("chat_template"):
@@ -167,28 +174,56 @@ def _completion_code(rec: dict, function: str, target: Target) -> str:
     return ("\n".join(dict.fromkeys(extra)) + "\n\n" if extra else "") + body
 
 
+def record_prompt(rec: dict, form: str = "compact"):
+    """The prompt the LLM agent sends for this record's function (a string,
+    or chat messages for form "chat")."""
+    from paralift.agents.prompts import compact_prompt, directive_prompt, translator_messages, translator_prompt
+    target = Target.parse(rec.get("target") or "openmp")
+    lang = rec.get("source_lang") or "c"
+    function = record_function(rec)
+    if form == "compact":
+        return compact_prompt(_function_text(rec["source"], function), target, lang)
+    if form == "directives":
+        return directive_prompt(_function_text(rec["source"], function), target, lang)
+    from paralift.agents import build_task
+    task = build_task(rec["source"], lang, function, target)
+    if form == "plain":
+        return translator_prompt(task, target)
+    if form == "chat":
+        return translator_messages(task, target)
+    raise ValueError(f"unknown prompt form {form!r}")
+
+
 def example_from_record(rec: dict, form: str = "compact") -> dict | None:
-    """One prompt/completion example (None when the record has no usable reference)."""
-    from paralift.agents.prompts import (compact_prompt, fence_lang, translator_messages, translator_prompt)
+    """One prompt/completion example (None when the record has no usable
+    reference, or, for the directive form, when the reference is not the
+    source with `#pragma omp` lines inserted)."""
+    from paralift.agents.extract import directives_for
+    from paralift.agents.prompts import fence_lang
     if not rec.get("reference") or rec.get("verified") is False:
         return None
     target = Target.parse(rec.get("target") or "openmp")
     lang = rec.get("source_lang") or "c"
     function = record_function(rec)
+    if form == "directives":
+        if target != Target.OPENMP:
+            return None
+        from paralift.agents.extract import ExtractionError, find_definition
+        try:
+            ref_fn = find_definition(rec["reference"], function).text(rec["reference"])
+        except ExtractionError:
+            return None
+        text = directives_for(_function_text(rec["source"], function).strip(), ref_fn.strip())
+        if text is None:
+            return None
+        return {"prompt": record_prompt(rec, form), "completion": text + "```"}
     code = _completion_code(rec, function, target)
     if not code:
         return None
-    if form == "compact":
-        return {"prompt": compact_prompt(_function_text(rec["source"], function), target, lang),
-                "completion": code + "```"}
-    from paralift.agents import build_task
-    task = build_task(rec["source"], lang, function, target)
-    if form == "plain":
-        return {"prompt": translator_prompt(task, target), "completion": code + "```"}
     if form == "chat":
-        return {"prompt": translator_messages(task, target),
+        return {"prompt": record_prompt(rec, form),
                 "completion": [{"role": "assistant", "content": f"```{fence_lang(target, lang)}\n{code}```"}]}
-    raise ValueError(f"unknown prompt form {form!r}")
+    return {"prompt": record_prompt(rec, form), "completion": code + "```"}
 
 
 def build_examples(records: list[dict], form: str = "compact") -> list[dict]:
@@ -365,7 +400,7 @@ def train_sft(model: str | Path, records: list[dict], out: str | Path, settings:
     return summary
 
 
-def _write_model_info(base: Path, out: Path, form: str, adapter: bool, summary: dict) -> None:
+def _write_model_info(base: Path, out: Path, form: str, adapter: bool, summary: dict, stage: str = "sft") -> None:
     """paralift.json for the LLM agent: the base model's declarations (targets,
     languages) and the prompt form trained with."""
     info: dict = {}
@@ -376,7 +411,7 @@ def _write_model_info(base: Path, out: Path, form: str, adapter: bool, summary: 
     if adapter:
         info["base_model"] = str(base)
         info["adapter"] = True
-    info["sft"] = {"examples": summary["examples"], "steps": summary["global_step"],
+    info[stage] = {"examples": summary["examples"], "steps": summary["global_step"],
                    "final_loss": summary["losses"][-1]["loss"] if summary["losses"] else None}
     (out / "paralift.json").write_text(json.dumps(info, indent=2) + "\n")
 
