@@ -164,6 +164,7 @@ class LLMTranslator:
                 raise NotParallelizable(f"{self.name} model {self.model} writes OpenMP directives only, "
                                         f"not {target.value}")
             prompt = directive_prompt(function_source(task), target, task.language)
+            common["max_tokens"] = min(self.max_tokens, 256)     # a few directive lines, never a function
         elif form == "compact":
             prompt = compact_prompt(function_source(task), target, task.language)
         else:
