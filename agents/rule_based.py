@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from paralift.types import Candidate, Target, Task
 
+from . import first_match
 from .analysis import analyze
 from .base import AnalysisError, NotParallelizable
 
@@ -21,6 +22,13 @@ class RuleBasedTranslator:
         fx = analyze(task.source, task.language, task.function)
         if not fx.model.loops:
             raise NotParallelizable(f"'{task.function}' is kept sequential: it has no loops")
+        extra_notes = []
+        if not fx.chosen_loops() and "early return" in (fx.reason or ""):
+            searched = first_match.rewrite(task.source, task.language, task.function)
+            if searched is not None:
+                fx2 = analyze(searched, task.language, task.function)
+                if fx2.chosen_loops():
+                    fx, extra_notes = fx2, [first_match.NOTE]
         if not fx.chosen_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         try:
@@ -42,6 +50,8 @@ class RuleBasedTranslator:
             raise NotParallelizable(msg) from None
         except AnalysisError:
             raise
+        if extra_notes:
+            notes = "; ".join(n for n in [notes, *extra_notes] if n)
         return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]
 
 

@@ -272,6 +272,11 @@ double energy(int n, const double *x, double *restrict y, double *restrict total
     for (int i = 0; i < n; i++) { t = sq(x[i]) + 1.0; y[n - 1 - i] = sqrt(t); *total += t; last = t; }
     return last;
 }
+int first_neg(int n, const double *x) {
+    for (int i = 0; i < n; ++i)
+        if (x[i] < 0.0 && x[i] > -0.9) return i;
+    return -1;
+}
 int relu_count(int n, const float *x, float *y) {
     int c = 0;
     int i = 0;
@@ -343,9 +348,10 @@ SIZES = [{"n": 0, "m": 2, "w": 0, "h": 2, "nbins": 3, "maxit": 5, "nsteps": 2, "
          {"n": 41, "m": 23, "w": 17, "h": 13, "nbins": 5, "maxit": 60, "nsteps": 4, "N": 57, "M": 19}]
 
 OMP_C = ["saxpy", "dot", "vmax", "jacobi2d", "matmul", "transpose", "spmv", "histogram", "tri", "mandel", "softmax",
-         "energy", "relu_count", "nbody", "steps"]
+         "energy", "relu_count", "nbody", "steps", "first_neg"]
 OMP_CPP = ["axpy", "gemv", "maxref", "allPos", "bins", "squareEach", "total"]
-MPI_C = ["dot", "vmax", "matmul", "transpose", "spmv", "histogram", "tri", "softmax", "energy", "relu_count"]
+MPI_C = ["dot", "vmax", "matmul", "transpose", "spmv", "histogram", "tri", "softmax", "energy", "relu_count",
+         "first_neg"]
 MPI_CPP = ["gemv", "maxref", "bins", "squareEach"]
 
 
@@ -451,8 +457,10 @@ def test_mpi_code_uses_mpi_and_not_init():
      "scan", "scan"),
     ("int argmax(int n, const double *x) { double m = x[0]; int k = 0; "
      "for (int i = 1; i < n; i++) if (x[i] > m) { m = x[i]; k = i; } return k; }", "argmax", "argmax"),
-    ("int find(int n, const int *x, int v) { for (int i = 0; i < n; i++) if (x[i] == v) return i; return -1; }",
+    ("int find(int n, int *x, int v) { for (int i = 0; i < n; i++) if (x[i]++ == v) return i; return -1; }",
      "find", "early return"),
+    ("int find2(int n, const int *x, int v) { int c = 0; for (int i = 0; i < n; i++) { c += x[i]; if (c > v) return i; } "
+     "return -1; }", "find2", "early return"),
     ("double g(double); void u(int n, double *y) { for (int i = 0; i < n; i++) y[i] = g(y[i]); }", "u", "call to 'g'"),
     ("void shift(int n, double *a, double *b) { for (int i = 0; i < n; i++) a[i] = b[i + 1]; }", "shift", "alias"),
     ("int add(int a, int b) { return a + b; }", "add", "no loops"),
