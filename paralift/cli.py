@@ -211,6 +211,8 @@ def _click_exceptions():
 
 from paralift.data.cli import app as _data_app  # noqa: E402  (the `paralift data` group, issue 7)
 app.add_typer(_data_app, name="data")
+from paralift.training.cli import app as _train_app  # noqa: E402  (the `paralift train` group, issue 8)
+app.add_typer(_train_app, name="train")
 
 def main() -> None:
     """Console entry point: user errors become one line and exit 2."""

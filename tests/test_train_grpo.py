@@ -26,6 +26,7 @@ class RecordingReward(SandboxReward):
         return infos
 
 
+@pytest.mark.slow
 def test_grpo_steps_with_sandbox_rewards(tmp_path):
     rows = rule_based_records(kernel_units(["vec_add", "saxpy", "sum"]), "openmp", verify=True)
     assert len(rows) == 3

@@ -53,7 +53,7 @@ __all__ = ["SFTSettings", "read_jsonl", "write_jsonl", "record_function", "examp
 # corpus I/O (DESIGN.md §5)
 # ---------------------------------------------------------------------------
 
-def read_jsonl(paths: Iterable[str | Path]) -> list[dict]:
+def read_jsonl(paths: Iterable[str | Path], require: str | None = "source") -> list[dict]:
     rows: list[dict] = []
     for p in paths:
         p = Path(p)
@@ -66,7 +66,7 @@ def read_jsonl(paths: Iterable[str | Path]) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise UsageError(f"{p}:{k}: not JSON ({e.msg})") from None
-            if not isinstance(row, dict) or "source" not in row:
+            if not isinstance(row, dict) or (require and require not in row):
                 raise UsageError(f"{p}:{k}: a corpus record needs at least a `source` field (DESIGN.md §5)")
             rows.append(row)
     return rows
