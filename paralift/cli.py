@@ -82,6 +82,7 @@ def translate(
     samples: Optional[int] = typer.Option(None, "--samples", min=1, help="candidates per LLM backend (default: [tool.paralift] samples, else 1)"),
     timing: bool = typer.Option(True, "--timing/--no-timing", help="measure speedups (needed to pick the fastest)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="openmp: seconds to search loop restructurings by measured speed"),
 ):
     """Translate, verify and write the fastest verified version."""
     from paralift import pipeline
@@ -89,7 +90,7 @@ def translate(
     target = _target(to)
     text = _read(input, "input file")
     report = pipeline.translate_file(input, text, target, function or [], output, backends=backend or [],
-                                     model=model, samples=samples, timing=timing)
+                                     model=model, samples=samples, timing=timing, budget=budget)
     if as_json:
         _emit_json(report.to_json())
     else:
