@@ -35,7 +35,7 @@ def test_one_round_end_to_end_and_resume(tmp_path):
     pairs = read_jsonl([out / "round-1" / "pairs.jsonl"])
     assert pairs, "the warm-started translator should get at least one function right"
     assert all(p["verified"] and "#pragma omp" in p["reference"] and p["tests"]["cases"] for p in pairs)
-    suites = read_jsonl([out / "round-1" / "suites.jsonl"])
+    suites = read_jsonl([out / "round-1" / "suites.jsonl"], require=None)
     assert suites and all(r["mutants"] > 0 for r in suites)
     assert any(r["killed"] > 0 and r["killing_cases"] for r in suites)
     assert (out / "round-1" / "translator" / "adapter_config.json").exists()

@@ -88,3 +88,47 @@ def test_full_finetune(corpus):
     losses = [h["loss"] for h in res["losses"]]
     assert losses[-1] < losses[0], losses
     assert (d / "full" / "config.json").exists() and not (d / "full" / "adapter_config.json").exists()
+
+
+def _paralift(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "paralift", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_train_cli_bad_input_is_exit_2(tmp_path):
+    # the console contract, end to end: exit 2, one line, no traceback
+    r = _paralift("train", "musl", "--model", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "--from-kernels" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_train_cli_usage_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from paralift.errors import UsageError
+    from paralift.training.cli import app
+
+    def err(*args):
+        res = CliRunner().invoke(app, list(args))
+        assert isinstance(res.exception, UsageError), (res.exception, res.output)
+        return str(res.exception)
+
+    assert "no model folder" in err("sft", "--model", str(tmp_path / "none"), "--corpus", "x.jsonl", "--out", "o")
+    assert "does not exist" in err("sft", "--model", str(tmp_path), "--corpus", str(tmp_path / "no.jsonl"),
+                                   "--out", "o")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    assert "source" in err("grpo", "--model", str(tmp_path), "--corpus", str(bad), "--out", "o")
+    assert "--eval-fraction" in err("musl", "--model", str(tmp_path), "--out", "o", "--eval-fraction", "1.5")
+
+
+def test_multi_gpu_configs_parse():
+    import yaml
+    from accelerate.commands.config.config_args import ClusterConfig
+    from pathlib import Path
+    d = Path(__file__).resolve().parent.parent / "training" / "configs"
+    kinds = {ClusterConfig(**yaml.safe_load(p.read_text())).distributed_type.value for p in d.glob("*.yaml")}
+    assert {"DEEPSPEED", "FSDP", "MULTI_GPU"} <= kinds
+    ds = json.loads((d / "deepspeed_zero2.json").read_text())
+    assert ds["zero_optimization"]["stage"] == 2
