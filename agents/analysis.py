@@ -729,6 +729,7 @@ class _ParamInference:
                 continue
             guess = None
             by_offsets = False
+            nonaffine = None
             for ev in m.events:
                 if ev.decl is not d or ev.index is None:
                     continue
@@ -741,9 +742,25 @@ class _ParamInference:
                     continue                # A[B[..]]: B's values are generated within A's extent
                 if ev.index_scalar is not None and ev.index_scalar.is_param:
                     continue                # A[k]: k is generated within A's extent
+                peer = self._peer_extent(d, polys, rendered)
+                if peer is not None and not ev.write:
+                    nonaffine = nonaffine or ev
+                    continue
                 raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
                                     f"of '{fx.signature.name}' (subscript '{_short(ev.index)}' at line "
                                     f"{ev.line} is not affine in the loop variables and parameters)")
+            if nonaffine is not None and not any(e.write for e in m.events if e.decl is d):
+                # e.g. img[clamp(y + dy, 0, h - 1) * w + x]: read-only, as large as the image it is
+                # filtered into. Only an assumption: every test case is first run on the sequential code
+                # under AddressSanitizer with buffers of exactly this size, so a wrong guess discards cases
+                # (and fails verification) instead of hiding out-of-bounds reads.
+                peer_name, peer_text = self._peer_extent(d, polys, rendered)
+                rendered[d.name] = peer_text
+                if peer_name in polys:
+                    polys[d.name] = polys[peer_name]
+                fx.notes.append(f"extent of '{d.name}' assumed equal to that of '{peer_name}' ({peer_text}): "
+                                f"its subscript at line {nonaffine.line} is not affine")
+                continue
             if by_offsets:
                 if nnz_token is None:
                     if unused_scalars:
@@ -919,6 +936,15 @@ class _ParamInference:
             if p.kind == ParamKind.SCALAR and p.base_type in INTEGER_TYPES and p.name not in used:
                 out.append(p.name)
         return out
+
+    def _peer_extent(self, d: Decl, polys: dict, rendered: dict) -> tuple[str, str] | None:
+        """(name, extent) of an array parameter of d's element type whose extent is known from affine
+        subscripts: the guess for a read-only array indexed through helper calls."""
+        for p in self.fx.signature.params:
+            if p.is_array and p.name != d.name and p.name in polys and p.name in rendered and \
+                    self.m.params[p.name].base_type == d.base_type:
+                return p.name, rendered[p.name]
+        return None
 
     def _main_size(self) -> str | None:
         for p in self.fx.signature.params:
