@@ -15,11 +15,11 @@ void vec_add(int n, const double *a, const double *b, double *c)
 }
 ```"""
 
-# Correct, but deliberately does the work 24 times on one thread.
+# Correct, but deliberately does the work 6 times on one thread.
 SLOW = """```c
 void vec_add(int n, const double *a, const double *b, double *c)
 {
-    for (int r = 0; r < 24; ++r) {
+    for (int r = 0; r < 6; ++r) {
         #pragma omp parallel for num_threads(1)
         for (int i = 0; i < n; ++i)
             c[i] = a[i] + b[i];
@@ -116,8 +116,9 @@ def test_rewards_from_real_verdicts(reward):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_speedup_shapes_correct_rewards(timed_reward):
-    """Timed: a parallel candidate against one doing the work 24 times over."""
+    """Timed: a parallel candidate against one doing the work 6 times over on one thread."""
     rewards = _score(timed_reward, [CORRECT, SLOW, WRONG])
     fast, slow, wrong = timed_reward.last
     why = [(i.kind, i.reward, i.reason) for i in timed_reward.last]
@@ -156,8 +157,12 @@ void prefix_naive(int n, const double *x, double *y)
 
 
 @pytest.mark.slow
-def test_implausible_speedup_is_audited(timed_reward):
-    reward = timed_reward
+@pytest.mark.timeout(1800)
+def test_implausible_speedup_is_audited():
+    from paralift.agents.tester import TesterOptions
+    # small race cases: the O(n^2) reference must stay cheap to run
+    reward = SandboxReward(RewardConfig(timing=True),
+                           tester_options=TesterOptions(race_elements=1 << 13, race_bytes=1 << 17))
     before = len(reward.audits)
     [r] = reward(["p"], [PREFIX_FAST], source=[PREFIX_NAIVE], function=["prefix_naive"], language=["c"],
                  target=["openmp"])

@@ -122,13 +122,14 @@ class SandboxReward:
     __name__ = "sandbox_reward"
 
     def __init__(self, config: RewardConfig | None = None, verify_options=None, quiet: bool = True,
-                 form: str = "auto"):
+                 form: str = "auto", tester_options=None):
         from paralift.sandbox import VerifyOptions
 
         if form not in ("auto", "code", "directives"):
             raise ValueError("form must be auto, code or directives")
         self.form = form
         self.cfg = config or RewardConfig()
+        self.tester_options = tester_options      # agents.tester.TesterOptions for the hidden suites (seed replaced)
         self.options = verify_options or VerifyOptions(timing=self.cfg.timing, timing_runs=self.cfg.timing_runs,
                                                        timing_min_s=self.cfg.timing_min_s)
         self.quiet = quiet
@@ -142,7 +143,7 @@ class SandboxReward:
         """The task and its hidden suite (cached). Raises RuntimeError with the
         reason when the sequential code cannot serve as a reference."""
         from paralift.agents import AnalysisError, build_task
-        from paralift.agents.tester import TesterError, TesterOptions, VacuousSuite, build_suite
+        from paralift.agents.tester import TesterError, VacuousSuite, build_suite
         from paralift.sandbox import ReferenceError
 
         key = (source, function, language, target.value)
@@ -151,7 +152,7 @@ class SandboxReward:
         if hit is None:
             try:
                 task = build_task(source, language, function, target)
-                rep = build_suite(task, TesterOptions(seed=self.cfg.hidden_seed, calibrate=self.cfg.calibrate))
+                rep = build_suite(task, self._tester_options(self.cfg.hidden_seed))
                 hit = (task, rep.suite)
             except (AnalysisError, TesterError, VacuousSuite, ReferenceError) as e:
                 hit = f"{type(e).__name__}: {e}"
@@ -160,6 +161,14 @@ class SandboxReward:
         if isinstance(hit, str):
             raise RuntimeError(hit)
         return hit
+
+    def _tester_options(self, seed: int):
+        import dataclasses
+
+        from paralift.agents.tester import TesterOptions
+        if self.tester_options is not None:
+            return dataclasses.replace(self.tester_options, seed=seed)
+        return TesterOptions(seed=seed, calibrate=self.cfg.calibrate)
 
     # ------------------------------------------------------------ the callable
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **columns) -> list[float | None]:
@@ -226,12 +235,12 @@ class SandboxReward:
         correctness credit only when it holds."""
         import dataclasses
 
-        from paralift.agents.tester import TesterOptions, build_suite
+        from paralift.agents.tester import build_suite
         from paralift.sandbox import verify
 
         record = {"function": job.task.function, "target": v.target.value, "speedup": v.speedup, "bound": bound}
         try:
-            fresh = build_suite(job.task, TesterOptions(seed=self.cfg.audit_seed, calibrate=self.cfg.calibrate)).suite
+            fresh = build_suite(job.task, self._tester_options(self.cfg.audit_seed)).suite
             again = verify(job.task, job.candidate, fresh, dataclasses.replace(self.options, timing=False))
         except Exception as e:  # noqa: BLE001 - the audit itself could not run: no signal
             record["result"] = f"audit error: {type(e).__name__}: {e}"
