@@ -124,16 +124,22 @@ def candidates_for(task: Task, variants: list[Variant] | None = None) -> list[tu
 
 def search(task: Task, budget_s: float, tests: TestSuite | None = None, options=None,
            variants: list[Variant] | None = None, extra: list[Candidate] | None = None,
-           cache: Cache | str | Path | None = None, progress=None) -> SearchResult:
+           cache: Cache | str | Path | None = None, progress=None, measure=None) -> SearchResult:
     """Measure the variants of `task` (openmp) within `budget_s` seconds and
-    return every variant tried and the fastest verified one."""
+    return every variant tried and the fastest verified one.
+
+    `measure(candidate) -> (speedup, candidate_s, sequential_s)`, when given,
+    replaces verify's timing as the objective (verify then only judges
+    correctness); a benchmark uses it to time every tool the same way."""
+    import dataclasses
     from paralift.sandbox import VerifyOptions, verify
     opts = options or VerifyOptions(timing=True)
-    if not opts.timing:
+    if measure is None and not opts.timing:
         raise ValueError("search needs timing")
+    vopts = dataclasses.replace(opts, timing=False) if measure is not None else opts
     if not isinstance(cache, Cache):
         cache = Cache(cache)
-    flags = json.dumps([list(opts.cflags), opts.workers(), opts.timing_min_s])
+    flags = json.dumps([list(opts.cflags), opts.workers(), opts.timing_min_s, getattr(measure, "tag", measure is not None)])
     space = [(c.model or c.agent, c) for c in (extra or [])] + candidates_for(task, variants)
     res = SearchResult(budget_s=budget_s)
     t0 = time.monotonic()
@@ -151,10 +157,16 @@ def search(task: Task, budget_s: float, tests: TestSuite | None = None, options=
             if progress:
                 progress(f"search: measuring {name}")
             t1 = time.monotonic()
-            v = verify(task, cand, tests, opts)
+            v = verify(task, cand, tests, vopts)
             t = Tried(name, cand.agent, v.status, v.speedup,
                       v.timing.candidate_s if v.timing else None, v.timing.sequential_s if v.timing else None,
                       round(time.monotonic() - t1, 2), False, v.reason)
+            if measure is not None and v.verified:
+                try:
+                    t.speedup, t.candidate_s, t.sequential_s = measure(cand)
+                except Exception as e:   # a measurement that fails is a failed candidate
+                    t.status, t.speedup, t.reason = "failed", None, f"measurement: {e}"[:300]
+                t.seconds = round(time.monotonic() - t1, 2)
             if v.status in ("verified", "failed"):
                 cache.put(key, {k: val for k, val in t.to_json().items() if k not in ("cached", "variant", "agent")})
         res.tried.append(t)
