@@ -315,8 +315,12 @@ def build_band(model, loops: list[Loop], alias_group=None) -> Band:
         lo, hi, _ = bounds[L.var.key]
         cons.append(f"{_render(lo, dom_names)} <= x{k} <= {_render(hi, dom_names)}")
     domain = isl.Set(f"{ptext} -> {{ S[{', '.join(bvars)}] : {' and '.join(cons) or 'true'} }}")
+    # the analysis' assumption: scalar parameters that bound loops are non-negative
+    in_bounds = set()
+    for lo, hi, _ in bounds.values():
+        in_bounds |= lo.symbols() | hi.symbols()
     pos_params = " and ".join(f"{names[p]} >= 0" for p in params
-                              if model.decl_by_key(p) is not None and model.decl_by_key(p).is_param)
+                              if p in in_bounds and model.decl_by_key(p) is not None and model.decl_by_key(p).is_param)
     outer_cons = []
     for P, lo, hi in outer_polys:
         try:

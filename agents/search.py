@@ -140,7 +140,9 @@ def search(task: Task, budget_s: float, tests: TestSuite | None = None, options=
     if not isinstance(cache, Cache):
         cache = Cache(cache)
     flags = json.dumps([list(opts.cflags), opts.workers(), opts.timing_min_s, getattr(measure, "tag", measure is not None)])
-    space = [(c.model or c.agent, c) for c in (extra or [])] + candidates_for(task, variants)
+    # restructure variants first: the extra candidates (the rule-based
+    # translation) are measured by the pipeline anyway
+    space = candidates_for(task, variants) + [(c.model or c.agent, c) for c in (extra or [])]
     res = SearchResult(budget_s=budget_s)
     t0 = time.monotonic()
     for name, cand in space:
