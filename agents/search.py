@@ -110,7 +110,7 @@ def candidates_for(task: Task, variants: list[Variant] | None = None) -> list[tu
     """(variant name, candidate) for every variant that applies, duplicates
     (same generated code) dropped."""
     out, seen = [], set()
-    for v in variants or DEFAULT_VARIANTS:
+    for v in DEFAULT_VARIANTS if variants is None else variants:
         try:
             c = propose_variant(task, v)
         except NotParallelizable:
