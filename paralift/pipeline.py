@@ -253,6 +253,12 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
         good = [(j, v) for j, v in pairs if v.verified]
         if good:
             j, v = max(good, key=lambda jv: jv[1].speedup if jv[1].speedup is not None else 0.0)
+            if clearly_slower(v):
+                reports[name] = FunctionReport(
+                    name, "sequential", j.candidate.agent, v.tests_passed, v.tests_total, v.speedup,
+                    f"every verified candidate was slower than the sequential code (best {v.speedup:.2f}x "
+                    f"±{100 * v.timing.spread:.0f}% by {j.candidate.agent}): kept sequential", v, cands)
+                continue
             reports[name] = FunctionReport(name, "verified", j.candidate.agent, v.tests_passed, v.tests_total,
                                            v.speedup, "", v, cands, winner=j.candidate)
         else:
@@ -277,6 +283,14 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
         report.notes.append("output not written (write=False)")
     report.text = final
     return report
+
+
+def clearly_slower(v: Verdict) -> bool:
+    """Measured slower than the sequential build beyond the measurement's own spread: writing it would
+    hand the user a correct but slower file (a search loop that now scans the whole range, a memory-bound
+    map on a busy machine). Within the noise, the parallel version is kept."""
+    t = v.timing
+    return v.speedup is not None and t is not None and v.speedup < 0.9 and v.speedup * (1 + t.spread) < 1.0
 
 
 def assemble_output(text: str, language: str, target: Target, tasks: dict[str, Task],

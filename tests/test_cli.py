@@ -141,3 +141,19 @@ def test_translate_assembles_several_functions_into_one_verified_file(tmp_path):
     subprocess.run(["gcc", "-O2", str(src), "-o", str(tmp_path / "s.out"), "-lm"], check=True)
     assert subprocess.run([str(tmp_path / "a.out")], capture_output=True, text=True).stdout == \
         subprocess.run([str(tmp_path / "s.out")], capture_output=True, text=True).stdout
+
+
+
+def test_only_a_candidate_slower_beyond_its_spread_is_kept_out_of_the_file():
+    # timing is not asserted in tests (noisy machine); the rule that uses it is
+    from paralift.pipeline import clearly_slower
+    from paralift.types import Target, Timing, Verdict
+
+    def v(speedup, spread):
+        return Verdict(target=Target.OPENMP, status="verified", speedup=speedup,
+                       timing=Timing(1.0, 1.0 / speedup, speedup, spread, 5))
+    assert clearly_slower(v(0.3, 0.4))                 # 0.3 * 1.4 < 1
+    assert not clearly_slower(v(0.8, 0.3))             # 0.8 * 1.3 > 1: within the noise
+    assert not clearly_slower(v(0.95, 0.01))           # less than 10 % slower: kept
+    assert not clearly_slower(v(1.7, 0.1))
+    assert not clearly_slower(Verdict(target=Target.CUDA, status="verified"))   # not measured
