@@ -5,8 +5,9 @@
 For each kernel of benchmarks/polybench (manifest.json):
 
 1. correctness: every tool's code is judged by sandbox.verify (gcc autopar by
-   eval.autopar) on a small case and on the benchmark size, with 1, 2 and 3
-   threads, against the sequential build at -O3;
+   eval.autopar) on a small case with 1, 2 and 3 threads, and its outputs at
+   the benchmark size (2 threads) are compared with the sequential -O3 build's
+   before it is timed;
 2. search: paralift's candidates (the rule-based translation + restructure
    variants) are searched (agents/search.py, --budget seconds per kernel);
 3. timing: one final round, in one process pool, of every tool's binary at
@@ -209,11 +210,14 @@ def main() -> int:
         task = build_task(src, "c", k["function"], Target.OPENMP, str(path))
         suite = make_suite(task, k)
         timer = Timer(task, suite, runs)
+        # verify (1/2/3 threads, twice) on the small case; the benchmark size is
+        # checked by the timer, for every binary, against the sequential build
+        vsuite = TestSuite(task.function, [c for c in suite.cases if c.name == "small"], generator="bench-poly")
         row = {"kernel": k["name"]}
         binaries: dict[str, Path] = {}
         # gcc autopar: correctness by eval.autopar (small + benchmark size, 1/2/3 threads)
         from paralift.eval import autopar
-        va = autopar.verify_autopar(task, autopar.propose(task, 2), suite, opts, 2)
+        va = autopar.verify_autopar(task, autopar.propose(task, 2), vsuite, opts, 2)
         status = va.status
         if status == "failed" and ("did not use" in va.reason or "parallelized no loop" in va.reason):
             status = "sequential"           # GCC parallelized nothing: the sequential program
@@ -228,9 +232,9 @@ def main() -> int:
             extra = rule.propose(task, Target.OPENMP)
         except NotParallelizable as e:
             row["rule"] = {"status": "sequential", "reason": str(e)[:200]}
-        res = search(task, a.budget, suite, opts, variants=BENCH_VARIANTS, cache=cache, measure=timer)
+        res = search(task, a.budget, vsuite, opts, variants=BENCH_VARIANTS, cache=cache, measure=timer)
         if extra:   # the rule-based translation is always measured, outside the search budget
-            rr = search(task, float("inf"), suite, opts, variants=[], extra=extra, cache=cache, measure=timer)
+            rr = search(task, float("inf"), vsuite, opts, variants=[], extra=extra, cache=cache, measure=timer)
             res.tried += rr.tried
             if rr.best is not None and (res.best is None or rr.best_speedup > res.best_speedup):
                 res.best, res.best_speedup = rr.best, rr.best_speedup
@@ -249,6 +253,7 @@ def main() -> int:
         else:
             row["paralift"] = {"status": "sequential", "variant": "-", "reason": "no verified variant"}
         # the final, interleaved round: every tool's binary against the sequential build
+        # (outputs at the benchmark size checked first)
         for name, b in list(binaries.items()):
             diff = timer.check(b)
             if diff:
