@@ -40,8 +40,8 @@ from paralift.errors import UsageError
 SPLITS = (("train", 0.90), ("validation", 0.05), ("test", 0.05))
 TARGETS = ("openmp", "mpi", "cuda")
 AGENTS = ("rule",)
-LARGE_ELEMENTS = 1 << 14     # elements per array in the large case (corpus setting)
-RACE_ELEMENTS = 1 << 15      # ... in the race cases
+LARGE_ELEMENTS = 1 << 12     # elements per array in the large case (corpus setting: 16 CUDA blocks)
+RACE_ELEMENTS = 1 << 13      # ... in the race cases
 QUADRATIC = {"nbody", "scan_quadratic", "pairwise_distance"}   # O(n^2) work on 1-D data: smaller cases
 NGRAM = 13
 CONTAMINATION_OVERLAP = 0.5  # share of a kernel's token 13-grams found in the eval suite
@@ -59,6 +59,7 @@ class BuildConfig:
     seed: int = 0                       # first seed
     decontaminate: str | None = "builtin"
     quiet: bool = False
+    max_seconds: float | None = None    # stop scheduling new batches after this long (resume later)
 
 
 # ------------------------------------------------------------------ keys and splits
@@ -160,7 +161,6 @@ def _propose(agent: str, source: str, function: str, target: str):
 
 def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents: tuple[str, ...]) -> dict:
     """Generate, propose and verify one batch; returns examples and per-unit status."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     from paralift.agents import AnalysisError, build_task
     from paralift.agents.tester import TesterError
     from paralift.sandbox.batch import BatchItem, verify_batch
@@ -337,24 +337,37 @@ def build(cfg: BuildConfig) -> dict:
             ctx = mp.get_context("forkserver")
         except ValueError:
             pass
+        pending = list(batches)
+        stopped = 0
         with cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), mp_context=ctx) as ex, \
                 ex_path.open("a") as ef, done_path.open("a") as df:
-            futs = {ex.submit(process_batch, b, tuple(cfg.targets), tuple(cfg.agents)): b for b in batches}
-            for fut in cf.as_completed(futs):
-                b = futs[fut]
+            futs: dict = {}
+
+            def submit() -> None:
+                while pending and len(futs) < 2 * max(1, cfg.workers):
+                    if cfg.max_seconds is not None and time.monotonic() - t0 > cfg.max_seconds:
+                        return
+                    b = pending.pop(0)
+                    futs[ex.submit(process_batch, b, tuple(cfg.targets), tuple(cfg.agents))] = b
+
+            submit()
+            while futs:
+                fut = next(cf.as_completed(list(futs)))
+                b = futs.pop(fut)
                 try:
                     res = fut.result()
                 except Exception as e:  # noqa: BLE001 - an infrastructure failure loses one batch, reported
                     progress.note(f"a batch failed ({type(e).__name__}: {e}); its units are redone on resume")
                     for _ in b:
                         progress.advance("error")
+                    submit()
                     continue
                 for rec in res["examples"]:
                     ef.write(json.dumps(rec) + "\n")
                 new_examples += len(res["examples"])
                 ef.flush()
                 for key, st in res["status"].items():
-                    df.write(json.dumps({"unit": key, **st, "agents": None}) + "\n")
+                    df.write(json.dumps({"unit": key, **st}) + "\n")
                     done[key] = st
                 df.write(json.dumps({"batch": len(b), "seconds": round(res["seconds"], 2),
                                      "examples": len(res["examples"]), "agents": res["agents"]}) + "\n")
@@ -366,6 +379,10 @@ def build(cfg: BuildConfig) -> dict:
                 if not cfg.quiet and new_examples:
                     el = time.monotonic() - t0
                     progress.note(f"  {new_examples} verified examples in {el:.0f}s ({new_examples / el:.2f}/s)")
+                submit()
+            stopped = sum(len(b) for b in pending)
+        if stopped and not cfg.quiet:
+            progress.note(f"time budget reached: {stopped} unit(s) left for a resumed run")
     progress.close()
     wall = time.monotonic() - t0
     stats = finalize(out, cfg, wall_this_run=wall)

@@ -43,6 +43,7 @@ def build_cmd(
     batch_size: int = typer.Option(24, "--batch-size", help="functions verified per build"),
     seed: int = typer.Option(0, "--seed", help="first seed"),
     decontaminate: str = typer.Option("builtin", "--decontaminate", help="evaluation suite to decontaminate against ('none' to skip)"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop starting new batches after this long (resume later)"),
     as_json: bool = typer.Option(False, "--json", help="print the build statistics as one JSON object"),
 ):
     """Generate kernels, translate them with the enabled agents, keep only verified translations."""
@@ -54,7 +55,8 @@ def build_cmd(
     if workers < 1 or batch_size < 1:
         raise UsageError("--workers and --batch-size must be at least 1")
     cfg = B.BuildConfig(out=out, families=fams, count=count, targets=tg, workers=workers, batch_size=batch_size,
-                        seed=seed, decontaminate=None if decontaminate == "none" else decontaminate)
+                        seed=seed, decontaminate=None if decontaminate == "none" else decontaminate,
+                        max_seconds=max_minutes * 60 if max_minutes else None)
     stats = B.build(cfg)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")

@@ -677,16 +677,16 @@ def _sort_network(s: Style):
     return f, s.function("void", f, params, body, "one compare-exchange stage of a sorting network on n pairs")
 
 
-@family("sort_oddeven", parallel=False, group="sorting")
-def _sort_oddeven(s: Style):
-    t = s.choice(["double", "int"])
-    f = s.fname(["odd_even_sort", "transposition_sort", "brick_sort"], ["array", "values", "inplace"])
-    n, a, ph, i = s.name(_SIZES), s.name(_ARRAYS_OUT), s.name(["phase", "round", "pass"]), s.name(_LOOPVARS)
-    inner = s.loop(i, f"{ph} % 2", s.op(s.op(i, "+", "1"), "<", n),
-                   [f"if ({a}[{i}] > {a}[{i} + 1]) {{ {t} tmp = {a}[{i}]; {a}[{i}] = {a}[{i} + 1]; {a}[{i} + 1] = tmp; }}"],
-                   step=f"{i} += 2")
+@family("sort_bubble", parallel=False, group="sorting")
+def _sort_bubble(s: Style):
+    t = s.choice(["double", "int", "float"])
+    f = s.fname(["bubble_sort", "sort_inplace", "exchange_sort"], ["array", "values", "keys"])
+    n, a, ph, i = s.name(_SIZES), s.name(_ARRAYS_OUT), s.name(["phase", "round", "pass_"]), s.name(_LOOPVARS)
+    swap = f"if ({a}[{i}] > {a}[{i} + 1]) {{ {t} tmp = {a}[{i}]; {a}[{i}] = {a}[{i} + 1]; {a}[{i} + 1] = tmp; }}"
+    inner = s.loop(i, "0", s.op(i, "<", s.op(s.op(n, "-", "1"), "-", ph)), [swap], decl_outside=False)
     body = s.loop(ph, "0", s.op(ph, "<", n), inner)
-    return f, s.function("void", f, [f"int {n}", s.ptr(t, a, const=False)], body, "odd-even transposition sort")
+    return f, s.function("void", f, [f"int {n}", s.ptr(t, a, const=False)], body,
+                         "bubble sort (passes depend on each other: sequential)")
 
 
 @family("conv1d", group="convolution")
@@ -830,14 +830,14 @@ def _recurrence(s: Style):
     return f, s.function("void", f, params, body, "first-order recurrence (sequential)")
 
 
-@family("early_exit", parallel=False, group="early_exit")
+@family("early_exit", group="early_exit")
 def _early_exit(s: Style):
     t = s.choice(["double", "int", "float"])
     f = s.fname(["find_first", "first_index", "search", "locate"], ["above", "match", "greater", "hit"])
     n, x, th, i = s.name(_SIZES), s.name(_ARRAYS_IN), s.name(_THRESH), s.name(_LOOPVARS)
     body = s.loop(i, "0", s.op(i, "<", n), [f"if ({x}[{i}] > {th}) return {i};"], typ="int") + ["return -1;"]
     params = [f"int {n}", f"{t} {th}", s.ptr(t, x)]
-    return f, s.function("int", f, params, body, "index of the first element above a threshold (early exit)")
+    return f, s.function("int", f, params, body, "index of the first element above a threshold (early exit; parallel as a min-reduction)")
 
 
 @family("find_first_reduction", group="reduction")

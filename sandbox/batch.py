@@ -16,11 +16,13 @@ module runs the *same checks* for a batch of functions:
   forward, reverse and ASan) each run once for the whole batch, and every
   output is compared with `compare` against the sequential reference's.
 
-Only a clean pass is decided here. Whatever is not (a build or run failure
-anywhere in the batch, a wrong output, a static race report, a sanitizer
-complaint) is handed to `verify.verify` for that one candidate, which then
-gives the authoritative verdict; a batch therefore never calls a candidate
-verified that `verify` would reject on the same suite. Timing is not done
+A clean pass is decided here, and so is a wrong or missing output of a
+function (a rejection, which is always safe). Whatever the batch cannot
+attribute (a batch build failure, a static race report, a reference that
+misbehaves under the sanitizers, a crash after every output was right) is
+handed to `verify.verify` for that one candidate, which then gives the
+verdict; a batch therefore never calls a candidate verified that `verify`
+would reject on the same suite. Timing is not done
 here (corpus building verifies correctness only).
 """
 from __future__ import annotations
@@ -258,7 +260,9 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
         if target == Target.OPENMP:
             for t in opts.threads:
                 for _ in range(1 if t == 1 else opts.repeats):
-                    configs.append((f"threads={t}", {"OMP_NUM_THREADS": str(t)}, [], "./cand"))
+                    # passive waiting: a loaded machine otherwise spins away the batch's time
+                    configs.append((f"threads={t}", {"OMP_NUM_THREADS": str(t), "OMP_WAIT_POLICY": "passive"}, [],
+                                    "./cand"))
         else:
             mpirun = Path(tc.mpirun.path).name
             for p in opts.ranks:
@@ -306,6 +310,13 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
     functions with distinct names. With fallback=False, undecided candidates
     get an "error" verdict saying so instead of an individual verification."""
     opts = dataclasses.replace(options or VerifyOptions(), timing=False)
+    # One batch run carries every function's cases. Its budget grows with the
+    # batch but stays far below K individual limits, so that one hanging
+    # candidate (an MPI deadlock) costs one limit, not K: a run that exceeds it
+    # sends its functions to `verify`, which applies the usual per-function limit.
+    scale = max(1, len(items))
+    batch_opts = dataclasses.replace(opts, run_limits=dataclasses.replace(
+        opts.run_limits, wall_s=opts.run_limits.wall_s + 2 * scale, cpu_s=opts.run_limits.cpu_s + 10 * scale))
     iso = isolation.isolation_summary()
     out: list[list[Verdict | None]] = [[None] * len(it.candidates) for it in items]
     individual: set[tuple[int, int]] = set()
@@ -331,7 +342,7 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
                 individual.add((k, c))
     live = [k for k in eligible if any(out[k][c] is None and (k, c) not in individual
                                        for c in range(len(items[k].candidates)))]
-    ref, bad = _build_reference(items, live, opts) if live else (None, set())
+    ref, bad = _build_reference(items, live, batch_opts) if live else (None, set())
     for k in bad:
         individual |= {(k, c) for c in range(len(items[k].candidates)) if out[k][c] is None}
     try:
@@ -362,7 +373,7 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
                 first = ok_sel
                 if not first:
                     continue
-            _run_target(target, items, first, ref, opts, out, individual, iso)
+            _run_target(target, items, first, ref, batch_opts, out, individual, iso)
     finally:
         if ref is not None:
             _rmtree(ref.dir)
@@ -393,24 +404,53 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
         pending = {k: c for k, c in sel}
         binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
         for label, env, launcher, binary in configs:
-            if not pending:
-                break
-            allc = [n for k in sorted(pending) for n in ref.cases[k]]
-            (work / "out").mkdir(exist_ok=True)
-            for f in (work / "out").iterdir():
-                f.unlink()
-            r = _run([*launcher, binary, "1", "out", *allc], work, opts.run_limits, env, binds)
-            for k in list(pending):
-                sig = items[k].task.signature
-                good = r.ok
-                if good:
+            runlist = sorted(pending)
+            while runlist:
+                allc = [n for k in runlist for n in ref.cases[k]]
+                (work / "out").mkdir(exist_ok=True)
+                for f in (work / "out").iterdir():
+                    f.unlink()
+                r = _run([*launcher, binary, "1", "out", *allc], work, opts.run_limits, env, binds)
+                # The dispatcher runs the functions in order: the first one with a
+                # missing or wrong output is the one that failed; those before it
+                # passed this configuration; after a failed process the rest never
+                # ran and are run again without it.
+                rerun: list[int] = []
+                for j, k in enumerate(runlist):
+                    sig = items[k].task.signature
+                    detail = None
                     for nm in ref.cases[k]:
                         got = _read_out(sig, work / "out" / f"{nm}.out")
-                        if got is None or compare(ref.expected[nm], got) is not None:
-                            good = False
+                        if got is None:
+                            detail = (nm, "no output" + ("" if r.ok else f" ({r.describe()})"))
                             break
-                if not good:
-                    individual.add((k, pending.pop(k)))
+                        diff = compare(ref.expected[nm], got)
+                        if diff is not None:
+                            detail = (nm, diff)
+                            break
+                    if detail is None:
+                        continue
+                    c = pending.pop(k)
+                    if detail[1].startswith("no output") and not r.ok and j > 0 and not any(
+                            (work / "out" / f"{nm}.out").exists() for nm in ref.cases[k]):
+                        # nothing of it ran: the process died in an earlier function's epilogue
+                        individual.add((k, c))
+                    else:
+                        v = Verdict(target=target, status="failed", built=True, executor=executor, isolation=iso,
+                                    tests_total=len(ref.cases[k]),
+                                    reason=f"wrong result on test {detail[0].split('_', 1)[1]} ({label}): {detail[1]}")
+                        v.logs.append(f"rejected in a batch of {len(sel)}")
+                        out[k][c] = v
+                    if not r.ok:
+                        rerun = runlist[j + 1:]
+                        break
+                else:
+                    if not r.ok and runlist:
+                        # every output right but the process failed afterwards: verify decides the last one
+                        k = runlist[-1]
+                        if k in pending:
+                            individual.add((k, pending.pop(k)))
+                runlist = [k for k in rerun if k in pending]
         total_label = ", ".join(dict.fromkeys(c[0] for c in configs))
         for k, c in pending.items():
             n = len(ref.cases[k])
