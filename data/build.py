@@ -550,3 +550,50 @@ def verify_corpus(path: Path, limit: int | None = None, workers: int = 2, quiet:
                            label="data verify", quiet=quiet)
     failed = bad + [{"id": r["id"], "reason": v.reason} for (r, _), v in zip(jobs, verdicts) if not v.verified]
     return {"checked": len(recs), "verified": sum(v.verified for v in verdicts), "failed": failed}
+
+
+# ------------------------------------------------------------------ a small sample for the repository
+
+def write_sample(src: Path, dst: Path, max_bytes: int = 1_800_000, note: str = "") -> dict:
+    """A size-bounded sample of a built corpus (round-robin over family and
+    target), with its own split files and card; the verification rate and the
+    decontamination result in the card are the full build's."""
+    import shutil
+    recs = sorted({r["id"]: r for r in _read_jsonl(src / "examples.jsonl")}.values(), key=lambda r: r["id"])
+    buckets: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in recs:
+        buckets[(r["family"], r["target"])].append(r)
+    keys = sorted(buckets)
+    chosen, size, i = [], 0, 0
+    while keys and size < max_bytes:
+        progressed = False
+        for k in keys:
+            if i < len(buckets[k]):
+                line = json.dumps(buckets[k][i]) + "\n"
+                if size + len(line) > max_bytes:
+                    continue
+                chosen.append(line)
+                size += len(line)
+                progressed = True
+        if not progressed:
+            break
+        i += 1
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    (dst / "examples.jsonl").write_text("".join(chosen))
+    shutil.copy(src / "build.json", dst / "build.json")
+    keep = [l for l in (src / "done.jsonl").read_text().splitlines()
+            if l.startswith('{"batch"') or '"contaminated"' in l]
+    (dst / "done.jsonl").write_text("\n".join(keep) + "\n")
+    full = json.loads((src / "stats.json").read_text()) if (src / "stats.json").exists() else {}
+    stats = finalize(dst, wall_this_run=full.get("wall_seconds_last_run"))
+    (dst / "examples.jsonl").unlink()          # the split files hold the same records
+    (dst / "done.jsonl").unlink()
+    card = (dst / "README.md").read_text()
+    head, sep, body = card.partition("\n# paralift verified parallel-code corpus\n")
+    extra = (f"\nThis directory is a sample ({stats['examples']} examples, round-robin over family and target) of a "
+             f"full build of {full.get('examples', '?')} examples; the verification rate and decontamination result "
+             f"below are the full build's. {note}\n")
+    (dst / "README.md").write_text(head + sep + extra + body)
+    return stats

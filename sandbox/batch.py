@@ -403,6 +403,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
             return
         pending = {k: c for k, c in sel}
         binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
+        first_wall: float | None = None
         for label, env, launcher, binary in configs:
             runlist = sorted(pending)
             while runlist:
@@ -410,7 +411,14 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                 (work / "out").mkdir(exist_ok=True)
                 for f in (work / "out").iterdir():
                     f.unlink()
-                r = _run([*launcher, binary, "1", "out", *allc], work, opts.run_limits, env, binds)
+                limits = opts.run_limits
+                if first_wall is not None:
+                    # a configuration 8x slower than the first one is a hang (an MPI
+                    # deadlock): the function that did not finish is rejected
+                    limits = dataclasses.replace(limits, wall_s=min(limits.wall_s, 10 + 8 * first_wall))
+                r = _run([*launcher, binary, "1", "out", *allc], work, limits, env, binds)
+                if first_wall is None and r.ok:
+                    first_wall = r.wall_s
                 # The dispatcher runs the functions in order: the first one with a
                 # missing or wrong output is the one that failed; those before it
                 # passed this configuration; after a failed process the rest never
