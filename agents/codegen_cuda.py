@@ -52,8 +52,9 @@ PRELUDE = r'''#define PL_CUDA_CHECK(call)                                       
 template <typename T> __host__ __device__ inline T __pl_min(T a, T b) { return b < a ? b : a; }
 template <typename T> __host__ __device__ inline T __pl_max(T a, T b) { return a < b ? b : a; }
 template <typename T> __host__ __device__ inline T __pl_abs(T a) { return a < T(0) ? -a : a; }
+'''
 
-struct __pl_op_add { template <typename T> __device__ T operator()(T a, T b) const { return a + b; } };
+REDUCE_PRELUDE = r'''struct __pl_op_add { template <typename T> __device__ T operator()(T a, T b) const { return a + b; } };
 struct __pl_op_mul { template <typename T> __device__ T operator()(T a, T b) const { return a * b; } };
 struct __pl_op_max { template <typename T> __device__ T operator()(T a, T b) const { return a < b ? b : a; } };
 struct __pl_op_min { template <typename T> __device__ T operator()(T a, T b) const { return b < a ? b : a; } };
@@ -370,12 +371,12 @@ class CudaGen:
                          f"__pl_dv_{d.name} = 1; }}")
         if two_d:
             h += [f"{ii}const dim3 __pl_block(32, 8);",
-                  f"{ii}const dim3 __pl_grid((unsigned)((__pl_n2 + 31) / 32 < 65535 ? (__pl_n2 + 31) / 32 : 65535), "
-                  f"(unsigned)((__pl_n + 7) / 8 < 65535 ? (__pl_n + 7) / 8 : 65535));"]
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_min((__pl_n2 + 31) / 32, 65535LL), "
+                  f"(unsigned)__pl_min((__pl_n + 7) / 8, 65535LL));"]
             nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
         else:
             h += [f"{ii}const dim3 __pl_block(256);",
-                  f"{ii}const dim3 __pl_grid((unsigned)((__pl_n + 255) / 256 < 65535 ? (__pl_n + 255) / 256 : 65535));"]
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_min((__pl_n + 255) / 256, 65535LL));"]
             nblocks = "((size_t)__pl_grid.x)"
         for d, op, atomic, i in red_info:
             ty = d.base_type
@@ -567,6 +568,8 @@ class CudaGen:
                  "#include <cuda_runtime.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <math.h>"]
         parts += self.includes()
         parts.append(PRELUDE)
+        if any("__pl_block_reduce" in k for k in self.kernels):
+            parts.append(REDUCE_PRELUDE)
         parts.append(iminmax_needed(host))
         parts += self.defines()
         helpers = user_functions_called(fx, sorted(self.device_calls | self.host_calls()))
