@@ -217,6 +217,8 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     reports: dict[str, FunctionReport] = {}
     jobs: list[Job] = []
     tasks: dict[str, Task] = {}
+    analysis_reasons: dict[str, str] = {}      # why an analysis agent kept a function sequential
+    llm_agents = {a.name for a in agents if hasattr(a, "stats")}
     for name in names:
         try:
             task = build_task(text, language, name, target, str(path))
@@ -233,6 +235,8 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                 candidates += agent.propose(task, target)
             except NotParallelizable as e:
                 reasons.append(str(e))
+                if not hasattr(agent, "stats"):        # an analysis (not a model sample) says why
+                    analysis_reasons.setdefault(name, str(e))
         if budget and target == Target.OPENMP:   # search by measured speed (agents/search.py)
             from paralift.agents.search import search_candidates
             candidates += search_candidates(task, budget, say)
@@ -261,6 +265,11 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                 continue
             reports[name] = FunctionReport(name, "verified", j.candidate.agent, v.tests_passed, v.tests_total,
                                            v.speedup, "", v, cands, winner=j.candidate)
+        elif name in analysis_reasons and all(j.candidate.agent in llm_agents for j, _ in pairs):
+            # the analysis showed why it stays sequential; the models' candidates were wrong and rejected
+            reports[name] = FunctionReport(name, "sequential", reason=f"{analysis_reasons[name]} "
+                                           f"({len(pairs)} LLM candidate(s) rejected by verification)",
+                                           candidates=cands)
         else:
             j, v = pairs[0]
             reports[name] = FunctionReport(name, "failed", j.candidate.agent, v.tests_passed, v.tests_total,

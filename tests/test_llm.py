@@ -233,3 +233,24 @@ def test_model_declared_directive_format(task):
     assert any("has 1 loop" in r for r in reasons) and any("not a directive line" in r for r in reasons)
     with pytest.raises(NotParallelizable, match="trained for openmp only"):
         agent.propose(task, Target.CUDA)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("gcc"), reason="gcc not found")
+def test_wrong_llm_candidate_for_a_recurrence_is_rejected_and_kept_sequential(tmp_path, monkeypatch):
+    """The rule agent proves a dependence; the LLM's racy candidate fails
+    verification: the function stays sequential (exit 0) with the analysis's
+    reason, and the report counts the rejected candidate."""
+    from paralift import pipeline
+    from paralift.agents import RuleBasedTranslator
+    monkeypatch.chdir(tmp_path)
+    src_text = (ROOT / "examples" / "prefix_sum.c").read_text()
+    src = tmp_path / "prefix.c"
+    src.write_text(src_text)
+    llm = LLMTranslator(Scripted(["L1: #pragma omp parallel for\n"]), prompt_style="directives", quiet=True, name="hf")
+    monkeypatch.setattr(pipeline, "make_agents", lambda *a, **k: ([RuleBasedTranslator(), llm], []))
+    report = pipeline.translate_file(src, src_text, Target.OPENMP, [], None, timing=False, on_event=lambda m: None)
+    [f] = report.functions
+    assert f.status == "sequential" and "rejected by verification" in f.reason and report.exit_code() == 0
+    counts = report.to_json()["agents"]["hf"]
+    assert counts["candidates"] == 1 and counts["verdicts"] == {"failed": 1} and counts["samples"] == 1
+    assert report.text is None or "#pragma omp" not in report.text      # the wrong candidate is never written
