@@ -498,21 +498,26 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
             # Already rejected: one parallel run is enough to show a failing test.
             configs = [c for c in configs if c[0] != "threads=1"][:1] or configs[:1]
         for label, env, launcher, binary in configs:
+            cases = ref.cases
+            if label.endswith("asan"):
+                # the emulated kernels under ASan look for memory errors, which every size shows; the race
+                # cases are sized for real concurrency and take minutes there on a busy machine
+                cases = [c for c in ref.cases if not c.startswith("race-")] or ref.cases
             with locks.shared():
-                r = _run_driver(binary, work, ref.cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
+                r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
             new_failures = 0
-            for name in ref.cases:
+            for name in cases:
                 if name in failed:
                     continue
                 detail = _check_case(task, ref, work, name, r)
                 if detail:
                     failed[name] = CaseResult(name, False, label, detail)
                     new_failures += 1
-            if not r.ok and not new_failures and ref.cases[-1] not in failed:
+            if not r.ok and not new_failures and cases[-1] not in failed:
                 # Every output was right but the process failed afterwards
                 # (heap corruption found at free, a crash at exit, ...).
                 err = _interesting_stderr(r.stderr)
-                failed[ref.cases[-1]] = CaseResult(ref.cases[-1], False, label,
+                failed[cases[-1]] = CaseResult(cases[-1], False, label,
                                                    f"{r.describe()} after writing its outputs{': ' + err if err else ''}")
             if len(failed) == len(ref.cases):
                 break
