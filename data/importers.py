@@ -25,6 +25,7 @@ import json
 import re
 from pathlib import Path
 
+from paralift import jsonl
 from paralift.errors import UsageError
 
 FORMATS = ("babeltower", "musl", "pareval")
@@ -128,15 +129,7 @@ def import_musl(path: Path) -> tuple[list[dict], list[str]]:
         raise UsageError(f"{path}: no JSONL file")
     records, skipped = [], []
     for f in files:
-        for lineno, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{f}:{lineno}: not JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise UsageError(f"{f}:{lineno}: not a JSON object")
+        for lineno, rec in jsonl.records(f):
             src_key = next((k for k in _SRC_KEYS if isinstance(rec.get(k), str) and rec[k].strip()), None)
             if src_key is None:
                 skipped.append(f"{f.name}:{lineno}: no source field")

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from paralift import jsonl
 from paralift.errors import UsageError
 
 TARGETS = ("openmp", "mpi", "cuda")
@@ -168,13 +169,7 @@ _REF_KEYS = ("reference", "cuda_code", "target_code", "parallel", "tgt", "output
 
 def _load_jsonl(path: Path, text: str) -> Suite:
     merged: dict[str, SuiteTask] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UsageError(f"{path}:{lineno}: not JSON ({e})") from None
+    for lineno, rec in jsonl.records(path, text):
         src = next((rec[k] for k in _SRC_KEYS if isinstance(rec.get(k), str) and rec[k].strip()), None)
         if src is None:
             raise UsageError(f"{path}:{lineno}: no source field (one of {', '.join(_SRC_KEYS)})")

@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from paralift import jsonl
 from paralift.errors import UsageError
 from paralift.types import Target
 
@@ -59,14 +60,8 @@ def read_jsonl(paths: Iterable[str | Path], require: str | None = "source") -> l
         p = Path(p)
         if not p.is_file():
             raise UsageError(f"corpus {p} does not exist")
-        for k, line in enumerate(p.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{p}:{k}: not JSON ({e.msg})") from None
-            if not isinstance(row, dict) or (require and require not in row):
+        for k, row in jsonl.records(p):
+            if require and require not in row:
                 raise UsageError(f"{p}:{k}: a corpus record needs at least a `source` field (DESIGN.md §5)")
             rows.append(row)
     return rows
