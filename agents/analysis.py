@@ -63,7 +63,7 @@ class LoopFacts:
             "reductions": [{"var": d.name, "op": op} for d, op in self.reductions.items()]
             + [{"var": d.name, "op": op, "array": True} for d, op in self.array_reductions.items()],
             "private": [d.name for d in self.private], "lastprivate": [d.name for d in self.lastprivate],
-            "schedule": "dynamic" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
+            "schedule": "guided" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
             "writes": [d.name for d in self.arrays_written],
         }
 
@@ -466,8 +466,10 @@ class _Analyzer:
                     and not cf.lastprivate and child.var is not None and self._collapse_helps(child):
                 f.collapse = 2
         # simd: innermost loop with a floating-point reduction
+        # (only + and *: the sequential build cannot reorder those and stays scalar, while min/max loops it
+        # vectorizes already, and `simd reduction(min:...)` made GCC's code 2.5x slower than that)
         if not L.children and f.reductions and all(d.base_type in FLOAT_TYPES for d in f.reductions) \
-                and not f.array_reductions:
+                and all(op in ("+", "*") for op in f.reductions.values()) and not f.array_reductions:
             if not any(c.loops and L in c.loops and c.name not in _SIMD_OK for c in self.m.calls):
                 f.simd = True
 

@@ -272,11 +272,11 @@ void mandel(int w, int h, int maxit, int *out) {
         out[y * w + x] = it; } }
 """
     lp = task(src, "tri").analysis["loops"][0]
-    assert lp["schedule"] == "dynamic" and lp["collapse"] == 1
+    assert lp["schedule"] == "guided" and lp["collapse"] == 1
     t = task(src, "mm")
     assert t.analysis["loops"][0]["collapse"] == 2 and t.analysis["loops"][2]["simd"]
     t = task(src, "mandel")
-    assert t.analysis["loops"][0]["schedule"] == "dynamic" and t.analysis["loops"][0]["collapse"] == 2
+    assert t.analysis["loops"][0]["schedule"] == "guided" and t.analysis["loops"][0]["collapse"] == 2
     assert params(t)["maxit"].values.kind == ValueKind.SIZE
 
 

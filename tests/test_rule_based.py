@@ -416,8 +416,8 @@ def test_openmp_pragmas():
     assert c.code.startswith("#include <omp.h>")
     assert "#pragma omp parallel for collapse(2)" in propose(C_KERNELS, "matmul", Target.OPENMP).code
     assert "#pragma omp simd reduction(+:s)" in propose(C_KERNELS, "matmul", Target.OPENMP).code
-    assert "schedule(dynamic)" in propose(C_KERNELS, "tri", Target.OPENMP).code
-    assert "schedule(dynamic)" in propose(C_KERNELS, "mandel", Target.OPENMP).code
+    assert "schedule(guided)" in propose(C_KERNELS, "tri", Target.OPENMP).code
+    assert "schedule(guided)" in propose(C_KERNELS, "mandel", Target.OPENMP).code
     assert "reduction(max:m)" in propose(C_KERNELS, "vmax", Target.OPENMP).code
     assert "private(j)" in propose(C_KERNELS, "transpose", Target.OPENMP).code
     code = propose(C_KERNELS, "histogram", Target.OPENMP).code
