@@ -1807,15 +1807,18 @@ def _int_literal(node: Node | None) -> int | None:
         return None
     s = text(node).replace("'", "")
     s2 = re.sub(r"[uUlL]+$", "", s)
+    sign = 1
+    if s2.startswith("-"):      # tree-sitter-c reads `-1` as one number_literal
+        sign, s2 = -1, s2[1:]
     try:
         if re.fullmatch(r"0[xX][0-9a-fA-F]+", s2):
-            return int(s2, 16)
+            return sign * int(s2, 16)
         if re.fullmatch(r"0[bB][01]+", s2):
-            return int(s2, 2)
+            return sign * int(s2, 2)
         if re.fullmatch(r"0[0-7]+", s2):
-            return int(s2, 8)
+            return sign * int(s2, 8)
         if re.fullmatch(r"[0-9]+", s2):
-            return int(s2)
+            return sign * int(s2)
     except ValueError:
         return None
     return None

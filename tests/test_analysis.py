@@ -461,3 +461,19 @@ def test_read_only_array_behind_a_helper_call_takes_its_peer_extent():
     # a written array indexed that way is not guessed: its extent decides what is copied back
     with pytest.raises(AnalysisError, match="not affine"):
         build_task(BLUR, "c", "bad", Target.OPENMP, "blur.c")
+
+
+def test_negative_literal_bounds_are_constants():
+    # tree-sitter-c reads `-1` as one number literal: a stencil's -1..1 window has a constant trip count,
+    # so the pixel loops are not "varying work" (static schedule, no per-chunk dispatch)
+    src = """void box(int w, int h, const float *a, float *b) {
+    for (int y = 1; y < h - 1; y++)
+        for (int x = 1; x < w - 1; x++) {
+            float s = 0;
+            for (int d = -1; d <= 1; d++) s += a[(y + d) * w + x];
+            b[y * w + x] = s;
+        }
+}"""
+    t = task(src, "box")
+    assert t.analysis["loops"][0]["schedule"] == "static"
+    assert params(t)["a"].extent == "h*w"
