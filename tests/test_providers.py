@@ -158,6 +158,12 @@ def test_settings_defaults_and_errors(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="unknown backend"):
         load_settings(cwd=tmp_path / "..", env={"PARALIFT_BACKEND": "gpt"})
     assert find_config(tmp_path)[0].name == "paralift.toml"
+    # every prompt form the LLM agent knows is a valid setting, and nothing else
+    from paralift.agents.llm import PROMPT_FORMS
+    for form in ("auto", *PROMPT_FORMS):
+        assert load_settings(cwd=tmp_path / "..", env={"PARALIFT_PROMPT": form}).prompt == form
+    with pytest.raises(UsageError, match="expected auto, chat"):
+        load_settings(cwd=tmp_path / "..", env={"PARALIFT_PROMPT": "fancy"})
 
 
 def test_endpoint_normalization():
