@@ -121,12 +121,12 @@ def _match_back(m: str, close: int, open_ch: str = "(", close_ch: str = ")") -> 
     return -1
 
 
-def _match_forward(m: str, open_: int) -> int:
+def _match_forward(m: str, open_: int, open_ch: str = "{", close_ch: str = "}") -> int:
     depth = 0
     for k in range(open_, len(m)):
-        if m[k] == "{":
+        if m[k] == open_ch:
             depth += 1
-        elif m[k] == "}":
+        elif m[k] == close_ch:
             depth -= 1
             if depth == 0:
                 return k
@@ -583,15 +583,8 @@ def _body_start(code: str, m: str, pos: int) -> int:
     open_ = m.find("(", pos)
     if open_ < 0 or m[pos + 3:open_].strip():
         raise ExtractionError("malformed for loop")
-    depth = 0
-    for k in range(open_, len(m)):
-        if m[k] == "(":
-            depth += 1
-        elif m[k] == ")":
-            depth -= 1
-            if depth == 0:
-                break
-    else:
+    k = _match_forward(m, open_, "(", ")")
+    if k < 0:
         raise ExtractionError("malformed for loop")
     k += 1
     while k < len(m) and m[k].isspace():
