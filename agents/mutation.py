@@ -37,6 +37,8 @@ from typing import Callable, Iterable
 
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
+from .extract import _match_forward   # index of the bracket closing the one at s[i] (or -1)
+
 OPERATORS = ("drop_reduction", "shrink_bound", "drop_remainder", "swap_index", "remove_barrier",
              "atomic_to_plain", "drop_private")
 
@@ -163,19 +165,6 @@ def tokens(code: str) -> list[str]:
     return _TOKEN.findall(code_mask(code).replace("\\\n", " "))
 
 
-def _match_paren(s: str, i: int, open_: str = "(", close: str = ")") -> int:
-    """Index of the bracket closing the one at s[i] (or -1)."""
-    depth = 0
-    for j in range(i, len(s)):
-        if s[j] == open_:
-            depth += 1
-        elif s[j] == close:
-            depth -= 1
-            if depth == 0:
-                return j
-    return -1
-
-
 def _split_top(s: str, sep: str) -> list[tuple[int, int]]:
     """Spans of `s` split at top-level `sep` characters."""
     spans, depth, start = [], 0, 0
@@ -227,7 +216,7 @@ def _statement_end(mask: str, i: int) -> int:
     if i >= len(mask):
         return i
     if mask[i] == "{":
-        j = _match_paren(mask, i, "{", "}")
+        j = _match_forward(mask, i)
         return len(mask) if j < 0 else j + 1
     if mask[i] == "#":
         nl = mask.find("\n", i)
@@ -237,7 +226,7 @@ def _statement_end(mask: str, i: int) -> int:
     m = re.match(r"(for|while|if|switch)\s*\(", mask[i:])
     if m:
         p = i + m.end() - 1
-        q = _match_paren(mask, p)
+        q = _match_forward(mask, p, "(", ")")
         if q < 0:
             return len(mask)
         end = _statement_end(mask, q + 1)
@@ -305,14 +294,14 @@ def _op_drop_reduction(code: str, mask: str, target: Target) -> Gen:
         simd_only = bool(_SIMD_ONLY.match(mask[ps:pe].strip()))
         for m in re.finditer(r"\breduction\s*\(", mask[ps:pe]):
             a = ps + m.start()
-            b = _match_paren(mask, ps + m.end() - 1)
+            b = _match_forward(mask, ps + m.end() - 1, "(", ")")
             if b < 0 or b > pe:
                 continue
             clause = " ".join(code[a:b + 1].split())
             yield [_Edit(a, b + 1, "")], a, f"removed `{clause}`", SIMD_ONLY_REASON if simd_only else ""
     for m in re.finditer(r"\bMPI_(Reduce|Allreduce)\s*\(", mask):
         p = m.end() - 1
-        q = _match_paren(mask, p)
+        q = _match_forward(mask, p, "(", ")")
         if q < 0:
             continue
         inner = code[p + 1:q]
@@ -338,7 +327,7 @@ def _loop_headers(mask: str) -> list[tuple[str, int, int]]:
     out = []
     for m in re.finditer(r"\b(for|while)\s*\(", mask):
         p = m.end() - 1
-        q = _match_paren(mask, p)
+        q = _match_forward(mask, p, "(", ")")
         if q > 0:
             out.append((m.group(1), p, q))
     return out
@@ -421,7 +410,7 @@ def _op_shrink_bound(code: str, mask: str, target: Target) -> Gen:
     if target == Target.CUDA:
         for m in re.finditer(r"\bif\s*\(", mask):
             p = m.end() - 1
-            q = _match_paren(mask, p)
+            q = _match_forward(mask, p, "(", ")")
             if q < 0 or not _in_global(mask, m.start()):
                 continue
             cmp = _single_comparison(mask, p + 1, q)
@@ -437,7 +426,7 @@ def _in_global(mask: str, pos: int) -> bool:
     """Whether pos lies in the body of a __global__ function."""
     for m in re.finditer(r"__global__[^;{]*\{", mask):
         b = m.end() - 1
-        e = _match_paren(mask, b, "{", "}")
+        e = _match_forward(mask, b)
         if b < pos < e:
             return True
     return False
@@ -514,7 +503,7 @@ def _op_swap_index(code: str, mask: str, target: Target) -> Gen:
     pragmas = _pragma_spans(mask)
     for m in re.finditer(r"[A-Za-z_\]\)]\s*\[", mask):
         a = m.end() - 1
-        b = _match_paren(mask, a, "[", "]")
+        b = _match_forward(mask, a, "[", "]")
         if b < 0 or any(ps <= a < pe for ps, pe in pragmas):
             continue
         sub = mask[a + 1:b]
@@ -630,7 +619,7 @@ def _op_atomic_to_plain(code: str, mask: str, target: Target) -> Gen:
     ops = {"atomicAdd": "+=", "atomicSub": "-=", "atomicOr": "|=", "atomicAnd": "&=", "atomicXor": "^="}
     for m in re.finditer(r"\b(atomicAdd|atomicSub|atomicOr|atomicAnd|atomicXor)(?:_block|_system)?\s*\(", mask):
         p = m.end() - 1
-        q = _match_paren(mask, p)
+        q = _match_forward(mask, p, "(", ")")
         if q < 0:
             continue
         args = [code[p + 1 + a:p + 1 + b].strip() for a, b in _split_top(mask[p + 1:q], ",")]
@@ -645,7 +634,7 @@ def _op_drop_private(code: str, mask: str, target: Target) -> Gen:
         for m in re.finditer(r"(?<![\w])private\s*\(", mask[ps:pe]):
             a = ps + m.start()
             p = ps + m.end() - 1
-            q = _match_paren(mask, p)
+            q = _match_forward(mask, p, "(", ")")
             if q < 0 or q > pe:
                 continue
             names = [code[p + 1 + s:p + 1 + e].strip() for s, e in _split_top(mask[p + 1:q], ",")]
@@ -673,7 +662,7 @@ def _associated_loop_vars(mask: str, pe: int, pragma: str) -> set[str]:
         if not mf:
             break
         p = k + mf.end() - 1
-        q = _match_paren(mask, p)
+        q = _match_forward(mask, p, "(", ")")
         init = mask[p + 1:q].split(";")[0]
         mv = re.search(r"([A-Za-z_]\w*)\s*=(?!=)", init)
         if mv:
