@@ -324,6 +324,10 @@ def propose_variant(task: Task, v: Variant) -> Candidate:
     except NotAffine as e:
         raise NotParallelizable(f"'{task.function}': {e}") from None
     notes = f"{AGENT} {v.name}: " + "; ".join(p.note for _, p in bands)
+    from .scalar_replace import scalar_replace
+    code, sr = scalar_replace(code, task.language, task.function)
+    if sr:
+        notes += "; scalar replacement: " + "; ".join(sr)
     return Candidate(code=code, target=Target.OPENMP, agent=AGENT, model=v.name, notes=notes)
 
 

@@ -50,6 +50,11 @@ class RuleBasedTranslator:
             raise NotParallelizable(msg) from None
         except AnalysisError:
             raise
+        if target == Target.OPENMP:
+            # outlining drops restrict/const facts: hold invariant array updates in scalars again
+            from .scalar_replace import scalar_replace
+            code, sr = scalar_replace(code, task.language, task.function)
+            extra_notes += [f"scalar replacement: {n}" for n in sr]
         if extra_notes:
             notes = "; ".join(n for n in [notes, *extra_notes] if n)
         return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]
