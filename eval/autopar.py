@@ -1,4 +1,5 @@
-"""GCC's auto-parallelizer as a baseline "translation" for the openmp target.
+"""Parallelizing compilers as baseline "translations" for the openmp target:
+GCC's auto-parallelizer and, where clang has it, LLVM's Polly.
 
 The candidate is the sequential source itself, compiled with
 ``-O2 -ftree-parallelize-loops=N`` (GCC's parloops pass, which emits libgomp
@@ -9,6 +10,12 @@ the policy check is replaced by a fact check: a build in which GCC
 parallelized no loop is a sequential program, so it fails as "did not use
 its model" (GCC reports what it parallelized with ``-fopt-info-loop-optimized``).
 
+Polly (``clang -O3 -mllvm -polly -mllvm -polly-parallel``, see ``polly_clang``)
+is judged the same way, except that a Polly build that parallelized no loop
+is still a valid result: Polly also tiles and interchanges sequential code, so
+it is what that compiler makes of the source (``parallel`` in the logs says
+which; a Polly build is parallel when it calls libgomp's loop runtime).
+
 ``sandbox.verify`` has no per-candidate compiler flags, so this module builds
 and runs the candidate with the sandbox's public pieces (prepare_reference,
 harness, isolation, locks, compare).
@@ -16,8 +23,10 @@ harness, isolation, locks, compare).
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,7 +35,32 @@ import numpy as np
 from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timing, Verdict
 
 AGENT = "gcc-autopar"
+POLLY = "clang-polly"
 _PARALLELIZED = re.compile(r"optimized: parallelizing (inner|outer) loop")
+POLLY_FLAGS = ("-O3", "-mllvm", "-polly", "-mllvm", "-polly-parallel")
+
+
+def polly_clang() -> str | None:
+    """The clang that accepts -mllvm -polly (Debian's and LLVM's own builds do), else None."""
+    clang = shutil.which("clang")
+    if not clang:
+        return None
+    try:
+        r = subprocess.run([clang, *POLLY_FLAGS, "-x", "c", "-", "-c", "-o", os.devnull],
+                           input="int f(void){return 0;}", capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return None if r.returncode else clang
+
+
+def propose_polly(task: Task) -> Candidate:
+    return Candidate(code=task.source, target=Target.OPENMP, agent=POLLY, model="clang " + " ".join(POLLY_FLAGS),
+                     notes="the sequential source, optimized and parallelized by LLVM's Polly")
+
+
+def _calls_gomp(binary: Path) -> bool:
+    r = subprocess.run(["nm", "-u", str(binary)], capture_output=True, text=True)
+    return "GOMP_parallel" in r.stdout
 
 
 def propose(task: Task, threads: int) -> Candidate:
@@ -55,10 +89,19 @@ def verify_autopar(task: Task, candidate: Candidate, tests: TestSuite | None, op
     try:
         (work / unit).write_text(candidate.code)
         (work / drv).write_text(harness.driver_source(sig, unit, Target.OPENMP, task.language))
-        tc = detect()
-        cc = tc.cxx.path if task.language == "cpp" else tc.cc.path
-        cmd = [cc, *opts.cflags, f"-ftree-parallelize-loops={threads}", "-fopt-info-loop-optimized",
-               drv, "-o", "cand", "-lm"]
+        polly = candidate.agent == POLLY
+        if polly:
+            clang = polly_clang()
+            if clang is None:
+                v.status, v.reason = "error", "no clang with Polly installed"
+                return v
+            cmd = [clang + ("++" if task.language == "cpp" else ""), *opts.cflags, *POLLY_FLAGS,
+                   drv, "-o", "cand", "-lm", "-lgomp"]
+        else:
+            tc = detect()
+            cc = tc.cxx.path if task.language == "cpp" else tc.cc.path
+            cmd = [cc, *opts.cflags, f"-ftree-parallelize-loops={threads}", "-fopt-info-loop-optimized",
+                   drv, "-o", "cand", "-lm"]
         with locks.shared():
             r = isolation.run(cmd, work, opts.build_limits)
         v.build_log = (r.stderr + r.stdout)[-4000:]
@@ -67,9 +110,12 @@ def verify_autopar(task: Task, candidate: Candidate, tests: TestSuite | None, op
             v.reason = f"does not compile: {first.strip()[:300]}"
             return v
         v.built = True
+        if polly:
+            v.logs.append("parallel: " + ("yes" if _calls_gomp(work / "cand") else "no (Polly parallelized no loop)"))
         loops = _PARALLELIZED.findall(r.stderr + r.stdout)
-        v.logs.append(f"gcc parallelized {len(loops)} loop(s)")
-        if not loops:
+        if not polly:
+            v.logs.append(f"gcc parallelized {len(loops)} loop(s)")
+        if not loops and not polly:
             v.policy_ok = False
             v.policy_violations = ["GCC's auto-parallelizer parallelized no loop (the build is sequential)"]
             v.reason = "policy: " + v.policy_violations[0]
