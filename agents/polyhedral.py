@@ -66,6 +66,7 @@ class Access:
     inner: list                     # inner loops (inside the band body) the access sits in
     line: int
     rel: isl.Map | None = None
+    byte: int = -1                  # where the access is in the source (which statement it belongs to)
 
 
 @dataclass
@@ -164,6 +165,25 @@ class Band:
 
     def tiling_legal(self, perm: tuple[int, ...], sizes: tuple[int, ...]) -> bool:
         return self.legal(self.tile_schedule(perm, sizes))
+
+    def distribution_cut_legal(self, cut: int) -> bool:
+        """The band's body may be split after byte `cut` into two copies of the
+        band, the first running every instance of the statements before the
+        cut: no statement after the cut touches, at some iteration, an element
+        that a statement before it touches at a later iteration (one of the
+        two writing)."""
+        later = self.domain.lex_lt_set(self.domain)       # x -> y, x strictly before y
+        for a in self.accesses:                           # a after the cut, at x
+            if a.byte < cut:
+                continue
+            for b in self.accesses:                       # b before the cut, at y > x
+                if b.byte >= cut or a.array != b.array or not (a.write or b.write):
+                    continue
+                if a.rel.dim(isl.dim_type.out) != b.rel.dim(isl.dim_type.out):
+                    return False
+                if not a.rel.apply_range(b.rel.reverse()).intersect(later).intersect_params(self.context).is_empty():
+                    return False
+        return True
 
 
 def _lex_pos(space: isl.Space) -> isl.Set:
@@ -301,9 +321,9 @@ def build_band(model, loops: list[Loop], alias_group=None) -> Band:
                 continue
             groups, arr = {}, _iname(d.key) + "_scalar"
         if e.write:
-            accesses.append(Access(arr, True, groups, inner, e.line))
+            accesses.append(Access(arr, True, groups, inner, e.line, byte=e.node.start_byte))
         if e.read or not e.write:
-            accesses.append(Access(arr, False, groups, inner, e.line))
+            accesses.append(Access(arr, False, groups, inner, e.line, byte=e.node.start_byte))
     names = {k: _iname(k) for k in list(loop_keys) + params}
     ptext = "[" + ", ".join(names[p] for p in params) + "]"
     bvars = [f"x{k}" for k in range(len(loops))]

@@ -107,18 +107,29 @@ class Cache:
 
 
 def candidates_for(task: Task, variants: list[Variant] | None = None) -> list[tuple[str, Candidate]]:
-    """(variant name, candidate) for every variant that applies, duplicates
-    (same generated code) dropped."""
+    """(variant name, candidate) for every variant that applies, to the
+    function as written and to its loop-distributed form (agents/distribute.py;
+    names prefixed "dist-"), duplicates (same generated code) dropped."""
+    import dataclasses
+    from .distribute import distribute
     out, seen = [], set()
-    for v in DEFAULT_VARIANTS if variants is None else variants:
-        try:
-            c = propose_variant(task, v)
-        except NotParallelizable:
-            continue
-        if c.code in seen:
-            continue
-        seen.add(c.code)
-        out.append((v.name, c))
+    sources = [("", task, "")]
+    if variants != []:
+        dist, notes = distribute(task.source, task.language, task.function)
+        if notes:
+            sources.append(("dist-", dataclasses.replace(task, source=dist), "distribution: " + "; ".join(notes)))
+    for prefix, t, note in sources:
+        for v in DEFAULT_VARIANTS if variants is None else variants:
+            try:
+                c = propose_variant(t, v)
+            except NotParallelizable:
+                continue
+            if c.code in seen:
+                continue
+            seen.add(c.code)
+            if prefix:
+                c = dataclasses.replace(c, model=prefix + (c.model or v.name), notes=f"{note}; {c.notes}")
+            out.append((prefix + v.name, c))
     return out
 
 

@@ -166,3 +166,54 @@ def test_cli_budget_bad_value(tmp_path):
     r = subprocess.run([sys.executable, "-m", "paralift", "translate", str(src), "--to", "openmp", "--budget", "-3"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------- distribution
+
+def test_covariance_distributed_then_interchanged_and_verified():
+    from paralift.agents.distribute import distribute
+    from paralift.agents.search import candidates_for
+    t = task_of("covariance.c", "covariance")
+    src, notes = distribute(t.source, "c", "covariance")
+    assert notes == ["loops (j) at line 5 distributed into 3 nests", "loops (i,j) at line 14 distributed into 4 nests"]
+    names = dict(candidates_for(t, [Variant("stride")]))
+    c = names["dist-stride-notile-static"]
+    assert "distribution:" in c.notes and "order (i,k,j)" in c.notes
+    v = verify(t, c, suite_of(t, [{"m": 1, "n": 2}, {"m": 9, "n": 13}, {"m": 31, "n": 17}]), FAST)
+    assert v.verified, v.reason
+
+
+@pytest.mark.parametrize("file,fn", [("lu.c", "lu"), ("jacobi2d.c", "jacobi_2d"), ("seidel2d.c", "seidel_2d")])
+def test_distribution_refused_where_a_later_statement_feeds_an_earlier_one(file, fn):
+    # lu: row k is scaled, then used to update rows > k, which later iterations of k scale;
+    # jacobi: the second sweep writes what the next time step's first sweep reads
+    from paralift.agents.distribute import distribute
+    t = task_of(file, fn)
+    assert distribute(t.source, "c", fn) == (t.source, [])
+
+
+def test_distribution_refused_for_a_backward_dependence_and_body_declarations():
+    from paralift.agents.distribute import distribute
+    back = """void f(int n, double *restrict a, double *restrict b)
+{
+    for (int i = 1; i < n; i++) {
+        a[i] = b[i - 1] + 1.0;
+        b[i] = a[i] * 2.0;
+    }
+}"""
+    # b[i] written at i is read at i + 1 by the first statement: splitting reverses that order
+    assert distribute(back, "c", "f")[1] == []
+    fwd = back.replace("b[i - 1] + 1.0", "b[i] + 1.0").replace("b[i] = a[i] * 2.0", "b[i - 1] = a[i] * 2.0")
+    # b[i-1] is written at i after the first statement read it at i-1: all reads first keeps that order
+    assert distribute(fwd, "c", "f")[1] == ["loops (i) at line 3 distributed into 2 nests"]
+    decl = back.replace("a[i] = b[i - 1] + 1.0;", "double t = b[i];").replace("b[i] = a[i] * 2.0;", "a[i] = t;")
+    assert distribute(decl, "c", "f")[1] == []
+    ok = """void g(int n, double *restrict a, double *restrict b, const double *c)
+{
+    for (int i = 0; i < n; i++) {
+        a[i] = c[i] * 2.0;
+        b[i] = a[i] + c[i];
+    }
+}"""
+    src, notes = distribute(ok, "c", "g")
+    assert notes == ["loops (i) at line 3 distributed into 2 nests"] and src.count("for (int i = 0; i < n; i++)") == 2
