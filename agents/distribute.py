@@ -53,9 +53,20 @@ def _nest_text(data: bytes, loops, stmts, ind: str) -> str:
     return "\n".join(lines)
 
 
-def distribute(source: str, language: str, function: str) -> tuple[str, list[str]]:
+def distribute(source: str, language: str, function: str, rounds: int = 4) -> tuple[str, list[str]]:
     """(`source` with every legally distributable loop nest of `function` split, notes); `source` itself
-    when no nest can be split."""
+    when no nest can be split. A split nest whose copy is a new perfect nest with several statements
+    (bicg's (i, j) body once q[i] = 0 is out) is split again, up to `rounds` times."""
+    notes: list[str] = []
+    for _ in range(rounds):
+        source, more = _distribute_once(source, language, function)
+        if not more:
+            break
+        notes += more
+    return source, notes
+
+
+def _distribute_once(source: str, language: str, function: str) -> tuple[str, list[str]]:
     from .analysis import analyze
     try:
         fx = analyze(source, language, function)
