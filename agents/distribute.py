@@ -15,8 +15,9 @@ between two statements is legal when no statement after it touches an
 element at some iteration that a statement before it touches at a later
 iteration, one of the two writing. The set of every individually legal cut
 is jointly legal (a pair of groups is always separated by one of them).
-Bodies that declare variables at their top level are not split (the copies
-would not see them). The result is sequential C with the same meaning; it is
+Only cuts next to a nested loop are made (they are what turns a nest into a
+perfect one); bodies that declare variables at their top level are not split
+(the copies would not see them). The result is sequential C with the same meaning; it is
 the input of the other agents, and their candidates are verified against the
 original function as always.
 """
@@ -34,6 +35,10 @@ def _statements(body) -> list | None:
     if len(stmts) < 2 or any(s.type == "declaration" for s in stmts):
         return None
     return stmts
+
+
+def _is_loop(stmt) -> bool:
+    return stmt.type in ("for_statement", "while_statement", "do_statement")
 
 
 def _nest_text(data: bytes, loops, stmts, ind: str) -> str:
@@ -87,7 +92,10 @@ def _distribute_once(source: str, language: str, function: str) -> tuple[str, li
         if stmts is not None:
             try:
                 band = build_band(fx.model, loops, lambda d: groups.get(d.key, d.key))
-                cuts = [k for k in range(1, len(stmts)) if band.distribution_cut_legal(stmts[k].start_byte)]
+                # only cuts next to a loop: they are the ones that make a perfect nest (more passes over
+                # the same arrays for loop-free statements would only cost memory traffic)
+                cuts = [k for k in range(1, len(stmts)) if (_is_loop(stmts[k - 1]) or _is_loop(stmts[k]))
+                        and band.distribution_cut_legal(stmts[k].start_byte)]
             except NotAffine:
                 cuts = []
             if cuts:
