@@ -118,8 +118,10 @@ def candidates_for(task: Task, variants: list[Variant] | None = None) -> list[tu
         dist, notes = distribute(task.source, task.language, task.function)
         if notes:
             sources.append(("dist-", dataclasses.replace(task, source=dist), "distribution: " + "; ".join(notes)))
-    for prefix, t, note in sources:
-        for v in DEFAULT_VARIANTS if variants is None else variants:
+    # variant by variant, the function as written then its distributed form: a budget that runs out
+    # has then tried the most promising orders of both
+    for v in DEFAULT_VARIANTS if variants is None else variants:
+        for prefix, t, note in sources:
             try:
                 c = propose_variant(t, v)
             except NotParallelizable:

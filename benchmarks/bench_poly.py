@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from paralift.agents import NotParallelizable, RuleBasedTranslator, build_task
-from paralift.agents.restructure import Variant
+from paralift.agents.restructure import DEFAULT_VARIANTS
 from paralift.agents.search import Cache, default_cache_path, search
 from paralift.sandbox import VerifyOptions
 from paralift.sandbox.inputs import eval_extent
@@ -60,10 +60,7 @@ from paralift.types import ArraySpec, Target, TestCase, TestSuite
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELS = ROOT / "benchmarks" / "polybench"
-BENCH_VARIANTS = [
-    Variant("orig"), Variant("stride"), Variant("outer"),
-    Variant("stride", 32, 256), Variant("stride", 64, 512), Variant("outer", 32, 256),
-]
+BENCH_VARIANTS = DEFAULT_VARIANTS      # the variants `translate --budget` searches
 
 
 def geomean(xs):
