@@ -7,6 +7,10 @@
 3. the candidate is built (CUDA: nvcc is the gate) and run on every case in
    several configurations (1, 2 and 3 threads or ranks, repeated so that races
    show; CUDA forward and reverse thread order and under ASan when emulated);
+   an OpenMP candidate that passes is also built at -O0 and run on the race
+   cases, where a variable wrongly shared is no longer hidden in a register;
+   an emulated CUDA candidate runs two mid-size cases under ThreadSanitizer,
+   which sees lost updates between blocks that no output shows;
 4. a candidate that passes everything is timed against the reference.
 """
 from __future__ import annotations
@@ -52,6 +56,18 @@ class VerifyOptions:
     sanitize_inputs: bool = True
     seed: int = 0
     cflags: tuple[str, ...] = ("-O2",)
+    # OpenMP: the race cases are also run on a -O0 build of a candidate that
+    # passed everything else. At -O2 GCC keeps a variable that should be
+    # private (a shared inner loop counter) in a register, so no output shows
+    # the race; at -O0 every access goes to memory and the threads corrupt it.
+    unoptimized_threads: tuple[int, ...] = (3,)
+    # Stop at the first configuration with a failing test (mutation runs: a
+    # killed mutant needs no further evidence). The verdict is the same, only
+    # `failures` may list fewer cases.
+    fail_fast: bool = False
+    # CUDA on CPU emulation: cases (the longest ones whose reference call
+    # takes at most TSAN_CASE_SECONDS) also run under ThreadSanitizer.
+    cuda_tsan_cases: int = 2
     build_limits: Limits = field(default_factory=lambda: Limits(wall_s=180, cpu_s=300, max_pids=256))
     run_limits: Limits = field(default_factory=lambda: Limits(wall_s=60, cpu_s=120))
 
@@ -364,6 +380,7 @@ class _Build:
     log: str = ""
     reason: str = ""
     variants: dict[str, dict[str, str]] = field(default_factory=dict)   # config name -> env
+    deferred: dict[str, list[str]] = field(default_factory=dict)       # binary -> build command, run when first needed
 
 
 def _build_candidate(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) -> _Build:
@@ -429,14 +446,24 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
         if not r.ok:
             return _Build(False, log=log, executor="cpu-emulated",
                           reason=f"does not build for CPU emulation: {_first_error(r.stderr + r.stdout)}")
-        ra = isolation.run([gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan", "-lm"],
-                           work, opts.build_limits)
     variants = {"cpu-emulated forward": {cuda_cpu.ORDER_ENV: "forward"},
-                "cpu-emulated reverse": {cuda_cpu.ORDER_ENV: "reverse"}}
-    if ra.ok:
-        variants["cpu-emulated asan"] = {cuda_cpu.ORDER_ENV: "forward", "__binary": "./cand_asan",
-                                         "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"}
-    return _Build(True, "./cand", executor="cpu-emulated", log=log, variants=variants)
+                "cpu-emulated reverse": {cuda_cpu.ORDER_ENV: "reverse"},
+                "cpu-emulated asan": {cuda_cpu.ORDER_ENV: "forward", "__binary": "./cand_asan",
+                                      "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"}}
+    # The sanitizer builds are made when their runs come (after the plain runs
+    # passed, with fail_fast): a candidate that already failed never pays for them.
+    deferred = {"./cand_asan": [gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan",
+                                "-lm"]}
+    if opts.cuda_tsan_cases:
+        # Fibers switch only at barriers, so a lost update between threads of
+        # different blocks (a plain `*out += r` instead of atomicAdd) never
+        # shows in an output; under ThreadSanitizer every CUDA thread is a
+        # fiber ordered only by barriers, and such an update is a data race.
+        variants["cpu-emulated tsan"] = {cuda_cpu.ORDER_ENV: "forward", "__binary": "./cand_tsan",
+                                         "TSAN_OPTIONS": f"exitcode={cuda_cpu.RACE_EXIT}:halt_on_error=1"}
+        deferred["./cand_tsan"] = [gxx, "-O1", *cuda_cpu.compile_flags(tsan=True), "driver_cpu.cpp", "-o",
+                                   "cand_tsan", "-lm"]
+    return _Build(True, "./cand", executor="cpu-emulated", log=log, variants=variants, deferred=deferred)
 
 
 def _configs(build: _Build, target: Target, opts: VerifyOptions) -> list[tuple[str, dict[str, str], list[str], str]]:
@@ -493,18 +520,36 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
             return v
         v.built = True
         failed: dict[str, CaseResult] = {}
+        unavailable: set[str] = set()
         configs = _configs(build, target, opts)
         if races:
-            # Already rejected: one parallel run is enough to show a failing test.
-            configs = [c for c in configs if c[0] != "threads=1"][:1] or configs[:1]
+            # Already rejected: one parallel run is enough to show a failing test (and the
+            # ThreadSanitizer run, which sees the race the emulated runs cannot show).
+            configs = ([c for c in configs if c[0] != "threads=1"][:1] or configs[:1]) + \
+                [c for c in configs[1:] if c[0].endswith("tsan")]
         for label, env, launcher, binary in configs:
+            if failed and opts.fail_fast:
+                break
+            if binary in build.deferred:
+                with locks.shared():
+                    rb = isolation.run(build.deferred.pop(binary), work, opts.build_limits)
+                if not rb.ok:
+                    unavailable.add(binary)             # no such runtime here (no ASan): its runs are skipped
+            if binary in unavailable:
+                continue
             cases = ref.cases
             if label.endswith("asan"):
                 # the emulated kernels under ASan look for memory errors, which every size shows; the race
                 # cases are sized for real concurrency and take minutes there on a busy machine
                 cases = [c for c in ref.cases if not c.startswith("race-")] or ref.cases
+            elif label.endswith("tsan"):
+                cases = _tsan_cases(ref, opts.cuda_tsan_cases)
             with locks.shared():
                 r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
+            if label.endswith("tsan") and not r.ok and "ThreadSanitizer: data race" not in r.stderr:
+                # TSan itself failed (an unsupported memory layout, ...): no evidence either way
+                v.logs.append(f"{label}: skipped ({r.describe()}: {_interesting_stderr(r.stderr)})")
+                continue
             new_failures = 0
             for name in cases:
                 if name in failed:
@@ -521,6 +566,8 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
                                                    f"{r.describe()} after writing its outputs{': ' + err if err else ''}")
             if len(failed) == len(ref.cases):
                 break
+        if not failed and target == Target.OPENMP and opts.unoptimized_threads:
+            failed.update(_unoptimized_race_runs(task, ref, work, opts))
         v.failures = list(failed.values())
         v.tests_passed = v.tests_total - len(failed)
         if failed:
@@ -537,6 +584,61 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
         return v
     finally:
         _rmtree(work)
+
+
+UNOPTIMIZED = "-O0"
+TSAN_CASE_SECONDS = 0.002
+
+
+def _tsan_cases(ref: Reference, n: int) -> list[str]:
+    """The n longest cases whose reference call takes at most TSAN_CASE_SECONDS
+    (ThreadSanitizer runs the emulated threads ~50x slower), in suite order."""
+    small = [c for c in ref.cases if not c.startswith("race-") and ref.seconds.get(c, 0.0) <= TSAN_CASE_SECONDS]
+    pick = set(sorted(small, key=lambda c: (ref.seconds.get(c, 0.0), c))[-n:])
+    return [c for c in ref.cases if c in pick] or ref.cases[:1]
+
+
+def _race_cases(ref: Reference) -> list[str]:
+    """The suite's race cases (the tester's large ramps), else its longest case."""
+    races = [c for c in ref.cases if c.startswith("race-")]
+    if races:
+        return races
+    return [max(ref.cases, key=lambda n: (ref.seconds.get(n, 0.0), n))] if ref.cases else []
+
+
+def _unoptimized_race_runs(task: Task, ref: Reference, work: Path, opts: VerifyOptions) -> dict[str, CaseResult]:
+    """Failures of the OpenMP candidate in `work` (driver already written) on
+    the race cases when built at -O0, with each of opts.unoptimized_threads.
+
+    Optimized code hides a shared scalar that every thread writes (a loop
+    counter missing from `private`) in a register until the loop ends; at -O0
+    each access is a load or store, so threads that overlap, or one preempted
+    mid-loop, reset and skip each other's iterations and the output is wrong.
+    A build failure here is not the candidate's (it built at the normal
+    level): the stage is then skipped."""
+    cases = _race_cases(ref)
+    if not cases:
+        return {}
+    cflags = tuple(f for f in opts.cflags if not f.startswith("-O")) + (UNOPTIMIZED,)
+    cmd = _compile_cmd(task.language, [_source_name(task.language, "driver")], "cand_O0", cflags, ["-fopenmp"])
+    with locks.shared():
+        r = isolation.run(cmd, work, opts.build_limits)
+    if not r.ok:
+        return {}
+    failed: dict[str, CaseResult] = {}
+    for t in opts.unoptimized_threads:
+        label = f"threads={t} {UNOPTIMIZED}"
+        with locks.shared():
+            r = _run_driver("./cand_O0", work, cases, ref.binds, opts.run_limits, env={"OMP_NUM_THREADS": str(t)})
+        for name in cases:
+            if name in failed:
+                continue
+            detail = _check_case(task, ref, work, name, r)
+            if detail:
+                failed[name] = CaseResult(name, False, label, detail)
+        if failed:
+            break
+    return failed
 
 
 def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult) -> str | None:
@@ -557,7 +659,7 @@ def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult)
 def _interesting_stderr(err: str) -> str:
     for line in err.splitlines():
         s = line.strip()
-        if any(k in s for k in ("ERROR: AddressSanitizer", "runtime error", "deadlock", "paralift", "Assertion",
+        if any(k in s for k in ("ERROR: AddressSanitizer", "runtime error", "ThreadSanitizer: data race", "deadlock", "paralift", "Assertion",
                                 "Fatal error", "CUDA error", "Segmentation")):
             return s[:300]
     lines = [l.strip() for l in err.splitlines() if l.strip()]

@@ -68,3 +68,56 @@ def test_enough_kernels_are_covered():
         kernels = {e["kernel"] for e in entries if e["target"] == target}
         wrong = {e["kernel"] for e in entries if e["target"] == target and e["expect"] == "fail"}
         assert len(kernels) >= 8 and len(wrong) >= 8, (target, kernels, wrong)
+
+
+MATMUL_SHARED_P = """#include <omp.h>
+void matmul(int m, int n, int k, const double *A, const double *B, double *C)
+{
+    long i, j, p;
+    #pragma omp parallel for collapse(2) private(j)
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++) {
+            double s = 0.0;
+            for (p = 0; p < k; p++)
+                s += A[i * k + p] * B[p * n + j];
+            C[i * n + j] = s;
+        }
+}
+"""
+
+
+def test_a_shared_inner_loop_counter_fails_a_test_at_O0():
+    """`p` missing from private(...): at -O2 GCC keeps it in a register and no
+    output shows the race; the -O0 build of the race/longest case does."""
+    kernels = {k["name"]: k for k in json.loads((KERNELS / "manifest.json").read_text())}
+    k = kernels["matmul"]
+    task = build_task((KERNELS / k["file"]).read_text(), k["language"], k["function"], Target.OPENMP)
+    v = verify(task, Candidate(MATMUL_SHARED_P, Target.OPENMP, agent="hand"), options=OPTS)
+    assert not v.verified
+    assert any("-O0" in f.config for f in v.failures), (v.reason, [(f.name, f.config) for f in v.failures])
+    ok = MATMUL_SHARED_P.replace("private(j)", "private(j, p)")
+    v = verify(task, Candidate(ok, Target.OPENMP, agent="hand"), options=OPTS)
+    assert v.verified, v.reason
+
+
+@pytest.mark.nvcc
+def test_a_plain_update_across_blocks_fails_under_thread_sanitizer():
+    """The rule-based CUDA dot with its atomicAdd of each block's partial made a
+    plain `+=`: one read-modify-write per block, which the emulation (fibers
+    switch at barriers only) never interleaves, so every output is right; the
+    ThreadSanitizer run reports the race between blocks."""
+    from paralift.agents import RuleBasedTranslator
+    from paralift.agents.mutation import mutants
+    kernels = {k["name"]: k for k in json.loads((KERNELS / "manifest.json").read_text())}
+    k = kernels["dot"]
+    task = build_task((KERNELS / k["file"]).read_text(), k["language"], k["function"], Target.CUDA)
+    code = RuleBasedTranslator().propose(task, Target.CUDA)[0].code
+    (plain,) = [m for m in mutants(code, Target.CUDA, ["atomic_to_plain"])]
+    v = verify(task, Candidate(plain.code, Target.CUDA, agent="mutant"), options=OPTS)
+    if v.executor != "cpu-emulated":
+        pytest.skip("runs on a GPU here")
+    assert not v.verified
+    assert any(f.config.endswith("tsan") and "ThreadSanitizer" in f.detail for f in v.failures), \
+        (v.reason, [(f.name, f.config, f.detail) for f in v.failures])
+    v = verify(task, Candidate(code, Target.CUDA, agent="rule"), options=OPTS)
+    assert v.verified, v.reason
