@@ -709,6 +709,7 @@ def run_mutants(task: Task, candidate: Candidate, suite: TestSuite | None, optio
                 on_result: Callable[[MutantResult], None] | None = None) -> MutationReport:
     """Verify the candidate, then (when it verifies) each of its mutants, with `suite`."""
     import concurrent.futures as cf
+    import dataclasses
     import os
     import time
 
@@ -721,11 +722,13 @@ def run_mutants(task: Task, candidate: Candidate, suite: TestSuite | None, optio
     if not original.verified:
         return report
     ms = mutants(candidate.code, target, operators)
+    # A mutant is killed by its first failing configuration: the rest would only list more failures.
+    mopts = dataclasses.replace(opts, fail_fast=True)
 
     def one(m: Mutant) -> MutantResult:
         t0 = time.perf_counter()
         try:
-            v = verify(task, Candidate(m.code, target, agent=f"mutant:{m.id}"), suite, opts)
+            v = verify(task, Candidate(m.code, target, agent=f"mutant:{m.id}"), suite, mopts)
         except Exception as e:  # noqa: BLE001 - an infrastructure failure is this mutant's error
             res = MutantResult(m, "error", f"{type(e).__name__}: {e}")
         else:
