@@ -64,7 +64,10 @@ struct __pl_op_band { template <typename T> __device__ T operator()(T a, T b) co
 struct __pl_op_bor { template <typename T> __device__ T operator()(T a, T b) const { return a | b; } };
 struct __pl_op_bxor { template <typename T> __device__ T operator()(T a, T b) const { return a ^ b; } };
 
-/* Block-wide reduction over blockDim.x * blockDim.y (a power of two, at most 256) threads. */
+/* Block-wide reduction over blockDim.x * blockDim.y (a power of two, at most 256) threads.
+   The result is exact in thread 0 only, the one thread that uses it: buf[0] is written by
+   thread 0 alone, so no barrier is needed after its read, even when the kernel calls again
+   with the same T and Op (same buf); other threads may see a later call's value. */
 template <typename T, typename Op>
 __device__ T __pl_block_reduce(T v, Op op) {
     __shared__ T buf[256];
@@ -76,9 +79,7 @@ __device__ T __pl_block_reduce(T v, Op op) {
         if (tid < s) buf[tid] = op(buf[tid], buf[tid + s]);
         __syncthreads();
     }
-    T r = buf[0];
-    __syncthreads();
-    return r;
+    return buf[0];
 }
 '''
 
@@ -330,6 +331,7 @@ class CudaGen:
                 f"{ind}    {body}",
                 f"{ind}}}"]
         for d, op, atomic, i in red_info:
+            # __pl_r is right in thread 0 only (see __pl_block_reduce)
             lines.append(f"{ind}{{ const {d.base_type} __pl_r = __pl_block_reduce({d.name}, {_OPS[op]}());")
             if atomic:
                 if d.base_type in _ATOMIC_NATIVE:
