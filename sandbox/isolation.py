@@ -156,6 +156,9 @@ def toolchain_paths() -> list[str]:
     from . import cuda_cpu
     try:
         paths.append(str(cuda_cpu.include_dir()))
+        pch = cuda_cpu.pch_dir()      # precompiled runtime headers that compile_flags() names
+        if pch is not None:
+            paths.append(str(pch))
     except (AttributeError, OSError):
         pass
     return [p for p in paths if p not in ("/", "/usr")]

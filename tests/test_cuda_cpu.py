@@ -537,3 +537,46 @@ def test_program_passes_on_gpu(src, tmp_path, results):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+# ---------------------------------------------------------------------------
+PCH_PROGRAM = r"""
+#include <cstdio>
+__global__ void inc(int n, int *x) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) x[i] += i; }
+int main() {
+    int *d, h[300];
+    cudaMalloc(&d, sizeof h); cudaMemset(d, 0, sizeof h);
+    inc<<<3, 128>>>(300, d);
+    cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+    printf("%d %d\n", h[0], h[299]);
+    return 0;
+}
+"""
+
+
+def test_precompiled_header_is_built_once_per_flag_set_and_used(tmp_path, monkeypatch):
+    """compile_flags() ends with -include <cache>/paralift_cuda.h, whose .gch
+    g++ really uses (-H marks it '!'); concurrent builders end with one valid
+    file; a -D the header tests makes g++ fall back to the text, still right."""
+    import concurrent.futures as cf
+    monkeypatch.setenv(cc.PCH_ENV, str(tmp_path / "pch"))
+    flags = cc.compile_flags(pch=False)
+    with cf.ThreadPoolExecutor(3) as ex:          # three threads race for the first build
+        got = list(ex.map(lambda _: cc.precompiled_header(flags), range(3)))
+    assert got[0] == got[1] == got[2] and got[0][0] == "-include"
+    header = pathlib.Path(got[0][1])
+    assert header.parent.parent == tmp_path / "pch" and (header.parent / "paralift_cuda.h.gch").is_file()
+    assert not [f for f in header.parent.iterdir() if f.name.startswith(".")]   # no temporary left behind
+    assert cc.compile_flags()[-2:] == got[0]
+    assert cc.compile_flags(asan=True)[-1] != got[0][1]                         # another flag set, another .gch
+    cpp = tmp_path / "p.cpp"
+    cpp.write_text(cc.rewrite(PCH_PROGRAM))
+    for extra, used in (([], True), (["-DPARALIFT_CUDA_UCONTEXT"], False)):
+        b = subprocess.run(["g++", *cc.compile_flags(), *extra, "-H", "-Winvalid-pch", str(cpp), "-o",
+                            str(tmp_path / "p"), "-lm"], capture_output=True, text=True)
+        assert b.returncode == 0, b.stderr[-2000:]
+        assert (f"! {header}.gch" in b.stderr) == used, b.stderr[:500]
+        p = subprocess.run([str(tmp_path / "p")], capture_output=True, text=True, timeout=60)
+        assert p.stdout.split() == ["0", "299"]
+    monkeypatch.setenv(cc.PCH_ENV, "off")
+    assert "-include" not in cc.compile_flags()

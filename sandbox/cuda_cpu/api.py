@@ -1,8 +1,13 @@
 """Constants and compiler flags of the CUDA-on-CPU runtime."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
+import shutil
+import subprocess
+import tempfile
+import threading
 
 ORDER_ENV = "PARALIFT_CUDA_ORDER"
 """Run-time variable: "forward" (default) or "reverse" thread order in a block."""
@@ -21,13 +26,19 @@ def include_dir() -> pathlib.Path:
     return pathlib.Path(__file__).resolve().parent
 
 
-def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2") -> list[str]:
+def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2", pch: bool | str = True) -> list[str]:
     """g++ flags for a rewritten source (and the driver including it).
 
     asan: AddressSanitizer + UBSan, for out-of-bounds and use-after-free.
     tsan: ThreadSanitizer; every CUDA thread is a TSan fiber ordered only by
     barriers and warp collectives, so shared-memory races and non-atomic
     read-modify-writes are reported (exit status RACE_EXIT).
+    pch: end the flags with `-include <cache>/paralift_cuda.h`, whose
+    precompiled header (built once per flag set and compiler, see
+    :func:`precompiled_header`) spares each build parsing the runtime; a
+    string names the compiler (default "g++"). Nothing is added when no
+    precompiled header can be built. g++ itself falls back to the header's
+    text when the .gch does not fit the command (other -D macros, options).
     """
     if asan and tsan:
         raise ValueError("AddressSanitizer and ThreadSanitizer cannot be combined")
@@ -38,13 +49,102 @@ def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2") -> l
         flags += ["-O1", "-g", "-fsanitize=thread", "-fno-omit-frame-pointer"]
     else:
         flags += [opt]
+    if pch:
+        flags += precompiled_header(flags, pch if isinstance(pch, str) else "g++")
     return flags
 
 
 def build_command(sources: list[str | os.PathLike], output: str | os.PathLike, asan: bool = False,
                   tsan: bool = False, cxx: str = "g++") -> list[str]:
     """The g++ command line that builds `sources` (rewritten .cpp files) into `output`."""
-    return [cxx, *compile_flags(asan=asan, tsan=tsan), *map(str, sources), "-o", str(output), "-lm"]
+    return [cxx, *compile_flags(asan=asan, tsan=tsan, pch=cxx), *map(str, sources), "-o", str(output), "-lm"]
+
+
+# ----------------------------------------------------------------- precompiled header
+
+PCH_ENV = "PARALIFT_CUDA_PCH_DIR"
+"""Folder for precompiled headers (default: $XDG_CACHE_HOME/paralift/cuda_cpu-pch); "off" disables them."""
+
+_PCH_LOCK = threading.Lock()
+_PCH_MEMO: dict[str, list[str]] = {}
+
+
+def pch_dir() -> pathlib.Path | None:
+    """Where precompiled headers are cached (None: disabled)."""
+    v = os.environ.get(PCH_ENV, "")
+    if v.lower() in ("off", "0", "no", "none"):
+        return None
+    if v:
+        return pathlib.Path(v)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return pathlib.Path(base) / "paralift" / "cuda_cpu-pch"
+
+
+def _compiler_id(cxx: str) -> str:
+    path = shutil.which(cxx) or cxx
+    try:
+        st = os.stat(os.path.realpath(path))
+        ver = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}:{ver}"
+
+
+def _headers_digest() -> str:
+    h = hashlib.sha256()
+    for f in sorted(include_dir().glob("*.h")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def precompiled_header(flags: list[str], cxx: str = "g++") -> list[str]:
+    """["-include", <cache>/<key>/paralift_cuda.h] where <key> (compiler,
+    `flags`, the runtime's headers) holds paralift_cuda.h.gch, built here the
+    first time; [] when it cannot be built (no compiler, no writable cache).
+
+    Safe under concurrent builders (threads and processes): each writes to a
+    temporary name in the key's folder and renames it into place, and the
+    header copy lands before its .gch. The copy is what g++ reads when it
+    finds the .gch unusable for a command, so results never depend on it."""
+    root = pch_dir()
+    if root is None:
+        return []
+    ident = _compiler_id(cxx)
+    if not ident:
+        return []
+    key = hashlib.sha256("\0".join([ident, _headers_digest(), *flags]).encode()).hexdigest()[:24]
+    folder = root / key
+    with _PCH_LOCK:
+        if str(folder) in _PCH_MEMO:
+            return _PCH_MEMO[str(folder)]
+        header, gch = folder / "paralift_cuda.h", folder / "paralift_cuda.h.gch"
+        out: list[str] = []
+        try:
+            if not gch.is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                if not header.is_file():
+                    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".h-")
+                    with os.fdopen(fd, "wb") as f:
+                        f.write((include_dir() / "paralift_cuda.h").read_bytes())
+                    os.chmod(tmp, 0o644)
+                    os.replace(tmp, header)
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=".gch-", suffix=".gch")
+                os.close(fd)
+                try:
+                    r = subprocess.run([cxx, *flags, "-x", "c++-header", str(header), "-o", tmp],
+                                       capture_output=True, text=True, timeout=600)
+                    if r.returncode == 0:
+                        os.chmod(tmp, 0o644)
+                        os.replace(tmp, gch)
+                finally:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+            if gch.is_file() and header.is_file():
+                out = ["-include", str(header)]
+        except (OSError, subprocess.SubprocessError):
+            out = []
+        _PCH_MEMO[str(folder)] = out
+        return out
 
 
 def run_env(order: str = "forward", base: dict[str, str] | None = None, threads: int | None = None) -> dict[str, str]:
