@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_mutation.py [--kernels sum,dot] [--targets openmp,mpi[,cuda]]
         [--sources hand,rule] [--workers 2] [--json results.json]
-    .venv/bin/python benchmarks/bench_mutation.py --from-json results.json   # re-render after an audit
+    .venv/bin/python benchmarks/bench_mutation.py --from-json results.json[,more.json]   # re-render, merge runs
 
 For every kernel of data/kernels/manifest.json that analysis accepts, the
 tester builds its suite (paralift.agents.tester.build_suite: calibrated,
@@ -23,12 +23,16 @@ score = killed / (killed + survived); equivalent and stillborn mutants are
 outside the score, and every survivor and equivalent is listed (with its
 diff) for a human to audit. Not a test: it takes minutes (CUDA: nvcc and CPU
 emulation make each verification ~10 s; `--targets cuda` is opt-in).
+With --json the file is rewritten after every candidate, so an interrupted
+run keeps what it finished; the command line and the machine's load average
+(at the start, after each candidate, at the end) are recorded in it.
 """
 from __future__ import annotations
 
 import argparse
 import difflib
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -87,11 +91,19 @@ def diff(a: str, b: str) -> str:
     return "\n".join(lines[:12])
 
 
-def run(args) -> dict:
+def _load() -> float:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+def run(args, checkpoint=lambda data: None) -> dict:
     from paralift.agents import AnalysisError, build_task
     from paralift.agents.mutation import run_mutants
     from paralift.agents.tester import TesterError, VacuousSuite, build_suite
     from paralift.sandbox import VerifyOptions, verify
+    from paralift.sandbox.verify import prepare_reference
     from paralift.sandbox.inputs import generate_suite
     from paralift.sandbox.isolation import Limits
     from paralift.types import Candidate, Target
@@ -101,11 +113,19 @@ def run(args) -> dict:
     targets = [Target.parse(t).value for t in args.targets.split(",") if t]
     sources = [s for s in args.sources.split(",") if s]
     # Mutants that hang are killed by the wall-clock limit; keep it short.
-    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60))
+    opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60),
+                         unoptimized_threads=tuple(int(t) for t in args.unoptimized_threads.split(",") if t))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     rows, skipped, false_rejections = [], [], []
     t_start = time.time()
+    loads = [_load()]
+
+    def data(done: bool) -> dict:
+        return {"targets": targets, "sources": sources, "seconds": round(time.time() - t_start),
+                "command": " ".join(sys.argv), "unoptimized_threads": list(opts.unoptimized_threads), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t_start)),
+                "finished": done, "cpus": os.cpu_count(), "load1": loads,
+                "rows": rows, "false_rejections": false_rejections, "skipped": skipped}
     for k in manifest:
         if wanted and k["name"] not in wanted:
             continue
@@ -159,14 +179,19 @@ def run(args) -> dict:
                 if r.status in ("survived", "static", "equivalent"):
                     js["diff"] = diff(code, r.mutant.code)
                 results.append(js)
+            # The delivered suite, sanitized again by verify's reference run (cached): a case the
+            # reference misbehaves on under ASan/UBSan would be listed here (must stay empty).
+            bad = prepare_reference(task, suite, opts).discarded
             rows.append({"kernel": k["name"], "function": k["function"], "source": label, "target": target,
-                         "cases": len(suite.cases), "discarded": len(tr.discarded),
+                         "cases": len(suite.cases), "discarded": len(tr.discarded), "misbehaving": bad,
                          "seconds": round(time.time() - t1, 1), "results": results})
+            loads.append(_load())
             say(f"  {label}: {rep.count('killed')} killed, {rep.count('static')} static, "
                 f"{rep.count('survived')} survived, {rep.count('equivalent')} equivalent, "
-                f"{rep.count('stillborn')} stillborn ({rows[-1]['seconds']}s)")
-    return {"targets": targets, "sources": sources, "seconds": round(time.time() - t_start),
-            "rows": rows, "false_rejections": false_rejections, "skipped": skipped}
+                f"{rep.count('stillborn')} stillborn ({rows[-1]['seconds']}s, load {loads[-1]})")
+            checkpoint(data(False))
+    loads.append(_load())
+    return data(True)
 
 
 STATUSES = ("killed", "static", "survived", "equivalent", "stillborn", "error")
@@ -186,6 +211,7 @@ def render(data: dict, audit: list[dict]) -> None:
     from paralift.agents.mutation import OPERATORS
 
     per_op = defaultdict(lambda: defaultdict(int))
+    per_target_op = defaultdict(lambda: defaultdict(int))
     per_target = defaultdict(lambda: defaultdict(int))
     survivors = []
     for row in data["rows"]:
@@ -198,6 +224,7 @@ def render(data: dict, audit: list[dict]) -> None:
             counts[r["status"]] += 1
             per_op[r["operator"]][r["status"]] += 1
             per_target[row["target"]][r["status"]] += 1
+            per_target_op[(row["target"], r["operator"])][r["status"]] += 1
             if r["status"] in ("survived", "static", "equivalent"):
                 survivors.append({**r, "kernel": row["kernel"], "source": row["source"], "target": row["target"]})
         row["counts"] = dict(counts)
@@ -205,6 +232,13 @@ def render(data: dict, audit: list[dict]) -> None:
     sources = data.get("sources") or sorted({r["source"].split(":")[0] for r in data["rows"]})
     print(f"\nMutation scores of the tester's suites ({data.get('seconds', '?')} s; targets {','.join(targets)}; "
           f"sources {','.join(sources)})")
+    for run_ in data.get("runs", [data]):
+        if run_.get("command"):
+            ld = sorted(x for x in run_.get("load1", []) if x >= 0)
+            print(f"run: {run_['command']}\n     started {run_.get('started')}, {run_.get('seconds')} s, "
+                  f"{'finished' if run_.get('finished') else 'NOT FINISHED (partial)'}, {run_.get('cpus')} CPUs, "
+                  f"load average (1 min) {ld[0] if ld else 0:.2f}..{ld[-1] if ld else 0:.2f}, "
+                  f"median {ld[len(ld) // 2] if ld else 0:.2f}")
     print("score: mutants the tests killed / (killed + static + survived); verify: (killed + static) / (... + survived)")
     print("static: every test passed, only verify's static race check rejected it")
     print("equivalent: survived, and a rule or benchmarks/equivalent_mutants.json (audited) shows it equivalent\n")
@@ -220,25 +254,37 @@ def render(data: dict, audit: list[dict]) -> None:
             f"{'score':>8}{'verify':>8}")
 
     def line(name, d) -> str:
-        return (f"{name:<18}{sum(d.values()):>8}{d['killed']:>8}{d['static']:>7}{d['survived']:>6}{d['equivalent']:>7}"
+        return (f"{name:<24}{sum(d.values()):>8}{d['killed']:>8}{d['static']:>7}{d['survived']:>6}{d['equivalent']:>7}"
                 f"{d['stillborn']:>7}{d['error']:>7}{score(d):>8}{vscore(d):>8}")
-    print(f"\n{'operator':<18}{head}")
+    print(f"\n{'operator':<24}{head}")
     for op in OPERATORS:
         if op in per_op:
             print(line(op, per_op[op]))
         else:
-            print(f"{op:<18}{0:>8}   (no site in these candidates)")
-    print(f"\n{'target':<18}{head}")
+            print(f"{op:<24}{0:>8}   (no site in these candidates)")
+    print(f"\n{'target':<24}{head}")
     total = defaultdict(int)
     for t, d in per_target.items():
         for kk, v in d.items():
             total[kk] += v
         print(line(t, d))
     print(line("all", total))
+    print(f"\n{'target/operator':<24}{head}")
+    for t in per_target:
+        for op in OPERATORS:
+            if (t, op) in per_target_op:
+                print(line(f"{t}/{op}", per_target_op[(t, op)]))
     below = [r for r in data["rows"] if score(r["counts"]).strip() not in ("n/a", "100.0%")
              and float(score(r["counts"]).strip("% ")) < 95]
     print(f"\ncandidates below 95%: {len(below)} of {len(data['rows'])}"
           + "".join(f"\n  {r['kernel']} {r['source']}: {score(r['counts'])}" for r in below))
+    suites = {(r["kernel"], r["target"]): r for r in data["rows"]}
+    bad = [(k, t, x) for (k, t), r in suites.items() for x in r.get("misbehaving", [])]
+    print(f"\nsuites: {len(suites)} (kernel x target), {sum(r['cases'] for r in suites.values())} cases; "
+          f"generated cases the tester discarded (sanitizers, overflow): "
+          f"{sum(r.get('discarded', 0) for r in suites.values())}")
+    print(f"cases in the delivered suites on which the sequential reference misbehaves (ASan+UBSan): {len(bad)}"
+          + "".join(f"\n  {k} ({t}): {x}" for k, t, x in bad))
     fr = data["false_rejections"]
     print(f"false rejections (a correct candidate not verified): {len(fr)}")
     for f in fr:
@@ -251,7 +297,9 @@ def render(data: dict, audit: list[dict]) -> None:
         for l in s.get("diff", "").splitlines():
             print(f"      {l}")
     used = {(s["kernel"], s["source"], s["target"], s["line"], s["description"]) for s in survivors}
-    stale = [a for a in audit if (a["kernel"], a["source"], a["target"], a["line"], a["description"]) not in used]
+    ran = {(r["kernel"], r["source"], r["target"]) for r in data["rows"]}
+    stale = [a for a in audit if (a["kernel"], a["source"], a["target"]) in ran
+             and (a["kernel"], a["source"], a["target"], a["line"], a["description"]) not in used]
     if stale:
         print(f"\naudit entries that matched no surviving mutant (code changed or now killed; re-audit): {len(stale)}")
         for a in stale:
@@ -262,6 +310,20 @@ def render(data: dict, audit: list[dict]) -> None:
             print(f"  {s['kernel']}: {s['why']}")
 
 
+def merge(runs: list[dict]) -> dict:
+    """Several saved runs (e.g. one per target) as one."""
+    if len(runs) == 1:
+        return runs[0]
+    out = {"targets": [], "sources": [], "seconds": sum(r.get("seconds", 0) for r in runs), "rows": [],
+           "false_rejections": [], "skipped": [], "runs": runs}
+    for r in runs:
+        for k in ("targets", "sources"):
+            out[k] += [x for x in r.get(k, []) if x not in out[k]]
+        for k in ("rows", "false_rejections", "skipped"):
+            out[k] += r.get(k, [])
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kernels", default="", help="comma-separated kernel names (default: all)")
@@ -269,16 +331,22 @@ def main() -> int:
     ap.add_argument("--sources", default="hand,rule", help="hand,rule")
     ap.add_argument("--workers", type=int, default=1,
                     help="mutants verified at once; more than one on a small machine hides races from the tests")
+    ap.add_argument("--unoptimized-threads", default="3",
+                    help="OpenMP: thread counts of the -O0 run of the race cases ('' turns that stage off)")
     ap.add_argument("--json", dest="json_out", default="", help="write all results here")
     ap.add_argument("--from-json", default="", help="re-render a saved run (e.g. after auditing survivors)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     if args.from_json:
-        data = json.loads(Path(args.from_json).read_text())
+        data = merge([json.loads(Path(f).read_text()) for f in args.from_json.split(",") if f])
     else:
-        data = run(args)
-        if args.json_out:
-            Path(args.json_out).write_text(json.dumps(data, indent=1))
+        def save(d: dict) -> None:
+            if args.json_out:
+                tmp = Path(args.json_out + ".tmp")
+                tmp.write_text(json.dumps(d, indent=1))
+                tmp.replace(args.json_out)
+        data = run(args, save)
+        save(data)
     render(data, load_audit())
     return 0
 
