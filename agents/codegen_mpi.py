@@ -198,6 +198,15 @@ class MPIGen:
 
     def gen_block(self, L: Loop) -> tuple[tuple[int, int, str], str]:
         D, O, f, hulls = self.plan(L)
+        block = O if O is not None else D
+        if block.parent is not None and (hulls or f.reductions or f.array_reductions or f.lastprivate):
+            # e.g. the row loop of a CSR product whose output may alias an input:
+            # only the short inner dot product is parallel, and distributing it
+            # costs one MPI_Allreduce per row (minutes on an oversubscribed node)
+            raise NotParallelizable(
+                f"the parallel loop at line {D.line} sits inside the sequential loop at line {block.parent.line}: "
+                f"its results would be exchanged between all ranks on every iteration of that loop, which "
+                f"costs more than it saves")
         self.k += 1
         k = self.k
         m = self.m
@@ -262,7 +271,6 @@ class MPIGen:
             local = node_text_with(self.data, O.node, [(D.node.start_byte, D.node.end_byte, local)])
         out.append(f"{ind}{local}")
         # gathers
-        block = O if O is not None else D
         if hulls:
             out_g = [f"{ind}int *__pl_cnt = (int *)malloc(sizeof(int) * (size_t)__pl_size);",
                      f"{ind}int *__pl_dsp = (int *)malloc(sizeof(int) * (size_t)__pl_size);"]
@@ -291,11 +299,6 @@ class MPIGen:
                     f"{ind}    __pl_dsp[__pl_k] = __pl_z >= __pl_s ? (int)__pl_s : 0;",
                     f"{ind}}}"]
                 if self.used_later(decl, block):
-                    if block.parent is not None:
-                        raise NotParallelizable(
-                            f"the parallel loop at line {D.line} sits inside the sequential loop at line "
-                            f"{block.parent.line}: '{decl.name}' would be exchanged between all ranks on every "
-                            f"iteration, which costs more than it saves")
                     out_g.append(f"{ind}MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {buf}, __pl_cnt, "
                                  f"__pl_dsp, {mt}, MPI_COMM_WORLD);")
                     notes.append(f"MPI_Allgatherv of '{decl.name}'")

@@ -449,6 +449,25 @@ def test_mpi_code_uses_mpi_and_not_init():
         propose(C_KERNELS, "steps", Target.MPI)
 
 
+def test_mpi_declines_a_reduction_inside_a_sequential_loop():
+    """CSR SpMV whose output may alias its inputs (non-const pointers): only
+    the per-row dot product is parallel. Distributing it costs one
+    MPI_Allreduce per row (minutes at 3 ranks on a loaded 2-core machine), so
+    MPI keeps it sequential with the reason; OpenMP still parallelizes it."""
+    src = """void spmv_alias(int n, const int *rowptr, const int *col, double *val, double *x, double *y) {
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = rowptr[i]; j < rowptr[i+1]; j++) s += val[j] * x[col[j]];
+        y[i] = s;
+    }
+}
+"""
+    with pytest.raises(NotParallelizable, match="sits inside the sequential loop at line 2.*every iteration"):
+        propose(src, "spmv_alias", Target.MPI)
+    assert "reduction(+" in propose(src, "spmv_alias", Target.OPENMP).code
+    assert "MPI_Gatherv" in propose(C_KERNELS, "spmv", Target.MPI).code      # const inputs: rows distributed
+
+
 @pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
 @pytest.mark.parametrize("src,fn,why", [
     ("void recur(int n, double *a, const double *b) { for (int i = 1; i < n; i++) a[i] = a[i-1] + b[i]; }",
