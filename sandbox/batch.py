@@ -27,10 +27,13 @@ here (corpus building verifies correctness only).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
+import resource
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,8 +55,44 @@ class BatchItem:
     task: Task                        # the sequential function (C)
     suite: TestSuite
     candidates: list[Candidate]
+    # per target, the names of the suite's cases its candidates are judged on
+    # (default: all); the reference runs the whole suite once for every target
+    only: dict[Target, list[str]] = field(default_factory=dict)
     # filled in by verify_batch:
     dropped_cases: list[str] = field(default_factory=list)   # cases removed (non-finite reference output)
+
+    def suite_for(self, target: Target) -> TestSuite:
+        """The suite a candidate for `target` is verified on (what `verify`
+        gets for it when the batch cannot decide, and what a corpus stores)."""
+        names = self.only.get(target)
+        if names is None:
+            return self.suite
+        keep = set(names)
+        return TestSuite(function=self.suite.function, cases=[c for c in self.suite.cases if c.name in keep],
+                         generator=self.suite.generator, seed=self.suite.seed)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its waited-for children (compilers,
+    sandboxed runs): the cost of a phase, whatever else the machine runs."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime + _CHILD_CPU[0]
+
+
+@contextlib.contextmanager
+def phase(profile: dict | None, name: str):
+    """Add the wall and CPU seconds of the block to profile[name] = [wall, cpu, calls]."""
+    if profile is None:
+        yield
+        return
+    w0, c0 = time.monotonic(), _cpu_seconds()
+    try:
+        yield
+    finally:
+        rec = profile.setdefault(name, [0.0, 0.0, 0])
+        rec[0] += time.monotonic() - w0
+        rec[1] += _cpu_seconds() - c0
+        rec[2] += 1
 
 
 def _case_name(k: int, name: str) -> str:
@@ -116,11 +155,34 @@ class _Ref:
     dir: Path
     cases: dict[int, list[str]]                       # item -> case file names
     expected: dict[str, dict[str, np.ndarray]]
+    case_of: dict[str, str] = field(default_factory=dict)   # case file name -> TestCase name
+
+    def files_for(self, item: BatchItem, k: int, target: Target) -> list[str]:
+        names = {c.name for c in item.suite_for(target).cases}
+        return [f for f in self.cases[k] if self.case_of[f] in names]
+
+
+_TIME = "/usr/bin/time"
+_CHILD_CPU = [0.0]      # CPU seconds of the sandboxed commands run by this process
 
 
 def _run(cmd, work: Path, limits, env=None, binds=None):
+    # The sandbox's process tree is not reaped by this process, so its CPU time
+    # never reaches RUSAGE_CHILDREN: GNU time inside the sandbox reports it
+    # (same exit status; a signal shows as 128+N, which RunResult reads alike).
+    timed = os.path.exists(_TIME)
+    stamp = work / ".pl_cpu"
+    if timed:
+        cmd = [_TIME, "-f", "%U %S", "-o", ".pl_cpu", *cmd]
     with locks.shared():
         r = isolation.run(cmd, work, limits, env=env, ro_binds=binds)
+    if timed:
+        try:
+            u, s_ = stamp.read_text().split()[-2:]
+            _CHILD_CPU[0] += float(u) + float(s_)
+        except (OSError, ValueError):
+            pass
+        stamp.unlink(missing_ok=True)
     if not r.ok and os.environ.get("PARALIFT_BATCH_DEBUG"):
         sys.stderr.write(f"batch: {' '.join(map(str, cmd))[:200]}: {r.describe()}\n{(r.stderr or r.stdout)[-3000:]}\n")
     return r
@@ -133,7 +195,44 @@ def _read_out(sig, path: Path):
         return None
 
 
-def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions) -> tuple[_Ref | None, set[int]]:
+def _clear(out: Path) -> None:
+    out.mkdir(exist_ok=True)
+    for f in out.iterdir():
+        f.unlink()
+
+
+def _ordered_runs(binary: str, scratch: Path, files: list[str], limits, env, binds,
+                  item_of: dict[str, int] | None = None) -> tuple[list[str], str | None, list[str]]:
+    """Run the cases `files` through `binary` in one process. The driver runs
+    them in order and writes each output when its case is done, so after a
+    failed process the first case without an output is the one that failed;
+    the cases after it run again in a new process (with `item_of`, only those
+    of other items). Returns the failed cases, for a process that failed
+    after writing every output its last case (else None), and the cases that
+    were running when a process hit its time limit (which a process of their
+    own, as `verify` runs them, might not have)."""
+    out = scratch / "out"
+    out.mkdir(exist_ok=True)
+    failed: list[str] = []
+    slow: list[str] = []
+    todo = list(files)
+    while todo:
+        r = _run([binary, "1", "out", *todo], scratch, limits, env, binds)
+        if r.ok:
+            return failed, None, slow
+        j = next((i for i, f in enumerate(todo) if not (out / f"{f}.out").exists()), None)
+        if j is None:
+            return failed, todo[-1], slow
+        (slow if r.timed_out else failed).append(todo[j])
+        rest = todo[j + 1:]
+        if item_of is not None:
+            rest = [f for f in rest if item_of[f] != item_of[todo[j]]]
+        todo = rest
+    return failed, None, slow
+
+
+def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
+                     profile: dict | None = None) -> tuple[_Ref | None, set[int]]:
     """Reference binaries for items `ks`; returns the reference and the items
     that must go the individual way."""
     tc = detect()
@@ -141,6 +240,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions)
     (d / "in").mkdir()
     (d / "bin").mkdir()
     cases: dict[int, list[str]] = {}
+    case_of: dict[str, str] = {}
     srcs = []
     for k in ks:
         it = items[k]
@@ -155,41 +255,51 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions)
             while nm in names:
                 nm += "_"
             names.append(nm)
+            case_of[nm] = c.name
             inputs.write_case(sig, c, d / "in" / f"{nm}.in")
         cases[k] = names
     (d / "bin" / "main.c").write_text(_dispatcher_c(list(ks), False, False))
-    r = _run([tc.cc.path, *opts.cflags, *srcs, "main.c", "-o", "ref", "-lm"], d / "bin", opts.build_limits)
+    with phase(profile, "reference build"):
+        r = _run([tc.cc.path, *opts.cflags, *srcs, "main.c", "-o", "ref", "-lm"], d / "bin", opts.build_limits)
     if not r.ok:
         _rmtree(d)
         return None, set(ks)
     binds = [(d / "in", "in"), (d / "bin", "refbin")]
     individual: set[int] = set()
+    item_of = {f: k for k in ks for f in cases[k]}
     scratch = _mkdtemp("paralift-brefrun-")
-    (scratch / "out").mkdir()
     try:
         if opts.sanitize_inputs and tc.cgroups:
             flags = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
-            r = _run([tc.cc.path, *flags, *srcs, "main.c", "-o", "ref_san", "-lm"], d / "bin", opts.build_limits)
+            with phase(profile, "reference asan build"):
+                r = _run([tc.cc.path, *flags, *srcs, "main.c", "-o", "ref_san", "-lm"], d / "bin", opts.build_limits)
             if r.ok:
+                # as verify does: cases the reference misbehaves on under the
+                # sanitizers are discarded (the suite keeps them; verify discards
+                # them again when it re-verifies)
                 env = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=99",
                        "UBSAN_OPTIONS": "halt_on_error=1:exitcode=99"}
                 limits = dataclasses.replace(opts.run_limits, memory_bytes=max(opts.run_limits.memory_bytes, 8 << 30))
-                allc = [n for k in ks for n in cases[k]]
-                r = isolation.run(["refbin/ref_san", "1", "out", *allc], scratch, limits, env=env, ro_binds=binds)
-                if not r.ok:
-                    # find the items that misbehave: one process each
-                    for k in ks:
-                        rk = _run(["refbin/ref_san", "1", "out", *cases[k]], scratch, limits, env, binds)
-                        if not rk.ok:
-                            individual.add(k)
+                with phase(profile, "reference asan run"):
+                    bad_cases, unclear, slow = _ordered_runs("refbin/ref_san", scratch,
+                                                             [f for k in ks for f in cases[k]], limits, env, binds)
+                # failed after its outputs, or out of time: verify decides
+                individual |= {item_of[f] for f in ([unclear] if unclear else []) + slow}
+                for f in bad_cases:
+                    cases[item_of[f]].remove(f)
+                individual |= {k for k in ks if not cases[k]}
         live = [k for k in ks if k not in individual]
-        allc = [n for k in live for n in cases[k]]
-        (scratch / "out").mkdir(exist_ok=True)
-        r = _run(["refbin/ref", "1", "out", *allc], scratch, opts.run_limits, None, binds)
+        _clear(scratch / "out")
+        with phase(profile, "reference run"):
+            # a case the plain reference fails on makes verify refuse the whole
+            # task: that item goes to verify, the others run on
+            failed, unclear, slow = _ordered_runs("refbin/ref", scratch, [f for k in live for f in cases[k]],
+                                                  opts.run_limits, None, binds, item_of)
+        individual |= {item_of[f] for f in failed + slow}
+        if unclear is not None:
+            individual.add(item_of[unclear])
+        live = [k for k in live if k not in individual]
         expected: dict[str, dict[str, np.ndarray]] = {}
-        if not r.ok:
-            individual |= set(live)
-            live = []
         for k in live:
             sig = items[k].task.signature
             outs = {}
@@ -205,11 +315,10 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions)
                 if len(keep) < 2 or not depends_on_input([outs[n] for n in keep]):
                     individual.add(k)
                     continue
-                dropped = [n for n in cases[k] if n not in keep]
+                dropped = {case_of[n] for n in cases[k] if n not in keep}
                 if dropped:
-                    idx = {nm: c for nm, c in zip(cases[k], items[k].suite.cases)}
-                    items[k].dropped_cases = [idx[n].name for n in dropped]
-                    items[k].suite.cases = [idx[n] for n in keep]
+                    items[k].dropped_cases = [c.name for c in items[k].suite.cases if c.name in dropped]
+                    items[k].suite.cases = [c for c in items[k].suite.cases if c.name not in dropped]
                     cases[k] = keep
                 for n in keep:
                     expected[n] = outs[n]
@@ -217,7 +326,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions)
             individual.add(k)
     finally:
         _rmtree(scratch)
-    return _Ref(d, cases, expected), individual
+    return _Ref(d, cases, expected, case_of), individual
 
 
 def _cuda_eligible(code: str) -> bool:
@@ -231,10 +340,40 @@ def _macros(code: str) -> list[str]:
     return sorted(set(re.findall(r"^\s*#\s*define\s+([A-Za-z_]\w*)", code, re.M)))
 
 
+UNOPTIMIZED = "-O0"
+
+# MPICH's ch4 progress engine spins while a rank waits; with more ranks than
+# free cores a waiting rank burns its whole time slice before the rank it
+# waits for runs (3000 MPI_Allreduce at 3 ranks on a loaded 2-core machine:
+# 35 s). Sleeping a microsecond after each empty poll: 0.9 s. Results are
+# unchanged; other MPI implementations ignore these variables.
+MPI_YIELD_ENV = {"MPIR_CVAR_CH4_PROGRESS_THROTTLE": "1", "MPIR_CVAR_CH4_PROGRESS_THROTTLE_NO_PROGRESS_COUNT": "1"}
+
+
+def _unoptimized_threads(opts: VerifyOptions) -> tuple[int, ...]:
+    """Thread counts of verify's unoptimized OpenMP race stage (none where this
+    verify has no such stage)."""
+    return tuple(getattr(opts, "unoptimized_threads", ()) or ())
+
+
+def _asan_flags(cuda_cpu) -> list[str]:
+    """The emulation's ASan + UBSan flags without -g: the instrumentation, and
+    so what the run detects, is the same, but debug information for a batch of
+    emulated kernels costs about 30% of that build (a batch judges by outputs
+    and exit status, not by the report's line numbers). The precompiled header
+    is for the flags with -g, so it is left out (it saves little here)."""
+    try:
+        flags = cuda_cpu.compile_flags(asan=True, pch=False)
+    except TypeError:                 # a runtime without precompiled headers
+        flags = cuda_cpu.compile_flags(asan=True)
+    return [f for f in flags if f != "-g"]
+
+
 def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int]], work: Path,
-                  opts: VerifyOptions) -> tuple[bool, list[tuple[str, dict, list[str], str]], str]:
+                  opts: VerifyOptions, profile: dict | None = None) -> tuple[bool, list | None, str]:
     """Build the batch binary for (item, candidate) pairs `sel`; returns ok,
-    the run configurations (label, env, launcher, binary) and an executor name."""
+    the run configurations (label, env, launcher, binary) and an executor name
+    (configs None: not a build failure, splitting the batch would not help)."""
     tc = detect()
     if target in (Target.OPENMP, Target.MPI):
         srcs = []
@@ -251,9 +390,10 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
             cmd = [tc.cc.path, *opts.cflags, "-fopenmp", *srcs, "main.c", "-o", "cand", "-lm"]
         else:
             if not (tc.mpicc.found and tc.mpirun.found):
-                return False, [], "cpu"
+                return False, None, "cpu"          # no MPI here: verify says so
             cmd = [tc.mpicc.path, *opts.cflags, *srcs, "main.c", "-o", "cand", "-lm"]
-        r = _run(cmd, work, opts.build_limits)
+        with phase(profile, f"{target.value} build"):
+            r = _run(cmd, work, opts.build_limits)
         if not r.ok:
             return False, [], "cpu"
         configs = []
@@ -263,15 +403,26 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
                     # passive waiting: a loaded machine otherwise spins away the batch's time
                     configs.append((f"threads={t}", {"OMP_NUM_THREADS": str(t), "OMP_WAIT_POLICY": "passive"}, [],
                                     "./cand"))
+            unopt = _unoptimized_threads(opts)
+            if unopt:
+                # verify's -O0 stage (a shared loop counter hidden in a register at -O2): race cases only
+                cmd0 = [tc.cc.path, UNOPTIMIZED, "-fopenmp", *srcs, "main.c", "-o", "cand_O0", "-lm"]
+                with phase(profile, "openmp build -O0"):
+                    r = _run(cmd0, work, opts.build_limits)
+                if not r.ok:
+                    return False, [], "cpu"
+                for t in unopt:
+                    configs.append((f"threads={t} {UNOPTIMIZED}", {"OMP_NUM_THREADS": str(t)}, [], "./cand_O0"))
         else:
             mpirun = Path(tc.mpirun.path).name
             for p in opts.ranks:
                 for _ in range(1 if p == 1 else opts.repeats):
-                    configs.append((f"ranks={p}", {"OMP_NUM_THREADS": "1"}, [mpirun, "-n", str(p)], "./cand"))
+                    configs.append((f"ranks={p}", {"OMP_NUM_THREADS": "1", **MPI_YIELD_ENV}, [mpirun, "-n", str(p)],
+                                    "./cand"))
         return True, configs, "cpu"
     # CUDA: nvcc gate, then CPU emulation (no GPU here; with a GPU the individual path is used)
     if not tc.nvcc.found or tc.gpu:
-        return False, [], "cpu-emulated"
+        return False, None, "cpu-emulated"     # not a build failure: no bisection
     from . import cuda_cpu
     pre = ["#include <cuda_runtime.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>",
            "#include <stdint.h>", "#include <time.h>", "#include <math.h>", "#include <vector>"]
@@ -287,14 +438,17 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
     disp = _dispatcher_c([k for k, _ in sel], False, True)
     (work / "gate.cu").write_text("\n".join(gate) + "\n")
     (work / "emu.cpp").write_text("\n".join(emu) + "\n" + disp)
-    r = _run([tc.nvcc.path, "-O2", "-std=c++17", "-c", "gate.cu", "-o", "gate.o"], work, opts.build_limits)
+    with phase(profile, "cuda nvcc gate"):
+        r = _run([tc.nvcc.path, "-O2", "-std=c++17", "-c", "gate.cu", "-o", "gate.o"], work, opts.build_limits)
     if not r.ok:
         return False, [], "cpu-emulated"
     gxx = tc.cxx.path
-    r = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=False), "emu.cpp", "-o", "cand", "-lm"], work, opts.build_limits)
+    with phase(profile, "cuda emulation build"):
+        r = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=False), "emu.cpp", "-o", "cand", "-lm"], work, opts.build_limits)
     if not r.ok:
         return False, [], "cpu-emulated"
-    ra = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "emu.cpp", "-o", "cand_asan", "-lm"], work, opts.build_limits)
+    with phase(profile, "cuda emulation asan build"):
+        ra = _run([gxx, "-O1", *_asan_flags(cuda_cpu), "emu.cpp", "-o", "cand_asan", "-lm"], work, opts.build_limits)
     configs = [("cpu-emulated forward", {cuda_cpu.ORDER_ENV: "forward"}, [], "./cand"),
                ("cpu-emulated reverse", {cuda_cpu.ORDER_ENV: "reverse"}, [], "./cand")]
     if not ra.ok:
@@ -305,10 +459,11 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
 
 
 def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
-                 fallback: bool = True) -> list[list[Verdict]]:
+                 fallback: bool = True, profile: dict | None = None) -> list[list[Verdict]]:
     """Verdicts (one per candidate, in order) for every item. Items must be C
     functions with distinct names. With fallback=False, undecided candidates
-    get an "error" verdict saying so instead of an individual verification."""
+    get an "error" verdict saying so instead of an individual verification.
+    `profile`, when given, collects [wall s, CPU s, calls] per phase."""
     opts = dataclasses.replace(options or VerifyOptions(), timing=False)
     # One batch run carries every function's cases. Its budget grows with the
     # batch but stays far below K individual limits, so that one hanging
@@ -342,7 +497,7 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
                 individual.add((k, c))
     live = [k for k in eligible if any(out[k][c] is None and (k, c) not in individual
                                        for c in range(len(items[k].candidates)))]
-    ref, bad = _build_reference(items, live, batch_opts) if live else (None, set())
+    ref, bad = _build_reference(items, live, batch_opts, profile) if live else (None, set())
     for k in bad:
         individual |= {(k, c) for c in range(len(items[k].candidates)) if out[k][c] is None}
     try:
@@ -373,7 +528,7 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
                 first = ok_sel
                 if not first:
                     continue
-            _run_target(target, items, first, ref, batch_opts, out, individual, iso)
+            _run_target(target, items, first, ref, batch_opts, out, individual, iso, profile)
     finally:
         if ref is not None:
             _rmtree(ref.dir)
@@ -382,7 +537,8 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
             if out[k][c] is not None:
                 continue
             if fallback:
-                out[k][c] = verify(it.task, cand, it.suite, opts)
+                with phase(profile, f"individual {cand.target.value}"):
+                    out[k][c] = verify(it.task, cand, it.suite_for(cand.target), opts)
                 out[k][c].logs.append("verified individually (not decided by the batch)")
             else:
                 out[k][c] = Verdict(target=cand.target, status="error", isolation=iso,
@@ -391,23 +547,54 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
 
 
 def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int]], ref: _Ref, opts: VerifyOptions,
-                out, individual: set, iso: str) -> None:
+                out, individual: set, iso: str, profile: dict | None = None) -> None:
+    # the cases each candidate is judged on (BatchItem.only); a subset that
+    # would leave verify without a usable suite goes the individual way
+    files: dict[int, list[str]] = {}
+    for k, c in sel:
+        fs = ref.files_for(items[k], k, target)
+        if len(fs) < 2 or (len(fs) < len(ref.cases[k]) and not depends_on_input([ref.expected[f] for f in fs])):
+            individual.add((k, c))
+        elif target == Target.OPENMP and _unoptimized_threads(opts) and \
+                not any(ref.case_of[f].startswith("race-") for f in fs):
+            individual.add((k, c))      # verify's -O0 stage would pick its longest case: verify decides
+        else:
+            files[k] = fs
+    sel = [(k, c) for k, c in sel if k in files]
+    if not sel:
+        return
     work = _mkdtemp("paralift-bcand-")
     try:
         try:
-            ok, configs, executor = _build_target(target, items, sel, work, opts)
+            ok, configs, executor = _build_target(target, items, sel, work, opts, profile)
         except ValueError:
-            ok, configs, executor = False, [], ""
+            ok, configs, executor = False, None, ""      # a driver we cannot batch
         if not ok:
-            individual |= set(sel)
+            if len(sel) > 1 and configs is not None:
+                # one candidate that does not build must not send the whole batch
+                # to verify: halve the batch until the culprit stands alone
+                _rmtree(work)
+                half = len(sel) // 2
+                for part in (sel[:half], sel[half:]):
+                    _run_target(target, items, part, ref, opts, out, individual, iso, profile)
+            else:
+                individual |= set(sel)
             return
         pending = {k: c for k, c in sel}
         binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
         first_wall: float | None = None
         for label, env, launcher, binary in configs:
+            run_files = files
+            if label.endswith("asan"):
+                # as verify does: the emulated kernels under ASan look for memory
+                # errors, which every size shows; the race cases are left out there
+                run_files = {k: [f for f in fs if not ref.case_of[f].startswith("race-")] or fs
+                             for k, fs in files.items()}
+            elif label.endswith(UNOPTIMIZED):
+                run_files = {k: [f for f in fs if ref.case_of[f].startswith("race-")] for k, fs in files.items()}
             runlist = sorted(pending)
             while runlist:
-                allc = [n for k in runlist for n in ref.cases[k]]
+                allc = [n for k in runlist for n in run_files[k]]
                 (work / "out").mkdir(exist_ok=True)
                 for f in (work / "out").iterdir():
                     f.unlink()
@@ -416,7 +603,8 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                     # a configuration 8x slower than the first one is a hang (an MPI
                     # deadlock): the function that did not finish is rejected
                     limits = dataclasses.replace(limits, wall_s=min(limits.wall_s, 10 + 8 * first_wall))
-                r = _run([*launcher, binary, "1", "out", *allc], work, limits, env, binds)
+                with phase(profile, f"{target.value} run {label}"):
+                    r = _run([*launcher, binary, "1", "out", *allc], work, limits, env, binds)
                 if first_wall is None and r.ok:
                     first_wall = r.wall_s
                 # The dispatcher runs the functions in order: the first one with a
@@ -427,7 +615,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                 for j, k in enumerate(runlist):
                     sig = items[k].task.signature
                     detail = None
-                    for nm in ref.cases[k]:
+                    for nm in run_files[k]:
                         got = _read_out(sig, work / "out" / f"{nm}.out")
                         if got is None:
                             detail = (nm, "no output" + ("" if r.ok else f" ({r.describe()})"))
@@ -440,12 +628,12 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         continue
                     c = pending.pop(k)
                     if detail[1].startswith("no output") and not r.ok and j > 0 and not any(
-                            (work / "out" / f"{nm}.out").exists() for nm in ref.cases[k]):
+                            (work / "out" / f"{nm}.out").exists() for nm in run_files[k]):
                         # nothing of it ran: the process died in an earlier function's epilogue
                         individual.add((k, c))
                     else:
                         v = Verdict(target=target, status="failed", built=True, executor=executor, isolation=iso,
-                                    tests_total=len(ref.cases[k]),
+                                    tests_total=len(files[k]),
                                     reason=f"wrong result on test {detail[0].split('_', 1)[1]} ({label}): {detail[1]}")
                         v.logs.append(f"rejected in a batch of {len(sel)}")
                         out[k][c] = v
@@ -461,7 +649,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                 runlist = [k for k in rerun if k in pending]
         total_label = ", ".join(dict.fromkeys(c[0] for c in configs))
         for k, c in pending.items():
-            n = len(ref.cases[k])
+            n = len(files[k])
             v = Verdict(target=target, status="verified", built=True, tests_passed=n, tests_total=n,
                         executor=executor, isolation=iso, speedup_reason="timing disabled")
             v.logs.append(f"verified in a batch of {len(sel)} ({total_label})")
