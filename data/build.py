@@ -163,35 +163,45 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
     """Generate, propose and verify one batch; returns examples and per-unit status."""
     from paralift.agents import AnalysisError, build_task
     from paralift.agents.tester import TesterError
-    from paralift.sandbox.batch import BatchItem, verify_batch
+    from paralift.sandbox.batch import BatchItem, phase, verify_batch
     from paralift.sandbox.verify import VerifyOptions
-    from paralift.types import to_jsonable
+    from paralift.types import Target, to_jsonable
     from . import generator
     t0 = time.monotonic()
+    profile: dict = {}
     items, meta, status = [], [], {}
     agent_stats: dict[str, Counter] = defaultdict(Counter)
     for family, seed in units:
         key = f"{family}:{seed}"
-        k = generator.generate(family, seed)
+        with phase(profile, "generate"):
+            k = generator.generate(family, seed)
         try:
-            task = build_task(k.source, "c", k.function, None)
-            suite = corpus_suite(task, seed, family)
+            with phase(profile, "analysis"):
+                task = build_task(k.source, "c", k.function, None)
+            with phase(profile, "suite"):
+                suite = corpus_suite(task, seed, family)
         except (AnalysisError, TesterError, ValueError) as e:
             status[key] = {"status": "unusable", "reason": str(e)[:200]}
             continue
         cands, reasons = [], {}
         for agent in agents:
             for target in targets:
-                cs, why = _propose(agent, k.source, k.function, target)
+                with phase(profile, "translate"):
+                    cs, why = _propose(agent, k.source, k.function, target)
                 agent_stats[agent]["proposed" if cs else "declined"] += 1
                 if why:
                     reasons[target] = why[:200]
                 cands += cs[:1]
         status[key] = {"status": "ok", "function": k.function, "declined": reasons}
         if cands:
-            items.append(BatchItem(task, suite, cands))
+            # MPI ranks share no memory to race on: its candidates skip the race
+            # cases, as the tester's own suite for an MPI task does
+            only = {Target.MPI: [c.name for c in suite.cases if not c.name.startswith("race-")]}
+            items.append(BatchItem(task, suite, cands, only=only))
             meta.append((k, key))
-    verdicts = verify_batch(items, VerifyOptions(timing=False)) if items else []
+    verdicts = verify_batch(items, VerifyOptions(timing=False), profile=profile) if items else []
+    rec_phase = phase(profile, "records")
+    rec_phase.__enter__()
     examples = []
     from paralift.training.sft import example_from_record
     for item, (k, key), vs in zip(items, meta, verdicts):
@@ -213,7 +223,7 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
                 "function": k.function,
                 "source": k.source,
                 "reference": cand.code,
-                "tests": to_jsonable(item.suite),
+                "tests": to_jsonable(item.suite_for(cand.target)),
                 "provenance": {
                     "generator": "paralift.data.generator", "family": k.family, "seed": k.seed, "style": k.style,
                     "agent": cand.agent, "model": cand.model,
@@ -231,8 +241,10 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
             rec["prompt"], rec["completion"] = ex["prompt"], ex["completion"]
             examples.append(rec)
         status[key]["verdicts"] = dict(ver)
+    rec_phase.__exit__(None, None, None)
     return {"examples": examples, "status": status, "agents": {a: dict(c) for a, c in agent_stats.items()},
-            "seconds": time.monotonic() - t0}
+            "seconds": time.monotonic() - t0,
+            "profile": {k: [round(v[0], 3), round(v[1], 3), v[2]] for k, v in profile.items()}}
 
 
 # ------------------------------------------------------------------ the build
@@ -370,7 +382,8 @@ def build(cfg: BuildConfig) -> dict:
                     df.write(json.dumps({"unit": key, **st}) + "\n")
                     done[key] = st
                 df.write(json.dumps({"batch": len(b), "seconds": round(res["seconds"], 2),
-                                     "examples": len(res["examples"]), "agents": res["agents"]}) + "\n")
+                                     "examples": len(res["examples"]), "agents": res["agents"],
+                                     "profile": res.get("profile", {})}) + "\n")
                 df.flush()
                 for a, c in res["agents"].items():
                     agent_totals[a].update(c)
@@ -407,11 +420,17 @@ def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | N
     units = {d["unit"]: d for d in done_lines if "unit" in d}
     agents: dict[str, Counter] = defaultdict(Counter)
     batch_seconds = 0.0
+    phases: dict[str, list[float]] = {}
     for d in done_lines:
         if "batch" in d:
             batch_seconds += d.get("seconds", 0.0)
             for a, c in (d.get("agents") or {}).items():
                 agents[a].update(c)
+            for name, (wall, cpu, calls) in (d.get("profile") or {}).items():
+                acc = phases.setdefault(name, [0.0, 0.0, 0])
+                acc[0] += wall
+                acc[1] += cpu or 0.0
+                acc[2] += calls
     status = Counter(d.get("status") for d in units.values())
     contaminated = sorted((d for d in units.values() if d.get("status") == "contaminated"), key=lambda d: d["unit"])
     per_family = defaultdict(Counter)
@@ -442,12 +461,25 @@ def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | N
                             "dropped": len(contaminated),
                             "collisions": [{k: d.get(k) for k in ("unit", "function", "overlap", "equals")} for d in contaminated]},
         "verify_cpu_seconds": round(batch_seconds, 1),
+        "phases": {k: {"wall_s": round(v[0], 1), "cpu_s": round(v[1], 1), "calls": v[2]}
+                   for k, v in sorted(phases.items(), key=lambda kv: -kv[1][1])},
         "wall_seconds_last_run": round(wall_this_run, 1) if wall_this_run is not None else None,
         "config": config,
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     (out / "README.md").write_text(dataset_card(stats, {s: len(v) for s, v in by_split.items()}, per_fts))
     return stats
+
+
+def _phase_lines(stats: dict) -> list[str]:
+    phases = stats.get("phases") or {}
+    if not phases:
+        return []
+    n = max(1, stats["examples"])
+    L = ["", "Where the batch time went (sum over batches; CPU includes the compilers and sandboxed runs):", "",
+         "| phase | calls | wall s | CPU s | CPU s per example |", "|---|---|---|---|---|"]
+    L += [f"| {k} | {v['calls']} | {v['wall_s']} | {v['cpu_s']} | {v['cpu_s'] / n:.3f} |" for k, v in phases.items()]
+    return L
 
 
 def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str:
@@ -474,14 +506,19 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
          f"a large case of about {cfg.get('large_elements')} elements per array and race cases of about "
          f"{cfg.get('race_elements')}); expected outputs from the sequential reference; cases the reference "
          "misbehaves on under ASan/UBSan are excluded; cases with non-finite reference outputs are dropped",
-         "- verification: policy checks, static race checks, OpenMP at 1, 2, 2, 3, 3 threads, MPI at 1, 2, 2, 3, 3 "
-         "ranks, CUDA through the nvcc gate and CPU emulation (forward and reverse thread order, and under ASan); "
-         "outputs compared with the sequential reference's (relative tolerance for floats, exact for integers); "
-         "no timing",
+         "- verification: policy checks, static race checks, OpenMP at 1, 2, 2, 3, 3 threads"
+         + (" (and a -O0 build on the race cases)" if stats.get("phases", {}).get("openmp build -O0") else "")
+         + ", MPI at 1, 2, 2, 3, 3 ranks (on the suite without its race cases: ranks share no memory, and an MPI "
+         "example stores that suite), CUDA through the nvcc gate and CPU emulation (forward and reverse thread "
+         "order, and under ASan); outputs compared with the sequential reference's (relative tolerance for floats, "
+         "exact for integers); no timing. Many kernels share one build and one process per configuration "
+         "(sandbox.batch), each judged on its own outputs; what a batch cannot decide goes through sandbox.verify",
          f"- splits: by hash of family and code skeleton ({', '.join(f'{s} {int(f * 100)}%' for s, f in SPLITS)}), so "
          "the targets of one kernel and any kernels equal up to names and constants share a split",
-         f"- verification CPU time (sum over batches): {stats['verify_cpu_seconds']} s; wall time of the last run: "
+         f"- batch time (sum over batches): {stats['verify_cpu_seconds']} s wall, "
+         f"{sum(p['cpu_s'] for p in stats.get('phases', {}).values()):.0f} s CPU; wall time of the last run: "
          f"{stats['wall_seconds_last_run']} s",
+         *_phase_lines(stats),
          "", "## Counts", "", f"Examples: **{stats['examples']}**", "",
          "| split | examples |", "|---|---|"]
     L += [f"| {s} | {n} |" for s, n in split_sizes.items()]
