@@ -639,12 +639,26 @@ def _op_drop_private(code: str, mask: str, target: Target) -> Gen:
                 continue
             names = [code[p + 1 + s:p + 1 + e].strip() for s, e in _split_top(mask[p + 1:q], ",")]
             own = _associated_loop_vars(mask, pe, mask[ps:pe])
+            simd = _simd_loop_vars(mask, pe, _statement_end(mask, pe))
             for k, nm in enumerate(names):
                 rest = [x for j, x in enumerate(names) if j != k]
                 new = f"private({', '.join(rest)})" if rest else ""
                 equiv = f"`{nm}` is the iteration variable of the construct's own loop (private anyway)" \
                     if nm in own else ""
+                if not equiv and nm in simd:
+                    equiv = (f"`{nm}` is the iteration variable of an inner `omp simd` loop, which makes it linear "
+                             f"(a private copy per thread); only its final value, the same in every thread, is "
+                             f"written back to the shared variable, which nothing reads")
                 yield [_Edit(a, q + 1, new)], a, f"`{nm}` removed from `private(...)` (now shared)", equiv
+
+
+def _simd_loop_vars(mask: str, start: int, end: int) -> set[str]:
+    """Iteration variables of the loops under `#pragma omp simd` in mask[start:end]."""
+    out = set()
+    for ps, pe in _pragma_spans(mask):
+        if start <= ps < end and _SIMD_ONLY.match(mask[ps:pe].strip()):
+            out |= _associated_loop_vars(mask, pe, "for " + mask[ps:pe])
+    return out
 
 
 def _associated_loop_vars(mask: str, pe: int, pragma: str) -> set[str]:

@@ -114,7 +114,8 @@ def run(args, checkpoint=lambda data: None) -> dict:
     sources = [s for s in args.sources.split(",") if s]
     # Mutants that hang are killed by the wall-clock limit; keep it short.
     opts = VerifyOptions(timing=False, run_limits=Limits(wall_s=30, cpu_s=60),
-                         unoptimized_threads=tuple(int(t) for t in args.unoptimized_threads.split(",") if t))
+                         unoptimized_threads=tuple(int(t) for t in args.unoptimized_threads.split(",") if t),
+                         race_rounds=args.race_rounds)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
 
     rows, skipped, false_rejections = [], [], []
@@ -123,7 +124,8 @@ def run(args, checkpoint=lambda data: None) -> dict:
 
     def data(done: bool) -> dict:
         return {"targets": targets, "sources": sources, "seconds": round(time.time() - t_start),
-                "command": " ".join(sys.argv), "unoptimized_threads": list(opts.unoptimized_threads), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t_start)),
+                "command": " ".join(sys.argv), "unoptimized_threads": list(opts.unoptimized_threads),
+                "race_rounds": opts.race_rounds, "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t_start)),
                 "finished": done, "cpus": os.cpu_count(), "load1": loads,
                 "rows": rows, "false_rejections": false_rejections, "skipped": skipped}
     for k in manifest:
@@ -332,7 +334,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1,
                     help="mutants verified at once; more than one on a small machine hides races from the tests")
     ap.add_argument("--unoptimized-threads", default="3",
-                    help="OpenMP: thread counts of the -O0 run of the race cases ('' turns that stage off)")
+                    help="OpenMP race stage: thread counts of the -O0 runs of the race cases ('': none)")
+    ap.add_argument("--race-rounds", type=int, default=6,
+                    help="OpenMP race stage: at most this many rounds of the race cases (0 turns the stage off)")
     ap.add_argument("--json", dest="json_out", default="", help="write all results here")
     ap.add_argument("--from-json", default="", help="re-render a saved run (e.g. after auditing survivors)")
     ap.add_argument("--quiet", action="store_true")

@@ -219,7 +219,9 @@ def find_races(code: str, language: str = "c") -> list[str]:
                         skip_next = True
                         continue
                     extra = _clause_names(arg)
-                    loop = "for" in words or "loop" in words or "distribute" in words
+                    # the iteration variables of a loop construct's loops are private
+                    # (linear for `simd`), whatever the clauses say
+                    loop = any(w in words for w in ("for", "loop", "distribute", "simd", "taskloop"))
                     if loop:
                         m = re.search(r"collapse\s*\(\s*(\d+)\s*\)", arg)
                         extra |= _loop_vars(target, int(m.group(1)) if m else 1)

@@ -56,10 +56,17 @@ class VerifyOptions:
     sanitize_inputs: bool = True
     seed: int = 0
     cflags: tuple[str, ...] = ("-O2",)
-    # OpenMP: the race cases are also run on a -O0 build of a candidate that
-    # passed everything else. At -O2 GCC keeps a variable that should be
-    # private (a shared inner loop counter) in a register, so no output shows
-    # the race; at -O0 every access goes to memory and the threads corrupt it.
+    # OpenMP race stage, for a candidate that passed everything else: rounds
+    # of the race cases, each round one run of the normal build with
+    # race_threads and one of a -O0 build with unoptimized_threads, until a
+    # test fails. At -O2 a lost update of an accumulator needs the threads to
+    # overlap in time, which a busy machine makes rare; at -O0 a variable
+    # wrongly shared (an inner loop counter dropped from private) is no longer
+    # hidden in a register. Rounds: enough for race_budget_s of reference
+    # time on those cases, at least 2, at most race_rounds (0: no stage).
+    race_rounds: int = 6
+    race_budget_s: float = 1.0
+    race_threads: tuple[int, ...] = (2,)
     unoptimized_threads: tuple[int, ...] = (3,)
     # Stop at the first configuration with a failing test (mutation runs: a
     # killed mutant needs no further evidence). The verdict is the same, only
@@ -566,8 +573,8 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
                                                    f"{r.describe()} after writing its outputs{': ' + err if err else ''}")
             if len(failed) == len(ref.cases):
                 break
-        if not failed and target == Target.OPENMP and opts.unoptimized_threads:
-            failed.update(_unoptimized_race_runs(task, ref, work, opts))
+        if not failed and target == Target.OPENMP and opts.race_rounds:
+            failed.update(_race_stage(task, ref, build, work, opts))
         v.failures = list(failed.values())
         v.tests_passed = v.tests_total - len(failed)
         if failed:
@@ -606,38 +613,43 @@ def _race_cases(ref: Reference) -> list[str]:
     return [max(ref.cases, key=lambda n: (ref.seconds.get(n, 0.0), n))] if ref.cases else []
 
 
-def _unoptimized_race_runs(task: Task, ref: Reference, work: Path, opts: VerifyOptions) -> dict[str, CaseResult]:
-    """Failures of the OpenMP candidate in `work` (driver already written) on
-    the race cases when built at -O0, with each of opts.unoptimized_threads.
+def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: VerifyOptions) -> dict[str, CaseResult]:
+    """Failures of the OpenMP candidate in `work` (driver already written) in
+    the race stage (see VerifyOptions.race_rounds): rounds of the race cases,
+    built as usual with opts.race_threads and at -O0 with
+    opts.unoptimized_threads, stopping at the first failing test.
 
-    Optimized code hides a shared scalar that every thread writes (a loop
+    Each run is one more chance for threads to overlap: on a loaded machine a
+    lost update of an unprotected accumulator shows in about half the runs.
+    Optimized code also hides a shared scalar that every thread writes (a loop
     counter missing from `private`) in a register until the loop ends; at -O0
     each access is a load or store, so threads that overlap, or one preempted
-    mid-loop, reset and skip each other's iterations and the output is wrong.
-    A build failure here is not the candidate's (it built at the normal
-    level): the stage is then skipped."""
+    mid-loop, reset and skip each other's iterations. A -O0 build failure is
+    not the candidate's (it built at the normal level): those runs are skipped."""
     cases = _race_cases(ref)
     if not cases:
         return {}
-    cflags = tuple(f for f in opts.cflags if not f.startswith("-O")) + (UNOPTIMIZED,)
-    cmd = _compile_cmd(task.language, [_source_name(task.language, "driver")], "cand_O0", cflags, ["-fopenmp"])
-    with locks.shared():
-        r = isolation.run(cmd, work, opts.build_limits)
-    if not r.ok:
-        return {}
-    failed: dict[str, CaseResult] = {}
-    for t in opts.unoptimized_threads:
-        label = f"threads={t} {UNOPTIMIZED}"
+    modes = [(build.binary, t, f"threads={t} race") for t in opts.race_threads]
+    if opts.unoptimized_threads:
+        cflags = tuple(f for f in opts.cflags if not f.startswith("-O")) + (UNOPTIMIZED,)
+        cmd = _compile_cmd(task.language, [_source_name(task.language, "driver")], "cand_O0", cflags, ["-fopenmp"])
         with locks.shared():
-            r = _run_driver("./cand_O0", work, cases, ref.binds, opts.run_limits, env={"OMP_NUM_THREADS": str(t)})
-        for name in cases:
-            if name in failed:
-                continue
-            detail = _check_case(task, ref, work, name, r)
-            if detail:
-                failed[name] = CaseResult(name, False, label, detail)
-        if failed:
-            break
+            r = isolation.run(cmd, work, opts.build_limits)
+        if r.ok:
+            modes += [("./cand_O0", t, f"threads={t} {UNOPTIMIZED}") for t in opts.unoptimized_threads]
+    spent = sum(ref.seconds.get(c, 0.0) for c in cases)
+    rounds = min(opts.race_rounds, max(2, math.ceil(opts.race_budget_s / max(spent, 1e-4))))
+    failed: dict[str, CaseResult] = {}
+    for k in range(rounds):
+        for binary, t, label in modes:
+            with locks.shared():
+                r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env={"OMP_NUM_THREADS": str(t)})
+            for name in cases:
+                detail = _check_case(task, ref, work, name, r)
+                if detail and name not in failed:
+                    failed[name] = CaseResult(name, False, f"{label}, round {k + 1}/{rounds}", detail)
+            if failed:
+                return failed
     return failed
 
 

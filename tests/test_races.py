@@ -80,6 +80,12 @@ return found; }""",
 #pragma omp parallel
 { nt = omp_get_num_threads(); }
 return nt; }""",
+    "an inner simd loop's counter, not in private": """void mm(int m, int k, const double *A, double *C) { long i, p;
+#pragma omp parallel for
+for (i = 0; i < m; i++) { double s = 0;
+  #pragma omp simd reduction(+:s)
+  for (p = 0; p < k; p++) s += A[i * k + p];
+  C[i] = s; } }""",
     "sequential code outside regions": """double f(int n, const double *x) { double s = 0;
 for (int i = 0; i < n; i++) s += x[i];
 return s; }""",
