@@ -58,8 +58,14 @@ class BatchItem:
     # per target, the names of the suite's cases its candidates are judged on
     # (default: all); the reference runs the whole suite once for every target
     only: dict[Target, list[str]] = field(default_factory=dict)
+    # when set, a case other than the suite's large, race and contention ones
+    # whose reference call takes more than this many times the slowest of
+    # those (and over CASE_FLOOR_S) is dropped: no case outweighs the one the
+    # suite sized on purpose (an O(n^2) kernel on the 1-D plan's 4099 elements
+    # costs minutes in CUDA emulation)
+    max_case_ratio: float | None = None
     # filled in by verify_batch:
-    dropped_cases: list[str] = field(default_factory=list)   # cases removed (non-finite reference output)
+    dropped_cases: list[str] = field(default_factory=list)   # cases removed (non-finite reference output, or over max_case_ratio)
 
     def suite_for(self, target: Target) -> TestSuite:
         """The suite a candidate for `target` is verified on (what `verify`
@@ -188,6 +194,17 @@ def _run(cmd, work: Path, limits, env=None, binds=None):
     return r
 
 
+CASE_FLOOR_S = 1e-3
+_SIZED = ("large-", "race-", "contention-")
+
+
+def _read_seconds(path: Path) -> float:
+    try:
+        return float(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0.0
+
+
 def _read_out(sig, path: Path):
     try:
         return inputs.read_outputs(sig, path)
@@ -312,6 +329,13 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
                 # cases whose reference output is not finite depend on the evaluation order: dropped
                 keep = [n for n in cases[k] if all(np.all(np.isfinite(v)) for v in outs[n].values()
                                                    if v.dtype.kind == "f")]
+                ratio = items[k].max_case_ratio
+                if ratio is not None:
+                    secs = {n: _read_seconds(scratch / "out" / f"{n}.time") for n in keep}
+                    sized = [secs[n] for n in keep if case_of[n].startswith(_SIZED)]
+                    if sized:
+                        cap = max(ratio * max(sized), CASE_FLOOR_S)
+                        keep = [n for n in keep if case_of[n].startswith(_SIZED) or secs[n] <= cap]
                 if len(keep) < 2 or not depends_on_input([outs[n] for n in keep]):
                     individual.add(k)
                     continue
@@ -654,7 +678,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         executor=executor, isolation=iso, speedup_reason="timing disabled")
             v.logs.append(f"verified in a batch of {len(sel)} ({total_label})")
             if items[k].dropped_cases:
-                v.logs.append(f"{len(items[k].dropped_cases)} case(s) dropped: non-finite reference output")
+                v.logs.append(f"{len(items[k].dropped_cases)} case(s) dropped: non-finite reference output or over the case-time cap")
             out[k][c] = v
     finally:
         _rmtree(work)
