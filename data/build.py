@@ -43,6 +43,7 @@ AGENTS = ("rule",)
 LARGE_ELEMENTS = 1 << 12     # elements per array in the large case (corpus setting: 16 CUDA blocks)
 RACE_ELEMENTS = 1 << 13      # ... in the race cases
 QUADRATIC = {"nbody", "scan_quadratic", "pairwise_distance"}   # O(n^2) work on 1-D data: smaller cases
+MAX_CASE_RATIO = 2.0         # no case may cost the reference more than twice the large/race cases (sandbox.batch)
 NGRAM = 13
 CONTAMINATION_OVERLAP = 0.5  # share of a kernel's token 13-grams found in the eval suite
 
@@ -154,9 +155,30 @@ def _propose(agent: str, source: str, function: str, target: str):
         raise UsageError(f"unknown agent {agent!r} for corpus building (available: rule)")
     try:
         task = build_task(source, "c", function, tg)
-        return RuleBasedTranslator().propose(task, tg), ""
+        cands = RuleBasedTranslator().propose(task, tg)
     except (NotParallelizable, AnalysisError) as e:
         return [], str(e)
+    if tg == Target.CUDA:
+        why = _launch_per_iteration(source, function)
+        if why:
+            return [], why
+    return cands, ""
+
+
+def _launch_per_iteration(source: str, function: str) -> str:
+    """Why a CUDA translation is left out of the corpus: a parallel loop that
+    sits inside a sequential one becomes a kernel launch, synchronization and
+    copy per outer iteration (the per-row dot product of a CSR product whose
+    output may alias its inputs, a quadratic scan). Such code is a poor
+    example to learn from, and its emulated verification costs minutes (8209
+    launches of block reductions per race case). codegen_mpi declines the same
+    shape for MPI."""
+    from paralift.agents.analysis import analyze
+    for f in analyze(source, "c", function).chosen_loops():
+        if f.loop.parent is not None:
+            return (f"'{function}' is left out for cuda by the corpus builder: the parallel loop at line {f.loop.line} "
+                    f"sits inside the sequential loop at line {f.loop.parent.line} (a kernel launch per iteration)")
+    return ""
 
 
 def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents: tuple[str, ...]) -> dict:
@@ -197,7 +219,7 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
             # MPI ranks share no memory to race on: its candidates skip the race
             # cases, as the tester's own suite for an MPI task does
             only = {Target.MPI: [c.name for c in suite.cases if not c.name.startswith("race-")]}
-            items.append(BatchItem(task, suite, cands, only=only))
+            items.append(BatchItem(task, suite, cands, only=only, max_case_ratio=MAX_CASE_RATIO))
             meta.append((k, key))
     verdicts = verify_batch(items, VerifyOptions(timing=False), profile=profile) if items else []
     rec_phase = phase(profile, "records")
@@ -505,7 +527,10 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
          "- tests: the tester's deterministic suite (edge sizes 0-3, odd and prime sizes, degenerate shapes, "
          f"a large case of about {cfg.get('large_elements')} elements per array and race cases of about "
          f"{cfg.get('race_elements')}); expected outputs from the sequential reference; cases the reference "
-         "misbehaves on under ASan/UBSan are excluded; cases with non-finite reference outputs are dropped",
+         "misbehaves on under ASan/UBSan are excluded; cases with non-finite reference outputs are dropped, and so "
+         f"are cases on which one reference call takes over {MAX_CASE_RATIO:g}x the large and race cases' time "
+         "(and over 1 ms): e.g. an O(n^2) kernel on the 1-D plan's 4099 elements, minutes in CUDA emulation; the "
+         "stored tests are the cases verified",
          "- verification: policy checks, static race checks, OpenMP at 1, 2, 2, 3, 3 threads"
          + (" (and a -O0 build on the race cases)" if stats.get("phases", {}).get("openmp build -O0") else "")
          + ", MPI at 1, 2, 2, 3, 3 ranks (on the suite without its race cases: ranks share no memory, and an MPI "
