@@ -100,7 +100,20 @@ def musl(
     out: Path = typer.Option(..., "--out", "-o", help="rounds folder (round-K/...; rerun to resume)"),
     corpus: Optional[List[Path]] = typer.Option(None, "--corpus", "-c", help="unpaired functions (JSONL; repeatable)"),
     from_kernels: Optional[Path] = typer.Option(None, "--from-kernels", help="take the functions of a folder of C files"),
+    from_generator: Optional[str] = typer.Option(None, "--from-generator",
+                                                 help="unpaired kernels of data/generator.py: 'parallel' (every "
+                                                      "parallelizable family) or a comma list of families"),
+    seeds: str = typer.Option("0:4", "--seeds", help="generator seeds of the training sources, A:B (B excluded)"),
+    val_seeds: Optional[str] = typer.Option(None, "--val-seeds", help="generator seeds of a validation split, A:B"),
     eval_corpus: Optional[Path] = typer.Option(None, "--eval", help="held-out functions (JSONL)"),
+    eval_kernels: Optional[List[Path]] = typer.Option(None, "--eval-kernels",
+                                                      help="held-out: the C functions of a folder (repeatable)"),
+    replay: Optional[List[Path]] = typer.Option(None, "--replay", help="original training pairs to mix in (JSONL)"),
+    replay_tiny: int = typer.Option(0, "--replay-tiny", help="mix in this many examples of the bundled tiny "
+                                                             "model's own training corpus (and never resample it)"),
+    replay_count: int = typer.Option(-1, "--replay-count", help="replayed examples per fine-tune (default: all)"),
+    pair_weight: int = typer.Option(1, "--pair-weight", help="copies of each verified pair in the fine-tune"),
+    pairs_per_function: int = typer.Option(1, "--pairs-per-function"),
     eval_fraction: float = typer.Option(0.5, "--eval-fraction", help="held-out share when --eval is not given"),
     rounds: int = typer.Option(1, "--rounds", "-r"),
     samples: int = typer.Option(4, "--samples", help="translator samples per function per round"),
@@ -111,7 +124,9 @@ def musl(
     target: str = typer.Option("openmp", "--to", help="openmp, mpi or cuda"),
     lora: bool = typer.Option(True, "--lora/--full"),
     lora_r: int = typer.Option(16, "--lora-r"),
-    steps: int = typer.Option(60, "--steps", help="SFT steps per round"),
+    steps: int = typer.Option(60, "--steps", help="SFT steps per round (ignored with --epochs)"),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="SFT epochs per round over pairs + replay"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="parallel sandbox verifications"),
     batch_size: int = typer.Option(8, "--batch-size"),
     lr: float = typer.Option(2e-4, "--lr"),
     seed: int = typer.Option(0, "--seed"),
@@ -121,7 +136,7 @@ def musl(
     """Mutual supervision: co-verify (translator samples x tester suites x sandbox), co-evolve (fine-tune both)."""
     from paralift.types import Target
 
-    from .musl import MuSLSettings, records_from_units, run_musl, units_from_dir
+    from .musl import MuSLSettings, records_from_generator, records_from_units, run_musl, units_from_dir
     from .sft import SFTSettings, read_jsonl
     _need_train_extra()
     _model_dir(model)
@@ -137,23 +152,73 @@ def musl(
         tgt = Target.parse(target)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if epochs is not None:
+        _positive("--epochs", epochs)
+    if workers is not None:
+        _positive("--workers", workers)
+    _positive("--pair-weight", pair_weight)
+    _positive("--pairs-per-function", pairs_per_function)
+    _positive("--replay-tiny", replay_tiny, allow_zero=True)
     records: list[dict] = read_jsonl(corpus) if corpus else []
     if from_kernels:
         records += records_from_units(units_from_dir(from_kernels), tgt.value, f"functions of {from_kernels}")
+    families = None
+    if from_generator:
+        families = _families(from_generator)
+        records += records_from_generator(families, _seed_range(seeds, "--seeds"), tgt.value)
     if not records:
-        raise UsageError("give the unpaired functions with --corpus or --from-kernels")
+        raise UsageError("give the unpaired functions with --corpus, --from-kernels or --from-generator")
     held = read_jsonl([eval_corpus]) if eval_corpus else None
+    for d in eval_kernels or []:
+        held = (held or []) + records_from_units(units_from_dir(d), tgt.value, f"functions of {d}")
+    val = None
+    if val_seeds:
+        if not from_generator:
+            raise UsageError("--val-seeds needs --from-generator")
+        val = records_from_generator(families, _seed_range(val_seeds, "--val-seeds"), tgt.value)
+    replay_records = read_jsonl(replay) if replay else []
+    known_keys: set[str] = set()
+    if replay_tiny:
+        from .tiny import corpus_records, known_sources
+        info = json.loads((Path(model) / "paralift.json").read_text()) if (Path(model) / "paralift.json").exists() else {}
+        replay_records += corpus_records(replay_tiny, int(info.get("seed", 0)))
+        known_keys = known_sources(int(info.get("examples", 8000)), int(info.get("seed", 0)))
+    sft_s = SFTSettings(lora=lora, lora_r=lora_r, lora_alpha=2 * lora_r, max_steps=-1 if epochs else steps,
+                        epochs=epochs or 3.0, batch_size=batch_size, learning_rate=lr,
+                        save_steps=1000000 if epochs else max(steps, 1), seed=seed, threads=threads)
     s = MuSLSettings(rounds=rounds, samples=samples, temperature=temperature, max_tokens=max_tokens,
                      target=tgt.value, tester_model=tester_model, max_mutants=max_mutants,
-                     eval_fraction=eval_fraction, seed=seed,
-                     sft=SFTSettings(lora=lora, lora_r=lora_r, lora_alpha=2 * lora_r, max_steps=steps,
-                                     batch_size=batch_size, learning_rate=lr, save_steps=max(steps, 1),
-                                     seed=seed, threads=threads))
-    summary = run_musl(model, records, out, s, eval_records=held)
+                     eval_fraction=eval_fraction, seed=seed, verify_workers=workers,
+                     pairs_per_function=pairs_per_function, pair_weight=pair_weight,
+                     replay=len(replay_records) if replay_count < 0 else replay_count, sft=sft_s)
+    summary = run_musl(model, records, out, s, eval_records=held, replay_records=replay_records,
+                       known_keys=known_keys, val_records=val)
     for row in summary["rounds"]:
         print(f"round {row['round']}: pass@1 {row['pass@1']:.3f} ({row['passed']}/{row['functions']})",
               file=sys.stderr)
     _emit(summary, as_json)
+
+
+def _seed_range(text: str, option: str) -> range:
+    try:
+        a, b = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise UsageError(f"{option} must be A:B (seeds A to B-1), got {text!r}") from None
+    if not 0 <= a < b:
+        raise UsageError(f"{option}: need 0 <= A < B, got {text!r}")
+    return range(a, b)
+
+
+def _families(text: str) -> list[str] | None:
+    from paralift.data.generator import FAMILIES
+    if text == "parallel":
+        return None
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FAMILIES]
+    if unknown or not names:
+        raise UsageError(f"unknown generator famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown) or text!r} "
+                         f"(known: {', '.join(FAMILIES)})")
+    return names
 
 
 @app.command()

@@ -221,14 +221,16 @@ def example_from_record(rec: dict, form: str = "compact") -> dict | None:
     return {"prompt": record_prompt(rec, form), "completion": code + "```"}
 
 
-def build_examples(records: list[dict], form: str = "compact") -> list[dict]:
+def build_examples(records: list[dict], form: str = "compact", dedupe: bool = True) -> list[dict]:
+    """The records' examples; identical ones once (`dedupe=False` keeps
+    repeats, e.g. records deliberately given several times as a weight)."""
     out, seen = [], set()
     for r in records:
         ex = example_from_record(r, form)
         if ex is None:
             continue
         key = json.dumps(ex, sort_keys=True)
-        if key not in seen:
+        if not dedupe or key not in seen:
             seen.add(key)
             out.append(ex)
     return out
@@ -296,6 +298,7 @@ class SFTSettings:
     bf16: bool | None = None            # None: on a GPU that supports it
     gradient_checkpointing: bool = False
     deepspeed: str | None = None        # a DeepSpeed JSON config (training/configs/)
+    dedupe: bool = True                 # identical examples once (False: repeats act as weights)
     extra: dict[str, Any] = field(default_factory=dict)   # more SFTConfig fields
 
 
@@ -335,7 +338,7 @@ def train_sft(model: str | Path, records: list[dict], out: str | Path, settings:
     if s.threads:
         torch.set_num_threads(s.threads)
     form = prompt_form_for(model, s.prompt_form)
-    examples = build_examples(records, form)
+    examples = build_examples(records, form, dedupe=s.dedupe)
     if not examples:
         raise UsageError("no training example: the corpus has no record with a verified, non-empty reference")
     tok, lm = _load_model(str(model), s.lora)

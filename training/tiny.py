@@ -380,9 +380,11 @@ def held_out_units() -> list[tuple[str, str, str, str]]:
     return units
 
 
-def build_corpus(count: int, seed: int) -> list[dict]:
+def synthetic_units(count: int, seed: int) -> list[tuple[str, str, str]]:
+    """(id, function, source unit): the distinct synthetic kernels that
+    `build_corpus(count, seed)` translates (a prefix of the same sequence for
+    a smaller count)."""
     r = random.Random(seed)
-    held = {_norm(_body(u[2], u[1])) for u in held_out_units()}
     units, seen = [], set()
     tries = 0
     while len(units) < count * 1.3 and tries < count * 5:
@@ -393,8 +395,34 @@ def build_corpus(count: int, seed: int) -> list[dict]:
             continue
         seen.add(key)
         units.append((f"syn-{len(units):05d}", name, src))
-    pairs = [p for p in translate_pairs(units) if _norm(p["source"]) not in held]
+    return units
+
+
+def build_corpus(count: int, seed: int) -> list[dict]:
+    held = {_norm(_body(u[2], u[1])) for u in held_out_units()}
+    pairs = [p for p in translate_pairs(synthetic_units(count, seed)) if _norm(p["source"]) not in held]
     return pairs[:count]
+
+
+def known_sources(count: int, seed: int = 0) -> set[str]:
+    """The normalised function texts (`sft.normalize_code`) of every synthetic
+    kernel the corpus of `build_corpus(count, seed)` was drawn from (cheap: no
+    translation)."""
+    from .sft import _function_text, normalize_code
+    return {normalize_code(_function_text(src, name)) for _, name, src in synthetic_units(count, seed)}
+
+
+def corpus_records(count: int, seed: int = 0) -> list[dict]:
+    """The first `count` examples of the bundled model's training corpus as
+    DESIGN.md §5 records (the rule-based agent's translation as `reference`),
+    e.g. to mix into a fine-tune so the model keeps what it learned. The
+    labels come from the rule-based agent's analysis, not from a sandbox run:
+    `verified` is None."""
+    return [{"id": f"tiny/{p['id']}:{p['function']}", "family": "tiny-synthetic", "source_lang": "c",
+             "target": "openmp", "source": p["unit"], "reference": p["target"], "tests": None,
+             "provenance": f"paralift.training.tiny corpus (seed {seed}), rule-based agent labels",
+             "verified": None, "function": p["function"]}
+            for p in build_corpus(count, seed)]
 
 
 def _body(src: str, name: str) -> str:
