@@ -386,6 +386,13 @@ def build(cfg: BuildConfig) -> dict:
 
             submit()
             while futs:
+                if cfg.max_seconds is not None and time.monotonic() - t0 > cfg.max_seconds:
+                    # time is up: batches queued but not started go back (a resumed run does them)
+                    for f2 in list(futs):
+                        if f2.cancel():
+                            pending.insert(0, futs.pop(f2))
+                    if not futs:
+                        break
                 fut = next(cf.as_completed(list(futs)))
                 b = futs.pop(fut)
                 try:

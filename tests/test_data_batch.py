@@ -183,3 +183,61 @@ def test_every_hand_written_c_candidate_in_batches():
             items.append(it), expects.append(ex)
         verdicts = verify_batch(items, OPTS, fallback=True)
         _check(items, expects, verdicts, fallback=True)
+
+
+UB_ON_13 = """void twice(int n, const double *x, double *y) {
+    for (int i = 0; i < n; i++) y[i] = 2.0 * x[i];
+    if (n == 13) {                /* signed overflow (UBSan) on one input size */
+        int big = 2147483647;
+        big += n;
+        y[0] += (double)(big & 1);
+    }
+}
+"""
+TWICE_OMP = """void twice(int n, const double *x, double *y) {
+    #pragma omp parallel for
+    for (int i = 0; i < n; i++) y[i] = 2.0 * x[i];
+}
+"""
+QUADRATIC = """void lagged(int n, const double *x, double *y) {
+    for (int i = 0; i < n; i++) {
+        double s = 0.0;
+        for (int j = 0; j < n; j++) s += x[j] * (double)(i - j);
+        y[i] = s;
+    }
+}
+"""
+LAGGED_OMP = QUADRATIC.replace("    for (int i = 0;", "    #pragma omp parallel for\n    for (int i = 0;", 1)
+
+
+def test_reference_cases_failing_under_asan_are_discarded_as_verify_does():
+    """The sequential code overflows a signed int on one input size: that case
+    is discarded (not the whole function), and the batch's verdict counts the
+    same tests as verify's on the same suite."""
+    from paralift.sandbox.verify import verify
+    task = build_task(UB_ON_13, "c", "twice", None)
+    suite = generate_tests(task, 0)
+    assert any(c.name.endswith("-13") for c in suite.cases)
+    cand = Candidate(TWICE_OMP, Target.OPENMP, agent="hand")
+    (v,), = verify_batch([BatchItem(task, suite, [cand])], OPTS, fallback=False)
+    assert v.verified, v.reason
+    assert not any("individually" in line for line in v.logs)
+    alone = verify(build_task(UB_ON_13, "c", "twice", Target.OPENMP), cand, suite, OPTS)
+    assert alone.verified and v.tests_total == alone.tests_total == len(suite.cases) - 1
+
+
+def test_cases_far_costlier_than_the_large_case_are_dropped():
+    """max_case_ratio: an O(n^2) kernel with a 512-element large case loses
+    the 1-D plan's 4099-element case; the verdict counts the cases
+    kept, and the item's suite (what a corpus stores) is exactly those."""
+    task = build_task(QUADRATIC, "c", "lagged", None)
+    suite = generate_tests(task, 0, large=512, race=512)
+    names = [c.name for c in suite.cases]
+    assert any(n.endswith("-4099") for n in names) and any(n.endswith("-2053") for n in names)
+    item = BatchItem(task, suite, [Candidate(LAGGED_OMP, Target.OPENMP, agent="hand")], max_case_ratio=2.0)
+    (v,), = verify_batch([item], OPTS, fallback=False)
+    assert v.verified, v.reason
+    assert {n for n in names if n.endswith("-4099")} <= set(item.dropped_cases)     # 64x the large case's work
+    assert not any(n.endswith(("-5", "-7", "-64", "-257")) for n in item.dropped_cases)
+    assert v.tests_total == len(item.suite.cases) == len(names) - len(item.dropped_cases)
+    assert all(c.name not in item.dropped_cases for c in item.suite.cases)
