@@ -104,7 +104,9 @@ class Timer:
         inputs.write_case(self.sig, case, self.dir / "in" / "bench.in")
         self.seq = self.build(task.source, ["-O3"], None, "seq")
         t, self.expected = self.run_once(self.seq, 1)
+        self.min_s = min_s
         self.reps = max(1, int(math.ceil(min_s / max(t, 1e-6))))
+        self._reps: dict[Path, int] = {}
         self.cache: dict[str, tuple] = {}
         self.tag = f"benchpoly-runs{runs}"
 
@@ -140,14 +142,23 @@ class Timer:
         _, got = self.run_once(binary, 1)
         return compare(self.expected, got)
 
+    def reps_of(self, binary: Path) -> int:
+        """Calls per timed run: the sequential build's, fewer for a binary whose single call is much slower
+        (a variant 50x slower would otherwise hold the benchmark for minutes per round)."""
+        if binary not in self._reps:
+            t, _ = self.run_once(binary, 1)
+            self._reps[binary] = max(1, min(self.reps, int(math.ceil(self.min_s / max(t, 1e-6)))))
+        return self._reps[binary]
+
     def times(self, binaries: dict[str, Path]) -> dict[str, list[float]]:
         """Interleaved rounds: seq, each binary, seq, each binary, ..."""
         out = {"seq": []}
         out.update({k: [] for k in binaries})
+        reps = {k: self.reps_of(b) for k, b in binaries.items()}
         for _ in range(self.runs):
             out["seq"].append(self.run_once(self.seq, self.reps)[0])
             for k, b in binaries.items():
-                out[k].append(self.run_once(b, self.reps)[0])
+                out[k].append(self.run_once(b, reps[k])[0])
         return out
 
     def __call__(self, cand) -> tuple[float, float, float]:
