@@ -56,7 +56,7 @@ class BuildConfig:
     targets: tuple[str, ...] = TARGETS
     agents: tuple[str, ...] = AGENTS
     workers: int = 2
-    batch_size: int = 24
+    batch_size: int = 48
     seed: int = 0                       # first seed
     decontaminate: str | None = "builtin"
     quiet: bool = False
