@@ -406,7 +406,9 @@ def _op_shrink_bound(code: str, mask: str, target: Target) -> Gen:
                     sign = "+" if up else "-"
                     yield [_Edit(va, vb, f"({val}) {sign} 1")], ia, \
                         f"`{var} = {val}` -> `{var} = ({val}) {sign} 1` (first iteration dropped)", ""
-    # CUDA guards: `if (idx < n)` in a kernel.
+    # CUDA guards: `if (idx < n)` in a kernel, where idx is an index (a
+    # threadIdx/blockIdx component or an integer variable). A data comparison
+    # (`if (x[i] < m)`, m a double) is no bound: shifting it by one is another operator.
     if target == Target.CUDA:
         for m in re.finditer(r"\bif\s*\(", mask):
             p = m.end() - 1
@@ -414,12 +416,24 @@ def _op_shrink_bound(code: str, mask: str, target: Target) -> Gen:
             if q < 0 or not _in_global(mask, m.start()):
                 continue
             cmp = _single_comparison(mask, p + 1, q)
-            if cmp is None or cmp[2] not in ("<", "<="):
+            if cmp is None or cmp[2] not in ("<", "<=") or not _is_index(mask, code[p + 1:cmp[0]].strip()):
                 continue
             s, e, op = cmp
             rhs = code[e:q].strip()
             new = f"{code[p + 1:e]} ({rhs}) - 1" if op == "<" else f"{code[p + 1:s]}< {rhs}"
             yield [_Edit(p + 1, q, new.strip())], p, f"guard `{' '.join(code[p + 1:q].split())}` one short", ""
+
+
+_INT_TYPE = r"(?:(?:const|unsigned|signed)\s+)*(?:int|long|long\s+long|short|size_t|ptrdiff_t|u?int(?:8|16|32|64)_t|unsigned)"
+
+
+def _is_index(mask: str, lhs: str) -> bool:
+    """Whether `lhs` is a threadIdx/blockIdx component or a variable declared with an integer type."""
+    if re.fullmatch(r"(?:threadIdx|blockIdx)\.[xyz]", lhs):
+        return True
+    if not re.fullmatch(r"[A-Za-z_]\w*", lhs):
+        return False
+    return re.search(rf"\b{_INT_TYPE}\s+(?:[A-Za-z_]\w*\s*=[^;,()]*,\s*)*{re.escape(lhs)}\s*[=;,)\[]", mask) is not None
 
 
 def _in_global(mask: str, pos: int) -> bool:

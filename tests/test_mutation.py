@@ -100,6 +100,25 @@ extern "C" void f(int n, const double *x, double *out) {
     assert any("i < (n) - 1" in m.code for m in d["shrink_bound"])
 
 
+def test_cuda_guard_mutants_are_index_guards_only():
+    """`if (x[i] < m)` compares data, not an index with its bound: the guard
+    operator leaves it alone (it survived as a 'guard one short' that no
+    affordable input shows: one element per thread below 65535*256)."""
+    code = """__global__ void k(int n, const double *x, double *out) {
+    double m = 1e300;
+    for (long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x; t < n; t += blockDim.x * gridDim.x) {
+        int i = (int)t;
+        if (x[i] < m) m = x[i];
+    }
+    const int tid = threadIdx.x;
+    if (tid < 1) out[blockIdx.x] = m;
+    if (threadIdx.x < 2) out[0] = m;
+}
+"""
+    guards = [m for m in ops(code, "cuda", "shrink_bound") if m.description.startswith("guard")]
+    assert [m.description for m in guards] == ["guard `tid < 1` one short", "guard `threadIdx.x < 2` one short"]
+
+
 def test_barriers_privates_atomics_and_equivalences():
     code = """void f(int n, int m, const double *a, double *b, double *c, int *h, const int *k) {
     long i, j;
