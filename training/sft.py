@@ -378,6 +378,9 @@ def train_sft(model: str | Path, records: list[dict], out: str | Path, settings:
     log(f"{len(examples)} examples ({form} prompts), {'LoRA r=' + str(s.lora_r) if s.lora else 'full fine-tune'}, "
         f"{'GPU' if on_gpu else 'CPU'}")
     result = trainer.train(resume_from_checkpoint=resume)
+    cfg_ = getattr(trainer.model, "config", None)
+    if cfg_ is not None and getattr(cfg_, "use_cache", None) is False:
+        cfg_.use_cache = True           # training turns the KV cache off; generation wants it back
     trainer.save_model(str(out))
     tok.save_pretrained(str(out))
     history = [h for h in trainer.state.log_history if "loss" in h]

@@ -709,6 +709,18 @@ def write_card(out: Path, info: dict, command: str) -> None:
         "4. Held out: every kernel in `data/kernels/` and `examples/` (their function bodies are also "
         "removed from the training corpus).",
     ]
+    for st in stages:
+        if st.get("musl_round"):
+            lines += [
+                f"5. Then MuSL round {st['musl_round']} (`paralift train musl`, training/README.md): the model "
+                f"answered unpaired kernels of the corpus generator; the sandbox kept the verified answers; a full "
+                f"fine-tune on them mixed with its original corpus ({st.get('data', '')}; {st.get('trained_steps')} "
+                f"steps, lr {st.get('lr')}). The held-out kernels were not among the sources. Command:",
+                "",
+                "```bash",
+                st.get("command", "paralift train musl ..."),
+                "```",
+            ]
     if len(stages) > 1:
         lines.append(f"   Training stages: {json.dumps(stages)}")
     lines += [
