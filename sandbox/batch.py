@@ -12,9 +12,11 @@ module runs the *same checks* for a batch of functions:
 - per target one candidate binary (OpenMP, MPI: one translation unit per
   function, as in `verify`; CUDA: the nvcc gate and the CPU-emulated builds
   compile each candidate inside its own namespace of one translation unit);
-- the correctness runs of `verify` (threads 1,2,2,3,3; ranks 1,2,2,3,3; CUDA
-  forward, reverse and ASan) each run once for the whole batch, and every
-  output is compared with `compare` against the sequential reference's.
+- the correctness runs of `verify` (threads 1,2,2,3,3 and the OpenMP race
+  stage's rounds; ranks 1,2,2,3,3; CUDA forward, reverse, ASan and the
+  ThreadSanitizer cases) each run once for the whole batch, on the cases
+  `verify` would pick for each function, and every output is compared with
+  `compare` against the sequential reference's.
 
 A clean pass is decided here, and so is a wrong or missing output of a
 function (a rejection, which is always safe). Whatever the batch cannot
@@ -45,7 +47,8 @@ from . import harness, inputs, isolation, locks, policy
 from .compare import compare, depends_on_input
 from .races import find_cuda_races, find_races
 from .toolchains import detect
-from .verify import VerifyOptions, _mkdtemp, _rmtree, verify
+from .verify import (MPI_YIELD_ENV, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count,
+                     tsan_case_names, verify)
 
 __all__ = ["BatchItem", "verify_batch"]
 
@@ -162,6 +165,7 @@ class _Ref:
     cases: dict[int, list[str]]                       # item -> case file names
     expected: dict[str, dict[str, np.ndarray]]
     case_of: dict[str, str] = field(default_factory=dict)   # case file name -> TestCase name
+    seconds: dict[str, float] = field(default_factory=dict)  # case file name -> reference call time (s)
 
     def files_for(self, item: BatchItem, k: int, target: Target) -> list[str]:
         names = {c.name for c in item.suite_for(target).cases}
@@ -317,6 +321,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
             individual.add(item_of[unclear])
         live = [k for k in live if k not in individual]
         expected: dict[str, dict[str, np.ndarray]] = {}
+        seconds: dict[str, float] = {}
         for k in live:
             sig = items[k].task.signature
             outs = {}
@@ -330,8 +335,8 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
                 keep = [n for n in cases[k] if all(np.all(np.isfinite(v)) for v in outs[n].values()
                                                    if v.dtype.kind == "f")]
                 ratio = items[k].max_case_ratio
+                secs = {n: _read_seconds(scratch / "out" / f"{n}.time") for n in keep}
                 if ratio is not None:
-                    secs = {n: _read_seconds(scratch / "out" / f"{n}.time") for n in keep}
                     sized = [secs[n] for n in keep if case_of[n].startswith(_SIZED)]
                     if sized:
                         cap = max(ratio * max(sized), CASE_FLOOR_S)
@@ -346,11 +351,12 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
                     cases[k] = keep
                 for n in keep:
                     expected[n] = outs[n]
+                    seconds[n] = secs[n]
                 continue
             individual.add(k)
     finally:
         _rmtree(scratch)
-    return _Ref(d, cases, expected, case_of), individual
+    return _Ref(d, cases, expected, case_of, seconds), individual
 
 
 def _cuda_eligible(code: str) -> bool:
@@ -364,14 +370,19 @@ def _macros(code: str) -> list[str]:
     return sorted(set(re.findall(r"^\s*#\s*define\s+([A-Za-z_]\w*)", code, re.M)))
 
 
-UNOPTIMIZED = "-O0"
+@dataclass
+class _Config:
+    """One correctness run of a batch binary. `kind` says which of a
+    function's cases it runs, as verify picks them: "all", "asan" (no race
+    cases), "tsan" (verify's ThreadSanitizer cases) or "race" (round `round`
+    of the OpenMP race stage, for functions with more rounds than that)."""
+    label: str
+    env: dict
+    launcher: list
+    binary: str
+    kind: str = "all"
+    round: int = 0
 
-# MPICH's ch4 progress engine spins while a rank waits; with more ranks than
-# free cores a waiting rank burns its whole time slice before the rank it
-# waits for runs (3000 MPI_Allreduce at 3 ranks on a loaded 2-core machine:
-# 35 s). Sleeping a microsecond after each empty poll: 0.9 s. Results are
-# unchanged; other MPI implementations ignore these variables.
-MPI_YIELD_ENV = {"MPIR_CVAR_CH4_PROGRESS_THROTTLE": "1", "MPIR_CVAR_CH4_PROGRESS_THROTTLE_NO_PROGRESS_COUNT": "1"}
 
 
 def _unoptimized_threads(opts: VerifyOptions) -> tuple[int, ...]:
@@ -380,24 +391,24 @@ def _unoptimized_threads(opts: VerifyOptions) -> tuple[int, ...]:
     return tuple(getattr(opts, "unoptimized_threads", ()) or ())
 
 
-def _asan_flags(cuda_cpu) -> list[str]:
-    """The emulation's ASan + UBSan flags without -g: the instrumentation, and
-    so what the run detects, is the same, but debug information for a batch of
-    emulated kernels costs about 30% of that build (a batch judges by outputs
-    and exit status, not by the report's line numbers). The precompiled header
-    is for the flags with -g, so it is left out (it saves little here)."""
-    try:
-        flags = cuda_cpu.compile_flags(asan=True, pch=False)
-    except TypeError:                 # a runtime without precompiled headers
-        flags = cuda_cpu.compile_flags(asan=True)
+def _sanitizer_flags(cuda_cpu, tsan: bool = False) -> list[str]:
+    """The emulation's ASan + UBSan (or ThreadSanitizer) flags without -g: the
+    instrumentation, and so what the run detects, is the same, but debug
+    information for a batch of emulated kernels costs about 30% of that build
+    (a batch judges by outputs and exit status, not by the report's line
+    numbers). The precompiled header is for the flags with -g, so it is left
+    out (it saves little here)."""
+    flags = cuda_cpu.compile_flags(asan=not tsan, tsan=tsan, pch=False)
     return [f for f in flags if f != "-g"]
 
 
 def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int]], work: Path,
-                  opts: VerifyOptions, profile: dict | None = None) -> tuple[bool, list | None, str]:
+                  opts: VerifyOptions, profile: dict | None = None,
+                  race_rounds: int = 0) -> tuple[bool, list[_Config] | None, str]:
     """Build the batch binary for (item, candidate) pairs `sel`; returns ok,
-    the run configurations (label, env, launcher, binary) and an executor name
-    (configs None: not a build failure, splitting the batch would not help)."""
+    the run configurations and an executor name (configs None: not a build
+    failure, splitting the batch would not help). `race_rounds`: rounds of the
+    OpenMP race stage the batch's functions need at most."""
     tc = detect()
     if target in (Target.OPENMP, Target.MPI):
         srcs = []
@@ -425,24 +436,31 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
             for t in opts.threads:
                 for _ in range(1 if t == 1 else opts.repeats):
                     # passive waiting: a loaded machine otherwise spins away the batch's time
-                    configs.append((f"threads={t}", {"OMP_NUM_THREADS": str(t), "OMP_WAIT_POLICY": "passive"}, [],
-                                    "./cand"))
-            unopt = _unoptimized_threads(opts)
-            if unopt:
-                # verify's -O0 stage (a shared loop counter hidden in a register at -O2): race cases only
-                cmd0 = [tc.cc.path, UNOPTIMIZED, "-fopenmp", *srcs, "main.c", "-o", "cand_O0", "-lm"]
-                with phase(profile, "openmp build -O0"):
-                    r = _run(cmd0, work, opts.build_limits)
-                if not r.ok:
-                    return False, [], "cpu"
-                for t in unopt:
-                    configs.append((f"threads={t} {UNOPTIMIZED}", {"OMP_NUM_THREADS": str(t)}, [], "./cand_O0"))
+                    configs.append(_Config(f"threads={t}", {"OMP_NUM_THREADS": str(t), "OMP_WAIT_POLICY": "passive"},
+                                           [], "./cand"))
+            if race_rounds:
+                # verify's race stage: per round, the race cases on the normal
+                # build and on a -O0 one (a shared loop counter hidden in a
+                # register at -O2), with verify's environment; a -O0 build
+                # failure is not the candidates' (verify skips those runs too)
+                modes = [("./cand", t, "race") for t in opts.race_threads]
+                unopt = _unoptimized_threads(opts)
+                if unopt:
+                    cmd0 = [tc.cc.path, UNOPTIMIZED, "-fopenmp", *srcs, "main.c", "-o", "cand_O0", "-lm"]
+                    with phase(profile, "openmp build -O0"):
+                        r = _run(cmd0, work, opts.build_limits)
+                    if r.ok:
+                        modes += [("./cand_O0", t, UNOPTIMIZED) for t in unopt]
+                for rnd in range(race_rounds):
+                    for binary, t, what in modes:
+                        configs.append(_Config(f"threads={t} {what}, round {rnd + 1}", {"OMP_NUM_THREADS": str(t)},
+                                               [], binary, "race", rnd))
         else:
             mpirun = Path(tc.mpirun.path).name
             for p in opts.ranks:
                 for _ in range(1 if p == 1 else opts.repeats):
-                    configs.append((f"ranks={p}", {"OMP_NUM_THREADS": "1", **MPI_YIELD_ENV}, [mpirun, "-n", str(p)],
-                                    "./cand"))
+                    configs.append(_Config(f"ranks={p}", {"OMP_NUM_THREADS": "1", **MPI_YIELD_ENV},
+                                           [mpirun, "-n", str(p)], "./cand"))
         return True, configs, "cpu"
     # CUDA: nvcc gate, then CPU emulation (no GPU here; with a GPU the individual path is used)
     if not tc.nvcc.found or tc.gpu:
@@ -472,13 +490,25 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
     if not r.ok:
         return False, [], "cpu-emulated"
     with phase(profile, "cuda emulation asan build"):
-        ra = _run([gxx, "-O1", *_asan_flags(cuda_cpu), "emu.cpp", "-o", "cand_asan", "-lm"], work, opts.build_limits)
-    configs = [("cpu-emulated forward", {cuda_cpu.ORDER_ENV: "forward"}, [], "./cand"),
-               ("cpu-emulated reverse", {cuda_cpu.ORDER_ENV: "reverse"}, [], "./cand")]
+        ra = _run([gxx, "-O1", *_sanitizer_flags(cuda_cpu), "emu.cpp", "-o", "cand_asan", "-lm"], work,
+                  opts.build_limits)
+    configs = [_Config("cpu-emulated forward", {cuda_cpu.ORDER_ENV: "forward"}, [], "./cand"),
+               _Config("cpu-emulated reverse", {cuda_cpu.ORDER_ENV: "reverse"}, [], "./cand")]
     if not ra.ok:
         return False, [], "cpu-emulated"      # verify would run an ASan variant: so must we
-    configs.append(("cpu-emulated asan", {cuda_cpu.ORDER_ENV: "forward", "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"},
-                    [], "./cand_asan"))
+    configs.append(_Config("cpu-emulated asan", {cuda_cpu.ORDER_ENV: "forward",
+                                                 "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"}, [], "./cand_asan", "asan"))
+    if opts.cuda_tsan_cases:
+        # verify's ThreadSanitizer run (a plain update between blocks that the
+        # fibers never interleave); a build failure is no runtime here, which
+        # verify skips as well
+        with phase(profile, "cuda emulation tsan build"):
+            rt = _run([gxx, "-O1", *_sanitizer_flags(cuda_cpu, tsan=True), "emu.cpp", "-o", "cand_tsan", "-lm"],
+                      work, opts.build_limits)
+        if rt.ok:
+            configs.append(_Config("cpu-emulated tsan", {cuda_cpu.ORDER_ENV: "forward",
+                                                         "TSAN_OPTIONS": f"exitcode={cuda_cpu.RACE_EXIT}:halt_on_error=1"},
+                                   [], "./cand_tsan", "tsan"))
     return True, configs, "cpu-emulated"
 
 
@@ -579,18 +609,33 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
         fs = ref.files_for(items[k], k, target)
         if len(fs) < 2 or (len(fs) < len(ref.cases[k]) and not depends_on_input([ref.expected[f] for f in fs])):
             individual.add((k, c))
-        elif target == Target.OPENMP and _unoptimized_threads(opts) and \
-                not any(ref.case_of[f].startswith("race-") for f in fs):
-            individual.add((k, c))      # verify's -O0 stage would pick its longest case: verify decides
         else:
             files[k] = fs
     sel = [(k, c) for k, c in sel if k in files]
     if not sel:
         return
+    # the cases (and rounds) verify would pick for its OpenMP race stage and
+    # its ThreadSanitizer run, from the same reference times
+    race_files: dict[int, list[str]] = {}
+    rounds: dict[int, int] = {}
+    tsan_files: dict[int, list[str]] = {}
+    for k, fs in files.items():
+        names = [ref.case_of[f] for f in fs]
+        file_of = {}
+        for f, n in zip(fs, names):
+            file_of.setdefault(n, f)
+        secs = {n: ref.seconds.get(file_of[n], 0.0) for n in file_of}
+        if target == Target.OPENMP:
+            picked = race_case_names(names, secs)
+            race_files[k] = [file_of[n] for n in picked]
+            rounds[k] = race_round_count(opts, sum(secs[n] for n in picked))
+        elif target == Target.CUDA and opts.cuda_tsan_cases:
+            tsan_files[k] = [file_of[n] for n in tsan_case_names(names, secs, opts.cuda_tsan_cases)]
     work = _mkdtemp("paralift-bcand-")
     try:
         try:
-            ok, configs, executor = _build_target(target, items, sel, work, opts, profile)
+            ok, configs, executor = _build_target(target, items, sel, work, opts, profile,
+                                                  race_rounds=max(rounds.values(), default=0))
         except ValueError:
             ok, configs, executor = False, None, ""      # a driver we cannot batch
         if not ok:
@@ -607,16 +652,19 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
         pending = {k: c for k, c in sel}
         binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
         first_wall: float | None = None
-        for label, env, launcher, binary in configs:
+        for cfg in configs:
+            label = cfg.label
             run_files = files
-            if label.endswith("asan"):
+            if cfg.kind == "asan":
                 # as verify does: the emulated kernels under ASan look for memory
                 # errors, which every size shows; the race cases are left out there
                 run_files = {k: [f for f in fs if not ref.case_of[f].startswith("race-")] or fs
                              for k, fs in files.items()}
-            elif label.endswith(UNOPTIMIZED):
-                run_files = {k: [f for f in fs if ref.case_of[f].startswith("race-")] for k, fs in files.items()}
-            runlist = sorted(pending)
+            elif cfg.kind == "race":
+                run_files = {k: race_files[k] if rounds[k] > cfg.round else [] for k in files}
+            elif cfg.kind == "tsan":
+                run_files = tsan_files
+            runlist = [k for k in sorted(pending) if run_files.get(k)]
             while runlist:
                 allc = [n for k in runlist for n in run_files[k]]
                 (work / "out").mkdir(exist_ok=True)
@@ -627,10 +675,15 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                     # a configuration 8x slower than the first one is a hang (an MPI
                     # deadlock): the function that did not finish is rejected
                     limits = dataclasses.replace(limits, wall_s=min(limits.wall_s, 10 + 8 * first_wall))
-                with phase(profile, f"{target.value} run {label}"):
-                    r = _run([*launcher, binary, "1", "out", *allc], work, limits, env, binds)
+                with phase(profile, f"{target.value} run " + ("race stage" if cfg.kind == "race" else label)):
+                    r = _run([*cfg.launcher, cfg.binary, "1", "out", *allc], work, limits, cfg.env, binds)
                 if first_wall is None and r.ok:
                     first_wall = r.wall_s
+                raced = cfg.kind == "tsan" and "ThreadSanitizer: data race" in (r.stderr or "")
+                # as verify does: a ThreadSanitizer run that failed without a
+                # race report (TSan's own failure, its time limit) is no
+                # evidence either way for the function it stopped in
+                tsan_failed = cfg.kind == "tsan" and not r.ok and not raced
                 # The dispatcher runs the functions in order: the first one with a
                 # missing or wrong output is the one that failed; those before it
                 # passed this configuration; after a failed process the rest never
@@ -650,8 +703,13 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                             break
                     if detail is None:
                         continue
+                    if tsan_failed and detail[1].startswith("no output"):
+                        rerun = runlist[j + 1:]
+                        break
+                    if raced and detail[1].startswith("no output"):
+                        detail = (detail[0], f"{detail[1]}: ThreadSanitizer: data race")
                     c = pending.pop(k)
-                    if detail[1].startswith("no output") and not r.ok and j > 0 and not any(
+                    if detail[1].startswith("no output") and not r.ok and j > 0 and not raced and not any(
                             (work / "out" / f"{nm}.out").exists() for nm in run_files[k]):
                         # nothing of it ran: the process died in an earlier function's epilogue
                         individual.add((k, c))
@@ -665,13 +723,16 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         rerun = runlist[j + 1:]
                         break
                 else:
-                    if not r.ok and runlist:
+                    if not r.ok and runlist and not tsan_failed:
                         # every output right but the process failed afterwards: verify decides the last one
                         k = runlist[-1]
                         if k in pending:
                             individual.add((k, pending.pop(k)))
                 runlist = [k for k in rerun if k in pending]
-        total_label = ", ".join(dict.fromkeys(c[0] for c in configs))
+        total_label = ", ".join(dict.fromkeys(c.label for c in configs if c.kind != "race"))
+        n_rounds = max((c.round + 1 for c in configs if c.kind == "race"), default=0)
+        if n_rounds:
+            total_label += f", race stage up to {n_rounds} round(s)"
         for k, c in pending.items():
             n = len(files[k])
             v = Verdict(target=target, status="verified", built=True, tests_passed=n, tests_total=n,

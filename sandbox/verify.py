@@ -82,6 +82,15 @@ class VerifyOptions:
         return self.timing_workers or os.cpu_count() or 2
 
 
+# MPICH's ch4 progress engine spins while a rank waits; with more ranks than
+# free cores a waiting rank burns its whole time slice before the rank it
+# waits for runs (3000 MPI_Allreduce at 3 ranks on a loaded 2-core machine:
+# 35 s). Sleeping a microsecond after each empty poll: 0.9 s. Results are
+# unchanged; other MPI implementations ignore these variables. Correctness
+# runs only: timed runs measure what the user's mpirun would do.
+MPI_YIELD_ENV = {"MPIR_CVAR_CH4_PROGRESS_THROTTLE": "1", "MPIR_CVAR_CH4_PROGRESS_THROTTLE_NO_PROGRESS_COUNT": "1"}
+
+
 # ----------------------------------------------------------------- reference
 
 _TMP_DIRS: list[str] = []
@@ -483,7 +492,8 @@ def _configs(build: _Build, target: Target, opts: VerifyOptions) -> list[tuple[s
     elif target == Target.MPI:
         for n in opts.ranks:
             for rep in range(1 if n == 1 else opts.repeats):
-                out.append((f"ranks={n}", {"OMP_NUM_THREADS": "1"}, [*build.launcher, "-n", str(n)], build.binary))
+                out.append((f"ranks={n}", {"OMP_NUM_THREADS": "1", **MPI_YIELD_ENV}, [*build.launcher, "-n", str(n)],
+                            build.binary))
     else:
         for label, env in build.variants.items():
             env = dict(env)
@@ -597,20 +607,34 @@ UNOPTIMIZED = "-O0"
 TSAN_CASE_SECONDS = 0.002
 
 
-def _tsan_cases(ref: Reference, n: int) -> list[str]:
+def tsan_case_names(names: list[str], seconds: dict[str, float], n: int) -> list[str]:
     """The n longest cases whose reference call takes at most TSAN_CASE_SECONDS
-    (ThreadSanitizer runs the emulated threads ~50x slower), in suite order."""
-    small = [c for c in ref.cases if not c.startswith("race-") and ref.seconds.get(c, 0.0) <= TSAN_CASE_SECONDS]
-    pick = set(sorted(small, key=lambda c: (ref.seconds.get(c, 0.0), c))[-n:])
-    return [c for c in ref.cases if c in pick] or ref.cases[:1]
+    (ThreadSanitizer runs the emulated threads ~50x slower), in suite order.
+    `names` are the suite's case names, `seconds` the reference's time per case
+    (shared with the batch verifier, which must pick the same cases)."""
+    small = [c for c in names if not c.startswith("race-") and seconds.get(c, 0.0) <= TSAN_CASE_SECONDS]
+    pick = set(sorted(small, key=lambda c: (seconds.get(c, 0.0), c))[-n:])
+    return [c for c in names if c in pick] or names[:1]
 
 
-def _race_cases(ref: Reference) -> list[str]:
+def race_case_names(names: list[str], seconds: dict[str, float]) -> list[str]:
     """The suite's race cases (the tester's large ramps), else its longest case."""
-    races = [c for c in ref.cases if c.startswith("race-")]
+    races = [c for c in names if c.startswith("race-")]
     if races:
         return races
-    return [max(ref.cases, key=lambda n: (ref.seconds.get(n, 0.0), n))] if ref.cases else []
+    return [max(names, key=lambda n: (seconds.get(n, 0.0), n))] if names else []
+
+
+def race_round_count(opts: VerifyOptions, spent_s: float) -> int:
+    """Rounds of the OpenMP race stage for race cases whose reference calls
+    take `spent_s` together (see VerifyOptions.race_rounds)."""
+    if not opts.race_rounds:
+        return 0
+    return min(opts.race_rounds, max(2, math.ceil(opts.race_budget_s / max(spent_s, 1e-4))))
+
+
+def _tsan_cases(ref: Reference, n: int) -> list[str]:
+    return tsan_case_names(ref.cases, ref.seconds, n)
 
 
 def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: VerifyOptions) -> dict[str, CaseResult]:
@@ -626,7 +650,7 @@ def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: Ver
     each access is a load or store, so threads that overlap, or one preempted
     mid-loop, reset and skip each other's iterations. A -O0 build failure is
     not the candidate's (it built at the normal level): those runs are skipped."""
-    cases = _race_cases(ref)
+    cases = race_case_names(ref.cases, ref.seconds)
     if not cases:
         return {}
     modes = [(build.binary, t, f"threads={t} race") for t in opts.race_threads]
@@ -637,8 +661,7 @@ def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: Ver
             r = isolation.run(cmd, work, opts.build_limits)
         if r.ok:
             modes += [("./cand_O0", t, f"threads={t} {UNOPTIMIZED}") for t in opts.unoptimized_threads]
-    spent = sum(ref.seconds.get(c, 0.0) for c in cases)
-    rounds = min(opts.race_rounds, max(2, math.ceil(opts.race_budget_s / max(spent, 1e-4))))
+    rounds = race_round_count(opts, sum(ref.seconds.get(c, 0.0) for c in cases))
     failed: dict[str, CaseResult] = {}
     for k in range(rounds):
         for binary, t, label in modes:

@@ -241,3 +241,57 @@ def test_cases_far_costlier_than_the_large_case_are_dropped():
     assert not any(n.endswith(("-5", "-7", "-64", "-257")) for n in item.dropped_cases)
     assert v.tests_total == len(item.suite.cases) == len(names) - len(item.dropped_cases)
     assert all(c.name not in item.dropped_cases for c in item.suite.cases)
+
+
+# `p` shared by every thread, reached through a pointer (which the static race
+# check does not follow); at -O2 GCC keeps *q in a register for the whole
+# inner loop and every output is right, at -O0 each access goes to memory.
+MATMUL_SHARED_VIA_POINTER = """void matmul(int m, int n, int k, const double *A, const double *B, double *C)
+{
+    long i, j, p;
+    long *q = &p;
+    #pragma omp parallel for collapse(2) private(j)
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++) {
+            double s = 0.0;
+            for (*q = 0; *q < k; ++*q)
+                s += A[i * k + *q] * B[*q * n + j];
+            C[i * n + j] = s;
+        }
+}
+"""
+
+
+def test_race_stage_and_thread_sanitizer_run_inside_the_batch_as_in_verify():
+    """verify's OpenMP race stage (rounds of the race cases, on a -O0 build
+    too) and its ThreadSanitizer run of emulated CUDA are part of the batch:
+    a loop counter shared through a pointer and a plain update of the result
+    between CUDA blocks (the emulation's outputs are all right) are rejected
+    by the batch itself, and correct candidates sharing their binaries are
+    verified after the same stages."""
+    from paralift.agents.mutation import mutants
+    kernels, _ = _manifest()
+    src = {n: (KERNELS / kernels[n]["file"]).read_text() for n in ("matmul", "dot", "saxpy")}
+    tasks = {n: build_task(s, "c", n, None) for n, s in src.items()}
+    rule = {(n, t): RuleBasedTranslator().propose(build_task(s, "c", n, t), t)[0].code
+            for n, s in src.items() for t in (Target.OPENMP, Target.CUDA)}
+    (plain,) = mutants(rule["dot", Target.CUDA], Target.CUDA, ["atomic_to_plain"])
+    items = [BatchItem(tasks["matmul"], generate_tests(tasks["matmul"], 0),
+                       [Candidate(MATMUL_SHARED_VIA_POINTER, Target.OPENMP, agent="hand")]),
+             BatchItem(tasks["dot"], generate_tests(tasks["dot"], 0),
+                       [Candidate(plain.code, Target.CUDA, agent="mutant"),
+                        Candidate(rule["dot", Target.OPENMP], Target.OPENMP, agent="rule")]),
+             BatchItem(tasks["saxpy"], generate_tests(tasks["saxpy"], 0),
+                       [Candidate(rule["saxpy", Target.OPENMP], Target.OPENMP, agent="rule"),
+                        Candidate(rule["saxpy", Target.CUDA], Target.CUDA, agent="rule")])]
+    profile: dict = {}
+    (shared,), (racy, dot_omp), (saxpy_omp, saxpy_cuda) = verify_batch(items, OPTS, fallback=False, profile=profile)
+    for v in (shared, racy):
+        assert v.status == "failed" and not any("individually" in line for line in v.logs), (v.status, v.reason)
+    assert "-O0, round" in shared.reason, shared.reason
+    assert "tsan" in racy.reason and "ThreadSanitizer: data race" in racy.reason, racy.reason
+    for v in (dot_omp, saxpy_omp, saxpy_cuda):
+        assert v.verified, v.reason
+    assert any("race stage up to" in line for line in dot_omp.logs), dot_omp.logs
+    assert any("cpu-emulated tsan" in line for line in saxpy_cuda.logs), saxpy_cuda.logs
+    assert {"openmp build -O0", "openmp run race stage", "cuda emulation tsan build"} <= set(profile)
