@@ -388,12 +388,6 @@ class _Config:
 
 
 
-def _unoptimized_threads(opts: VerifyOptions) -> tuple[int, ...]:
-    """Thread counts of verify's unoptimized OpenMP race stage (none where this
-    verify has no such stage)."""
-    return tuple(getattr(opts, "unoptimized_threads", ()) or ())
-
-
 def _sanitizer_flags(cuda_cpu, tsan: bool = False) -> list[str]:
     """The emulation's ASan + UBSan (or ThreadSanitizer) flags without -g: the
     instrumentation, and so what the run detects, is the same, but debug
@@ -447,7 +441,7 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
                 # register at -O2), with verify's environment; a -O0 build
                 # failure is not the candidates' (verify skips those runs too)
                 modes = [("./cand", t, "race") for t in opts.race_threads]
-                unopt = _unoptimized_threads(opts)
+                unopt = opts.unoptimized_threads
                 if unopt:
                     cmd0 = [tc.cc.path, UNOPTIMIZED, "-fopenmp", *srcs, "main.c", "-o", "cand_O0", "-lm"]
                     with phase(profile, "openmp build -O0"):
@@ -725,7 +719,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         else:
                             rerun = []
                         break
-                    if r.timed_out and cfg.kind in ("race", "tsan") and detail[1].startswith("no output"):
+                    if r.timed_out and cfg.kind == "race" and detail[1].startswith("no output"):
                         # the batch's limit (8x its first run) is not verify's: verify decides
                         individual.add((k, pending.pop(k)))
                         rerun = runlist[j + 1:]

@@ -560,7 +560,7 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
                 # cases are sized for real concurrency and take minutes there on a busy machine
                 cases = [c for c in ref.cases if not c.startswith("race-")] or ref.cases
             elif label.endswith("tsan"):
-                cases = _tsan_cases(ref, opts.cuda_tsan_cases)
+                cases = tsan_case_names(ref.cases, ref.seconds, opts.cuda_tsan_cases)
             with locks.shared():
                 r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
             if label.endswith("tsan") and not r.ok and "ThreadSanitizer: data race" not in r.stderr:
@@ -631,10 +631,6 @@ def race_round_count(opts: VerifyOptions, spent_s: float) -> int:
     if not opts.race_rounds:
         return 0
     return min(opts.race_rounds, max(2, math.ceil(opts.race_budget_s / max(spent_s, 1e-4))))
-
-
-def _tsan_cases(ref: Reference, n: int) -> list[str]:
-    return tsan_case_names(ref.cases, ref.seconds, n)
 
 
 def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: VerifyOptions) -> dict[str, CaseResult]:
