@@ -580,3 +580,47 @@ def test_precompiled_header_is_built_once_per_flag_set_and_used(tmp_path, monkey
         assert p.stdout.split() == ["0", "299"]
     monkeypatch.setenv(cc.PCH_ENV, "off")
     assert "-include" not in cc.compile_flags()
+
+
+MANY_LAUNCHES = r"""
+#include <cstdio>
+#include <cuda_runtime.h>
+__global__ void scale(float* x, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = 2.0f * x[i];
+}
+__global__ void count(const float* x, unsigned* bins, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) bins[i % 4]++;                    // RACE: should be atomicAdd
+}
+int main() {
+    const int n = 1024;
+    float* x; unsigned* bins;
+    cudaMalloc(&x, n * sizeof(float));
+    cudaMalloc(&bins, 4 * sizeof(unsigned));
+    cudaMemset(x, 0, n * sizeof(float));
+    cudaMemset(bins, 0, 4 * sizeof(unsigned));
+    for (int r = 0; r < 40; ++r) scale<<<4, 256>>>(x, n);
+    count<<<4, 256>>>(x, bins, n);
+    cudaDeviceSynchronize();
+    printf("PASS\n");
+    return 0;
+}
+"""
+
+
+def test_tsan_process_memory_stays_flat_over_many_launches(tmp_path):
+    # The grid's OS threads and their TSan fibers live for the whole process:
+    # a thread per launch made ~230 MB of TSan fiber state per launch (40
+    # launches: ~9 GB). The race in the last launch is still reported.
+    cpp = tmp_path / "many.cpu.cpp"
+    cpp.write_text(cc.rewrite(MANY_LAUNCHES))
+    exe = tmp_path / "many"
+    b = subprocess.run(cc.build_command([cpp], exe, tsan=True), capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr[-3000:]
+    p = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=cc.run_env("forward", threads=2))
+    _, status, usage = os.wait4(p.pid, 0)
+    err = p.stderr.read()
+    assert os.waitstatus_to_exitcode(status) == cc.RACE_EXIT and "ThreadSanitizer: data race" in err, err[-2000:]
+    assert usage.ru_maxrss < 1_500_000, f"peak RSS {usage.ru_maxrss} KB"
