@@ -127,3 +127,29 @@ def test_bigger_build_six_families_two_seeds(tmp_path):
     r = _cli("data", "verify", str(out), "--json", timeout=3000)
     res = json.loads(r.stdout)
     assert res["checked"] == stats["examples"] == res["verified"], res["failed"][:3]
+
+
+MATMUL_MAY_ALIAS = """
+void mm(int n, double *a, double *b, double *c) {
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) {
+            double s = 0.0;
+            for (int k = 0; k < n; ++k)
+                s += a[i * n + k] * b[k * n + j];
+            c[i * n + j] = s;
+        }
+}
+"""
+
+
+def test_corpus_leaves_out_a_parallel_region_per_outer_iteration():
+    # c may alias a and b (same element type, not const): only the dot product
+    # is parallel, which would fork and join once per output element
+    from paralift.data.build import _propose
+    for target in ("openmp", "cuda"):
+        cands, why = _propose("rule", MATMUL_MAY_ALIAS, "mm", target)
+        assert cands == [] and f"left out for {target}" in why and "sits inside the sequential loop" in why
+    const = MATMUL_MAY_ALIAS.replace("double *a, double *b", "const double *a, const double *b")
+    cands, why = _propose("rule", const, "mm", "openmp")
+    assert why == "" and len(cands) == 1 and "#pragma omp parallel for" in cands[0].code
+    assert cands[0].code.index("#pragma omp parallel") < cands[0].code.index("for (int j")
