@@ -47,7 +47,7 @@ from . import harness, inputs, isolation, locks, policy
 from .compare import compare, depends_on_input
 from .races import find_cuda_races, find_races
 from .toolchains import detect
-from .verify import (MPI_YIELD_ENV, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count,
+from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count,
                      tsan_case_names, verify)
 
 __all__ = ["BatchItem", "verify_batch"]
@@ -481,12 +481,13 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
     (work / "gate.cu").write_text("\n".join(gate) + "\n")
     (work / "emu.cpp").write_text("\n".join(emu) + "\n" + disp)
     with phase(profile, "cuda nvcc gate"):
-        r = _run([tc.nvcc.path, "-O2", "-std=c++17", "-c", "gate.cu", "-o", "gate.o"], work, opts.build_limits)
+        r = _run([tc.nvcc.path, *NVCC_GATE_FLAGS, "gate.cu", "-o", "gate.o"], work, opts.build_limits)
     if not r.ok:
         return False, [], "cpu-emulated"
     gxx = tc.cxx.path
     with phase(profile, "cuda emulation build"):
-        r = _run([gxx, "-O1", *cuda_cpu.compile_flags(asan=False), "emu.cpp", "-o", "cand", "-lm"], work, opts.build_limits)
+        r = _run([gxx, *cuda_cpu.compile_flags(asan=False, opt=EMULATION_OPT), "emu.cpp", "-o", "cand", "-lm"], work,
+                 opts.build_limits)
     if not r.ok:
         return False, [], "cpu-emulated"
     with phase(profile, "cuda emulation asan build"):
