@@ -7,7 +7,8 @@ API (used by the CLI, the sandbox, the tester and the LLM agents):
     build_task(source, language, function, target=None, path=None) -> Task
         Task.signature.params are complete: kind, base_type, const, role, extent (an
         expression over scalar parameter names, "N" for a free std::vector size) and
-        values (SIZE / INDEX / OFFSETS / NONZERO); Task.analysis is a JSON-able dict
+        values (SIZE / INDEX / OFFSETS / NONZERO / FACTOR, the last with the (a, b) of its
+        factor a*x + b in a floating-point product); Task.analysis is a JSON-able dict
         {"function", "parallel", "reason", "loops": [{line, var, bounds, parallel, reason,
         reductions, private, lastprivate, schedule, collapse, simd, writes}], "extents",
         "size_tokens", "notes", "assumptions"}.

@@ -826,6 +826,23 @@ class _ParamInference:
                     note = f"'{p.name}' is a size and also a divisor: it must be at least 1"
                     if note not in fx.notes:
                         fx.notes.append(note)
+        # factors of a floating-point product (`p *= x[i]`, `p = p * x[i]`): data
+        # near 1, or a product of a few thousand elements under- or overflows and
+        # its value then depends on the order of the multiplications (a correct
+        # parallel version could not match it)
+        by_stmt: dict[int, list] = {}
+        for ev in m.events:
+            if ev.stmt is not None:
+                by_stmt.setdefault(id(ev.stmt), []).append(ev)
+        for ev in m.events:
+            if ev.write and ev.red_op == "*" and not ev.is_array and ev.decl.base_type in FLOAT_TYPES \
+                    and ev.stmt is not None:
+                for e in by_stmt.get(id(ev.stmt), []):
+                    p = params.get(e.decl.name) if e.decl.is_param and e.read and e.is_array else None
+                    ab = _factor_of(e.node, ev.stmt) if p is not None else None
+                    if ab is not None and p.is_array and p.values.kind == ValueKind.ANY \
+                            and p.base_type in FLOAT_TYPES:
+                        p.values = ValueSpec(ValueKind.FACTOR, factor=ab)
         index_bounds: dict[str, list[str]] = {}
         for ev in m.events:
             for b in ev.index_arrays:
@@ -1095,3 +1112,49 @@ def _max_reduce(cands: list[Poly], an_nonneg: set[str]) -> list[Poly]:
         out = [o for o in out if not (c - o).nonneg(an_nonneg)]
         out.append(c)
     return out
+
+
+def _literal(node: Node) -> float | None:
+    t = text(node).strip()
+    while t.startswith("(") and t.endswith(")"):
+        t = t[1:-1].strip()
+    try:
+        return float(t.rstrip("fFlL"))
+    except ValueError:
+        return None
+
+
+def _factor_of(node: Node, stmt: Node) -> tuple[float, float] | None:
+    """(a, b) when the array element `node` enters the statement's product as
+    the factor a*x + b (`p *= a[i]`: (1, 0); `p *= 1.0 + 0.5 * a[i]`: (0.5, 1));
+    other operands of a multiplication count as factors of their own. None
+    when the element passes through anything else (a call, a sum with a
+    variable, a comparison)."""
+    a, b = 1.0, 0.0
+    child, n = node, node.parent
+    while n is not None and n != stmt:
+        if n.type == "binary_expression":
+            op = n.child_by_field_name("operator")
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            other = right if child == left else left
+            c = _literal(other) if other is not None else None
+            kind = op.type if op is not None else ""
+            if kind == "*":
+                if c is not None:
+                    a, b = a * c, b * c
+                elif other is not None and text(node.child_by_field_name("argument")) in text(other):
+                    return None           # x[i] * x[i]: not a factor linear in the element
+            elif kind == "/" and child == left and c:
+                a, b = a / c, b / c
+            elif kind == "+" and c is not None:
+                b += c
+            elif kind == "-" and c is not None:
+                a, b = (a, b - c) if child == left else (-a, c - b)
+            else:
+                return None
+        elif n.type in ("assignment_expression", "expression_statement"):
+            break
+        elif n.type not in ("parenthesized_expression", "cast_expression"):
+            return None
+        child, n = n, n.parent
+    return (a, b) if a else None

@@ -241,6 +241,39 @@ def _race_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
     return ArraySpec(count=count, dist="ramp", lo=lo, hi=hi, seed=seed, values=[[pos, extreme]])
 
 
+def _factor_spec(profile: str, count: int, seed: int, factor: tuple[float, float] | None) -> ArraySpec:
+    """Contents of an array whose element x enters a product as the factor
+    a*x + b (ValueSpec.factor): data that make each factor lie within a few
+    percent of 1 (a product of 8209 of them stays within ~e^+-30), keeping
+    the profile's distinctive element (a needle, a spike, a negative sign)
+    and, for the race cases, a monotone ramp whose extreme factor (x2, x0.5)
+    changes the product for good when its update is lost. The spread shrinks
+    as 3/sqrt(count), so that a million factors stay within ~e^+-2 as well."""
+    a, b = factor or (1.0, 0.0)
+    h = min(0.05, 3.0 / max(count, 1) ** 0.5)
+
+    def x(f: float) -> float:
+        return round((f - b) / a, 12)
+
+    if profile.startswith(("race_max", "race_min")):
+        up = profile.startswith("race_max")
+        pos = int(count * RACE_AT[int(profile.rsplit("_", 1)[1])])
+        lo, hi = (0.999, 1.001) if up else (1.001, 0.999)
+        return ArraySpec(count=count, dist="ramp", lo=x(lo), hi=x(hi), seed=seed, values=[[pos, x(2.0 if up else 0.5)]])
+    if profile.startswith(("needle", "spike")):
+        pos = _POSITION[profile.rsplit("_", 1)[1]]
+        f = 1000.0 if profile.startswith("spike") else 1.5 if "_hi_" in profile else 0.5
+        return ArraySpec(count=count, dist="uniform", lo=x(1 - h), hi=x(1 + h), seed=seed, values=[[pos, x(f)]])
+    if profile == "negative":
+        return ArraySpec(count=count, dist="uniform", lo=x(-1 - h), hi=x(-1 + h), seed=seed)
+    if profile == "signed":
+        return ArraySpec(count=count, dist="uniform", lo=x(1 - h), hi=x(1 + h), seed=seed,
+                         values=[[0, x(-1.0)], [-1, x(-1.25)]])
+    lo, hi = (1 + h, 1 - h) if profile == "ramp_down" else (1 - h, 1 + h)
+    return ArraySpec(count=count, dist="ramp" if profile.startswith("ramp") else "uniform", lo=x(lo), hi=x(hi),
+                     seed=seed)
+
+
 def _index_spec(profile: str, count: int, bound: int, seed: int) -> ArraySpec:
     if profile == "ramp_up" and bound > 0:
         return ArraySpec(count=count, dist="ramp", lo=0, hi=bound - 1, seed=seed)
@@ -263,6 +296,8 @@ def _array_spec(p: Param, count: int, env: dict[str, int], profile: str, seed: i
         return ArraySpec(count=count, dist="offsets", lo=0, hi=eval_extent(p.values.bound, env), seed=seed)
     if kind == ValueKind.NONZERO:
         return ArraySpec(count=count, dist="nonzero", lo=0.5, hi=2.0, seed=seed)
+    if kind == ValueKind.FACTOR and dtype_of(p.base_type).kind == "f" and p.role != Role.OUT:
+        return _factor_spec(profile, count, seed, p.values.factor)
     if p.role == Role.OUT:
         # Contents the function must overwrite: arbitrary, never the answer.
         return _data_spec(dt, "signed", count, seed)
@@ -650,6 +685,10 @@ def _param_table(sig: Signature) -> str:
             what += f"; CSR offsets: non-decreasing, first 0, last {p.values.bound} (generated for you)"
         elif kind == ValueKind.NONZERO:
             what += "; used as a divisor: never 0"
+        elif kind == ValueKind.FACTOR:
+            a, b = p.values.factor or (1.0, 0.0)
+            what += (f"; enters a product as the factor {a:g}*x + {b:g}: keep that factor near 1 (x near {(1 - b) / a:g}) "
+                     "so that the product neither over- nor underflows")
         rows.append(f"- {p.name}: {what}")
     if any(p.extent and FREE_SIZE in p.extent for p in sig.params):
         rows.append(f"- {FREE_SIZE}: the length of the std::vector inputs (give it under \"sizes\")")

@@ -44,6 +44,7 @@ class ValueKind(str, enum.Enum):
     INDEX = "index"      # each value in [0, bound): used as a subscript elsewhere
     OFFSETS = "offsets"  # CSR-style: non-decreasing, first 0, last == bound
     NONZERO = "nonzero"  # used as a divisor
+    FACTOR = "factor"    # floating-point data multiplied into a product: values near 1
     SIZE = "size"        # a scalar that sets a problem size (loop bound / extent)
 
 
@@ -51,6 +52,8 @@ class ValueKind(str, enum.Enum):
 class ValueSpec:
     kind: ValueKind = ValueKind.ANY
     bound: str | None = None  # extent expression (see Param.extent) for INDEX/OFFSETS
+    # FACTOR: (a, b) such that the element x enters the product as a*x + b
+    factor: tuple[float, float] | None = None
 
 
 @dataclass

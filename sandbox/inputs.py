@@ -183,6 +183,11 @@ def _array_spec(p: Param, count: int, seed: int, sizes: dict[str, int], case_no:
         return ArraySpec(count=count, dist="offsets", lo=0, hi=eval_extent(p.values.bound, sizes), seed=seed)
     if kind == ValueKind.NONZERO:
         return ArraySpec(count=count, dist="nonzero", lo=0.5, hi=2.0, seed=seed)
+    if kind == ValueKind.FACTOR and dt.kind == "f":
+        # factors a*x + b within 3/sqrt(count) of 1 (agents.tester._factor_spec)
+        a, b = p.values.factor or (1.0, 0.0)
+        h = min(0.05, 3.0 / max(count, 1) ** 0.5)
+        return ArraySpec(count=count, dist="uniform", lo=(1 - h - b) / a, hi=(1 + h - b) / a, seed=seed)
     if dt.kind == "f":
         # Alternate signed and positive data: all-negative inputs expose a max
         # initialised to 0, positive ones keep sqrt/log kernels meaningful.

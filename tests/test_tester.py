@@ -390,12 +390,47 @@ def test_cli_tests_json(tmp_path):
 
 
 def test_cases_whose_reference_overflows_are_discarded():
-    # A product over a million values overflows; which inf/NaN comes out
-    # depends on the order, so a correct parallel product could not match.
+    # A product of factors >= 1.5 over the large case overflows; which inf/NaN
+    # comes out depends on the order, so a correct parallel product could not
+    # match. (x[i] * x[i] is not a factor the tester can keep near 1.)
     from paralift.types import Target
     from paralift.agents import build_task
-    src = (ROOT / "data/kernels/product.c").read_text()
-    rep = build_suite(build_task(src, "c", "product", Target.OPENMP))
+    src = "double sq_product(int n, const double *x) {\n    double p = 1.0;\n" \
+          "    for (int i = 0; i < n; ++i)\n        p *= 1.5 + x[i] * x[i];\n    return p;\n}\n"
+    task = build_task(src, "c", "sq_product", Target.OPENMP)
+    assert task.signature.params[1].values.kind == ValueKind.ANY
+    rep = build_suite(task)
     gone = {d.split(":")[0] for d in rep.discarded if "overflows" in d}
     assert gone and not gone & {c.name for c in rep.suite.cases}
-    assert any(c.tag == "large" for c in rep.suite.cases)
+    assert {n for n in gone if n.startswith("race-")} and len(rep.suite.cases) >= 10   # small cases stay
+
+
+def test_product_factors_stay_near_one_so_a_parallel_product_verifies():
+    # p *= x[i] and p *= 1 + x[i]/2: the data make every factor lie near 1
+    # (x near 1, x near 0), so no case under- or overflows, and the reordered
+    # products of correct OpenMP and MPI translations match the reference on
+    # every case, the race cases and a million-element large case included
+    from paralift.agents import RuleBasedTranslator, build_task
+    from paralift.sandbox import VerifyOptions, verify
+    from paralift.types import Target
+    half = "double half_product(int n, const double *x) {\n    double p = 1.0;\n" \
+           "    for (int i = 0; i < n; ++i)\n        p = p * (1.0 + 0.5 * x[i]);\n    return p;\n}\n"
+    for src, name, factor in (((ROOT / "data/kernels/product.c").read_text(), "product", (1.0, 0.0)),
+                              (half, "half_product", (0.5, 1.0))):
+        task = build_task(src, "c", name, Target.OPENMP)
+        x = task.signature.params[1]
+        assert x.values.kind == ValueKind.FACTOR and x.values.factor == factor
+        rep = build_suite(task)
+        assert not [d for d in rep.discarded if "overflows" in d], rep.discarded
+        names = {c.name for c in rep.suite.cases}
+        assert sum(n.startswith("race-") for n in names) == 4 and any(c.tag == "large" for c in rep.suite.cases)
+        for case in rep.suite.cases:
+            vals = inputs.materialize(task.signature, case)[1].astype(float)
+            if vals.size > 3:
+                f = factor[0] * vals + factor[1]
+                total = float(np.sum(np.log(np.abs(f))))
+                assert abs(total) < 40, (case.name, total)
+        for target in (Target.OPENMP, Target.MPI):
+            cand = RuleBasedTranslator().propose(build_task(src, "c", name, target), target)[0]
+            v = verify(task, cand, rep.suite, VerifyOptions(timing=False))
+            assert v.verified, (name, target, v.reason)
