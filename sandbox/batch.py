@@ -491,7 +491,7 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
     if not r.ok:
         return False, [], "cpu-emulated"
     with phase(profile, "cuda emulation asan build"):
-        ra = _run([gxx, "-O1", *_sanitizer_flags(cuda_cpu), "emu.cpp", "-o", "cand_asan", "-lm"], work,
+        ra = _run([gxx, *_sanitizer_flags(cuda_cpu), "emu.cpp", "-o", "cand_asan", "-lm"], work,
                   opts.build_limits)
     configs = [_Config("cpu-emulated forward", {cuda_cpu.ORDER_ENV: "forward"}, [], "./cand"),
                _Config("cpu-emulated reverse", {cuda_cpu.ORDER_ENV: "reverse"}, [], "./cand")]
@@ -504,7 +504,7 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
         # fibers never interleave); a build failure is no runtime here, which
         # verify skips as well
         with phase(profile, "cuda emulation tsan build"):
-            rt = _run([gxx, "-O1", *_sanitizer_flags(cuda_cpu, tsan=True), "emu.cpp", "-o", "cand_tsan", "-lm"],
+            rt = _run([gxx, *_sanitizer_flags(cuda_cpu, tsan=True), "emu.cpp", "-o", "cand_tsan", "-lm"],
                       work, opts.build_limits)
         if rt.ok:
             configs.append(_Config("cpu-emulated tsan", {cuda_cpu.ORDER_ENV: "forward",

@@ -468,7 +468,7 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
                                       "ASAN_OPTIONS": "detect_leaks=0:exitcode=99"}}
     # The sanitizer builds are made when their runs come (after the plain runs
     # passed, with fail_fast): a candidate that already failed never pays for them.
-    deferred = {"./cand_asan": [gxx, "-O1", *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan",
+    deferred = {"./cand_asan": [gxx, *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan",
                                 "-lm"]}
     if opts.cuda_tsan_cases:
         # Fibers switch only at barriers, so a lost update between threads of
@@ -477,7 +477,7 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
         # fiber ordered only by barriers, and such an update is a data race.
         variants["cpu-emulated tsan"] = {cuda_cpu.ORDER_ENV: "forward", "__binary": "./cand_tsan",
                                          "TSAN_OPTIONS": f"exitcode={cuda_cpu.RACE_EXIT}:halt_on_error=1"}
-        deferred["./cand_tsan"] = [gxx, "-O1", *cuda_cpu.compile_flags(tsan=True), "driver_cpu.cpp", "-o",
+        deferred["./cand_tsan"] = [gxx, *cuda_cpu.compile_flags(tsan=True), "driver_cpu.cpp", "-o",
                                    "cand_tsan", "-lm"]
     return _Build(True, "./cand", executor="cpu-emulated", log=log, variants=variants, deferred=deferred)
 
