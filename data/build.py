@@ -59,7 +59,7 @@ class BuildConfig:
     targets: tuple[str, ...] = TARGETS
     agents: tuple[str, ...] = AGENTS
     workers: int = 2
-    batch_size: int = 48
+    batch_size: int = 96
     seed: int = 0                       # first seed
     decontaminate: str | None = "builtin"
     quiet: bool = False

@@ -40,7 +40,7 @@ def build_cmd(
     count: int = typer.Option(100, "--count", "-n", help="kernels (seeds) per family"),
     targets: Optional[List[str]] = typer.Option(None, "--targets", help="openmp, mpi, cuda (default: all three)"),
     workers: int = typer.Option(2, "--workers", "-j", help="worker processes"),
-    batch_size: int = typer.Option(48, "--batch-size", help="kernels verified per batch (one build and one process per configuration and target)"),
+    batch_size: int = typer.Option(96, "--batch-size", help="kernels verified per batch (one build and one process per configuration and target)"),
     seed: int = typer.Option(0, "--seed", help="first seed"),
     decontaminate: str = typer.Option("builtin", "--decontaminate", help="evaluation suite to decontaminate against ('none' to skip)"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop starting new batches after this long (resume later)"),
