@@ -549,7 +549,9 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
          + (" (and a -O0 build on the race cases)" if stats.get("phases", {}).get("openmp build -O0") else "")
          + ", MPI at 1, 2, 2, 3, 3 ranks (on the suite without its race cases: ranks share no memory, and an MPI "
          "example stores that suite), CUDA through the nvcc gate and CPU emulation (forward and reverse thread "
-         "order, and under ASan); outputs compared with the sequential reference's (relative tolerance for floats, "
+         "order, under ASan+UBSan, and two mid-size cases under ThreadSanitizer"
+         + (")" if stats.get("phases", {}).get("cuda run cpu-emulated tsan") else " where available)")
+         + "; outputs compared with the sequential reference's (relative tolerance for floats, "
          "exact for integers); no timing. Many kernels share one build and one process per configuration "
          "(sandbox.batch), each judged on its own outputs; what a batch cannot decide goes through sandbox.verify",
          f"- splits: by hash of family and code skeleton ({', '.join(f'{s} {int(f * 100)}%' for s, f in SPLITS)}), so "
