@@ -1302,15 +1302,22 @@ inline void run_block(Worker& w, const Launch& L, uint3 bid) {
   PL_ST(tls.cur, (Fiber*)(nullptr));
 }
 
-inline void grid_worker(Launch& L) {
+// slot/nslots >= 0: this OS thread runs blocks slot, slot + nslots, ... (under
+// ThreadSanitizer: neighbouring blocks always on different OS threads, so on
+// different TSan fibers; with a shared counter one thread could take every
+// block of a short grid before the other woke up, and a plain update from
+// thread 0 of each block would be ordered by the fiber they share).
+// Otherwise blocks are taken from a shared counter.
+inline void grid_worker(Launch& L, int slot = -1, int nslots = 0) {
 #ifdef PL_TSAN
   __tsan_acquire(&L.tsan_start);
 #endif
   Worker& w = worker();
   worker_prepare(w);
   const unsigned long long gx = L.grid.x, gxy = (unsigned long long)L.grid.x * L.grid.y;
-  for (;;) {
-    unsigned long long k = L.next.fetch_add(1, std::memory_order_relaxed);
+  for (unsigned long long step = 0;; ++step) {
+    unsigned long long k = slot >= 0 ? (unsigned long long)slot + step * (unsigned long long)nslots
+                                     : L.next.fetch_add(1, std::memory_order_relaxed);
     if (k >= L.nblocks) break;
     unsigned long long lin = L.reverse ? L.nblocks - 1 - k : k;
     uint3 bid{(unsigned)(lin % gx), (unsigned)((lin / gx) % L.grid.y), (unsigned)(lin / gxy)};
@@ -1357,8 +1364,9 @@ inline void* tsan_helper(void* arg) {
     seen = P.gen;
     if (index >= P.want) continue;
     Launch* L = P.job;
+    const int nslots = P.want + 1;
     pthread_mutex_unlock(&P.m);
-    grid_worker(*L);
+    grid_worker(*L, index + 1, nslots);
     pthread_mutex_lock(&P.m);
     if (--P.pending == 0) pthread_cond_signal(&P.done);
   }
@@ -1378,7 +1386,7 @@ inline void tsan_run_helpers(Launch& L, int helpers) {
   ++P.gen;
   pthread_cond_broadcast(&P.go);
   pthread_mutex_unlock(&P.m);
-  grid_worker(L);
+  grid_worker(L, 0, helpers + 1);
   pthread_mutex_lock(&P.m);
   while (P.pending > 0) pthread_cond_wait(&P.done, &P.m);
   P.job = nullptr;
