@@ -835,14 +835,15 @@ class _ParamInference:
             if ev.stmt is not None:
                 by_stmt.setdefault(id(ev.stmt), []).append(ev)
         for ev in m.events:
-            if ev.write and ev.red_op == "*" and not ev.is_array and ev.decl.base_type in FLOAT_TYPES \
-                    and ev.stmt is not None:
-                for e in by_stmt.get(id(ev.stmt), []):
-                    p = params.get(e.decl.name) if e.decl.is_param and e.read and e.is_array else None
-                    ab = _factor_of(e.node, ev.stmt) if p is not None else None
-                    if ab is not None and p.is_array and p.values.kind == ValueKind.ANY \
-                            and p.base_type in FLOAT_TYPES:
-                        p.values = ValueSpec(ValueKind.FACTOR, factor=ab)
+            if not (ev.write and ev.red_op == "*" and not ev.is_array and ev.decl.base_type in FLOAT_TYPES):
+                continue
+            for e in by_stmt.get(id(ev.stmt), []):
+                p = params.get(e.decl.name) if e.decl.is_param and e.read and e.is_array else None
+                if p is None or p.values.kind != ValueKind.ANY or p.base_type not in FLOAT_TYPES:
+                    continue
+                ab = _factor_of(e.node, ev.stmt)
+                if ab is not None:
+                    p.values = ValueSpec(ValueKind.FACTOR, factor=ab)
         index_bounds: dict[str, list[str]] = {}
         for ev in m.events:
             for b in ev.index_arrays:

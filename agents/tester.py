@@ -241,19 +241,16 @@ def _race_spec(dt: np.dtype, profile: str, count: int, seed: int) -> ArraySpec:
     return ArraySpec(count=count, dist="ramp", lo=lo, hi=hi, seed=seed, values=[[pos, extreme]])
 
 
-def _factor_spec(profile: str, count: int, seed: int, factor: tuple[float, float] | None) -> ArraySpec:
+def _factor_spec(p: Param, profile: str, count: int, seed: int) -> ArraySpec:
     """Contents of an array whose element x enters a product as the factor
-    a*x + b (ValueSpec.factor): data that make each factor lie within a few
-    percent of 1 (a product of 8209 of them stays within ~e^+-30), keeping
-    the profile's distinctive element (a needle, a spike, a negative sign)
-    and, for the race cases, a monotone ramp whose extreme factor (x2, x0.5)
-    changes the product for good when its update is lost. The spread shrinks
-    as 3/sqrt(count), so that a million factors stay within ~e^+-2 as well."""
-    a, b = factor or (1.0, 0.0)
-    h = min(0.05, 3.0 / max(count, 1) ** 0.5)
+    a*x + b (ValueSpec.factor): every factor within inputs.factor_spread of 1,
+    keeping the profile's distinctive element (a needle, a spike, a negative
+    sign) and, for the race cases, a monotone ramp whose extreme factor (x2,
+    x0.5) changes the product for good when its update is lost."""
+    h = inputs.factor_spread(count)
 
     def x(f: float) -> float:
-        return round((f - b) / a, 12)
+        return inputs.factor_datum(p, f)
 
     if profile.startswith(("race_max", "race_min")):
         up = profile.startswith("race_max")
@@ -297,7 +294,7 @@ def _array_spec(p: Param, count: int, env: dict[str, int], profile: str, seed: i
     if kind == ValueKind.NONZERO:
         return ArraySpec(count=count, dist="nonzero", lo=0.5, hi=2.0, seed=seed)
     if kind == ValueKind.FACTOR and dtype_of(p.base_type).kind == "f" and p.role != Role.OUT:
-        return _factor_spec(profile, count, seed, p.values.factor)
+        return _factor_spec(p, profile, count, seed)
     if p.role == Role.OUT:
         # Contents the function must overwrite: arbitrary, never the answer.
         return _data_spec(dt, "signed", count, seed)

@@ -47,8 +47,8 @@ from . import harness, inputs, isolation, locks, policy
 from .compare import compare, depends_on_input
 from .races import find_cuda_races, find_races
 from .toolchains import detect
-from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count,
-                     tsan_case_names, verify)
+from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree,
+                     race_case_names, race_round_count, tsan_case_names, verify)
 
 __all__ = ["BatchItem", "verify_batch"]
 

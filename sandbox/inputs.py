@@ -174,6 +174,18 @@ def _scalar_value(p: Param, rng: np.random.Generator, sizes: dict[str, int]) -> 
     return int(rng.integers(1, 8))
 
 
+def factor_spread(count: int) -> float:
+    """How far from 1 the factors of a FACTOR array may lie: 3/sqrt(count), at
+    most 5 %, so that a product of `count` of them stays within ~e^+-2."""
+    return min(0.05, 3.0 / max(count, 1) ** 0.5)
+
+
+def factor_datum(p: Param, f: float) -> float:
+    """The element x of FACTOR parameter `p` whose factor a*x + b is `f`."""
+    a, b = p.values.factor or (1.0, 0.0)
+    return round((f - b) / a, 12)
+
+
 def _array_spec(p: Param, count: int, seed: int, sizes: dict[str, int], case_no: int) -> ArraySpec:
     dt = dtype_of(p.base_type)
     kind = p.values.kind
@@ -184,10 +196,8 @@ def _array_spec(p: Param, count: int, seed: int, sizes: dict[str, int], case_no:
     if kind == ValueKind.NONZERO:
         return ArraySpec(count=count, dist="nonzero", lo=0.5, hi=2.0, seed=seed)
     if kind == ValueKind.FACTOR and dt.kind == "f":
-        # factors a*x + b within 3/sqrt(count) of 1 (agents.tester._factor_spec)
-        a, b = p.values.factor or (1.0, 0.0)
-        h = min(0.05, 3.0 / max(count, 1) ** 0.5)
-        return ArraySpec(count=count, dist="uniform", lo=(1 - h - b) / a, hi=(1 + h - b) / a, seed=seed)
+        h = factor_spread(count)
+        return ArraySpec(count=count, dist="uniform", lo=factor_datum(p, 1 - h), hi=factor_datum(p, 1 + h), seed=seed)
     if dt.kind == "f":
         # Alternate signed and positive data: all-negative inputs expose a max
         # initialised to 0, positive ones keep sqrt/log kernels meaningful.
