@@ -323,6 +323,8 @@ def test_rewrite_rejects_malformed_launch():
     ("__global__ void child(int* x) {}\n__global__ void parent(int* x) { child<<<1, 1>>>(x); }",
      "dynamic parallelism (kernel launch from device code)"),
     ("void f(cudaGraph_t g) {}", "CUDA graphs"),
+    ("__global__ void k(int* x) {}\nvoid f(int* d) { void* a[] = {&d}; cudaLaunchKernel((const void*)k, 1, 1, a, 0, 0); }",
+     "cudaLaunchKernel with a kernel cast to void *"),
 ])
 def test_unsupported_features_are_named(snippet, feature):
     assert feature in cc.unsupported_features(snippet)

@@ -249,6 +249,8 @@ _FEATURES: list[tuple[str, str]] = [
     ("tensor core WMMA", r"\bwmma\s*::|\bnvcuda\s*::"),
     ("libcu++ (cuda:: namespace: memcpy_async, pipelines, barriers)", r"\bcuda\s*::\s*(std|memcpy_async|pipeline|barrier|"
                                                                       r"atomic\w*|aligned_size_t)\b|\b__pipeline_\w+"),
+    # the emulation launches through the kernel's own type: a void* has lost it
+    ("cudaLaunchKernel with a kernel cast to void *", r"\bcudaLaunchKernel\s*\(\s*\(\s*(const\s+)?void\s*\*\s*\)"),
     ("CUDA graphs", r"\bcudaGraph\w*|\bcudaStreamBeginCapture\w*|\bcudaStreamEndCapture\b"),
     ("CUDA driver API", r"\bcu(Init|DeviceGet\w*|CtxCreate\w*|ModuleLoad\w*|ModuleGetFunction|LaunchKernel\w*|"
                         r"MemAlloc\w*|MemcpyHtoD\w*|MemcpyDtoH\w*|MemFree\w*)\s*\(|\bCUdeviceptr\b|\bCUfunction\b|"
