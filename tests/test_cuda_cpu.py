@@ -626,3 +626,44 @@ def test_tsan_process_memory_stays_flat_over_many_launches(tmp_path):
     err = p.stderr.read()
     assert os.waitstatus_to_exitcode(status) == cc.RACE_EXIT and "ThreadSanitizer: data race" in err, err[-2000:]
     assert usage.ru_maxrss < 1_500_000, f"peak RSS {usage.ru_maxrss} KB"
+
+
+HOST_WORK_BETWEEN_LAUNCHES = r"""
+#include <cstdio>
+#include <ctime>
+#include <cuda_runtime.h>
+__global__ void bump(int* x) { x[blockIdx.x * blockDim.x + threadIdx.x] += 1; }
+static double now(clockid_t c) { timespec t; clock_gettime(c, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+int main() {
+    int* d;
+    cudaMalloc(&d, 64 * sizeof(int));
+    cudaMemset(d, 0, 64 * sizeof(int));
+    volatile double sink = 0;
+    double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    for (int r = 0; r < 400; ++r) {
+        bump<<<2, 32>>>(d);                        // two blocks: the helper thread runs one
+        for (int i = 0; i < 200000; ++i) sink = sink + i * 0.5;   // host work between launches
+    }
+    cudaDeviceSynchronize();
+    double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    int h[64];
+    cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+    printf("%s cpu/wall %.2f\n", h[0] == 400 && h[63] == 400 ? "PASS" : "FAIL", cpu / wall);
+    return 0;
+}
+"""
+
+
+def test_grid_threads_sleep_while_host_code_runs(tmp_path):
+    # An OpenMP team ran the grids before: libgomp's idle thread spun through
+    # the host code between launches (a third of an emulated batch's CPU).
+    cpp = tmp_path / "host.cpu.cpp"
+    cpp.write_text(cc.rewrite(HOST_WORK_BETWEEN_LAUNCHES))
+    exe = tmp_path / "host"
+    b = subprocess.run(cc.build_command([cpp], exe), capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr[-3000:]
+    p = subprocess.run([str(exe)], capture_output=True, text=True, env=cc.run_env("forward", threads=2), timeout=120)
+    assert p.returncode == 0 and p.stdout.startswith("PASS"), p.stdout + p.stderr
+    ratio = float(p.stdout.split()[-1])
+    # the host loop keeps one core busy; a spinning helper would make it ~2
+    assert ratio < 1.4, p.stdout

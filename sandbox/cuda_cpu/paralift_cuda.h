@@ -3,8 +3,9 @@
 // A .cu file rewritten by paralift.sandbox.cuda_cpu.rewrite() builds with
 //   g++ -std=c++17 -fopenmp -I<this folder>
 // and runs its kernels on the CPU:
-//   * blocks are spread over OS threads (OpenMP; 2 by default, OMP_NUM_THREADS
-//     or PARALIFT_CUDA_THREADS override);
+//   * blocks are spread over OS threads (the caller and helper threads kept
+//     for the process; 2 by default, OMP_NUM_THREADS or PARALIFT_CUDA_THREADS
+//     override);
 //   * the threads of one block are cooperative fibers (a hand-written x86-64
 //     context switch; ucontext elsewhere) that switch only at __syncthreads,
 //     __syncwarp, warp collectives and __nanosleep.  A fiber runs until it
@@ -1335,27 +1336,38 @@ inline size_t& max_dynamic_smem() {
 
 inline void install_segv_handler();
 
-#ifdef PL_TSAN
-// Under ThreadSanitizer the helper OS threads of a grid live as long as the
-// process.  A Worker's fibers are TSan fibers created once per OS thread and
-// never freed (see fiber_start), so a fresh thread per launch created a fresh
-// set per launch: ~0.9 MB of TSan state per fiber, ~230 MB and 0.1 s of page
-// faults per launch, 4 GiB after a few dozen launches.  Launches stay ordered
-// as before: the pool's mutex and condition variables, and the
-// tsan_start/tsan_end annotations, order a launch before and after its blocks.
-struct TsanPool {
+// The helper OS threads of a grid live as long as the process and sleep on a
+// condition variable between launches.  Under ThreadSanitizer a Worker's
+// fibers are TSan fibers created once per OS thread and never freed (see
+// fiber_start), so a fresh thread per launch created a fresh set per launch:
+// ~0.9 MB of TSan state per fiber, ~230 MB and 0.1 s of page faults per
+// launch, 4 GiB after a few dozen launches.  Otherwise an OpenMP team did
+// this, but libgomp's idle threads spin between parallel regions: a third of
+// an emulated program's CPU time went to spinning while the host code ran.
+// Launches stay ordered: the pool's mutex and condition variables (and,
+// under TSan, the tsan_start/tsan_end annotations) order a launch before and
+// after its blocks.
+struct GridPool {
   pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
   pthread_cond_t go = PTHREAD_COND_INITIALIZER, done = PTHREAD_COND_INITIALIZER;
   Launch* job = nullptr;
   unsigned long long gen = 0;
   int want = 0, pending = 0, started = 0;
+  bool busy = false;  // a grid is running on the helpers
 };
-inline TsanPool& tsan_pool() {
-  static TsanPool* p = new TsanPool();  // never destroyed: helpers may still wait on it at exit
+inline GridPool& grid_pool() {
+  static GridPool* p = new GridPool();  // never destroyed: helpers may still wait on it at exit
   return *p;
 }
-inline void* tsan_helper(void* arg) {
-  TsanPool& P = tsan_pool();
+// Under TSan blocks go round-robin to the threads (see grid_worker); else
+// they are taken from the launch's shared counter (blocks differ in cost).
+#ifdef PL_TSAN
+constexpr bool kRoundRobin = true;
+#else
+constexpr bool kRoundRobin = false;
+#endif
+inline void* grid_helper(void* arg) {
+  GridPool& P = grid_pool();
   const int index = (int)(intptr_t)arg;
   unsigned long long seen = 0;
   pthread_mutex_lock(&P.m);
@@ -1366,18 +1378,27 @@ inline void* tsan_helper(void* arg) {
     Launch* L = P.job;
     const int nslots = P.want + 1;
     pthread_mutex_unlock(&P.m);
-    grid_worker(*L, index + 1, nslots);
+    if (kRoundRobin) grid_worker(*L, index + 1, nslots);
+    else grid_worker(*L);
     pthread_mutex_lock(&P.m);
     if (--P.pending == 0) pthread_cond_signal(&P.done);
   }
   return nullptr;
 }
-inline void tsan_run_helpers(Launch& L, int helpers) {
-  TsanPool& P = tsan_pool();
+inline void run_with_helpers(Launch& L, int helpers) {
+  GridPool& P = grid_pool();
   pthread_mutex_lock(&P.m);
+  if (P.busy) {
+    // another host thread's grid has the helpers (host code launching from
+    // several threads at once): this grid runs on its own thread
+    pthread_mutex_unlock(&P.m);
+    grid_worker(L);
+    return;
+  }
+  P.busy = true;
   for (; P.started < helpers; ++P.started) {
     pthread_t t;
-    if (pthread_create(&t, nullptr, tsan_helper, (void*)(intptr_t)P.started) != 0) fatal("cannot start a grid thread");
+    if (pthread_create(&t, nullptr, grid_helper, (void*)(intptr_t)P.started) != 0) fatal("cannot start a grid thread");
     pthread_detach(t);
   }
   P.job = &L;
@@ -1386,13 +1407,14 @@ inline void tsan_run_helpers(Launch& L, int helpers) {
   ++P.gen;
   pthread_cond_broadcast(&P.go);
   pthread_mutex_unlock(&P.m);
-  grid_worker(L, 0, helpers + 1);
+  if (kRoundRobin) grid_worker(L, 0, helpers + 1);
+  else grid_worker(L);
   pthread_mutex_lock(&P.m);
   while (P.pending > 0) pthread_cond_wait(&P.done, &P.m);
   P.job = nullptr;
+  P.busy = false;
   pthread_mutex_unlock(&P.m);
 }
-#endif
 
 inline void run_grid(Launch& L) {
   install_segv_handler();
@@ -1401,22 +1423,8 @@ inline void run_grid(Launch& L) {
 #ifdef PL_TSAN
   __tsan_release(&L.tsan_start);
 #endif
-  if (nt <= 1) {
-    grid_worker(L);
-  } else {
-#if defined(PL_TSAN)  // ThreadSanitizer does not see libgomp's synchronisation
-    tsan_run_helpers(L, nt - 1);
-#elif defined(_OPENMP)
-#pragma omp parallel num_threads(nt)
-    grid_worker(L);
-#else
-    std::vector<pthread_t> ts((size_t)nt - 1);
-    for (auto& t : ts)
-      pthread_create(&t, nullptr, [](void* l) -> void* { grid_worker(*(Launch*)l); return nullptr; }, &L);
-    grid_worker(L);
-    for (auto& t : ts) pthread_join(t, nullptr);
-#endif
-  }
+  if (nt <= 1) grid_worker(L);
+  else run_with_helpers(L, nt - 1);
 #ifdef PL_TSAN
   __tsan_acquire(&L.tsan_end);
 #endif
