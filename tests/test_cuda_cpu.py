@@ -667,3 +667,38 @@ def test_grid_threads_sleep_while_host_code_runs(tmp_path):
     ratio = float(p.stdout.split()[-1])
     # the host loop keeps one core busy; a spinning helper would make it ~2
     assert ratio < 1.4, p.stdout
+
+
+FORK_AFTER_LAUNCH = r"""
+#include <cstdio>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <cuda_runtime.h>
+__global__ void inc(int* x) { x[blockIdx.x * blockDim.x + threadIdx.x] += 1; }
+int main() {
+    int* d; int h[64];
+    cudaMalloc(&d, sizeof h); cudaMemset(d, 0, sizeof h);
+    inc<<<2, 32>>>(d);
+    pid_t pid = fork();
+    if (pid == 0) { inc<<<2, 32>>>(d); cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost); _exit(h[0] == 2 && h[63] == 2 ? 0 : 1); }
+    int st; waitpid(pid, &st, 0);
+    inc<<<2, 32>>>(d); cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+    bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && h[0] == 2 && h[63] == 2;
+    printf(ok ? "PASS\n" : "FAIL\n");
+    return ok ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("asan", [False, True])
+def test_a_forked_child_launches_on_its_own_grid_threads(tmp_path, asan):
+    # The child of fork() has none of the parent's helper threads: without
+    # the pool's fork handler its first two-block launch waited for them
+    # forever. (ThreadSanitizer refuses new threads after such a fork.)
+    cpp = tmp_path / "fork.cpu.cpp"
+    cpp.write_text(cc.rewrite(FORK_AFTER_LAUNCH))
+    exe = tmp_path / "fork"
+    b = subprocess.run(cc.build_command([cpp], exe, asan=asan), capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr[-3000:]
+    p = subprocess.run([str(exe)], capture_output=True, text=True, env=cc.run_env("forward", threads=2), timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith("PASS"), p.stdout + p.stderr

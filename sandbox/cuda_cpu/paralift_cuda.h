@@ -1356,7 +1356,21 @@ struct GridPool {
   bool busy = false;  // a grid is running on the helpers
 };
 inline GridPool& grid_pool() {
-  static GridPool* p = new GridPool();  // never destroyed: helpers may still wait on it at exit
+  static GridPool* p = [] {
+    // never destroyed: helpers may still wait on it at exit. A fork()ed child
+    // has none of the helpers (and may hold a copy of a locked mutex): its
+    // first grid starts its own.
+    pthread_atfork(nullptr, nullptr, [] {
+      GridPool& c = grid_pool();
+      pthread_mutex_init(&c.m, nullptr);
+      pthread_cond_init(&c.go, nullptr);
+      pthread_cond_init(&c.done, nullptr);
+      c.job = nullptr;
+      c.want = c.pending = c.started = 0;
+      c.busy = false;
+    });
+    return new GridPool();
+  }();
   return *p;
 }
 // Under TSan blocks go round-robin to the threads (see grid_worker); else
