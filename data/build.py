@@ -497,6 +497,9 @@ def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | N
                             "dropped": len(contaminated),
                             "collisions": [{k: d.get(k) for k in ("unit", "function", "overlap", "equals")} for d in contaminated]},
         "verify_cpu_seconds": round(batch_seconds, 1),
+        # the examples the phases' batches verified (a sample's card keeps its
+        # full build's phases, and their per-example cost is the build's)
+        "phase_examples": sum(c["verified"] for c in agents.values()),
         "phases": {k: {"wall_s": round(v[0], 1), "cpu_s": round(v[1], 1), "calls": v[2]}
                    for k, v in sorted(phases.items(), key=lambda kv: -kv[1][1])},
         "wall_seconds_last_run": round(wall_this_run, 1) if wall_this_run is not None else None,
@@ -511,7 +514,7 @@ def _phase_lines(stats: dict) -> list[str]:
     phases = stats.get("phases") or {}
     if not phases:
         return []
-    n = max(1, stats["examples"])
+    n = max(1, stats.get("phase_examples") or stats["examples"])
     L = ["", "Where the batch time went (sum over batches; CPU includes the compilers and sandboxed runs):", "",
          "| phase | calls | wall s | CPU s | CPU s per example |", "|---|---|---|---|---|"]
     L += [f"| {k} | {v['calls']} | {v['wall_s']} | {v['cpu_s']} | {v['cpu_s'] / n:.3f} |" for k, v in phases.items()]

@@ -108,6 +108,19 @@ def test_data_verify_reverifies_from_stored_tests(corpus, tmp_path):
     assert r.returncode == 1 and json.loads(r.stdout)["verified"] == 0
 
 
+
+def test_a_sample_keeps_its_full_builds_cost_per_example(corpus, tmp_path):
+    # A sample's card shows its full build's phase table: the per-example
+    # cost divides by the examples those batches verified, not the sample's.
+    from paralift.data.build import write_sample
+    out, stats, _ = corpus
+    sample = write_sample(out, tmp_path / "sample", max_bytes=20_000)
+    assert 0 < sample["examples"] < stats["examples"]
+    assert sample["phase_examples"] == stats["phase_examples"] == stats["examples"]
+    card = (tmp_path / "sample" / "README.md").read_text()
+    name, v = next(iter(stats["phases"].items()))
+    assert f"| {name} | {v['calls']} | {v['wall_s']} | {v['cpu_s']} | {v['cpu_s'] / stats['examples']:.3f} |" in card
+
 def test_bad_usage_exits_2(tmp_path):
     r = _cli("data", "build", "--out", str(tmp_path / "x"), "--families", "nope", "--count", "1")
     assert r.returncode == 2 and "unknown kernel family" in r.stderr and "Traceback" not in r.stderr
