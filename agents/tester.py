@@ -8,7 +8,9 @@ Deterministic tester (`generate_tests`, `build_suite`):
 - sizes: the edges 0, 1, 2, 3; small odd and prime sizes (not divisible by 2
   or 3 threads/ranks, nor by a CUDA block); medium sizes around 64..4099 with
   remainders modulo 2, 3 and 256; degenerate shapes for multi-dimensional
-  kernels (one extent 1, the others not); one large case sized by timing the
+  kernels (one extent 1, the others not; one extent 0, the others not, so
+  that what a function writes with nothing to process, a histogram's
+  cleared bins, is checked); one large case sized by timing the
   reference (multi-block grids); four larger "race" cases (not for MPI
   tasks): monotone ramps where every element is a new running max (min) with
   one extreme value early or late, so that a lost update of an unprotected
@@ -400,6 +402,13 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
             other = {n: (SHAPE_OTHER if n == nm else 1) for n in names}
             add(make_case(sig, other, "ramp_up", seed * 1000 + k, f"shape-{nm}{SHAPE_OTHER}", "edge"))
             k += 1
+    if len(names) >= 2:
+        # one size 0 and the others not (edge-0 sets them all to 0): what the
+        # function writes anyway must still be written, e.g. a histogram
+        # clears its bins when there are no samples
+        for j, nm in enumerate(names):
+            zero = {n: (0 if n == nm else SHAPE_OTHER + 2 * i) for i, n in enumerate(names)}
+            add(make_case(sig, zero, "signed", seed * 1000 + 920 + j, f"shape-{nm}0", "edge"))
     s_large = large if large is not None else inputs.large_size(sig)
     big = _sizes(sig, s_large, prime=True)
     label = "x".join(str(v) for v in big.values()) or str(s_large)

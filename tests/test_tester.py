@@ -117,7 +117,7 @@ def test_constraints_from_the_analysis_hold_in_every_case():
 def test_shapes_and_contention_for_multi_dimensional_and_indexed_kernels():
     suite = generate_tests(sig_hist())
     names = {c.name for c in suite.cases}
-    assert {"shape-n1", "shape-nbins1", "shape-n23", "shape-nbins23"} <= names
+    assert {"shape-n1", "shape-nbins1", "shape-n23", "shape-nbins23", "shape-n0"} <= names
     cont = [c for c in suite.cases if c.name.startswith("contention")]
     assert cont and cont[0].scalars["nbins"] == tester.CONTENTION_BOUND and cont[0].scalars["n"] > 100000
     for c in suite.cases:
@@ -434,3 +434,24 @@ def test_product_factors_stay_near_one_so_a_parallel_product_verifies():
             cand = RuleBasedTranslator().propose(build_task(src, "c", name, target), target)[0]
             v = verify(task, cand, rep.suite, VerifyOptions(timing=False))
             assert v.verified, (name, target, v.reason)
+
+
+def test_no_samples_but_bins_still_clears_the_bins():
+    # edge-0 sets every size to 0; shape-n0 has no samples and 25 dirty bins,
+    # which a histogram must still clear (a suite gap bench_mutation found:
+    # a clearing loop one bin short survived)
+    from paralift.agents import build_task
+    from paralift.sandbox import VerifyOptions, verify
+    from paralift.types import Candidate, Target
+    src = (ROOT / "data/kernels/histogram.c").read_text()
+    task = build_task(src, "c", "histogram", Target.OPENMP)
+    suite = generate_tests(task)
+    case = next(c for c in suite.cases if c.name == "shape-n0")
+    assert case.scalars["n"] == 0 and case.scalars["nbins"] > 1
+    early = ("void histogram(int n, int nbins, const int *bin, int *hist)\n{\n"
+             "    if (n <= 0) return;   /* no samples: nothing to do */\n"
+             "    for (int b = 0; b < nbins; b++) hist[b] = 0;\n"
+             "    #pragma omp parallel for\n    for (int i = 0; i < n; i++) {\n"
+             "        #pragma omp atomic\n        hist[bin[i]]++;\n    }\n}\n")
+    v = verify(task, Candidate(early, Target.OPENMP, agent="hand"), suite, VerifyOptions(timing=False))
+    assert not v.verified and any(f.name == "shape-n0" for f in v.failures), v.reason
