@@ -47,8 +47,8 @@ from . import harness, inputs, isolation, locks, policy
 from .compare import compare, depends_on_input
 from .races import find_cuda_races, find_races
 from .toolchains import detect
-from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, UNOPTIMIZED, VerifyOptions, _mkdtemp, _rmtree,
-                     race_case_names, race_round_count, tsan_case_names, verify)
+from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, REFERENCE_SANITIZER_FLAGS, UNOPTIMIZED,
+                     VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count, tsan_case_names, verify)
 
 __all__ = ["BatchItem", "verify_batch"]
 
@@ -296,7 +296,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
         if opts.sanitize_inputs and tc.cgroups:
             # without -g, as the emulated kernels' sanitizer builds (_sanitizer_flags): the
             # instrumentation is the same, and a batch reads exit statuses, not reports
-            flags = ("-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+            flags = [f for f in REFERENCE_SANITIZER_FLAGS if f != "-g"]
             with phase(profile, "reference asan build"):
                 r = _run([tc.cc.path, *flags, *srcs, "main.c", "-o", "ref_san", "-lm"], d / "bin", opts.build_limits)
             if r.ok:

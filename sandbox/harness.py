@@ -11,6 +11,7 @@ every candidate, so both see byte-identical inputs.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from paralift.types import ParamKind, Signature, Target
@@ -32,9 +33,9 @@ HEADERS = r"""
 # it into an -O0 caller, so every build, reference and candidate alike, calls
 # it as the user's code would. nvcc warns on the pragma (and its host pass
 # matters for real GPUs only); clang ignores it.
-OPT_OFF = ('#if defined(__GNUC__) && !defined(__clang__) && !defined(__NVCC__)\n'
-           '#pragma GCC push_options\n#pragma GCC optimize ("O0")\n#endif')
-OPT_ON = '#if defined(__GNUC__) && !defined(__clang__) && !defined(__NVCC__)\n#pragma GCC pop_options\n#endif'
+_GCC_ONLY = "#if defined(__GNUC__) && !defined(__clang__) && !defined(__NVCC__)"
+OPT_OFF = f'{_GCC_ONLY}\n#pragma GCC push_options\n#pragma GCC optimize ("O0")\n#endif'
+OPT_ON = f"{_GCC_ONLY}\n#pragma GCC pop_options\n#endif"
 
 HELPERS = r"""
 static FILE *__pl_open(const char *dir, const char *base, const char *ext, const char *mode) {
@@ -72,6 +73,7 @@ static double __pl_now(void) {
 """
 
 
+@functools.cache
 def shared_helpers(cpp: bool) -> tuple[str, str]:
     """The drivers' helpers for a binary that links many drivers
     (sandbox.batch): (declarations that replace HELPERS in each driver,

@@ -311,11 +311,17 @@ def _calibrated_suite(task: Task, d: Path, opts: VerifyOptions) -> TestSuite:
     return suite
 
 
+# The reference's ASan + UBSan build, on which cases are checked before use
+# (sandbox.batch drops -g: it reads exit statuses, not reports).
+REFERENCE_SANITIZER_FLAGS = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                             "-fno-omit-frame-pointer")
+
+
 def _sanitize_cases(task: Task, d: Path, scratch: Path, names: list[str], opts: VerifyOptions) -> tuple[list[str], list[str]]:
     """Keep only the cases the reference runs cleanly under ASan + UBSan."""
-    flags = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
     with locks.shared():
-        r = isolation.run(_compile_cmd(task.language, [_source_name(task.language, "driver")], "ref_san", flags),
+        r = isolation.run(_compile_cmd(task.language, [_source_name(task.language, "driver")], "ref_san",
+                                       REFERENCE_SANITIZER_FLAGS),
                           d / "bin", opts.build_limits)
     if not r.ok:
         return names, []   # no sanitizer runtime here: keep all, the plain run still checks them
