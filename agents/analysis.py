@@ -26,6 +26,7 @@ from .dependence import DependenceTester
 from .frontend import (FLOAT_TYPES, INTEGER_TYPES, Decl, Event, FunctionModel, Loop, Unit, atom_info,
                        atom_nonneg, atom_symbols, detect_language, is_unsigned, line_of, load_unit, parse_params,
                        signature_of, text)
+from .frontend import _strip
 from .poly import Poly
 
 __all__ = ["detect_language", "list_functions", "build_task", "analyze", "FunctionFacts", "LoopFacts"]
@@ -82,6 +83,11 @@ class FunctionFacts:
     extent_cands: dict = field(default_factory=dict)  # param name -> [Poly] when the extent is a max(...)
     notes: list = field(default_factory=list)
     alias_groups: dict = field(default_factory=dict)  # decl key -> group key
+    # param name -> why its extent is a model of the inputs, not a fact of the code: a subscript built
+    # from values read from memory (an index array, CSR offsets) or from a parameter the code never
+    # bounds. The tester may size inputs by such an extent (every case is checked on the sequential
+    # code under AddressSanitizer first); written code must not rely on it (codegen_common.extent_c)
+    data_extents: dict = field(default_factory=dict)
 
     def facts(self, loop: Loop) -> LoopFacts:
         return self.loops[loop]
@@ -108,6 +114,7 @@ class FunctionFacts:
             "reason": self.reason,
             "loops": [self.loops[lp].to_json(self) for lp in self.model.loops],
             "extents": {k: v for k, v in self.extents.items()},
+            "data_dependent_extents": dict(self.data_extents),
             "size_tokens": dict(self.size_tokens),
             "notes": list(self.notes),
             "assumptions": [
@@ -726,15 +733,27 @@ class _ParamInference:
         unused_scalars = self._unused_scalars()
         offset_vars = {lp.var.key for _d, lp in m.bound_arrays if lp.var is not None}
         nnz_token = None
+        data_index_bounds: dict[str, list[str]] = {}    # index array -> bounds its values are modelled by
+        self._mark_data_extents(offset_vars, index_scalars)
         for d in arrays:
             if d.name in rendered:
                 continue
             guess = None
             by_offsets = False
             nonaffine = None
+            row_models: list[Poly] = []
             for ev in m.events:
                 if ev.decl is not d or ev.index is None:
                     continue
+                row = self._row_model(ev)
+                if row is not None:
+                    # src[(b*c + ch)*npts + p], p = sel[..]: p is a column of a row npts wide
+                    model_ext, index_array, width = row
+                    row_models.append(model_ext)
+                    data_index_bounds.setdefault(index_array, []).append(self.render(width))
+                    continue
+                if self._loaded_local(ev) is not None:
+                    continue                # x[p], p = idx[..]: idx's values are generated within x's extent
                 pp = m.expand(ev.poly)
                 if pp is not None and len(pp.terms) == 1 and pp.symbols() <= offset_vars and \
                         list(pp.terms.values()) == [1] and len(next(iter(pp.terms))) == 1:
@@ -751,6 +770,18 @@ class _ParamInference:
                 raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
                                     f"of '{fx.signature.name}' (subscript '{_short(ev.index)}' at line "
                                     f"{ev.line} is not affine in the loop variables and parameters)")
+            if row_models:
+                nn = self.an._nonneg_keys() | {f"@size:{v}" for v in fx.size_tokens}
+                cands = _max_reduce([_round_up(c, nn) for c in row_models], an_nonneg=nn)
+                if len(cands) == 1:
+                    polys[d.name] = cands[0]
+                    rendered[d.name] = self.render(cands[0])
+                else:
+                    fx.extent_cands[d.name] = list(cands)
+                    rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
+                fx.notes.append(f"extent of '{d.name}' modelled as {rendered[d.name]}: its subscript adds a value "
+                                f"read from memory to whole rows (the value is taken as a column within its row)")
+                continue
             if nonaffine is not None and not any(e.write for e in m.events if e.decl is d):
                 # e.g. img[clamp(y + dy, 0, h - 1) * w + x]: read-only, as large as the image it is
                 # filtered into. Only an assumption: every test case is first run on the sequential code
@@ -853,6 +884,13 @@ class _ParamInference:
             for a in arrs:
                 if a in rendered:
                     index_bounds.setdefault(sname, []).append(rendered[a])
+        for ev in m.events:     # x[p] with p = idx[..]: idx's values index x
+            src = self._loaded_local(ev)
+            if src is not None and ev.decl.is_param and ev.decl.name in rendered and \
+                    self._row_model(ev) is None and m.expand(ev.poly) == Poly.sym(self._local_of(ev).key):
+                index_bounds.setdefault(src, []).append(rendered[ev.decl.name])
+        for name, bs in data_index_bounds.items():
+            index_bounds.setdefault(name, []).extend(bs)
         for name, bounds in index_bounds.items():
             p = params[name]
             if p.base_type not in INTEGER_TYPES:
@@ -898,23 +936,17 @@ class _ParamInference:
         return out
 
     def _max_subscript(self, ev: Event) -> Poly | None:
-        p = self.m.expand(ev.poly)
+        return self._max_poly(self.m.expand(ev.poly), ev)
+
+    def _max_poly(self, p: Poly | None, ev: Event) -> Poly | None:
+        """The largest value of `p` over ev's iteration space, in parameters only (or None)."""
         if p is None:
             return None
         nonneg = self.an._nonneg_keys() | {f"@size:{v}" for v in self.fx.size_tokens}
         facts = self.m.facts(ev.conds) if ev.conds else []
-        # a guard bounding the whole subscript: if (s < n) ... a[s]
-        for a, op, b in facts:
-            cap = None
-            if a == p and op in ("<", "<="):
-                cap = b - 1 if op == "<" else b
-            elif b == p and op in (">", ">="):
-                cap = a - 1 if op == ">" else a
-            if cap is not None and all(not s.startswith("@") and (dd := self.m.decl_by_key(s)) is not None
-                                       and dd.is_param and dd.kind == "scalar" for s in cap.symbols()):
-                for s in cap.symbols():
-                    self.an.size_params.add(s)
-                return cap
+        cap = self._guard_cap(p, facts)
+        if cap is not None:
+            return cap
         order = []
         for lp in reversed(ev.loops):
             if lp.var is None or lp.upper is None or lp.lower is None:
@@ -948,6 +980,120 @@ class _ParamInference:
             if d is not None and d.is_param:
                 self.an.size_params.add(s)
         return hi
+
+    def _guard_cap(self, p: Poly, facts) -> Poly | None:
+        """A guard bounding the whole subscript (`if (s < n) ... a[s]`): its cap, in scalar parameters."""
+        for a, op, b in facts:
+            cap = None
+            if a == p and op in ("<", "<="):
+                cap = b - 1 if op == "<" else b
+            elif b == p and op in (">", ">="):
+                cap = a - 1 if op == ">" else a
+            if cap is not None and all(not s.startswith("@") and (dd := self.m.decl_by_key(s)) is not None
+                                       and dd.is_param and dd.kind == "scalar" for s in cap.symbols()):
+                for s in cap.symbols():
+                    self.an.size_params.add(s)
+                return cap
+        return None
+
+    def _guarded(self, ev: Event) -> bool:
+        p = self.m.expand(ev.poly)
+        return p is not None and self._guard_cap(p, self.m.facts(ev.conds) if ev.conds else []) is not None
+
+    def _local_of(self, ev: Event) -> Decl | None:
+        """The one local scalar in ev's (expanded) subscript whose value is read from memory."""
+        p = self.m.expand(ev.poly)
+        if p is None:
+            return None
+        found = None
+        for s in p.symbols():
+            d = self.m.decl_by_key(s)
+            if d is None or d.is_param or d.kind != "scalar":
+                continue
+            if any(lp.var is d for lp in self.m.loops):
+                continue
+            if found is not None:
+                return None
+            found = d
+        return found
+
+    def _loaded_local(self, ev: Event) -> str | None:
+        """The index array a subscript's data term comes from: `p` in `x[... + p]` with `int p = idx[..];`
+        (idx an array parameter, p assigned once)."""
+        d = self._local_of(ev)
+        if d is None or d.init is None or d.writes != 1:
+            return None
+        init = _strip(d.init)
+        if init.type != "subscript_expression":
+            return None
+        base = _strip(init.child_by_field_name("argument"))
+        if base is None or base.type != "identifier":
+            return None
+        b = self.m.params.get(text(base))
+        if b is None or not b.is_array or b.base_type not in INTEGER_TYPES:
+            return None
+        return b.name
+
+    def _row_model(self, ev: Event) -> tuple[Poly, str, Poly] | None:
+        """(model extent, index array, row width) for a subscript R + p where p is read from an index array
+        and every term of R is a multiple of one scalar parameter W (the row width): p is modelled as a
+        column in [0, W). A model of the inputs for the tester, never a fact the written code may use."""
+        src = self._loaded_local(ev)
+        if src is None:
+            return None
+        p = self.m.expand(ev.poly)
+        d = self._local_of(ev)
+        s = d.key
+        rest = p.subs(s, Poly.const(0))
+        if p - rest != Poly.sym(s) or rest.is_const():
+            return None
+        common = None
+        for mono in rest.terms:
+            syms = set(mono)
+            common = syms if common is None else common & syms
+        width = None
+        for w in sorted(common or ()):
+            wd = self.m.decl_by_key(w)
+            if wd is not None and wd.is_param and wd.kind == "scalar" and wd.base_type in INTEGER_TYPES:
+                width = Poly.sym(w)
+                break
+        if width is None:
+            return None
+        w = next(iter(width.symbols()))
+        had = w in self.an.size_params
+        self.an.size_params.add(w)          # a row width is a size: non-negative
+        hi = self._max_poly(rest, ev)
+        if hi is None:
+            if not had:
+                self.an.size_params.discard(w)
+            return None
+        return hi + width, src, width
+
+    def _mark_data_extents(self, offset_vars: set, index_scalars: dict) -> None:
+        """Record every array parameter whose accessed range depends on values the code does not bound:
+        A[B[..]], A[p] / A[R + p] with p read from memory, A[k] with k a parameter the code never bounds,
+        val[j] with j between CSR offsets. A guard that bounds the subscript (`if (p < n)`) is a proof."""
+        m, fx = self.m, self.fx
+        for ev in m.events:
+            d = ev.decl
+            if not d.is_param or not d.is_array or ev.index is None or d.name in fx.data_extents:
+                continue
+            why = None
+            pp = m.expand(ev.poly)
+            if ev.index_arrays:
+                why = f"its subscript '{_short(ev.index)}' at line {ev.line} is an element of '{ev.index_arrays[0].name}'"
+            elif self._local_of(ev) is not None and not self._guarded(ev):
+                src = self._loaded_local(ev)
+                origin = f"read from '{src}'" if src else "computed from values the code does not bound"
+                why = (f"its subscript '{_short(ev.index)}' at line {ev.line} depends on "
+                       f"'{self._local_of(ev).name}', {origin}")
+            elif ev.index_scalar is not None and ev.index_scalar.is_param and \
+                    ev.index_scalar.key not in self.an.size_params and not self._guarded(ev):
+                why = f"its subscript '{ev.index_scalar.name}' at line {ev.line} is a parameter the code never bounds"
+            elif pp is not None and pp.symbols() and pp.symbols() <= offset_vars:
+                why = f"its subscript at line {ev.line} runs between offsets read from memory"
+            if why is not None and d.kind != "vector":
+                fx.data_extents[d.name] = why
 
     def _unused_scalars(self) -> list[str]:
         used = {e.decl.name for e in self.m.events if not e.decl.is_array}

@@ -91,6 +91,11 @@ class CRenderer:
     def extent_c(self, name: str, allow_tokens: bool = True) -> str:
         """The extent of array parameter `name` as a C expression (long long)."""
         p = self.fx.signature.param(name)
+        why = getattr(self.fx, "data_extents", {}).get(name)
+        if why is not None:
+            # A copy, a slice or an overlap test sized by a model of the inputs would be wrong for the calls
+            # the model does not foresee (issue 19): only extents the code itself proves are used here.
+            raise NotParallelizable(f"the number of elements of '{name}' is not known from the code ({why})")
         if p.kind.value == "vector":
             ext = self.fx.extents.get(name)
             if ext and ext == self.fx.size_tokens.get(name):
