@@ -44,11 +44,12 @@ import numpy as np
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
 from . import harness, inputs, isolation, locks, policy
-from .compare import compare, depends_on_input
+from .compare import case_terms, compare, depends_on_input
 from .races import find_cuda_races, find_races
 from .toolchains import detect
 from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, REFERENCE_SANITIZER_FLAGS, UNOPTIMIZED,
-                     VerifyOptions, _mkdtemp, _rmtree, race_case_names, race_round_count, tsan_case_names, verify)
+                     VerifyOptions, _mkdtemp, _rmtree, candidate_limits, race_case_names, race_round_count,
+                     tsan_case_names, verify)
 
 __all__ = ["BatchItem", "verify_batch"]
 
@@ -169,6 +170,8 @@ class _Ref:
     expected: dict[str, dict[str, np.ndarray]]
     case_of: dict[str, str] = field(default_factory=dict)   # case file name -> TestCase name
     seconds: dict[str, float] = field(default_factory=dict)  # case file name -> reference call time (s)
+    process_s: float = 0.0     # wall time of the plain reference run(s) on every case (start-up, I/O)
+    terms: dict[str, int] = field(default_factory=dict)      # case file name -> compare's term count
 
     def files_for(self, item: BatchItem, k: int, target: Target) -> list[str]:
         names = {c.name for c in item.suite_for(target).cases}
@@ -265,6 +268,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
     (d / "bin").mkdir()
     cases: dict[int, list[str]] = {}
     case_of: dict[str, str] = {}
+    terms: dict[str, int] = {}
     srcs = []
     for k in ks:
         it = items[k]
@@ -280,6 +284,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
                 nm += "_"
             names.append(nm)
             case_of[nm] = c.name
+            terms[nm] = case_terms(c)
             inputs.write_case(sig, c, d / "in" / f"{nm}.in")
         cases[k] = names
     (d / "bin" / "main.c").write_text(_dispatcher_c(list(ks), False, False))
@@ -319,8 +324,10 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
         with phase(profile, "reference run"):
             # a case the plain reference fails on makes verify refuse the whole
             # task: that item goes to verify, the others run on
+            t0 = time.monotonic()
             failed, unclear, slow = _ordered_runs("refbin/ref", scratch, [f for k in live for f in cases[k]],
                                                   opts.run_limits, None, binds, item_of)
+            process_s = time.monotonic() - t0
         individual |= {item_of[f] for f in failed + slow}
         if unclear is not None:
             individual.add(item_of[unclear])
@@ -361,7 +368,7 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
             individual.add(k)
     finally:
         _rmtree(scratch)
-    return _Ref(d, cases, expected, case_of, seconds), individual
+    return _Ref(d, cases, expected, case_of, seconds, process_s, terms), individual
 
 
 def _cuda_eligible(code: str) -> bool:
@@ -660,7 +667,6 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
             return
         pending = {k: c for k, c in sel}
         binds = [(ref.dir / "in", "in"), (ref.dir / "bin", "refbin")]
-        first_wall: float | None = None
         for cfg in configs:
             label = cfg.label
             run_files = files
@@ -690,15 +696,14 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                 (work / "out").mkdir(exist_ok=True)
                 for f in (work / "out").iterdir():
                     f.unlink()
-                limits = opts.run_limits
-                if first_wall is not None:
-                    # a configuration 8x slower than the first one is a hang (an MPI
-                    # deadlock): the function that did not finish is rejected
-                    limits = dataclasses.replace(limits, wall_s=min(limits.wall_s, 10 + 8 * first_wall))
+                # verify's limits, scaled with the reference's time on these cases: a
+                # hanging candidate (an MPI deadlock, an endless loop) costs seconds; the
+                # function whose run hit the limit is then verified individually (verify
+                # retries once before it calls it a timeout)
+                limits = candidate_limits(opts, sum(ref.seconds.get(f, 0.0) for f in allc), ref.process_s,
+                                          label, mpi=bool(cfg.launcher))
                 with phase(profile, f"{target.value} run " + ("race stage" if cfg.kind == "race" else label)):
                     r = _run([*cfg.launcher, cfg.binary, "1", "out", *allc], work, limits, cfg.env, binds)
-                if first_wall is None and r.ok:
-                    first_wall = r.wall_s
                 raced = cfg.kind == "tsan" and "ThreadSanitizer: data race" in (r.stderr or "")
                 # as verify does: a ThreadSanitizer run that failed without a
                 # race report (TSan's own failure, its time limit) is no
@@ -717,7 +722,7 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         if got is None:
                             detail = (nm, "no output" + ("" if r.ok else f" ({r.describe()})"))
                             break
-                        diff = compare(ref.expected[nm], got)
+                        diff = compare(ref.expected[nm], got, ref.terms.get(nm, 1))
                         if diff is not None:
                             detail = (nm, diff)
                             break
@@ -730,8 +735,8 @@ def _run_target(target: Target, items: list[BatchItem], sel: list[tuple[int, int
                         else:
                             rerun = []
                         break
-                    if r.timed_out and cfg.kind == "race" and detail[1].startswith("no output"):
-                        # the batch's limit (8x its first run) is not verify's: verify decides
+                    if r.timed_out and detail[1].startswith("no output"):
+                        # a load spike or a hang: verify decides (and says timeout)
                         individual.add((k, pending.pop(k)))
                         rerun = runlist[j + 1:]
                         break

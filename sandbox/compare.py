@@ -1,20 +1,44 @@
 """Compare a candidate's outputs with the sequential reference's.
 
 Integers must match exactly. Floats match when
-    |got - want| <= rtol * (|want| + 0.01 * max|want|)
+    |got - want| <= rtol * (|want| + 0.01 * max|want|) + SUBNORMAL_ULPS * smallest subnormal
 the second term absorbs reassociation error near zero without letting zeros
 pass for non-zero results (an absolute tolerance would: a known exploit).
 NaN matches NaN, inf matches the same inf.
+
+rtol accounts for reordered floating-point reductions, which a parallel
+version is free to do:
+- the number of terms: rounding errors of a reordered sum of n terms grow
+  like sqrt(n) * eps (a random walk; n is the case's largest input count),
+  so rtol is at least TERMS_FACTOR * eps * sqrt(n);
+- the magnitude: a value below sqrt(smallest normal) can be a product whose
+  partial products passed through the subnormal range in one order and not
+  in the other, each such step losing digits (a correct parallel product of
+  many small factors gave -1.18278e-237 where the sequential code gives
+  -1.18202e-237); there rtol is at least DEEP_RTOL. Zeros, sign errors and
+  lost factors still fail there.
 """
 from __future__ import annotations
 
 import numpy as np
 
 RTOL = {4: 1e-3, 8: 1e-7}   # by float item size: float, double
+TERMS_FACTOR = 8.0
+DEEP_RTOL = 1e-2
+SUBNORMAL_ULPS = 64
 
 
-def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> str | None:
-    """None when equal, else a one-line description of the first difference."""
+def tolerance(dtype: np.dtype, want: np.ndarray, terms: int = 1) -> np.ndarray:
+    """The relative tolerance of each element of `want` (see the module doc)."""
+    info = np.finfo(dtype)
+    rtol = max(RTOL.get(dtype.itemsize, 1e-7), TERMS_FACTOR * float(info.eps) * float(np.sqrt(max(terms, 1))))
+    deep = np.abs(want) < np.sqrt(float(info.tiny))
+    return np.where(deep, max(rtol, DEEP_RTOL), rtol)
+
+
+def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray], terms: int = 1) -> str | None:
+    """None when equal, else a one-line description of the first difference.
+    `terms`: the case's largest input count (the most terms a reduction can have)."""
     for name, w in want.items():
         label = "return value" if name == "return" else f"output {name!r}"
         if name not in got:
@@ -25,14 +49,15 @@ def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> str | No
         if w.size == 0:
             continue
         if w.dtype.kind == "f":
-            rtol = RTOL.get(w.dtype.itemsize, 1e-7)
             wf, gf = w.astype(np.float64), g.astype(np.float64)
             both_nan = np.isnan(wf) & np.isnan(gf)
             same_inf = np.isinf(wf) & (wf == gf)
             finite = np.isfinite(wf)
             scale = float(np.max(np.abs(wf[finite]))) if finite.any() else 0.0
             with np.errstate(invalid="ignore", over="ignore"):
-                ok = np.abs(gf - wf) <= rtol * (np.abs(wf) + 0.01 * scale)
+                rtol = tolerance(w.dtype, wf, terms)
+                floor = SUBNORMAL_ULPS * float(np.finfo(w.dtype).smallest_subnormal)
+                ok = np.abs(gf - wf) <= rtol * (np.abs(wf) + 0.01 * scale) + floor
             bad = ~(ok | both_nan | same_inf)
         else:
             bad = g != w
@@ -43,6 +68,14 @@ def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> str | No
             return (f"{label}{where} = {_fmt(g.flat[idx])}, expected {_fmt(w.flat[idx])}"
                     f" ({nbad} of {w.size} element{'s' if w.size != 1 else ''} differ)")
     return None
+
+
+def case_terms(case) -> int:
+    """The most terms a reduction over a test case's inputs can have: its
+    largest array count or integer scalar (a TestCase)."""
+    counts = [a.count for a in case.arrays.values()]
+    counts += [int(v) for v in case.scalars.values() if isinstance(v, (int, np.integer)) and 0 < v < 1 << 40]
+    return max(counts, default=1)
 
 
 def depends_on_input(outputs: list[dict[str, np.ndarray]]) -> bool:

@@ -33,7 +33,7 @@ from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timin
 
 from . import harness, inputs, isolation, locks, policy
 from .races import find_cuda_races, find_races
-from .compare import compare, depends_on_input
+from .compare import case_terms, compare, depends_on_input
 from .isolation import Limits, RunResult
 from .timing import Samples, reps_for
 from .toolchains import detect
@@ -68,10 +68,18 @@ class VerifyOptions:
     race_budget_s: float = 1.0
     race_threads: tuple[int, ...] = (2,)
     unoptimized_threads: tuple[int, ...] = (3,)
-    # Stop at the first configuration with a failing test (mutation runs: a
-    # killed mutant needs no further evidence). The verdict is the same, only
+    # Stop at the first configuration with a failing test: a rejected
+    # candidate needs no further evidence, and a hanging one would otherwise
+    # pay a time limit per configuration. The verdict is the same, only
     # `failures` may list fewer cases.
-    fail_fast: bool = False
+    fail_fast: bool = True
+    # A candidate run is stopped when it takes slow_factor x the reference's
+    # time on the same cases + slow_grace_s (plus process start-up, see
+    # candidate_limits); run_limits.wall_s stays the ceiling. A run stopped
+    # there is run once more with SLOW_RETRY x that limit (a load spike on a
+    # shared machine), and only then reported as a timeout.
+    slow_factor: float = 10.0
+    slow_grace_s: float = 1.0
     # CUDA on CPU emulation: cases (the longest ones whose reference call
     # takes at most TSAN_CASE_SECONDS) also run under ThreadSanitizer.
     cuda_tsan_cases: int = 2
@@ -151,6 +159,8 @@ class Reference:
     timing_case: str | None = None
     timing_reps: int = 1
     timing_note: str = ""
+    process_s: float = 0.0                 # wall time of the reference process on every case (start-up, I/O)
+    terms: dict[str, int] = field(default_factory=dict)   # case -> most terms a reduction can have (compare)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -229,12 +239,13 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
         suite = _calibrated_suite(task, d, opts)
     if suite.function != sig.name:
         raise ReferenceError(f"the test suite is for {suite.function!r}, not {sig.name!r}")
-    names = []
+    names, terms = [], {}
     for c in suite.cases:
         name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)[:60] or "case"
         while name in names:
             name += "_"
         names.append(name)
+        terms[name] = case_terms(c)
         inputs.write_case(sig, c, d / "in" / f"{name}.in")
     discarded: list[str] = []
     scratch = _mkdtemp("paralift-refrun-")
@@ -256,7 +267,7 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
             raise ReferenceError("the tests are vacuous: no output of the function depends on its inputs")
     finally:
         _rmtree(scratch)
-    return Reference(task, suite, d, names, expected, discarded, seconds)
+    return Reference(task, suite, d, names, expected, discarded, seconds, process_s=r.wall_s, terms=terms)
 
 
 LARGE_CASE_SECONDS = 0.05
@@ -365,6 +376,7 @@ def _ensure_timing_case(ref: Reference, opts: VerifyOptions) -> None:
                     break
                 name = f"timing-{s2}"
                 inputs.write_case(sig, case, ref.dir / "in" / f"{name}.in")
+                ref.terms[name] = case_terms(case)
                 with locks.exclusive():
                     r = _run_driver("refbin/ref", scratch, [name], ref.binds, opts.run_limits)
                 t = _read_time(scratch, name)
@@ -508,6 +520,61 @@ def _configs(build: _Build, target: Target, opts: VerifyOptions) -> list[tuple[s
     return out
 
 
+# Time limits that scale with the reference (VerifyOptions.slow_factor): how
+# much slower than the sequential code a correct candidate may be in each
+# kind of run before it counts as hanging. Emulated CUDA runs every GPU thread
+# on the CPU, sanitizers and -O0 slow everything down; ThreadSanitizer runs
+# only cases of at most TSAN_CASE_SECONDS (about 50x slower than emulation).
+SLOWDOWN_ALLOWANCE = {"emulated": 30.0, "asan": 3.0, "-O0": 5.0, "tsan": 50.0}
+MPI_START_S = 5.0          # mpirun starting 3 ranks on a loaded 2-core machine
+SLOW_RETRY = 4.0
+
+
+def candidate_limits(opts: VerifyOptions, call_s: float, process_s: float, label: str = "",
+                     mpi: bool = False) -> Limits:
+    """The run limits of a candidate process on cases whose reference calls
+    take `call_s` together, the reference process itself `process_s` (start-up
+    and I/O of the same cases): slow_factor x the calls + slow_grace_s, with
+    the allowance of the run's kind (SLOWDOWN_ALLOWANCE, matched in `label`)
+    and an MPI launcher's start-up; never above run_limits.wall_s."""
+    allow = 1.0
+    for key, factor in SLOWDOWN_ALLOWANCE.items():
+        if key in label:
+            allow *= factor
+    wall = opts.slow_factor * allow * call_s + opts.slow_grace_s + 2.0 * process_s + (MPI_START_S if mpi else 0.0)
+    return dataclasses.replace(opts.run_limits, wall_s=round(min(opts.run_limits.wall_s, wall), 3))
+
+
+def _run_limited(binary: str, work: Path, cases: list[str], ref: "Reference", opts: VerifyOptions, label: str,
+                 env: dict[str, str] | None = None, launcher: list[str] = (), reps: int = 1) -> RunResult:
+    """A candidate run under candidate_limits; one stopped there runs again
+    with SLOW_RETRY x the limit before it counts as a timeout."""
+    call_s = reps * sum(ref.seconds.get(c, 0.0) for c in cases)
+    limits = candidate_limits(opts, call_s, ref.process_s, label, mpi=bool(launcher))
+    for attempt in range(2):
+        with locks.shared():
+            r = _run_driver(binary, work, cases, ref.binds, limits, env=env, launcher=launcher, reps=reps)
+        if not r.timed_out or limits.wall_s >= opts.run_limits.wall_s:
+            break
+        limits = dataclasses.replace(limits, wall_s=round(min(opts.run_limits.wall_s, SLOW_RETRY * limits.wall_s), 3))
+    return r
+
+
+def timeout_detail(r: RunResult, opts: VerifyOptions) -> str:
+    """The failure line of a run stopped by its wall-clock limit."""
+    scaled = r.limits.wall_s < opts.run_limits.wall_s
+    why = f" ({opts.slow_factor:g}x the sequential code's time on these cases + {opts.slow_grace_s:g} s, retried)" \
+        if scaled else ""
+    return f"timeout: ran over {r.limits.wall_s:g} s{why} and was killed"
+
+
+def failure_reason(first: CaseResult) -> str:
+    """The verdict's reason for its first failing case: a timeout is not a wrong result."""
+    if first.detail.startswith("timeout: "):
+        return f"timeout on test {first.name} ({first.config}): {first.detail[len('timeout: '):]}"
+    return f"wrong result on test {first.name} ({first.config}): {first.detail}"
+
+
 def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
            options: VerifyOptions | None = None) -> Verdict:
     """Judge one candidate against the sequential reference of `task`."""
@@ -567,8 +634,7 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
                 cases = [c for c in ref.cases if not c.startswith("race-")] or ref.cases
             elif label.endswith("tsan"):
                 cases = tsan_case_names(ref.cases, ref.seconds, opts.cuda_tsan_cases)
-            with locks.shared():
-                r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env=env, launcher=launcher)
+            r = _run_limited(binary, work, cases, ref, opts, label, env=env, launcher=launcher)
             if label.endswith("tsan") and not r.ok and "ThreadSanitizer: data race" not in r.stderr:
                 # TSan itself failed (an unsupported memory layout, ...): no evidence either way
                 v.logs.append(f"{label}: skipped ({r.describe()}: {_interesting_stderr(r.stderr)})")
@@ -577,10 +643,12 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
             for name in cases:
                 if name in failed:
                     continue
-                detail = _check_case(task, ref, work, name, r)
+                detail = _check_case(task, ref, work, name, r, opts)
                 if detail:
                     failed[name] = CaseResult(name, False, label, detail)
                     new_failures += 1
+                    if not r.ok and not (work / "out" / f"{name}.out").exists():
+                        break                   # the process stopped here: the later cases never ran
             if not r.ok and not new_failures and cases[-1] not in failed:
                 # Every output was right but the process failed afterwards
                 # (heap corruption found at free, a crash at exit, ...).
@@ -594,8 +662,7 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
         v.failures = list(failed.values())
         v.tests_passed = v.tests_total - len(failed)
         if failed:
-            first = v.failures[0]
-            v.reason = f"wrong result on test {first.name} ({first.config}): {first.detail}"
+            v.reason = failure_reason(v.failures[0])
             if races:
                 v.reason += f"; {races[0]}"
             return v
@@ -679,10 +746,9 @@ def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: Ver
     failed: dict[str, CaseResult] = {}
     for k in range(rounds):
         for binary, t, label in modes:
-            with locks.shared():
-                r = _run_driver(binary, work, cases, ref.binds, opts.run_limits, env={"OMP_NUM_THREADS": str(t)})
+            r = _run_limited(binary, work, cases, ref, opts, label, env={"OMP_NUM_THREADS": str(t)})
             for name in cases:
-                detail = _check_case(task, ref, work, name, r)
+                detail = _check_case(task, ref, work, name, r, opts)
                 if detail and name not in failed:
                     failed[name] = CaseResult(name, False, f"{label}, round {k + 1}/{rounds}", detail)
             if failed:
@@ -690,11 +756,14 @@ def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: Ver
     return failed
 
 
-def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult) -> str | None:
+def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult,
+                opts: VerifyOptions | None = None) -> str | None:
     out = work / "out" / f"{name}.out"
     if not out.exists():
         if r.ok:
             return "no output written"
+        if r.timed_out:
+            return timeout_detail(r, opts or VerifyOptions())
         msg = r.describe()
         err = _interesting_stderr(r.stderr)
         return f"{msg}{': ' + err if err else ''}"
@@ -702,7 +771,7 @@ def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult)
         got = inputs.read_outputs(task.signature, out)
     except ValueError as e:
         return f"unreadable output ({e})"
-    return compare(ref.expected[name], got)
+    return compare(ref.expected[name], got, ref.terms.get(name, 1))
 
 
 def _interesting_stderr(err: str) -> str:
