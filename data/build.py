@@ -194,7 +194,8 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
     from paralift.agents.tester import TesterError
     from paralift.sandbox.batch import BatchItem, phase, verify_batch
     from paralift.sandbox.verify import VerifyOptions
-    from paralift.types import Target, to_jsonable
+    from paralift.jsonl import suite_field
+    from paralift.types import Target
     from . import generator
     t0 = time.monotonic()
     profile: dict = {}
@@ -252,13 +253,13 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
                 "function": k.function,
                 "source": k.source,
                 "reference": cand.code,
-                "tests": to_jsonable(item.suite_for(cand.target)),
+                "tests": suite_field(item.suite_for(cand.target)),
                 "provenance": {
                     "generator": "paralift.data.generator", "family": k.family, "seed": k.seed, "style": k.style,
-                    "agent": cand.agent, "model": cand.model,
+                    "agent": cand.agent, "model": cand.model or "",
                     "verifier": "sandbox.batch" if any("batch" in l for l in v.logs) else "sandbox.verify",
                     "executor": v.executor, "tests_passed": v.tests_passed,
-                    "dropped_cases": item.dropped_cases,
+                    "dropped_cases": ",".join(item.dropped_cases),
                     "verify_options": {"threads": [1, 2, 3], "ranks": [1, 2, 3], "repeats": 2, "timing": False},
                 },
                 "verified": True,
@@ -438,12 +439,34 @@ def build(cfg: BuildConfig) -> dict:
     return stats
 
 
+def stable_record(rec: dict) -> dict:
+    """`rec` in the one Arrow schema every build shares (DESIGN.md §5): the
+    suite as a JSON string (paralift.jsonl.suite_field), and no provenance
+    field whose type depends on the data: a list that is empty in every
+    record of a split is inferred as list<null> there and list<string>
+    elsewhere, a model that is always None as null. Records of older builds
+    (suite as an object, dropped cases as a list) are converted."""
+    from paralift.jsonl import suite_field
+    rec = dict(rec)
+    if isinstance(rec.get("tests"), dict):
+        rec["tests"] = suite_field(rec["tests"])
+    prov = rec.get("provenance")
+    if isinstance(prov, dict):
+        prov = dict(prov)
+        if isinstance(prov.get("dropped_cases"), list):
+            prov["dropped_cases"] = ",".join(prov["dropped_cases"])
+        if prov.get("model") is None and "model" in prov:
+            prov["model"] = ""
+        rec["provenance"] = prov
+    return rec
+
+
 def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | None = None) -> dict:
     """Write the split files, stats.json and the dataset card from examples.jsonl
     and the done-index (deduplicated by id: safe after an interrupted run)."""
     examples = {}
     for rec in _read_jsonl(out / "examples.jsonl"):
-        examples[rec["id"]] = rec
+        examples[rec["id"]] = stable_record(rec)
     recs = sorted(examples.values(), key=lambda r: r["id"])
     by_split: dict[str, list[dict]] = {s: [] for s, _ in SPLITS}
     for r in recs:
@@ -526,8 +549,9 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
     y = ["---", "license: apache-2.0", "language:", "  - c", "  - cpp", "task_categories:", "  - text-generation",
          "tags:", "  - code", "  - parallel-programming", "  - openmp", "  - mpi", "  - cuda", "pretty_name: paralift verified parallel-code corpus",
          "configs:", "  - config_name: default", "    data_files:"]
-    for s in split_sizes:
-        y += [f"      - split: {s}", f"        path: {s}.jsonl"]
+    for s, n in split_sizes.items():
+        if n:               # datasets refuses an empty data file
+            y += [f"      - split: {s}", f"        path: {s}.jsonl"]
     y += ["dataset_info:", "  splits:"]
     for s, n in split_sizes.items():
         y += [f"    - name: {s}", f"      num_examples: {n}"]
@@ -536,7 +560,7 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
          "Sequential C kernels from `paralift.data.generator` (randomized names, types, loop shapes, index "
          "expressions and style) with OpenMP, MPI and CUDA translations that paralift's sandbox verified against "
          "the sequential reference on the tester's suite. Built by `paralift data build`; every example carries its "
-         "tests (seeded input specs, `paralift.types.TestSuite` JSON) and can be re-verified with `paralift data verify`.",
+         "tests (seeded input specs: a `paralift.types.TestSuite` as a JSON string) and can be re-verified with `paralift data verify`.",
          "", "## How it was built", "",
          f"- families: {len(cfg.get('families', []))} requested, {stats['families_with_examples']} with examples; "
          f"{cfg.get('count')} seed(s) per family from seed {cfg.get('seed')}",
@@ -594,7 +618,9 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
     L += ["", "## Fields", "",
           "`id, family, group, seed, source_lang, language, target, function, source, reference, tests, provenance, "
           "verified, split, prompt, completion`. `reference` is the verified translation; `prompt`/`completion` are "
-          "the compact prompt form of `paralift.training.sft` (SFT/GRPO trainers read them directly). Load with "
+          "the compact prompt form of `paralift.training.sft` (SFT/GRPO trainers read them directly). `tests` is "
+          "the suite as a JSON string (`paralift.jsonl.record_suite` reads it back), so every split has one schema; "
+          "`provenance.dropped_cases` lists the dropped cases comma-separated. Load with "
           "`datasets.load_dataset(\"json\", data_files={\"train\": \"train.jsonl\", ...})`.", ""]
     return "\n".join(y + L)
 
@@ -608,7 +634,8 @@ def verify_corpus(path: Path, limit: int | None = None, workers: int = 2, quiet:
     from paralift.agents import build_task
     from paralift.sandbox.pool import Job, verify_many
     from paralift.sandbox.verify import VerifyOptions
-    from paralift.types import Candidate, Target, suite_from_json
+    from paralift.jsonl import record_suite
+    from paralift.types import Candidate, Target
     files = sorted(p for p in path.glob("*.jsonl") if p.name not in ("examples.jsonl", "done.jsonl")) \
         if path.is_dir() else [path]
     if not files or not all(f.exists() for f in files):
@@ -624,7 +651,7 @@ def verify_corpus(path: Path, limit: int | None = None, workers: int = 2, quiet:
             tg = Target.parse(r["target"])
             task = build_task(r["source"], r.get("source_lang", "c"), r["function"], tg)
             jobs.append((r, Job(task, Candidate(r["reference"], tg, agent=r.get("provenance", {}).get("agent", "corpus")),
-                                suite_from_json(r["tests"]))))
+                                record_suite(r))))
         except Exception as e:  # noqa: BLE001 - a malformed record is reported, not raised
             bad.append({"id": r.get("id"), "reason": f"unreadable record: {e}"})
     verdicts = verify_many([j for _, j in jobs], VerifyOptions(timing=False), workers=workers,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from paralift.jsonl import record_suite
 from paralift.sandbox.toolchains import detect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,9 @@ def test_build_writes_verified_examples_for_three_targets(corpus):
                     "prompt", "completion", "function"):
             assert key in r, key
         assert r["verified"] is True
-        assert r["tests"]["function"] == r["function"] and len(r["tests"]["cases"]) >= 10
+        assert isinstance(r["tests"], str)            # one column type in every split (DESIGN.md §5)
+        suite = record_suite(r)
+        assert suite.function == r["function"] and len(suite.cases) >= 10
         assert r["completion"].rstrip().endswith("```") and r["prompt"].rstrip().endswith("```" + ("cuda" if r["target"] == "cuda" else "c"))
         assert r["family"] != "recurrence"          # must stay sequential: never an example
     # one kernel's targets share a split
@@ -67,12 +70,25 @@ def test_build_writes_verified_examples_for_three_targets(corpus):
 
 def test_loads_with_datasets(corpus):
     datasets = pytest.importorskip("datasets")
+    import pyarrow.json
     out, stats, _ = corpus
+    # datasets cannot load an empty file; the card's configs name only the splits with examples
     files = {s: str(out / f"{s}.jsonl") for s in ("train", "validation", "test") if (out / f"{s}.jsonl").stat().st_size}
+    assert f"path: {next(iter(files))}.jsonl" in (out / "README.md").read_text()
     ds = datasets.load_dataset("json", data_files=files)
     assert sum(len(d) for d in ds.values()) == stats["examples"]
     d = next(iter(ds.values()))
     assert {"prompt", "completion", "source", "target", "function"} <= set(d.column_names)
+    assert d.features["tests"] == datasets.Value("string")
+    assert all(x.features == d.features for x in ds.values())
+    # the split files' own Arrow schemas agree, which is what datasets < 5
+    # needs (it casts every split to the first one's schema), and no kernel's
+    # parameter names appear in it
+    schemas = {s: pyarrow.json.read_json(f).schema for s, f in files.items()}
+    first = next(iter(schemas.values()))
+    assert all(sc == first for sc in schemas.values())
+    row = d[0]
+    assert record_suite(row).function == row["function"]
 
 
 def test_resume_does_no_work_twice(corpus):
@@ -92,6 +108,7 @@ def test_data_verify_reverifies_from_stored_tests(corpus, tmp_path):
     pick = {}
     for r in recs:
         pick.setdefault(r["target"], r)
+    pick["mpi"] = {**pick["mpi"], "tests": json.loads(pick["mpi"]["tests"])}   # an older corpus: the suite as an object
     sample = tmp_path / "sample.jsonl"
     sample.write_text("".join(json.dumps(r) + "\n" for r in pick.values()))
     r = _cli("data", "verify", str(sample), "--json")

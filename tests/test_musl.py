@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from paralift.jsonl import record_suite
 from paralift.training.musl import MuSLSettings, case_json, records_from_units, run_musl
 from paralift.training.sft import SFTSettings, read_jsonl, rule_based_records, train_sft
 
@@ -42,7 +43,7 @@ def test_one_round_end_to_end_and_resume(tmp_path):
     assert "val_pass@1" in row and row["val_functions"] == 1
     pairs = read_jsonl([out / "round-1" / "pairs.jsonl"])
     assert pairs, "the warm-started translator should get at least one function right"
-    assert all(p["verified"] and "#pragma omp" in p["reference"] and p["tests"]["cases"] for p in pairs)
+    assert all(p["verified"] and "#pragma omp" in p["reference"] and record_suite(p).cases for p in pairs)
     suites = read_jsonl([out / "round-1" / "suites.jsonl"], require=None)
     assert suites and all(r["mutants"] > 0 for r in suites)
     assert any(r["killed"] > 0 and r["killing_cases"] for r in suites)

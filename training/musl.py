@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from paralift.errors import UsageError
+from paralift.jsonl import suite_field
 from paralift.types import Candidate, Target, TestSuite, to_jsonable
 
 from .sft import (SFTSettings, normalize_code, read_jsonl, record_function, split_records, train_sft,
@@ -398,7 +399,7 @@ def _co_verify(ref: ModelRef, train: list[dict], target: Target, s: MuSLSettings
         for job, is_greedy in sorted(st["ok"], key=lambda x: not x[1])[:s.pairs_per_function]:
             pairs.append({"id": f"{rid}#r{k}.{len(pairs)}", "family": r.get("family", ""),
                           "source_lang": job.task.language, "target": target.value, "source": r["source"],
-                          "reference": job.candidate.code, "tests": to_jsonable(job.tests),
+                          "reference": job.candidate.code, "tests": suite_field(job.tests),
                           "provenance": f"musl round {k}: {ref.adapter or ref.base} "
                                         f"{'greedy answer' if is_greedy else 'sample'}, verified by the sandbox",
                           "verified": True, "function": job.task.function,
