@@ -280,7 +280,14 @@ def _index_spec(profile: str, count: int, bound: int, seed: int) -> ArraySpec:
         return ArraySpec(count=count, dist="ramp", lo=bound - 1, hi=0, seed=seed)
     if profile == "positive":
         return ArraySpec(count=count, dist="permutation", lo=0, hi=bound, seed=seed)
-    return ArraySpec(count=count, dist="index", lo=0, hi=bound, seed=seed)
+    # the whole range the use allows, its ends included (issue 19): an extent one dimension short, a
+    # copy of the first rows only, is then caught by every case, not by a lucky draw
+    ends = []
+    if count >= 2 and bound >= 2:
+        rng = np.random.default_rng(seed + 7919)
+        hi_at, lo_at = (int(x) for x in rng.choice(count, size=2, replace=False))
+        ends = [[hi_at, bound - 1], [lo_at, 0]]
+    return ArraySpec(count=count, dist="index", lo=0, hi=bound, seed=seed, values=ends or None)
 
 
 def _array_spec(p: Param, count: int, env: dict[str, int], profile: str, seed: int) -> ArraySpec | None:

@@ -181,13 +181,22 @@ def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str,
     if suite is not None and len(names) != 1:
         raise UsageError("--tests holds one function's suite: name that function with --function")
     jobs = []
+    unsuited: dict[str, str] = {}
     for name in names:
         task = build_task(seq_text, language, name, target, str(seq_path))
-        jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite or make_suite(task)))
+        try:
+            jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite or make_suite(task)))
+        except SuiteError as e:
+            unsuited[name] = str(e)
     verdicts = verify_many(jobs, VerifyOptions(timing=timing), label="verifying")
+    by_name = {job.task.function: v for job, v in zip(jobs, verdicts)}
     funcs = []
-    for job, v in zip(jobs, verdicts):
-        funcs.append(FunctionReport(job.task.function, "verified" if v.verified else "failed", "user",
+    for name in names:
+        if name in unsuited:
+            funcs.append(FunctionReport(name, "failed", "user", 0, 0, None, unsuited[name]))
+            continue
+        v = by_name[name]
+        funcs.append(FunctionReport(name, "verified" if v.verified else "failed", "user",
                                     v.tests_passed, v.tests_total, v.speedup, v.reason, v))
     return Report(target, str(cand_path), funcs)
 
@@ -243,7 +252,12 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
         if not candidates:
             reports[name] = FunctionReport(name, "sequential", reason=reasons[0] if reasons else "no candidate")
             continue
-        suite = make_suite(task)
+        try:
+            suite = make_suite(task)
+        except SuiteError as e:
+            reports[name] = FunctionReport(name, "sequential", reason=f"{e}; kept sequential", candidates=[])
+            say(f"{name}: {e}")
+            continue
         for c in candidates:
             jobs.append(Job(task, c, suite))
     say(f"{len(jobs)} candidate(s) for {len(tasks)} function(s); verifying")
@@ -329,20 +343,26 @@ def assemble_output(text: str, language: str, target: Target, tasks: dict[str, T
             chosen.pop(n)
 
 
+class SuiteError(Exception):
+    """No suite that can tell a right translation from a wrong one (one line): the function is not verified."""
+
+
 def make_suite(task: Task) -> TestSuite:
-    """The tests every candidate of `task` is judged by (same suite for all):
-    the tester agent's (paralift.agents.tester: calibrated sizes, varied
-    values, cases the reference misbehaves on removed, non-vacuous), or the
-    sandbox's basic generator when the tester cannot make one (verify then
-    reports why the reference is unusable)."""
-    from paralift.sandbox.inputs import generate_suite
+    """The tests every candidate of `task` is judged by (same suite for all): the
+    tester agent's (paralift.agents.tester: calibrated sizes, varied values, cases
+    the reference misbehaves on removed, non-vacuous; cached per process). When
+    the tester cannot build one, its model of the inputs does not fit the
+    function, and a weaker suite would let a wrong candidate through (issue 19):
+    SuiteError, and nothing is verified."""
+    from paralift.agents.tester import TesterError, VacuousSuite, build_suite
 
     try:
-        from paralift.agents.tester import build_suite
         return build_suite(task).suite
-    except Exception as e:  # noqa: BLE001 - the basic suite is always a valid fallback
-        _log(f"tester: {task.function}: {e}; using the basic test generator")
-        return generate_suite(task.signature)
+    except (TesterError, VacuousSuite) as e:
+        raise SuiteError(f"no test suite can be built that tells a right translation from a wrong one: {e}") \
+            from None
+    except Exception as e:  # noqa: BLE001 - one function's tester failure must not stop the others
+        raise SuiteError(f"the tester failed ({type(e).__name__}: {e}); nothing was verified") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -316,9 +316,12 @@ def _build_reference(items: list[BatchItem], ks: list[int], opts: VerifyOptions,
                                                              [f for k in ks for f in cases[k]], limits, env, binds)
                 # failed after its outputs, or out of time: verify decides
                 individual |= {item_of[f] for f in ([unclear] if unclear else []) + slow}
+                generated = {k: len(cases[k]) for k in ks}
                 for f in bad_cases:
                     cases[item_of[f]].remove(f)
-                individual |= {k for k in ks if not cases[k]}
+                # a suite left too weak to tell (issue 19): verify refuses it with the reason
+                individual |= {k for k in ks if not cases[k] or inputs.suite_weakness(
+                    len(cases[k]), generated[k] - len(cases[k]), opts.min_cases, opts.max_discarded)}
         live = [k for k in ks if k not in individual]
         _clear(scratch / "out")
         with phase(profile, "reference run"):
@@ -561,7 +564,7 @@ def verify_batch(items: list[BatchItem], options: VerifyOptions | None = None,
                 out[k][c] = Verdict(target=cand.target, status="failed", policy_ok=False, policy_violations=viol,
                                     reason="policy: " + viol[0], isolation=iso)
                 continue
-            races = (find_races(cand.code, "c") if cand.target == Target.OPENMP
+            races = (find_races(cand.code, "c") if cand.target in (Target.OPENMP, Target.MPI)
                      else find_cuda_races(cand.code) if cand.target == Target.CUDA else [])
             if races or (cand.target == Target.CUDA and not _cuda_eligible(cand.code)):
                 individual.add((k, c))

@@ -139,6 +139,27 @@ def check_signature(sig: Signature) -> None:
 # ---------------------------------------------------------------- suites
 
 SMALL_SIZES = [0, 1, 2, 3, 7, 13, 64, 100, 257]
+
+# The least a suite must be to call anything verified (issue 19): a verdict on
+# three cases that happened to fit a wrong model of the inputs let a wrong CUDA
+# file through. The tester's suites hold 18-31 cases, the basic one 10.
+MIN_SUITE_CASES = 8
+MAX_DISCARDED_FRACTION = 0.5
+
+
+def suite_weakness(valid: int, discarded: int, min_cases: int = MIN_SUITE_CASES,
+                   max_discarded: float = MAX_DISCARDED_FRACTION) -> str | None:
+    """Why a suite with `valid` usable cases, after `discarded` ones the sequential code misbehaved on,
+    cannot verify anything (None when it can)."""
+    total = valid + discarded
+    if total and discarded / total > max_discarded:
+        return (f"the sequential code misbehaves on {discarded} of {total} generated test cases: the model of "
+                f"the inputs (array extents, index ranges) does not fit this function, and the {valid} case(s) "
+                f"left cannot be trusted to tell a right translation from a wrong one")
+    if valid < min_cases:
+        return (f"only {valid} valid test case(s), fewer than the {min_cases} a verdict needs: the suite is too "
+                f"weak to tell a right translation from a wrong one")
+    return None
 LARGE_ELEMENTS = 1 << 18   # elements per array in the "large" case (before calibration)
 
 

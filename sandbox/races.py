@@ -10,11 +10,18 @@ threads do overlap:
     a shared scalar: not declared in the region, not the loop variable, not in
     a private/firstprivate/lastprivate/reduction/linear clause, not under
     `atomic`/`critical`/`single`/`master`;
-  * a read-modify-write of an array element whose subscript is indirect
-    (`hist[bin[i]]++`) or constant (`a[0] += e`), unprotected as above.
+  * a read-modify-write of an array element whose subscript is not provably
+    distinct across iterations, unprotected as above: indirect
+    (`hist[bin[i]]++`), constant (`a[0] += e`), computed from a value read
+    from memory (`int v = data[i]; bins[v]++`), or, in a worksharing loop,
+    independent of the loop's variables (`acc[j] += x[i]` over i);
+  * a plain write of an array element whose subscript depends on a value read
+    from memory (`out[idx[i]] = x[i]`, `int k = perm[i]; out[k] = ...`): two
+    iterations writing one element leave whichever value came last.
 
-Writes that are not read-modify-writes are left to the dynamic tests: flagging
-them would reject correct code (e.g. each thread writing its own slot).
+Other writes are left to the dynamic tests: flagging them would reject correct
+code (e.g. each thread writing its own slot). The same reading applies to MPI
+candidates, whose ranks may run OpenMP regions too.
 """
 from __future__ import annotations
 
@@ -149,6 +156,18 @@ def _plain_write(node):
     return left
 
 
+def _plain_element_write(node):
+    """The array element a plain `a[s] = e` writes (e not a constant)."""
+    if node.type != "assignment_expression" or _text(node.child_by_field_name("operator")) != "=":
+        return None
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if left is None or left.type != "subscript_expression" or right is None:
+        return None
+    if right.type in ("number_literal", "true", "false", "char_literal", "null", "nullptr"):
+        return None
+    return left
+
+
 def _target_of(node):
     """The lvalue a read-modify-write updates, or None when `node` is none."""
     if node.type == "update_expression":
@@ -192,6 +211,53 @@ def _indirect_or_constant(sub) -> bool:
     return "identifier" not in kinds
 
 
+def _local_defs(node) -> dict:
+    """name -> initializer node of the variables declared (with an initializer) under `node`, plus the
+    right-hand sides of plain assignments to them."""
+    defs: dict = {}
+    for n in _walk(node):
+        if n.type == "init_declarator":
+            name, value = n.child_by_field_name("declarator"), n.child_by_field_name("value")
+            if name is not None and name.type == "identifier" and value is not None:
+                defs.setdefault(_text(name), []).append(value)
+        elif n.type == "assignment_expression" and _text(n.child_by_field_name("operator")) == "=":
+            left = n.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                defs.setdefault(_text(left), []).append(n.child_by_field_name("right"))
+    return defs
+
+
+def _reads_memory(node) -> bool:
+    return any(n.type in ("subscript_expression", "call_expression", "field_expression") or
+               (n.type == "pointer_expression" and _text(n).startswith("*")) for n in _walk(node))
+
+
+def _subscript_names(sub, defs: dict, depth: int = 0) -> tuple[set, bool]:
+    """(identifiers the subscript's value depends on, through local definitions; whether it depends on a
+    value read from memory)."""
+    index = sub.child_by_field_name("index") or sub.child_by_field_name("indices") or \
+        next((c for c in sub.named_children if c.type == "subscript_argument_list"), None)
+    names: set = set()
+    loaded = False
+    stack = [(index, 0)] if index is not None else []
+    seen: set = set()
+    while stack:
+        node, d = stack.pop()
+        if node is None:
+            continue
+        if _reads_memory(node):
+            loaded = True
+        for n in _walk(node):
+            if n.type != "identifier":
+                continue
+            name = _text(n)
+            names.add(name)
+            if name in defs and name not in seen and d < 8:
+                seen.add(name)
+                stack.extend((v, d + 1) for v in defs[name])
+    return names, loaded
+
+
 def find_races(code: str, language: str = "c") -> list[str]:
     """One line per definite race found in the candidate's OpenMP regions."""
     try:
@@ -201,7 +267,9 @@ def find_races(code: str, language: str = "c") -> list[str]:
     problems: list[str] = []
     seen: set[tuple[int, str]] = set()
 
-    def region(stmt, protected: set[str], local: set[str], in_loop: bool = False) -> None:
+    def region(stmt, protected: set[str], local: set[str], in_loop: bool = False, wvars: frozenset = frozenset(),
+               defs: dict | None = None) -> None:
+        defs = defs if defs is not None else {}
         children = stmt.named_children if stmt.type == "compound_statement" else [stmt]
         skip_next = False
         for child in children:
@@ -222,29 +290,38 @@ def find_races(code: str, language: str = "c") -> list[str]:
                     # the iteration variables of a loop construct's loops are private
                     # (linear for `simd`), whatever the clauses say
                     loop = any(w in words for w in ("for", "loop", "distribute", "simd", "taskloop"))
+                    inner = wvars
                     if loop:
                         m = re.search(r"collapse\s*\(\s*(\d+)\s*\)", arg)
-                        extra |= _loop_vars(target, int(m.group(1)) if m else 1)
-                    region(target, protected | extra, local | _declared_in(target), in_loop or loop)
+                        lv = _loop_vars(target, int(m.group(1)) if m else 1)
+                        extra |= lv
+                        inner = frozenset(lv)
+                    region(target, protected | extra, local | _declared_in(target), in_loop or loop, inner,
+                           {**defs, **_local_defs(target)})
                     skip_next = True
                     continue
-            scan(child, protected, local, in_loop)
+            scan(child, protected, local, in_loop, wvars, defs)
 
-    def scan(node, protected: set[str], local: set[str], in_loop: bool) -> None:
+    def scan(node, protected: set[str], local: set[str], in_loop: bool, wvars: frozenset = frozenset(),
+             defs: dict | None = None) -> None:
+        defs = defs if defs is not None else {}
         if node.type == "compound_statement":
-            region(node, protected, local | _declared_in(node), in_loop)
+            region(node, protected, local | _declared_in(node), in_loop, wvars, defs)
             return
         if node.type in ("for_statement", "while_statement", "do_statement", "if_statement", "else_clause",
                          "switch_statement", "case_statement", "labeled_statement"):
             for c in node.named_children:
-                scan(c, protected, local, in_loop)
+                scan(c, protected, local, in_loop, wvars, defs)
             return
         for n in _walk(node):
             lv = _target_of(n)
+            rmw = lv is not None
             if lv is None and in_loop:
                 # Inside a worksharing loop every iteration may run on another
                 # thread: a shared temporary written there is a race.
                 lv = _plain_write(n)
+            if lv is None:
+                lv = _plain_element_write(n)
             if lv is None:
                 continue
             name = _base_name(lv)
@@ -254,9 +331,20 @@ def find_races(code: str, language: str = "c") -> list[str]:
             if lv.type == "identifier":
                 msg = (f"data race: shared variable `{name}` is updated at line {line} inside a parallel region "
                        f"without a reduction, atomic or critical section")
-            elif lv.type == "subscript_expression" and _indirect_or_constant(lv):
-                msg = (f"data race: `{_text(lv)}` may be updated by several threads at once at line {line} "
-                       f"(no atomic, critical or array reduction)")
+            elif lv.type == "subscript_expression":
+                names, loaded = _subscript_names(lv, defs)
+                if rmw and _indirect_or_constant(lv):
+                    why = "no atomic, critical or array reduction"
+                elif loaded:
+                    why = ("its subscript depends on a value read from memory, so two iterations may "
+                           "touch one element; no atomic, critical or array reduction")
+                elif rmw and in_loop and wvars and not (names & wvars):
+                    why = ("its subscript does not depend on the worksharing loop's variable, so every "
+                           "iteration updates the same element; no atomic, critical or array reduction")
+                else:
+                    continue
+                verb = "updated" if rmw else "written"
+                msg = f"data race: `{_text(lv)}` may be {verb} by several threads at once at line {line} ({why})"
             else:
                 continue
             if (line, name) not in seen:
@@ -272,10 +360,13 @@ def find_races(code: str, language: str = "c") -> list[str]:
                     target = _next_statement(child)
                     if target is not None:
                         extra = _clause_names(arg)
+                        wvars: frozenset = frozenset()
                         if "for" in words or "loop" in words:
                             m = re.search(r"collapse\s*\(\s*(\d+)\s*\)", arg)
-                            extra |= _loop_vars(target, int(m.group(1)) if m else 1)
-                        region(target, extra, _declared_in(target), "for" in words or "loop" in words)
+                            wvars = frozenset(_loop_vars(target, int(m.group(1)) if m else 1))
+                            extra |= wvars
+                        region(target, extra, _declared_in(target), "for" in words or "loop" in words, wvars,
+                               _local_defs(target))
                     continue
             visit(child)
 

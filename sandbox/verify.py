@@ -80,6 +80,13 @@ class VerifyOptions:
     # shared machine), and only then reported as a timeout.
     slow_factor: float = 10.0
     slow_grace_s: float = 1.0
+    # A suite that can tell (issue 19): at least min_cases valid cases, and the
+    # sequential code misbehaving on at most max_discarded of the generated
+    # ones (more means the model of the inputs does not fit the function, and
+    # the cases left are the ones that happened to fit it). Lowered only by
+    # unit tests of other parts; the product never does.
+    min_cases: int = inputs.MIN_SUITE_CASES
+    max_discarded: float = inputs.MAX_DISCARDED_FRACTION
     # CUDA on CPU emulation: cases (the longest ones whose reference call
     # takes at most TSAN_CASE_SECONDS) also run under ThreadSanitizer.
     cuda_tsan_cases: int = 2
@@ -176,7 +183,8 @@ _KEY_LOCKS: dict[str, threading.Lock] = {}
 def _ref_key(task: Task, suite: TestSuite | None, opts: VerifyOptions) -> str:
     blob = json.dumps([task.source, task.language, to_jsonable(task.signature),
                        to_jsonable(suite) if suite else None, opts.seed, opts.cflags,
-                       opts.sanitize_inputs, opts.timing_min_s], sort_keys=True, default=str)
+                       opts.sanitize_inputs, opts.timing_min_s, opts.min_cases, opts.max_discarded],
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -255,6 +263,9 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
         if not names:
             raise ReferenceError("no valid test input: the sequential code misbehaves on every generated case"
                                  + (f" ({discarded[0]})" if discarded else ""))
+        weak = inputs.suite_weakness(len(names), len(discarded), opts.min_cases, opts.max_discarded)
+        if weak:
+            raise ReferenceError(weak + (f" (e.g. {discarded[0]})" if discarded else ""))
         expected, seconds = {}, {}
         with locks.shared():
             r = _run_driver("refbin/ref", scratch, names, [(d / "in", "in"), (d / "bin", "refbin")], opts.run_limits)
@@ -588,7 +599,7 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
         return v
     # A busy machine can hide a race from every run, so the regions are read
     # too; the tests still run, so that a failing one can be shown.
-    races = (find_races(candidate.code, task.language) if target == Target.OPENMP
+    races = (find_races(candidate.code, task.language) if target in (Target.OPENMP, Target.MPI)
              else find_cuda_races(candidate.code) if target == Target.CUDA else [])
     v.logs.extend(races)
     try:

@@ -35,6 +35,26 @@ for (int i = 0; i < n; i++) { t = x[i] * 2; y[i] = t + 1; }
   for (int i = 0; i < n; i++) { t = x[i]; s += t; }
 }
 return s; }""",
+    "histogram through a local bin": """void h(int n, const int *data, int *bins) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { int v = data[i]; bins[v]++; }
+}""",
+    "histogram through a computed bin": """void h(int n, int nb, const float *x, int *bins) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { int b = (int)(x[i] * nb); if (b >= nb) b = nb - 1; bins[b] += 1; }
+}""",
+    "column sums over a row loop": """void cs(int n, int m, const double *a, double *col) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) col[j] += a[i * m + j];
+}""",
+    "scatter through an index array": """void sc(int n, const int *perm, const double *x, double *out) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) out[perm[i]] = x[i];
+}""",
+    "scatter through a loaded local": """void sc(int n, const int *perm, const double *x, double *out) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { int k = perm[i]; out[k] = 2 * x[i]; }
+}""",
 }
 
 CORRECT = {
@@ -86,6 +106,26 @@ for (i = 0; i < m; i++) { double s = 0;
   #pragma omp simd reduction(+:s)
   for (p = 0; p < k; p++) s += A[i * k + p];
   C[i] = s; } }""",
+    "gather through an index array": """void g(int n, const int *idx, const double *x, double *out) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { int k = idx[i]; out[i] = x[k]; }
+}""",
+    "row-wise accumulation": """void mv(int n, int m, const double *a, const double *x, double *y) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i] += a[i * m + j] * x[j];
+}""",
+    "index computed from the loop variable": """void f(int n, int off, double *y) {
+#pragma omp parallel for
+for (int i = 0; i < n; i++) { int k = 2 * i + off; y[k] += 1.0; }
+}""",
+    "private local histogram merged under critical": """void h(int n, const int *d, int *bins) {
+#pragma omp parallel
+{ int loc[16] = {0};
+  #pragma omp for
+  for (int i = 0; i < n; i++) { int v = d[i] & 15; loc[v]++; }
+  #pragma omp critical
+  for (int b = 0; b < 16; b++) bins[b] += loc[b];
+} }""",
     "sequential code outside regions": """double f(int n, const double *x) { double s = 0;
 for (int i = 0; i < n; i++) s += x[i];
 return s; }""",
