@@ -49,6 +49,47 @@ PRELUDE = r'''#define PL_CUDA_CHECK(call)                                       
         }                                                                            \
     } while (0)
 
+/* Products in device code are written `a *__pl_rn* b`: each is rounded on its own (__fmul_rn /
+   __dmul_rn, which nvcc never fuses into an FMA), as the sequential C build rounds it, whatever
+   -fmad setting this file is built with (nvcc's default contracts a*b + c into one FMA, and e.g.
+   an escape-time count then differs from the C code's). Other types multiply as usual, and stay
+   constant expressions. */
+struct __pl_rn_t {};
+#define __pl_rn __pl_rn_t()
+template <typename T> struct __pl_rn_l { T v; };
+template <typename T> struct __pl_rn_r { T v; };
+template <typename R> struct __pl_rn_mul {
+    template <typename A, typename B> __host__ __device__ static constexpr R f(A a, B b) { return a * b; }
+};
+template <> struct __pl_rn_mul<float> {
+    template <typename A, typename B> __host__ __device__ static float f(A a, B b) {
+#if defined(__CUDA_ARCH__) || defined(PARALIFT_CUDA_CPU)  /* the CPU emulation: its rounding too */
+        return __fmul_rn((float)a, (float)b);
+#else
+        return (float)a * (float)b;
+#endif
+    }
+};
+template <> struct __pl_rn_mul<double> {
+    template <typename A, typename B> __host__ __device__ static double f(A a, B b) {
+#if defined(__CUDA_ARCH__) || defined(PARALIFT_CUDA_CPU)  /* the CPU emulation: its rounding too */
+        return __dmul_rn((double)a, (double)b);
+#else
+        return (double)a * (double)b;
+#endif
+    }
+};
+template <typename T> __host__ __device__ constexpr __pl_rn_l<T> operator*(T a, __pl_rn_t) { return {a}; }
+template <typename T> __host__ __device__ constexpr __pl_rn_r<T> operator*(__pl_rn_t, T b) { return {b}; }
+template <typename T, typename U>
+__host__ __device__ constexpr auto operator*(__pl_rn_l<T> a, U b) -> decltype(a.v * b) {
+    return __pl_rn_mul<decltype(a.v * b)>::f(a.v, b);
+}
+template <typename T, typename U> __host__ __device__ inline T &operator*=(T &x, __pl_rn_r<U> b) {
+    x = __pl_rn_mul<decltype(x * b.v)>::f(x, b.v);
+    return x;
+}
+
 template <typename T> __host__ __device__ inline T __pl_min(T a, T b) { return b < a ? b : a; }
 template <typename T> __host__ __device__ inline T __pl_max(T a, T b) { return a < b ? b : a; }
 template <typename T> __host__ __device__ inline T __pl_abs(T a) { return a < T(0) ? -a : a; }
@@ -94,6 +135,25 @@ def _host_combine(op: str, a: str, b: str) -> str:
     if op == "min":
         return f"({b} < {a} ? {b} : {a})"
     return f"({a} {op} {b})"
+
+
+def rounded_products(node: Node) -> list[tuple[int, int, str]]:
+    """Edits writing every product under `node` as `a *__pl_rn* b` and every `x *= e` as
+    `x *= __pl_rn *(e)` (see PRELUDE): only the operator tokens change (and a parenthesis is
+    added), so precedence is kept and the edits never overlap the ones around them."""
+    edits = []
+    for n in walk(node):
+        if n.type == "binary_expression":
+            op = n.child_by_field_name("operator")
+            if op is not None and op.type == "*":
+                edits.append((op.start_byte, op.end_byte, "*__pl_rn*"))
+        elif n.type == "assignment_expression":
+            op = n.child_by_field_name("operator")
+            right = n.child_by_field_name("right")
+            if op is not None and op.type == "*=" and right is not None:
+                edits.append((op.start_byte, right.start_byte, "*= __pl_rn *("))
+                edits.append((right.end_byte, right.end_byte, ")"))
+    return edits
 
 
 class CudaGen:
@@ -166,6 +226,8 @@ class CudaGen:
                     continue   # inner while loops stay while loops, increment included
                 edits = [e for e in edits if not (lp.skip_stmt.start_byte <= e[0] < lp.skip_stmt.end_byte)]
                 edits.append((lp.skip_stmt.start_byte, lp.skip_stmt.end_byte, ""))
+        replaced = [(s, e) for s, e, _ in edits if e > s]
+        edits += [p for p in rounded_products(L.node) if not any(s <= p[0] < e for s, e in replaced)]
         return edits
 
     def atomic_stmt(self, stmt: Node, d: Decl) -> str:
@@ -173,6 +235,10 @@ class CudaGen:
         while e.type == "parenthesized_expression":
             e = e.named_children[0]
         ty = d.base_type
+
+        def text(n: Node) -> str:     # products keep their own rounding in the added value too
+            return node_text_with(self.data, n, rounded_products(n))
+
         if e.type == "update_expression":
             target = e.child_by_field_name("argument")
             val = "1" if "++" in text(e) else "-1"
@@ -624,7 +690,7 @@ class CudaGen:
 
     def device_function(self, name: str) -> str:
         fn = self.fx.unit.functions[name]
-        src = text(fn)
+        src = node_text_with(self.data, fn, rounded_products(fn))
         src = re.sub(r"^\s*(static\s+)?(inline\s+)?", "", src)
         src = re.sub(r"\brestrict\b", "__restrict__", src)
         src = re.sub(r"\bstd::(min|max)\s*\(", r"__pl_\1(", src)

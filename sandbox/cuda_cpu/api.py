@@ -26,7 +26,17 @@ def include_dir() -> pathlib.Path:
     return pathlib.Path(__file__).resolve().parent
 
 
-def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2", pch: bool | str = True) -> list[str]:
+# How the emulated build treats a*b + c. A GPU build (nvcc's default -fmad=true) fuses it into one
+# FMA, rounding once; the sequential C build paralift compares against (gcc for x86-64, no -mfma)
+# rounds twice. "off" keeps every product rounded, as the C code; "fma" lets g++ fuse like nvcc
+# does (needs a CPU with FMA), so that a candidate whose results depend on the fusion fails on the
+# CPU as it would on a GPU. Code that pins its rounding (__fmul_rn & co., which neither compiler
+# fuses; paralift's rule-based CUDA writes every product so) gives the C code's results both ways.
+CONTRACT_FLAGS = {"off": ("-ffp-contract=off",), "fma": ("-mfma", "-ffp-contract=fast")}
+
+
+def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2", pch: bool | str = True,
+                  contract: str = "off") -> list[str]:
     """g++ flags for a rewritten source (and the driver including it).
 
     asan: AddressSanitizer + UBSan, for out-of-bounds and use-after-free.
@@ -39,6 +49,7 @@ def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2", pch:
     string names the compiler (default "g++"). Nothing is added when no
     precompiled header can be built. g++ itself falls back to the header's
     text when the .gch does not fit the command (other -D macros, options).
+    contract: "off" or "fma", see CONTRACT_FLAGS.
     """
     if asan and tsan:
         raise ValueError("AddressSanitizer and ThreadSanitizer cannot be combined")
@@ -52,15 +63,17 @@ def compile_flags(asan: bool = False, tsan: bool = False, opt: str = "-O2", pch:
         flags += ["-O1", "-g", "-fsanitize=thread", "-fno-omit-frame-pointer"]
     else:
         flags += [opt]
+    flags += CONTRACT_FLAGS[contract]
     if pch:
         flags += precompiled_header(flags, pch if isinstance(pch, str) else "g++")
     return flags
 
 
 def build_command(sources: list[str | os.PathLike], output: str | os.PathLike, asan: bool = False,
-                  tsan: bool = False, cxx: str = "g++") -> list[str]:
+                  tsan: bool = False, cxx: str = "g++", contract: str = "off") -> list[str]:
     """The g++ command line that builds `sources` (rewritten .cpp files) into `output`."""
-    return [cxx, *compile_flags(asan=asan, tsan=tsan, pch=cxx), *map(str, sources), "-o", str(output), "-lm"]
+    return [cxx, *compile_flags(asan=asan, tsan=tsan, pch=cxx, contract=contract), *map(str, sources),
+            "-o", str(output), "-lm"]
 
 
 # ----------------------------------------------------------------- precompiled header

@@ -1885,13 +1885,28 @@ inline double __uint2double_rn(unsigned x) { return (double)x; }
 inline double __ll2double_rn(long long x) { return (double)x; }
 
 // ---- floating-point intrinsics ----
-inline float __fadd_rn(float a, float b) { return a + b; }
-inline float __fadd_rz(float a, float b) { return a + b; }
-inline float __fadd_ru(float a, float b) { return a + b; }
-inline float __fadd_rd(float a, float b) { return a + b; }
-inline float __fsub_rn(float a, float b) { return a - b; }
-inline float __fmul_rn(float a, float b) { return a * b; }
-inline float __fmul_rz(float a, float b) { return a * b; }
+// CUDA never merges the _r? arithmetic intrinsics into an FMA; neither may g++ when the emulated
+// build contracts (compile_flags(contract=True)): the empty asm makes the rounded value leave the
+// expression before anything else uses it.
+namespace paralift_cuda {
+template <class T> inline T rounded(T v) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("" : "+x"(v));
+#elif defined(__aarch64__)
+  __asm__("" : "+w"(v));
+#else
+  volatile T r = v; v = r;
+#endif
+  return v;
+}
+}  // namespace paralift_cuda
+inline float __fadd_rn(float a, float b) { return ::paralift_cuda::rounded(a + b); }
+inline float __fadd_rz(float a, float b) { return ::paralift_cuda::rounded(a + b); }
+inline float __fadd_ru(float a, float b) { return ::paralift_cuda::rounded(a + b); }
+inline float __fadd_rd(float a, float b) { return ::paralift_cuda::rounded(a + b); }
+inline float __fsub_rn(float a, float b) { return ::paralift_cuda::rounded(a - b); }
+inline float __fmul_rn(float a, float b) { return ::paralift_cuda::rounded(a * b); }
+inline float __fmul_rz(float a, float b) { return ::paralift_cuda::rounded(a * b); }
 inline float __fdiv_rn(float a, float b) { return a / b; }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float fdividef(float a, float b) { return a / b; }
@@ -1900,11 +1915,11 @@ inline float __fsqrt_rn(float a) { return sqrtf(a); }
 inline float __frsqrt_rn(float a) { return 1.0f / sqrtf(a); }
 inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
 inline float __fmaf_rz(float a, float b, float c) { return fmaf(a, b, c); }
-inline float __fmul_ru(float a, float b) { return a * b; }
-inline float __fmul_rd(float a, float b) { return a * b; }
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dsub_rn(double a, double b) { return a - b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
+inline float __fmul_ru(float a, float b) { return ::paralift_cuda::rounded(a * b); }
+inline float __fmul_rd(float a, float b) { return ::paralift_cuda::rounded(a * b); }
+inline double __dadd_rn(double a, double b) { return ::paralift_cuda::rounded(a + b); }
+inline double __dsub_rn(double a, double b) { return ::paralift_cuda::rounded(a - b); }
+inline double __dmul_rn(double a, double b) { return ::paralift_cuda::rounded(a * b); }
 inline double __ddiv_rn(double a, double b) { return a / b; }
 inline double __drcp_rn(double a) { return 1.0 / a; }
 inline double __dsqrt_rn(double a) { return sqrt(a); }
