@@ -55,16 +55,80 @@ def merge(original: str, language: str, target: Target, chosen: dict[str, Candid
     return text + ("\n" if original.endswith("\n") else "")
 
 
+def _blank_comments_and_literals(code: str) -> str:
+    """Comments and string/char literals as spaces (newlines kept): same length, same offsets."""
+    out, i, n = list(code), 0, len(code)
+    while i < n:
+        if code.startswith("//", i):
+            j = code.find("\n", i)
+            j = n if j < 0 else j
+        elif code.startswith("/*", i):
+            j = code.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif code[i] in "\"'":
+            j = i + 1
+            while j < n and code[j] != code[i] and code[j] != "\n":
+                j += 2 if code[j] == "\\" else 1
+            j = min(j + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, j):
+            if out[k] != "\n":
+                out[k] = " "
+        i = j
+    return "".join(out)
+
+
+def _top_level_chunks(code: str) -> list[str]:
+    """The unit cut into its top-level items (a preprocessor line with its
+    continuations, or text up to a `;` or `}` at brace depth 0). Comments and
+    literals are blanked for the scan only, so the chunks keep their text."""
+    scan = _blank_comments_and_literals(code)
+    chunks, start, depth, i, n = [], 0, 0, 0, len(code)
+    while i < n:
+        c = scan[i]
+        if c == "#" and depth == 0 and not scan[start:i].strip():
+            while True:                 # a directive runs to the end of its line (and continuations)
+                j = scan.find("\n", i)
+                j = n if j < 0 else j
+                if j > 0 and scan[j - 1] == "\\":
+                    i = j + 1
+                    continue
+                break
+            chunks.append(code[start:j + 1])
+            start = i = j + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        if depth == 0 and c in ";}":
+            j = scan.find("\n", i)
+            j = n if j < 0 else j
+            chunks.append(code[start:j + 1])
+            start = i = j + 1
+            continue
+        i += 1
+    if code[start:].strip():
+        chunks.append(code[start:])
+    return chunks
+
+
 def _concat(cands: list[Candidate]) -> str:
+    """The CUDA units one after the other; a top-level item that an earlier
+    unit already holds word for word (includes, the error-check macro, helper
+    templates every rule-based translation carries) is kept once: defined
+    twice, it would not compile."""
     seen: set[str] = set()
     parts = []
     for cand in cands:
         kept = []
-        for line in cand.code.splitlines():
-            if re.match(r"\s*#\s*include\b", line):
-                if line.strip() in seen:
-                    continue
-                seen.add(line.strip())
-            kept.append(line)
-        parts.append("\n".join(kept))
+        for chunk in _top_level_chunks(cand.code):
+            key = " ".join(chunk.split())
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(chunk)
+        parts.append("".join(kept).rstrip("\n"))
     return "\n\n".join(parts) + "\n"

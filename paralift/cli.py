@@ -112,6 +112,24 @@ def doctor():
         typer.echo(f"\n{missing} item(s) missing: the command beside each installs it.")
 
 
+@app.command("cuda-emulate")
+def cuda_emulate(
+    source: Path = typer.Argument(..., help="a .cu file"),
+    output: Path = typer.Option(..., "--output", "-o", help="the C++ file to write (build it with g++ and the flags `translate` prints)"),
+):
+    """Rewrite a .cu file into C++ for paralift's CUDA-on-CPU emulation (a machine without a GPU)."""
+    from paralift.sandbox import cuda_cpu
+
+    text = _read(source, "CUDA file")
+    missing = cuda_cpu.unsupported_features(text)
+    if missing:
+        raise UsageError(f"{source} uses what the CPU emulation does not support: {', '.join(missing)}")
+    try:
+        output.write_text(cuda_cpu.rewrite(text))
+    except cuda_cpu.RewriteError as e:
+        raise UsageError(f"{source}: {e}") from None
+
+
 @app.command("lsp")
 def lsp():
     """Start the language server over stdio (the VS Code extension runs this)."""

@@ -11,10 +11,13 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from paralift.errors import UsageError
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict, suite_from_json, to_jsonable
+
+if TYPE_CHECKING:
+    from paralift.program import ProgramCheck
 
 OUTPUT_SUFFIX = {Target.OPENMP: ".omp", Target.MPI: ".mpi"}
 
@@ -75,6 +78,9 @@ class Report:
     text: str | None = None                 # the output file's text (translate)
     written: bool = False                   # translate wrote `output`
     agent_stats: dict = field(default_factory=dict)   # per LLM agent: samples drawn, usable, dropped
+    files: list[str] = field(default_factory=list)    # every file written (CUDA programs: NAME.cu, NAME.main.c)
+    commands: dict = field(default_factory=dict)      # build / run (/ build_cpu_emulation) command lines
+    program: "ProgramCheck | None" = None             # the written program run against the sequential one
 
     @property
     def status(self) -> str:
@@ -87,9 +93,14 @@ class Report:
         return 0 if self.status == "verified" else 1
 
     def to_json(self) -> dict:
-        return {"status": self.status, "target": self.target.value, "output": self.output,
-                "functions": [f.to_json() for f in self.functions], "notes": self.notes,
-                "agents": self.agent_counts()}
+        out = {"status": self.status, "target": self.target.value, "output": self.output,
+               "functions": [f.to_json() for f in self.functions], "notes": self.notes,
+               "agents": self.agent_counts()}
+        if self.files:
+            out["files"] = self.files
+            out.update(self.commands)
+            out["program"] = self.program.to_json() if self.program else None
+        return out
 
     def agent_counts(self) -> dict:
         """Per agent: the candidates it gave and their verdicts, counted (and, for
@@ -128,7 +139,12 @@ class Report:
         for n in self.notes:
             out.write(f"note: {n}\n")
         if self.output and self.written:
-            out.write(f"wrote {self.output}\n")
+            out.write(f"wrote {', '.join(self.files) or self.output}\n")
+            for key, what in (("build", "build"), ("build_cpu_emulation", "build without a GPU"), ("run", "run")):
+                if self.commands.get(key):
+                    out.write(f"{what}: {self.commands[key]}\n")
+            if self.program is not None and self.program.ok:
+                out.write(f"program: same output as the sequential program ({', '.join(self.program.runs)})\n")
 
 
 # ------------------------------------------------------------------ helpers
@@ -298,9 +314,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     out_path = output or default_output(path, target, language)
     final = assemble_output(text, language, target, tasks, winners, report, say)
     if final is not None and write:
-        _write_atomic(out_path, final)
-        report.output = str(out_path)
-        report.written = True
+        write_output(path, text, language, target, tasks, report, final, Path(out_path), say)
     elif final is not None:
         report.output = None
         report.notes.append("output not written (write=False)")
@@ -337,10 +351,46 @@ def assemble_output(text: str, language: str, target: Target, tasks: dict[str, T
         bad = [j.task.function for j, v in zip(jobs, verdicts) if not v.verified]
         if not bad:
             return merged
-        for n in bad:
-            f = next(f for f in report.functions if f.name == n)
-            f.status, f.reason = "failed", "did not verify once assembled with the other functions; kept sequential"
-            chosen.pop(n)
+        for j, v in zip(jobs, verdicts):
+            if v.verified:
+                continue
+            f = next(f for f in report.functions if f.name == j.task.function)
+            f.status, f.verdict = "failed", v
+            f.tests_passed, f.tests_total, f.speedup = v.tests_passed, v.tests_total, None
+            f.reason = f"did not verify once assembled with the other functions ({v.reason or v.status}); kept sequential"
+            chosen.pop(f.name)
+
+
+def write_output(path: Path, text: str, language: str, target: Target, tasks: dict[str, Task], report: Report,
+                 final: str, out_path: Path, say: Callable[[str], None]) -> None:
+    """Write the output file(s) and put their build and run commands in the
+    report. When the source has `main`, the written program is first run
+    against the sequential one (paralift.program); a function that changes
+    the program's behaviour stays sequential, with the difference as reason."""
+    from paralift import program
+    from paralift.assemble import merge
+    chosen = {f.name: f.winner for f in report.functions if f.status == "verified" and f.winner}
+    outcome = program.settle_program(text, language, target, tasks, chosen, final, out_path,
+                                     lambda c: merge(text, language, target, c), say)
+    for name, why in outcome.demoted.items():
+        f = next(f for f in report.functions if f.name == name)
+        f.status, f.speedup = "failed", None
+        f.reason = f"verified alone, but the program built from the written file(s) differs from the sequential one: {why}; kept sequential"
+    report.notes += outcome.notes
+    report.program = outcome.check
+    if not outcome.files:
+        return
+    for p, t in outcome.files.items():
+        _write_atomic(p, t)
+    report.files = [str(p) for p in outcome.files]
+    report.output = report.files[0]
+    report.written = True
+    is_program = program.defines_main(text, language)
+    cmds = program.program_commands(target, language, report.files, is_program, emulated=False)
+    report.commands = {"build": cmds.build_line(), "run": cmds.run_line()}
+    if target == Target.CUDA and program.emulated_cuda():
+        emu = program.program_commands(target, language, report.files, is_program, emulated=True)
+        report.commands["build_cpu_emulation"] = emu.build_line()
 
 
 class SuiteError(Exception):
