@@ -24,6 +24,7 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 .venv/bin/python -m pip install -q --upgrade pip
 # torch CPU is pinned in the extras: an unpinned torch pulls a multi-GB CUDA build.
-.venv/bin/python -m pip install -q -e ".[${extras}]"
+# setuptools says, as a warning, that an editable install maps the folders (it must: DESIGN §1).
+PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -e ".[${extras}]"
 .venv/bin/python -c "import paralift.sandbox, paralift.agents, islpy"
 echo "install.sh: paralift installed in .venv (extras: ${extras})" >&2
