@@ -108,6 +108,10 @@ def check(code: str, target: Target, function: str, sequential: str | None = Non
     pattern, missing = _USES_MODEL[target]
     if not re.search(pattern, text):
         problems.append(f"does not use {target.value}: {missing}")
+    else:
+        why = nominal_parallelism(code, target, language)
+        if why:
+            problems.append(why)
     if not re.search(r"\b" + re.escape(function) + r"\s*\(", text):
         problems.append(f"does not define function {function!r}")
     if target == Target.CUDA and language == "c" and not re.search(r'extern\s*""', text):
@@ -119,3 +123,288 @@ def check(code: str, target: Target, function: str, sequential: str | None = Non
             problems.append(f"keeps state between calls: `{decl[:80]}` at line {line}")
             break
     return problems
+
+
+# ------------------------------------------------------------------ nominal parallelism
+#
+# A candidate that uses its model in name only (DESIGN.md §3: "must actually
+# use its model") is correct and effectively sequential: verification alone
+# would accept it, and an RL reward would pay it nearly as much as a real
+# speedup (issue 25). Rejected here, statically:
+#   - every OpenMP parallel construct switched off: num_threads(1), if(0),
+#     if(false), omp_set_num_threads(1);
+#   - every CUDA launch one block of one thread;
+#   - no division of the heaviest loop nest among threads or ranks: the
+#     function's work is estimated as its loop nesting degree (loops whose trip
+#     count is a constant do not count), and the loops the candidate divides
+#     (an OpenMP worksharing/simd/task construct, or bounds that depend on the
+#     thread id or the MPI rank, directly or through variables and helper
+#     parameters computed from them) must reach that degree. A parallel loop
+#     around an O(n) initialisation next to a sequential O(n^2) nest, or MPI
+#     code that computes everything on rank 0 and broadcasts it, is nominal.
+# The check is an under-approximation of nominality: code it cannot parse is
+# not judged (verification and timing still are).
+
+_WORKSHARING = re.compile(r"\bomp\b.*\b(for|simd|taskloop|distribute|loop)\b")
+_THREADS = re.compile(r"\bomp\b.*\b(parallel|task|taskloop|teams)\b")
+_TASKISH = re.compile(r"\bomp\b.*\b(task|taskloop|section)\b")
+
+
+def _const_value(expr: str) -> float | None:
+    """The value of a constant integer/boolean expression (`1`, `2-1`, `false`), else None."""
+    e = expr.strip().replace("false", "0").replace("true", "1")
+    if not re.fullmatch(r"[0-9\s()+\-*/%<>=!&|]+", e) or not e:
+        return None
+    e = e.replace("&&", " and ").replace("||", " or ").replace("/", "//").replace("////", "//")
+    e = re.sub(r"!(?!=)", " not ", e)
+    try:
+        return float(eval(e, {"__builtins__": {}}, {}))   # digits and operators only (checked above)
+    except Exception:  # noqa: BLE001 - not a constant we can evaluate
+        return None
+
+
+def _disabled(pragma: str) -> str:
+    """Why an OpenMP pragma's threads are switched off, or ''."""
+    m = re.search(r"\bnum_threads\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)", pragma)
+    if m and _const_value(m.group(1)) == 1:
+        return f"num_threads({m.group(1).strip()})"
+    m = re.search(r"\bif\s*\((?:\s*parallel\s*:)?([^()]*(?:\([^()]*\)[^()]*)*)\)", pragma)
+    if m and _const_value(m.group(1)) == 0:
+        return f"if({m.group(1).strip()})"
+    return ""
+
+
+def _ts_parse(code: str, language: str):
+    import tree_sitter_c
+    import tree_sitter_cpp
+    from tree_sitter import Language, Parser
+    lang = tree_sitter_cpp.language() if language == "cpp" else tree_sitter_c.language()
+    return Parser(Language(lang)).parse(code.encode("utf-8", "replace"))
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _idents(node) -> set[str]:
+    return {n.text.decode("utf-8", "replace") for n in _walk(node) if n.type in ("identifier", "field_identifier")}
+
+
+def _fn_name(fn) -> str:
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    if d is None:
+        return ""
+    n = d.child_by_field_name("declarator")
+    return n.text.decode("utf-8", "replace") if n is not None else ""
+
+
+def _params(fn) -> list[str]:
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    out = []
+    plist = d.child_by_field_name("parameters") if d is not None else None
+    for p in (plist.named_children if plist is not None else []):
+        ids = [n for n in _walk(p) if n.type == "identifier"]
+        out.append(ids[-1].text.decode() if ids else "")
+    return out
+
+
+_LOOPS = ("for_statement", "while_statement", "do_statement", "for_range_loop")
+
+
+class _Nest:
+    """The loop forest of the candidate's functions (main excluded) with each
+    loop's work degree and whether its iterations are divided."""
+
+    def __init__(self, code: str, target: Target, language: str):
+        tree = _ts_parse(code, language)
+        self.ok = not tree.root_node.has_error
+        self.fns = {_fn_name(n): n for n in _walk(tree.root_node) if n.type == "function_definition"}
+        self.fns.pop("main", None)
+        self.target = target
+        self.derived = self._derived()
+
+    # -- which variables hold a thread id or rank (or a count derived from the rank count)
+    def _derived(self) -> dict[str, set[str]]:
+        seeds = {"omp_get_thread_num"} if self.target == Target.OPENMP else set()
+        derived = {name: set(seeds) for name in self.fns}
+        self.rank_counts: dict[str, set[str]] = {name: set() for name in self.fns}
+        changed = True
+        while changed:
+            changed = False
+            for name, fn in self.fns.items():
+                d = derived[name]
+                for n in _walk(fn):
+                    new: set[str] = set()
+                    if n.type == "call_expression":
+                        callee = n.child_by_field_name("function")
+                        cname = callee.text.decode() if callee is not None else ""
+                        args = n.child_by_field_name("arguments")
+                        argl = args.named_children if args is not None else []
+                        if cname in ("MPI_Comm_rank", "MPI_Comm_size") and len(argl) == 2:
+                            ids = _idents(argl[1])
+                            new |= ids
+                            if cname == "MPI_Comm_size":
+                                self.rank_counts[name] |= ids
+                        elif argl and any(_idents(a) & d for a in argl):
+                            # an out-parameter of a call that takes a derived value
+                            for a in argl:
+                                if a.type == "pointer_expression" and a.text.startswith(b"&"):
+                                    new |= _idents(a)
+                            if cname in self.fns:
+                                for p, a in zip(_params(self.fns[cname]), argl):
+                                    if p and _idents(a) & d and p not in derived[cname]:
+                                        derived[cname].add(p)
+                                        changed = True
+                    elif n.type in ("init_declarator", "assignment_expression"):
+                        lhs = n.child_by_field_name("declarator" if n.type == "init_declarator" else "left")
+                        rhs = n.child_by_field_name("value" if n.type == "init_declarator" else "right")
+                        if lhs is not None and rhs is not None and _idents(rhs) & d:
+                            base = [x for x in _walk(lhs) if x.type == "identifier"]
+                            if base:
+                                new.add(base[0].text.decode())
+                    if new - d:
+                        d |= new
+                        changed = True
+        return derived
+
+    @staticmethod
+    def _header(loop):
+        if loop.type == "for_statement":
+            return [loop.child_by_field_name(f) for f in ("initializer", "condition", "update")]
+        if loop.type in ("while_statement", "do_statement"):
+            return [loop.child_by_field_name("condition")]
+        return [loop.child_by_field_name("right")]
+
+    def _constant_trip(self, loop) -> bool:
+        if loop.type != "for_statement":
+            return False
+        cond = loop.child_by_field_name("condition")
+        init = loop.child_by_field_name("initializer")
+        if cond is None:
+            return False
+        var = set()
+        if init is not None:
+            ids = [x for x in _walk(init) if x.type == "identifier"]
+            var = {ids[0].text.decode()} if ids else set()
+        return not (_idents(cond) - var)
+
+    def _divided(self, fname: str, loop, pragma: str) -> bool:
+        if pragma and _WORKSHARING.search(pragma):
+            return True
+        d = self.derived[fname]
+        hdr = set().union(*(_idents(h) for h in self._header(loop) if h is not None))
+        if self.target == Target.MPI:
+            # a loop over the ranks themselves (`k < size`) divides nothing
+            cond = loop.child_by_field_name("condition") if loop.type == "for_statement" else None
+            if cond is not None and _idents(cond) & self.rank_counts[fname] and not (hdr & (d - self.rank_counts[fname])):
+                return False
+        return bool(hdr & d)
+
+    def degrees(self) -> tuple[int, int, int]:
+        """(work degree of the heaviest nest, degree reached by divided loops, line of one divided loop)."""
+        best, par, line = 0, 0, 0
+        for fname, fn in self.fns.items():
+            disabled_spans = []
+            for n in _walk(fn):
+                if n.type == "preproc_call" and _disabled(n.text.decode("utf-8", "replace")):
+                    nxt = n.next_named_sibling
+                    if nxt is not None:
+                        disabled_spans.append((nxt.start_byte, nxt.end_byte))
+
+            def visit(node, deg: int, divided_above: bool):
+                nonlocal best, par, line
+                prev = None
+                for ch in node.named_children:
+                    if ch.type in _LOOPS:
+                        pragma = prev.text.decode("utf-8", "replace") if prev is not None and prev.type == "preproc_call" else ""
+                        off = any(a <= ch.start_byte < b for a, b in disabled_spans)
+                        tasks = any(x.type == "preproc_call" and _TASKISH.search(x.text.decode("utf-8", "replace"))
+                                    for x in _walk(ch.child_by_field_name("body") or ch) if x is not ch)
+                        div = divided_above or (not off and (self._divided(fname, ch, pragma) or tasks))
+                        d = deg + (0 if self._constant_trip(ch) else 1)
+                        best = max(best, d)
+                        if div and d > par:
+                            par, line = d, ch.start_point[0] + 1
+                        visit(ch, d, div)
+                    else:
+                        sect = prev is not None and prev.type == "preproc_call" and \
+                            _TASKISH.search(prev.text.decode("utf-8", "replace")) and \
+                            not any(a <= ch.start_byte < b for a, b in disabled_spans)
+                        visit(ch, deg, divided_above or bool(sect))
+                    prev = ch
+            visit(fn, 0, False)
+        return best, par, line
+
+
+def nominal_parallelism(code: str, target: Target, language: str = "c") -> str:
+    """Why the candidate's parallelism is nominal (one line), or ''."""
+    text = strip_comments_and_strings(code)
+    if target == Target.CUDA:
+        return _nominal_cuda(text)
+    if target == Target.OPENMP:
+        pragmas = [l.strip() for l in text.splitlines() if re.match(r"\s*#\s*pragma\s+omp\b", l)]
+        threaded = [p for p in pragmas if _THREADS.search(p)]
+        off = [_disabled(p) for p in threaded]
+        if threaded and all(off):
+            return f"nominal parallelism: every parallel construct runs one thread ({off[0]})"
+        m = re.search(r"\bomp_set_num_threads\s*\(([^()]*)\)", text)
+        if m and _const_value(m.group(1)) == 1:
+            return f"nominal parallelism: omp_set_num_threads({m.group(1).strip()}) runs one thread"
+    try:
+        nest = _Nest(text, target, language)
+    except Exception:  # noqa: BLE001 - a parser failure: not judged here
+        return ""
+    if not nest.ok or not nest.fns:
+        return ""
+    work, par, line = nest.degrees()
+    if work == 0 or par >= work:
+        return ""
+    who = "threads" if target == Target.OPENMP else "ranks"
+    if par == 0:
+        return f"nominal parallelism: no loop's iterations are divided among the {who}"
+    return (f"nominal parallelism: the loops divided among the {who} (line {line}) do O(n^{par}) of the "
+            f"function's O(n^{work}) work; the heaviest loop nest runs sequentially")
+
+
+def _nominal_cuda(text: str) -> str:
+    launches = re.findall(r"<<<\s*(.*?)\s*>>>", text, flags=re.S)
+    if not launches:
+        return ""
+
+    def one(expr: str) -> bool:
+        expr = expr.strip()
+        m = re.fullmatch(r"(?:dim3\s*)?\(?\s*([^()]*)\)?", expr)
+        if m and all(_const_value(x) == 1 for x in m.group(1).split(",") if x.strip()) and m.group(1).strip():
+            return True
+        if re.fullmatch(r"[A-Za-z_]\w*", expr):
+            defs = re.findall(rf"\b{expr}\s*(?:=\s*(?:dim3\s*)?\(?([^;{{}}]*?)\)?\s*;|\(([^()]*)\)\s*[;,]|\{{([^{{}}]*)\}}\s*;)", text)
+            vals = [next(v for v in d if v.strip()) for d in defs if any(v.strip() for v in d)]
+            return bool(vals) and all(all(_const_value(x) == 1 for x in v.split(",")) for v in vals)
+        return False
+
+    for cfg in launches:
+        parts = _split_top(cfg)
+        if len(parts) < 2 or not (one(parts[0]) and one(parts[1])):
+            return ""
+    return "nominal parallelism: every kernel launch is one block of one thread"
+
+
+def _split_top(s: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        cur += ch
+    return out + [cur]

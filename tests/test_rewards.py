@@ -15,17 +15,20 @@ void vec_add(int n, const double *a, const double *b, double *c)
 }
 ```"""
 
-# Correct, but deliberately does the work 6 times on one thread.
+# Correct, but deliberately does the work 12 times over, one element per
+# dynamically scheduled chunk (on one thread it would be nominal: see NOMINAL).
 SLOW = """```c
 void vec_add(int n, const double *a, const double *b, double *c)
 {
-    for (int r = 0; r < 6; ++r) {
-        #pragma omp parallel for num_threads(1)
+    for (int r = 0; r < 12; ++r) {
+        #pragma omp parallel for schedule(dynamic, 1)
         for (int i = 0; i < n; ++i)
             c[i] = a[i] + b[i];
     }
 }
 ```"""
+# Correct and effectively sequential: what a sequential answer earns, no more.
+NOMINAL = CORRECT.replace("schedule(static)", "schedule(static) num_threads(1)")
 
 WRONG = CORRECT.replace("a[i] + b[i]", "a[i] - b[i]")
 
@@ -91,7 +94,7 @@ def _score(reward, comps, source=VEC_ADD, function="vec_add"):
 
 def test_rewards_from_real_verdicts(reward):
     cases = {"correct": CORRECT, "wrong": WRONG, "early_return": EARLY_RETURN, "cache": CACHE_BY_POINTER,
-             "copy": COPY_REFERENCE, "crash": CRASH, "no_compile": NO_COMPILE, "no_code": NO_CODE,
+             "copy": COPY_REFERENCE, "nominal": NOMINAL, "crash": CRASH, "no_compile": NO_COMPILE, "no_code": NO_CODE,
              "renamed": RENAMED, "directive": "L1: #pragma omp parallel for schedule(static)\n```",
              "bad_directive": "L3: #pragma omp parallel for\n```"}
     rewards = _score(reward, list(cases.values()))
@@ -108,6 +111,7 @@ def test_rewards_from_real_verdicts(reward):
     assert kinds["cache"] == "policy" and by["cache"] == cfg.policy_fail, why
     assert "state between calls" in info["cache"].reason
     assert kinds["copy"] == "policy" and by["copy"] == cfg.policy_fail, why
+    assert kinds["nominal"] == "nominal" and by["nominal"] == by["copy"] < by["wrong"], why
     assert kinds["crash"] == "wrong" and by["crash"] == cfg.wrong, why
     assert kinds["no_compile"] == "build" and by["no_compile"] == cfg.build_fail, why
     assert kinds["no_code"] == "extract" and by["no_code"] == cfg.extract_fail, why

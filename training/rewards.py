@@ -18,6 +18,7 @@ Reward levels (RewardConfig, defaults):
 
     no usable code (extraction / changed signature)   -1.0
     policy violation (timers, files, state, no omp...) -1.0
+    nominal parallelism (sandbox.policy)                -1.0  (= a sequential answer: the policy rejects both)
     does not compile                                    -0.5
     compiles, wrong on a hidden test, crashes, races     0.0
     correct                                              1.0 + speed term
@@ -78,7 +79,7 @@ class RewardConfig:
 
 @dataclass
 class RewardInfo:
-    kind: str                           # extract | policy | build | wrong | correct | audited | audit-failed | infra
+    kind: str                           # extract | policy | nominal | build | wrong | correct | audited | audit-failed | infra
     reward: float | None
     reason: str = ""
     speedup: float | None = None
@@ -215,7 +216,11 @@ class SandboxReward:
         if v.status == "error":
             return RewardInfo("infra", None, v.reason, verdict=v)
         if not v.policy_ok:
-            return RewardInfo("policy", cfg.policy_fail, v.reason, verdict=v)
+            # nominal parallelism (num_threads(1), one-thread launches, a parallel
+            # loop beside a sequential heavier nest, MPI work on one rank) earns
+            # what a sequential answer earns: policy rejects both
+            nominal = any(p.startswith("nominal parallelism") for p in v.policy_violations)
+            return RewardInfo("nominal" if nominal else "policy", cfg.policy_fail, v.reason, verdict=v)
         if not v.built:
             return RewardInfo("build", cfg.build_fail, v.reason, verdict=v)
         if not v.verified:
