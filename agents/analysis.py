@@ -1047,25 +1047,25 @@ class _ParamInference:
         rest = p.subs(s, Poly.const(0))
         if p - rest != Poly.sym(s) or rest.is_const():
             return None
-        common = None
+        common = None               # the parameter factor every term shares (with multiplicity)
         for mono in rest.terms:
-            syms = set(mono)
-            common = syms if common is None else common & syms
-        width = None
-        for w in sorted(common or ()):
+            counts = {x: mono.count(x) for x in set(mono)}
+            common = counts if common is None else {x: min(c, counts.get(x, 0)) for x, c in common.items()}
+        width = Poly.const(1)
+        wsyms = []
+        for w, c in sorted((common or {}).items()):
             wd = self.m.decl_by_key(w)
-            if wd is not None and wd.is_param and wd.kind == "scalar" and wd.base_type in INTEGER_TYPES:
-                width = Poly.sym(w)
-                break
-        if width is None:
+            if c > 0 and wd is not None and wd.is_param and wd.kind == "scalar" and wd.base_type in INTEGER_TYPES:
+                for _ in range(c):
+                    width = width * Poly.sym(w)
+                wsyms.append(w)
+        if not wsyms:
             return None
-        w = next(iter(width.symbols()))
-        had = w in self.an.size_params
-        self.an.size_params.add(w)          # a row width is a size: non-negative
+        added = [w for w in wsyms if w not in self.an.size_params]
+        self.an.size_params.update(wsyms)   # a row width is a size: non-negative
         hi = self._max_poly(rest, ev)
         if hi is None:
-            if not had:
-                self.an.size_params.discard(w)
+            self.an.size_params.difference_update(added)
             return None
         return hi + width, src, width
 
