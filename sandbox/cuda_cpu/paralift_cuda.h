@@ -1545,7 +1545,9 @@ inline cudaError_t check_config(const char* name, dim3 g, dim3 b, size_t smem) {
     if (getenv("PARALIFT_CUDA_VERBOSE"))
       fprintf(stderr, "paralift-cuda: kernel %s: invalid launch configuration grid (%u,%u,%u) block (%u,%u,%u)\n",
               name, g.x, g.y, g.z, b.x, b.y, b.z);
-    return cudaErrorInvalidConfiguration;
+    // what CUDA 13 on an H200 returned for a 2048-thread block and a 70000-block grid.y
+    // (CUDA 12 and earlier returned cudaErrorInvalidConfiguration)
+    return cudaErrorInvalidValue;
   }
   if (smem > max_dynamic_smem()) return cudaErrorInvalidValue;
   return cudaSuccess;
@@ -2084,8 +2086,8 @@ inline cudaError_t cudaDeviceReset() {
   return cudaSuccess;
 }
 inline cudaError_t cudaThreadExit() { return cudaDeviceReset(); }
-inline cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = 12000; return cudaSuccess; }
-inline cudaError_t cudaRuntimeGetVersion(int* v) { if (v) *v = 12000; return cudaSuccess; }
+inline cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = 13000; return cudaSuccess; }
+inline cudaError_t cudaRuntimeGetVersion(int* v) { if (v) *v = 13000; return cudaSuccess; }
 inline cudaError_t cudaDeviceSetCacheConfig(cudaFuncCache) { PL_STICKY(); return cudaSuccess; }
 inline cudaError_t cudaDeviceGetCacheConfig(cudaFuncCache* c) { if (c) *c = cudaFuncCachePreferNone; return cudaSuccess; }
 inline cudaError_t cudaDeviceSetSharedMemConfig(cudaSharedMemConfig) { PL_STICKY(); return cudaSuccess; }
@@ -2103,11 +2105,14 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int dev) {
   if (!p) return ::paralift_cuda::set_error(cudaErrorInvalidValue);
   if (dev != 0) return ::paralift_cuda::set_error(cudaErrorInvalidDevice);
   memset(p, 0, sizeof *p);
-  snprintf(p->name, sizeof p->name, "paralift CUDA-on-CPU emulation (%d OS threads)", ::paralift_cuda::cfg_threads());
+  // The properties of the GPU paralift's CUDA was checked on (an H200, sm_90), so that code sizing
+  // its grid or shared memory from them takes on the CPU the path it takes there.
+  snprintf(p->name, sizeof p->name, "paralift CUDA-on-CPU emulation of an H200 (%d OS threads)",
+           ::paralift_cuda::cfg_threads());
   long pages = sysconf(_SC_PHYS_PAGES);
   p->totalGlobalMem = pages > 0 ? (size_t)pages * ::paralift_cuda::page_size() : ((size_t)8 << 30);
   p->sharedMemPerBlock = 48 * 1024;
-  p->sharedMemPerBlockOptin = 99 * 1024;
+  p->sharedMemPerBlockOptin = 227 * 1024;
   p->regsPerBlock = 65536;
   p->regsPerMultiprocessor = 65536;
   p->warpSize = 32;
@@ -2115,26 +2120,26 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int dev) {
   p->maxThreadsPerBlock = 1024;
   p->maxThreadsDim[0] = 1024; p->maxThreadsDim[1] = 1024; p->maxThreadsDim[2] = 64;
   p->maxGridSize[0] = 2147483647; p->maxGridSize[1] = 65535; p->maxGridSize[2] = 65535;
-  p->clockRate = 1410000;
-  p->memoryClockRate = 1215000;
-  p->memoryBusWidth = 5120;
+  p->clockRate = 1980000;
+  p->memoryClockRate = 2619000;
+  p->memoryBusWidth = 6144;
   p->totalConstMem = 65536;
-  p->major = 8;
+  p->major = 9;
   p->minor = 0;
   p->textureAlignment = 512;
   p->texturePitchAlignment = 32;
   p->deviceOverlap = 1;
   p->asyncEngineCount = 2;
-  p->multiProcessorCount = ::paralift_cuda::cfg_threads();
+  p->multiProcessorCount = 132;
   p->concurrentKernels = 1;
   p->canMapHostMemory = 1;
   p->unifiedAddressing = 1;
   p->managedMemory = 1;
   p->concurrentManagedAccess = 1;
-  p->l2CacheSize = 40 * 1024 * 1024;
+  p->l2CacheSize = 50 * 1024 * 1024;
   p->maxThreadsPerMultiProcessor = 2048;
   p->maxBlocksPerMultiProcessor = 32;
-  p->sharedMemPerMultiprocessor = 164 * 1024;
+  p->sharedMemPerMultiprocessor = 228 * 1024;
   p->streamPrioritiesSupported = 1;
   p->globalL1CacheSupported = 1;
   p->localL1CacheSupported = 1;
