@@ -5,7 +5,10 @@ OpenMP schedule, paralift.agents.restructure), plus any extra candidates the
 caller hands in (the rule-based translation, LLM proposals). Each distinct
 candidate is judged by paralift.sandbox.verify with timing on; only verified
 ones count, and the objective is the measured speedup over the sequential
-build (interleaved medians). Measurements are cached in a JSON file keyed by
+build with its 95 % interval: one variant beats another only when their
+intervals do not overlap, and among variants not told apart the better
+structure wins (choose: the main loop nest parallel, fewer synchronizations,
+simpler code). Measurements are cached in a JSON file keyed by
 (hash of the source, function, flags, hash of the candidate code), so a
 second search over the same function re-measures nothing; a cached result
 is a measurement, never a verdict: whoever ships the winner verifies it again.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +31,87 @@ from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
 from .base import NotParallelizable
 from .restructure import DEFAULT_VARIANTS, Variant, propose_variant
+
+
+# ------------------------------------------------------------ deciding by interval
+
+def interval_of(v: Verdict) -> tuple[float, float] | None:
+    """The 95 % interval of a verdict's speedup (None: not measured)."""
+    if v.speedup is None:
+        return None
+    return v.timing.interval() if v.timing is not None else (v.speedup, v.speedup)
+
+
+def beats(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Speedup interval a is above b: faster with confidence (both against the
+    same sequential build). An unmeasured candidate is beaten by none and
+    beats none: structure decides (see choose)."""
+    return a is not None and b is not None and a[0] > b[1]
+
+
+def faster_than_sequential(v: Verdict) -> bool | None:
+    """True when the interval of the speedup lies above 1, False when it does
+    not, None when the speed was not measured (nothing to decide on)."""
+    iv = interval_of(v)
+    return None if iv is None else iv[0] > 1.0
+
+
+_SYNC = re.compile(r"#\s*pragma\s+omp\s+(?:[^\n]*\b(critical|atomic|barrier|ordered|single|master|masked|taskwait)\b)"
+                   r"|\b(MPI_[A-Z][a-z_]+)\s*\(|\b(__syncthreads|atomic[A-Z][a-zA-Z]*|cudaDeviceSynchronize)\s*\(")
+_OMP_LOOP = re.compile(r"#\s*pragma\s+omp\b[^\n]*\bfor\b[^\n]*\n")
+_FOR = re.compile(r"\bfor\s*\(")
+
+
+def _loop_extent(code: str, start: int) -> str:
+    """The text of the loop starting at or after `start` (its header and body)."""
+    m = _FOR.search(code, start)
+    if not m:
+        return ""
+    i, depth = code.index("(", m.start()), 0
+    while i < len(code):                         # the header's parentheses
+        depth += {"(": 1, ")": -1}.get(code[i], 0)
+        i += 1
+        if depth == 0:
+            break
+    while i < len(code) and code[i] in " \t\r\n":
+        i += 1
+    if i < len(code) and code[i] == "{":
+        depth, j = 0, i
+        while j < len(code):
+            depth += {"{": 1, "}": -1}.get(code[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        return code[m.start():j]
+    if code.startswith("for", i):                # a nested loop without braces
+        return code[m.start():i] + _loop_extent(code, i)
+    return code[m.start():code.find(";", i) + 1]
+
+
+def structure_key(code: str) -> tuple[int, int, int]:
+    """Bigger is better structure, for candidates whose speeds are not told
+    apart: (loops inside the largest parallel loop nest: outer-level
+    parallelism of the main work, not of a negligible copy loop; fewer
+    synchronizations: critical/atomic/barrier/..., MPI calls, CUDA syncs and
+    atomics; fewer lines: simpler code)."""
+    nest = max((len(_FOR.findall(_loop_extent(code, m.end()))) for m in _OMP_LOOP.finditer(code)), default=0)
+    syncs = len(_SYNC.findall(code))
+    lines = sum(1 for l in code.splitlines() if l.strip())
+    return nest, -syncs, -lines
+
+
+def choose(intervals: list[tuple[float, float] | None], speedups: list[float | None], codes: list[str]) -> int:
+    """The index of the candidate to keep among verified ones: those whose
+    interval no other's lies above (beats) are the contenders; among them the
+    best structure_key wins, then the higher measured speedup."""
+    idx = range(len(codes))
+    contenders = [i for i in idx if not any(beats(intervals[j], intervals[i]) for j in idx if j != i)]
+    return max(contenders, key=lambda i: (structure_key(codes[i]), speedups[i] if speedups[i] is not None else 0.0))
+
+
+def choose_verdict(verdicts: list[Verdict], codes: list[str]) -> int:
+    """choose() over verified candidates' verdicts."""
+    return choose([interval_of(v) for v in verdicts], [v.speedup for v in verdicts], codes)
 
 
 def default_cache_path() -> Path:
@@ -45,6 +130,15 @@ class Tried:
     seconds: float = 0.0           # wall time spent measuring it (0 when cached)
     cached: bool = False
     reason: str = ""
+    ci_low: float | None = None    # 95 % interval of the speedup (None: a point measurement)
+    ci_high: float | None = None
+
+    def interval(self) -> tuple[float, float] | None:
+        if self.speedup is None:
+            return None
+        if self.ci_low is None or self.ci_high is None:
+            return self.speedup, self.speedup
+        return self.ci_low, self.ci_high
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -157,6 +251,7 @@ def search(task: Task, budget_s: float, tests: TestSuite | None = None, options=
     # translation) are measured by the pipeline anyway
     space = candidates_for(task, variants) + [(c.model or c.agent, c) for c in (extra or [])]
     res = SearchResult(budget_s=budget_s)
+    good: list[tuple[Tried, Candidate, Verdict | None]] = []
     t0 = time.monotonic()
     for name, cand in space:
         if cand.target != Target.OPENMP:
@@ -173,25 +268,33 @@ def search(task: Task, budget_s: float, tests: TestSuite | None = None, options=
                 progress(f"search: measuring {name}")
             t1 = time.monotonic()
             v = verify(task, cand, tests, vopts)
+            iv = v.timing.interval() if v.timing else (None, None)
             t = Tried(name, cand.agent, v.status, v.speedup,
                       v.timing.candidate_s if v.timing else None, v.timing.sequential_s if v.timing else None,
-                      round(time.monotonic() - t1, 2), False, v.reason)
+                      round(time.monotonic() - t1, 2), False, v.reason, iv[0], iv[1])
             if measure is not None and v.verified:
                 try:
                     t.speedup, t.candidate_s, t.sequential_s = measure(cand)
+                    t.ci_low = t.ci_high = None
                 except Exception as e:   # a measurement that fails is a failed candidate
                     t.status, t.speedup, t.reason = "failed", None, f"measurement: {e}"[:300]
                 t.seconds = round(time.monotonic() - t1, 2)
             if v.status in ("verified", "failed"):
                 cache.put(key, {k: val for k, val in t.to_json().items() if k not in ("cached", "variant", "agent")})
         res.tried.append(t)
-        if t.status == "verified" and t.speedup and (res.best_speedup is None or t.speedup > res.best_speedup):
-            res.best, res.best_speedup, res.best_verdict = cand, t.speedup, v
+        if t.status == "verified" and t.speedup:
+            good.append((t, cand, v))
+    if good:
+        # faster only when the intervals say so; otherwise the better structure
+        t, cand, v = good[choose([g[0].interval() for g in good], [g[0].speedup for g in good],
+                                 [g[1].code for g in good])]
+        res.best, res.best_speedup, res.best_verdict = cand, t.speedup, v
     res.elapsed_s = time.monotonic() - t0
     return res
 
 
-__all__ = ["Cache", "SearchResult", "Tried", "candidates_for", "default_cache_path", "search", "search_candidates"]
+__all__ = ["Cache", "SearchResult", "Tried", "beats", "candidates_for", "choose", "choose_verdict", "default_cache_path",
+           "faster_than_sequential", "interval_of", "search", "search_candidates", "structure_key"]
 
 
 def search_candidates(task: Task, budget_s: float, progress=None, cache: Cache | str | Path | None = None,

@@ -286,12 +286,14 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
         cands = [CandidateReport.of(j.candidate, v) for j, v in pairs]
         good = [(j, v) for j, v in pairs if v.verified]
         if good:
-            j, v = max(good, key=lambda jv: jv[1].speedup if jv[1].speedup is not None else 0.0)
-            if clearly_slower(v):
+            j, v = select_candidate(good)
+            if not_faster(v):
+                lo, hi = v.timing.interval()
                 reports[name] = FunctionReport(
                     name, "sequential", j.candidate.agent, v.tests_passed, v.tests_total, v.speedup,
-                    f"every verified candidate was slower than the sequential code (best {v.speedup:.2f}x "
-                    f"±{100 * v.timing.spread:.0f}% by {j.candidate.agent}): kept sequential", v, cands)
+                    f"no verified candidate was faster than the sequential code with confidence (best "
+                    f"{v.speedup:.2f}x, 95% interval {lo:.2f}-{hi:.2f}x{_profile_note(v)}, by "
+                    f"{j.candidate.agent}): kept sequential", v, cands)
                 continue
             reports[name] = FunctionReport(name, "verified", j.candidate.agent, v.tests_passed, v.tests_total,
                                            v.speedup, "", v, cands, winner=j.candidate)
@@ -322,12 +324,29 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     return report
 
 
-def clearly_slower(v: Verdict) -> bool:
-    """Measured slower than the sequential build beyond the measurement's own spread: writing it would
-    hand the user a correct but slower file (a search loop that now scans the whole range, a memory-bound
-    map on a busy machine). Within the noise, the parallel version is kept."""
+def select_candidate(good: list) -> tuple:
+    """The (job, verdict) to write among verified ones: faster only when the
+    speedup intervals say so, else the better structure (agents.search.choose)."""
+    from paralift.agents.search import choose_verdict
+    return good[choose_verdict([v for _, v in good], [j.candidate.code for j, _ in good])]
+
+
+def not_faster(v: Verdict) -> bool:
+    """Measured, and not faster than the sequential build with confidence
+    (the speedup's 95 % interval reaches 1, on the slower input profile):
+    writing it could hand the user a correct but slower file (a histogram's
+    atomics on few hot bins, a memory-bound map on a busy machine). A verdict
+    without a measurement (timing off, CUDA without a GPU) is not judged."""
+    from paralift.agents.search import faster_than_sequential
+    return faster_than_sequential(v) is False
+
+
+def _profile_note(v: Verdict) -> str:
     t = v.timing
-    return v.speedup is not None and t is not None and v.speedup < 0.9 and v.speedup * (1 + t.spread) < 1.0
+    if t is None or len(t.profiles) < 2:
+        return ""
+    return " on the " + t.profile + " input; " + ", ".join(
+        f"{p} {d['speedup']:.2f}x" for p, d in t.profiles.items())
 
 
 def assemble_output(text: str, language: str, target: Target, tasks: dict[str, Task],

@@ -162,13 +162,33 @@ class CaseResult:
 
 @dataclass
 class Timing:
-    sequential_s: float
+    sequential_s: float             # median time of one call
     candidate_s: float
-    speedup: float
+    speedup: float                  # geometric mean of the per-pair ratios
     spread: float                   # (max-min)/median of the per-pair ratios
-    runs: int
+    runs: int                       # interleaved pairs of processes
     size: dict[str, Any] = field(default_factory=dict)
     workers: int = 0                # threads or ranks used
+    ci_low: float | None = None     # 95 % confidence interval of the speedup (None: not measured so)
+    ci_high: float | None = None    # (None with ci_low set: unbounded, too few runs)
+    calls: int = 0                  # timed calls per process, after one warm-up call
+    load: dict[str, Any] = field(default_factory=dict)   # loadavg_before/after, cores, other_cores, contended
+    contended: bool = False         # other processes held cores while measuring
+    profile: str = ""               # the input profile these figures are from (the slower one)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)   # per profile: speedup, ci_low, ci_high, ...
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Timing":
+        """From to_jsonable's dict, older ones (without the interval) included."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def interval(self) -> tuple[float, float]:
+        """(low, high) of the speedup; a timing without one (an older
+        verdict) gives its spread around the speedup."""
+        if self.ci_low is not None:
+            return self.ci_low, self.ci_high if self.ci_high is not None else float("inf")
+        return self.speedup / (1 + self.spread), self.speedup * (1 + self.spread)
 
 
 @dataclass

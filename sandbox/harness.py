@@ -3,11 +3,13 @@
 The driver `#include`s the translation unit (so `static` functions work and
 the file's own `main` is renamed out of the way), reads each case's inputs
 (format: paralift.sandbox.inputs), calls the function `reps` times restoring
-written arrays between calls, times only the calls, and writes the outputs of
+written arrays between calls (after one untimed warm-up call when reps > 1),
+times only the calls, and writes the outputs of
 every case on rank 0. The same driver text serves the sequential reference and
 every candidate, so both see byte-identical inputs.
 
     driver REPS OUTDIR CASE...   reads in/CASE.in, writes OUTDIR/CASE.out and OUTDIR/CASE.time
+                                 (and, when REPS > 1, each call's time in OUTDIR/CASE.times)
 """
 from __future__ import annotations
 
@@ -141,9 +143,14 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     if has_ret:
         L.append(f"    {ret} __pl_ret = 0;")
     L.append("    double __pl_total = 0;")
-    L.append("    for (int __pl_r = 0; __pl_r < __pl_reps; ++__pl_r) {")
+    # A timed run (reps > 1) first makes one untimed warm-up call (page faults,
+    # the thread pool's start, caches) and records every call's time in
+    # OUTDIR/CASE.times, one a line: sandbox.timing reads their median.
+    L.append("    double *__pl_times = (double *)malloc((size_t)(__pl_reps > 0 ? __pl_reps : 1) * sizeof(double));")
+    L.append("    int __pl_first = __pl_reps > 1 ? -1 : 0;")
+    L.append("    for (int __pl_r = __pl_first; __pl_r < __pl_reps; ++__pl_r) {")
     if restore:
-        L.append("      if (__pl_r) { " + " ".join(restore) + " }")
+        L.append("      if (__pl_r != __pl_first) { " + " ".join(restore) + " }")
     if mpi:
         L.append("      MPI_Barrier(MPI_COMM_WORLD);")
     L.append("      double __pl_t0 = __pl_now();")
@@ -155,7 +162,7 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
         L.append("      if (__pl_e == cudaSuccess) __pl_e = cudaGetLastError();")
         L.append("      if (__pl_e != cudaSuccess) { fprintf(stderr, \"paralift driver: CUDA error after the call: %s\\n\","
                  " cudaGetErrorString(__pl_e)); return 95; }")
-    L.append("      __pl_total += __pl_now() - __pl_t0;")
+    L.append("      if (__pl_r >= 0) { __pl_times[__pl_r] = __pl_now() - __pl_t0; __pl_total += __pl_times[__pl_r]; }")
     L.append("    }")
     L.append("    if (__pl_rank == 0) {")
     L.append("      FILE *__pl_out = __pl_open(argv[2], argv[__pl_c], \".out\", \"wb\");")
@@ -175,8 +182,13 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     L.append("      fclose(__pl_out);")
     L.append("      FILE *__pl_tf = __pl_open(argv[2], argv[__pl_c], \".time\", \"w\");")
     L.append("      fprintf(__pl_tf, \"%.9f\\n\", __pl_total); fclose(__pl_tf);")
+    L.append("      if (__pl_reps > 1) {")
+    L.append("        FILE *__pl_tt = __pl_open(argv[2], argv[__pl_c], \".times\", \"w\");")
+    L.append("        for (int __pl_r = 0; __pl_r < __pl_reps; ++__pl_r) fprintf(__pl_tt, \"%.9f\\n\", __pl_times[__pl_r]);")
+    L.append("        fclose(__pl_tt);")
+    L.append("      }")
     L.append("    }")
-    L += ["    " + f for f in frees]
+    L += ["    " + f for f in frees] + ["    free(__pl_times);"]
     L.append("  }")
     if mpi:
         L.append("  MPI_Finalize();")

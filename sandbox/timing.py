@@ -1,14 +1,43 @@
-"""Speedup measurement: fresh processes, baseline interleaved, medians.
+"""Speedup measurement: interleaved processes, warm calls, a confidence interval.
 
-Each timing run is a fresh sandboxed process whose driver times only the
-function calls (reading inputs and writing outputs are excluded). Reference
-and candidate alternate so that drift in machine load hits both equally, and
-the machine-wide exclusive lock keeps compiles and other measurements away.
+Each timing run is a fresh sandboxed process whose driver makes one untimed
+warm-up call and then times every call (reading inputs and writing outputs
+are excluded); the process's figure is the median of its calls. Reference
+and candidate processes alternate (ref, cand, cand, ref, ...) so that drift
+in machine load hits both equally, and the machine-wide exclusive lock keeps
+compiles and other measurements away. Each pair gives one ratio; the speedup
+is their geometric mean and its 95 % confidence interval comes from the
+t distribution of the log ratios. Pairs are added until that interval is
+within +-TARGET_HALF_WIDTH or a time cap is reached (Interval.enough).
+
+The load of the machine is recorded while measuring (LoadProbe): the load
+average, and the cores other processes held, sampled from /proc/stat as the
+runnable threads beyond the measured process's own.
 """
 from __future__ import annotations
 
+import math
+import os
 import statistics
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
+
+TARGET_HALF_WIDTH = 0.05        # +-5 % around the speedup
+MIN_PAIRS = 4
+MAX_PAIRS = 40
+CONTENDED_CORES = 0.25          # other processes' busy cores that flag a measurement
+
+# two-sided 95 % quantiles of Student's t, by degrees of freedom
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    if df <= 0:
+        return float("inf")
+    return _T975[df - 1] if df <= len(_T975) else 1.96 + 2.5 / df
 
 
 @dataclass
@@ -25,9 +54,128 @@ class Samples:
         spread = (max(ratios) - min(ratios)) / statistics.median(ratios) if ratios else 0.0
         return speedup, spread
 
+    def interval(self) -> tuple[float, float, float]:
+        """(speedup, low, high): geometric mean of the per-pair ratios and its 95 % interval."""
+        return interval([r / c for r, c in zip(self.reference, self.candidate) if r > 0 and c > 0])
+
+
+def interval(ratios: list[float]) -> tuple[float, float, float]:
+    """(geometric mean, low, high) of the ratios with a 95 % t interval on
+    their logarithms; (nan, 0, inf) without ratios, (r, 0, inf) with one."""
+    logs = [math.log(r) for r in ratios if r > 0 and math.isfinite(r)]
+    if not logs:
+        return float("nan"), 0.0, float("inf")
+    mean = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(mean), 0.0, float("inf")
+    half = t975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+
+
+def within(lo: float, hi: float, point: float, half_width: float = TARGET_HALF_WIDTH) -> bool:
+    """The interval lies within +-half_width of its point."""
+    return point > 0 and lo >= point * (1 - half_width) and hi <= point * (1 + half_width)
+
+
+def read_times(path) -> list[float]:
+    """A driver's per-call times (OUTDIR/CASE.times), [] when absent."""
+    try:
+        return [float(x) for x in open(path).read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+@dataclass
+class Interval:
+    """The pairs of one measurement and its stopping rule."""
+    cap_s: float
+    half_width: float = TARGET_HALF_WIDTH
+    min_pairs: int = MIN_PAIRS
+    max_pairs: int = MAX_PAIRS
+    samples: Samples = field(default_factory=lambda: Samples([], []))
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, reference_s: float, candidate_s: float) -> None:
+        self.samples.reference.append(reference_s)
+        self.samples.candidate.append(candidate_s)
+
+    def result(self) -> tuple[float, float, float]:
+        return self.samples.interval()
+
+    def enough(self) -> bool:
+        n = len(self.samples.reference)
+        if n >= self.max_pairs or (n >= 2 and time.monotonic() - self.started >= self.cap_s):
+            return True
+        if n < self.min_pairs:
+            return False
+        point, lo, hi = self.result()
+        return within(lo, hi, point, self.half_width)
+
 
 def reps_for(single_call_s: float, target_s: float = 0.25, max_reps: int = 2000) -> int:
     """Calls per process so that one timed process does at least target_s of work."""
     if single_call_s <= 0:
         return max_reps
     return max(1, min(max_reps, int(target_s / single_call_s + 0.999)))
+
+
+def _procs_running() -> int | None:
+    """Runnable threads on the whole machine now (/proc/stat procs_running)."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("procs_running"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def loadavg() -> float | None:
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class LoadProbe:
+    """The machine's load during a measurement, as a context manager. A
+    sampler thread reads the runnable threads every `period` s; the measuring
+    code says how many of them are its own (`expect(n)`: the threads or ranks
+    of the process it runs now); the excess is other processes holding cores.
+    `report()`: the load average before and after, the mean excess
+    (other_cores) and `contended` when it reaches CONTENDED_CORES."""
+
+    def __init__(self, period: float = 0.05):
+        self.period = period
+        self.cores = os.cpu_count() or 1
+        self.start_load = loadavg()
+        self.expected = 0
+        self.excess: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "LoadProbe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def expect(self, own_threads: int) -> None:
+        self.expected = own_threads
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.period):
+            n = _procs_running()
+            if n is not None and self.expected:
+                # the sampler itself is running while it reads
+                self.excess.append(max(0, n - 1 - self.expected))
+
+    def report(self) -> dict:
+        other = statistics.fmean(self.excess) if self.excess else None
+        return {"loadavg_before": self.start_load, "loadavg_after": loadavg(), "cores": self.cores,
+                "other_cores": None if other is None else round(other, 3),
+                "contended": bool(other is not None and other >= CONTENDED_CORES)}

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import hashlib
 import json
 import math
 import os
 import shutil
+import statistics
+import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -29,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timing, Verdict, to_jsonable
+from paralift.types import CaseResult, Candidate, Target, Task, TestCase, TestSuite, Timing, Verdict, to_jsonable
 
-from . import harness, inputs, isolation, locks, policy
+from . import harness, inputs, isolation, locks, policy, timing
 from .races import find_cuda_races, find_races
 from .compare import case_terms, compare, depends_on_input
 from .isolation import Limits, RunResult
-from .timing import Samples, reps_for
+from .timing import reps_for
 from .toolchains import detect
 
 
@@ -49,7 +52,11 @@ class VerifyOptions:
     ranks: tuple[int, ...] = (1, 2, 3)
     repeats: int = 2                       # runs of each parallel configuration
     timing: bool = True
-    timing_runs: int = 5
+    timing_runs: int = 4                   # least pairs of (reference, candidate) processes
+    timing_max_runs: int = 40              # most pairs
+    timing_cap_s: float = 10.0             # per input profile: pairs are added until the speedup's 95 %
+    timing_half_width: float = 0.05        # interval is within +-timing_half_width, or this time is spent
+    pin: bool = True                       # timed runs pin threads (OMP_PROC_BIND) and ranks (-bind-to core)
     timing_min_s: float = 0.2              # sequential time per timed process
     timing_workers: int = 0                # threads/ranks when timing (0: all cores)
     timing_max_bytes: int = 96 << 20       # input size cap for the timing case
@@ -168,6 +175,9 @@ class Reference:
     timing_note: str = ""
     process_s: float = 0.0                 # wall time of the reference process on every case (start-up, I/O)
     terms: dict[str, int] = field(default_factory=dict)   # case -> most terms a reduction can have (compare)
+    specs: dict[str, TestCase] = field(default_factory=dict)   # case -> its TestCase
+    skewed_case: str | None = None         # the timing case with few distinct index values (_prepare_skewed)
+    skew_note: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -247,13 +257,14 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
         suite = _calibrated_suite(task, d, opts)
     if suite.function != sig.name:
         raise ReferenceError(f"the test suite is for {suite.function!r}, not {sig.name!r}")
-    names, terms = [], {}
+    names, terms, specs = [], {}, {}
     for c in suite.cases:
         name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in c.name)[:60] or "case"
         while name in names:
             name += "_"
         names.append(name)
         terms[name] = case_terms(c)
+        specs[name] = c
         inputs.write_case(sig, c, d / "in" / f"{name}.in")
     discarded: list[str] = []
     scratch = _mkdtemp("paralift-refrun-")
@@ -278,7 +289,8 @@ def _build_reference(task: Task, suite: TestSuite | None, opts: VerifyOptions) -
             raise ReferenceError("the tests are vacuous: no output of the function depends on its inputs")
     finally:
         _rmtree(scratch)
-    return Reference(task, suite, d, names, expected, discarded, seconds, process_s=r.wall_s, terms=terms)
+    return Reference(task, suite, d, names, expected, discarded, seconds, process_s=r.wall_s, terms=terms,
+                     specs=specs)
 
 
 LARGE_CASE_SECONDS = 0.05
@@ -394,6 +406,7 @@ def _ensure_timing_case(ref: Reference, opts: VerifyOptions) -> None:
                 if not r.ok or t is None:
                     break
                 ref.expected[name] = inputs.read_outputs(sig, scratch / "out" / f"{name}.out")
+                ref.seconds[name], ref.specs[name] = t, case
                 best_name, best_t, s = name, t, s2
                 grow += 1
         finally:
@@ -795,8 +808,113 @@ def _interesting_stderr(err: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _timing_env(v: Verdict, build: "_Build", task: Task, workers: int, opts: VerifyOptions) -> tuple[dict, list[str]]:
+    """(env, launcher) of a timed candidate run: all workers, pinned."""
+    if build.executor == "gpu" or task.signature is None:
+        return {}, []
+    if v.target == Target.MPI:
+        bind = ["-bind-to", "core"] if opts.pin and _hydra() else []
+        return {"OMP_NUM_THREADS": "1"}, [*build.launcher, *bind, "-n", str(workers)]
+    env = {"OMP_NUM_THREADS": str(workers)}
+    if opts.pin:
+        env.update({"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
+    return env, []
+
+
+@functools.cache
+def _hydra() -> bool:
+    """mpirun is MPICH's hydra, whose binding option is -bind-to."""
+    tc = detect()
+    if not tc.mpirun.found:
+        return False
+    try:
+        out = subprocess.run([tc.mpirun.path, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "HYDRA" in out
+
+
+def _timing_profiles(ref: Reference, opts: VerifyOptions) -> list[tuple[str, str, int]]:
+    """(profile, case, calls per process): the timing case, and for a kernel
+    whose index arrays pick the elements it updates (a histogram, a scatter)
+    also the same case with every index among SKEW_VALUES values, where
+    parallel updates contend (the user's data may well look like that)."""
+    out = [("uniform", ref.timing_case, ref.timing_reps)]
+    with ref.lock:
+        if ref.skewed_case is None and not ref.skew_note:
+            _prepare_skewed(ref, opts)
+    if ref.skewed_case:
+        out.append(("skewed", ref.skewed_case, reps_for(ref.seconds[ref.skewed_case], opts.timing_min_s * 1.25)))
+    return out
+
+
+SKEW_VALUES = 4
+
+
+def _prepare_skewed(ref: Reference, opts: VerifyOptions) -> None:
+    spec = ref.specs.get(ref.timing_case)
+    if spec is None or not any(a.dist == "index" and a.hi > SKEW_VALUES for a in spec.arrays.values()):
+        ref.skew_note = "no index array"
+        return
+    arrays = {k: dataclasses.replace(a, hi=SKEW_VALUES) if a.dist == "index" else a for k, a in spec.arrays.items()}
+    case = dataclasses.replace(spec, name=spec.name + "-skewed", arrays=arrays, tag="timing")
+    name = ref.timing_case + "-skewed"
+    sig = ref.task.signature
+    inputs.write_case(sig, case, ref.dir / "in" / f"{name}.in")
+    scratch = _mkdtemp("paralift-skew-")
+    try:
+        with locks.exclusive():
+            r = _run_driver("refbin/ref", scratch, [name], ref.binds, opts.run_limits)
+        t = _read_time(scratch, name)
+        if not r.ok or not t:
+            ref.skew_note = f"the reference fails on the skewed input ({r.describe()})"
+            return
+        ref.expected[name] = inputs.read_outputs(sig, scratch / "out" / f"{name}.out")
+        ref.seconds[name], ref.terms[name], ref.specs[name] = t, case_terms(case), case
+        ref.skewed_case = name
+    finally:
+        _rmtree(scratch)
+
+
+def _measure(ref: Reference, build: "_Build", work: Path, ref_work: Path, case: str, reps: int,
+             env: dict, launcher: list[str], workers: int, probe: timing.LoadProbe, opts: VerifyOptions
+             ) -> tuple[timing.Interval | None, RunResult]:
+    """Interleaved reference and candidate processes on `case` until the
+    speedup's interval is narrow enough or opts.timing_cap_s is spent."""
+    meas = timing.Interval(cap_s=opts.timing_cap_s, half_width=opts.timing_half_width,
+                           min_pairs=max(2, opts.timing_runs), max_pairs=max(opts.timing_runs, opts.timing_max_runs))
+    ref_limits = dataclasses.replace(opts.run_limits, wall_s=max(opts.run_limits.wall_s, 120))
+    cand_limits = candidate_limits(opts, (reps + 1) * ref.seconds.get(case, 0.0), ref.process_s, mpi=bool(launcher))
+    rc = None
+    while not meas.enough():
+        k = len(meas.samples.reference)
+        tr = tc = None
+        for who in (("ref", "cand") if k % 2 == 0 else ("cand", "ref")):
+            with locks.exclusive():
+                if who == "ref":
+                    probe.expect(1)
+                    rr = _run_driver("refbin/ref", ref_work, [case], ref.binds, ref_limits, reps=reps)
+                    times = timing.read_times(ref_work / "out" / f"{case}.times")
+                    tr = statistics.median(times) if rr.ok and times else None
+                else:
+                    probe.expect(workers)
+                    rc = _run_driver(build.binary, work, [case], ref.binds, cand_limits, reps=reps, env=env,
+                                     launcher=launcher)
+                    times = timing.read_times(work / "out" / f"{case}.times")
+                    if not rc.ok or not times:
+                        return None, rc
+                    tc = statistics.median(times)
+                probe.expect(0)
+        if tr is None:
+            return meas, rc            # the reference could not be timed: what there is
+        meas.add(tr, tc)
+    return meas, rc
+
+
 def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Verdict, opts: VerifyOptions) -> bool:
-    """Measure the speedup into `v`; False when the candidate failed at the timing size."""
+    """Measure the speedup into `v`; False when the candidate failed at the timing size.
+    Every input profile (_timing_profiles) is measured; the verdict's figures
+    are the slower profile's, and Timing.profiles has each."""
     if not opts.timing:
         v.speedup_reason = "timing disabled"
         return True
@@ -808,52 +926,55 @@ def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Ve
         v.speedup_reason = ref.timing_note or "no timing case"
         return True
     workers = opts.workers()
-    case, reps = ref.timing_case, ref.timing_reps
-    if build.executor == "gpu" or task.signature is None:
-        env, launcher = {}, []
-    elif v.target == Target.MPI:
-        env, launcher = {"OMP_NUM_THREADS": "1"}, [*build.launcher, "-n", str(workers)]
-    else:
-        env, launcher = {"OMP_NUM_THREADS": str(workers)}, []
+    env, launcher = _timing_env(v, build, task, workers, opts)
     ref_work = _mkdtemp("paralift-reftime-")
-    limits = dataclasses.replace(opts.run_limits, wall_s=max(opts.run_limits.wall_s, 120))
-    samples = Samples([], [])
+    results: dict[str, dict] = {}
     try:
-        for _ in range(opts.timing_runs):
-            with locks.exclusive():
-                rr = _run_driver("refbin/ref", ref_work, [case], ref.binds, limits, reps=reps)
-                rc = _run_driver(build.binary, work, [case], ref.binds, limits, reps=reps, env=env, launcher=launcher)
-            tr, tcand = _read_time(ref_work, case), _read_time(work, case)
-            if not rc.ok or tcand is None:
-                v.status = "failed"
-                v.reason = f"failed at the timing size: {rc.describe()}"
-                return False
-            if rr.ok and tr is not None:
-                samples.reference.append(tr)
-                samples.candidate.append(tcand)
-        diff = _check_case(task, ref, work, case, rc)
-        if diff:
-            v.status = "failed"
-            v.failures.append(CaseResult(case, False, f"timing, workers={workers}", diff))
-            v.reason = f"wrong result at the timing size: {diff}"
-            return False
+        with timing.LoadProbe() as probe:
+            for profile, case, reps in _timing_profiles(ref, opts):
+                meas, rc = _measure(ref, build, work, ref_work, case, reps, env, launcher, workers, probe, opts)
+                if meas is None:
+                    v.status = "failed"
+                    v.reason = (f"failed at the timing size ({profile} input): "
+                                + (timeout_detail(rc, opts) if rc.timed_out else rc.describe()))
+                    return False
+                diff = _check_case(task, ref, work, case, rc, opts)
+                if diff:
+                    v.status = "failed"
+                    v.failures.append(CaseResult(case, False, f"timing, workers={workers}", diff))
+                    v.reason = f"wrong result at the timing size ({profile} input): {diff}"
+                    return False
+                if not meas.samples.reference:
+                    continue
+                point, lo, hi = meas.result()
+                _, spread = meas.samples.speedup()
+                results[profile] = {"case": case, "calls": reps, "runs": len(meas.samples.reference),
+                                    "sequential_s": statistics.median(meas.samples.reference),
+                                    "candidate_s": statistics.median(meas.samples.candidate),
+                                    "speedup": round(point, 4), "ci_low": round(lo, 4),
+                                    "ci_high": round(hi, 4) if math.isfinite(hi) else None, "spread": round(spread, 4)}
+        load = probe.report()
     finally:
         _rmtree(ref_work)
-    if not samples.reference:
+    if not results:
         v.speedup_reason = "the reference could not be timed"
         return True
-    speedup, spread = samples.speedup()
-    sizes = {k: val for k, val in _case_sizes(ref, case).items()}
-    v.timing = Timing(sequential_s=float(np.median(samples.reference)) / reps,
-                      candidate_s=float(np.median(samples.candidate)) / reps,
-                      speedup=speedup, spread=spread, runs=len(samples.reference), size=sizes, workers=workers)
-    v.speedup = round(speedup, 3)
+    worst = min(results, key=lambda p: results[p]["speedup"])
+    w = results[worst]
+    v.timing = Timing(sequential_s=w["sequential_s"], candidate_s=w["candidate_s"], speedup=w["speedup"],
+                      spread=w["spread"], runs=w["runs"], size=_case_sizes(ref, w["case"], w["calls"]),
+                      workers=workers, ci_low=w["ci_low"], ci_high=w["ci_high"], calls=w["calls"], load=load,
+                      contended=load["contended"], profile=worst, profiles=results)
+    v.speedup = round(w["speedup"], 3)
+    if load["contended"]:
+        v.logs.append(f"timing: other processes held about {load['other_cores']:g} of {load['cores']} cores "
+                      "while measuring")
     return True
 
 
-def _case_sizes(ref: Reference, case: str) -> dict:
+def _case_sizes(ref: Reference, case: str, reps: int) -> dict:
     path = ref.dir / "in" / f"{case}.in"
-    return {"case": case, "input_bytes": path.stat().st_size if path.exists() else 0, "reps": ref.timing_reps}
+    return {"case": case, "input_bytes": path.stat().st_size if path.exists() else 0, "reps": reps}
 
 
 def verify_source(sequential: str, candidate: str, target: Target | str, function: str, language: str = "c",

@@ -144,16 +144,18 @@ def test_translate_assembles_several_functions_into_one_verified_file(tmp_path):
 
 
 
-def test_only_a_candidate_slower_beyond_its_spread_is_kept_out_of_the_file():
+def test_only_a_candidate_faster_with_confidence_is_written():
     # timing is not asserted in tests (noisy machine); the rule that uses it is
-    from paralift.pipeline import clearly_slower
+    from paralift.pipeline import not_faster
     from paralift.types import Target, Timing, Verdict
 
-    def v(speedup, spread):
+    def v(speedup, lo=None, hi=None, spread=0.1):
         return Verdict(target=Target.OPENMP, status="verified", speedup=speedup,
-                       timing=Timing(1.0, 1.0 / speedup, speedup, spread, 5))
-    assert clearly_slower(v(0.3, 0.4))                 # 0.3 * 1.4 < 1
-    assert not clearly_slower(v(0.8, 0.3))             # 0.8 * 1.3 > 1: within the noise
-    assert not clearly_slower(v(0.95, 0.01))           # less than 10 % slower: kept
-    assert not clearly_slower(v(1.7, 0.1))
-    assert not clearly_slower(Verdict(target=Target.CUDA, status="verified"))   # not measured
+                       timing=Timing(1.0, 1.0 / speedup, speedup, spread, 5, ci_low=lo, ci_high=hi))
+    assert not_faster(v(0.3, 0.25, 0.35))
+    assert not_faster(v(1.3, 0.9, 1.8))                # maybe faster, not with confidence: kept sequential
+    assert not_faster(v(1.04, 1.0, 1.08))
+    assert not not_faster(v(1.7, 1.6, 1.8))
+    assert not not_faster(v(1.7, 1.6, None))          # too few runs for an upper bound: the lower one decides
+    assert not_faster(v(0.8, spread=0.3))               # an older verdict: its spread around the speedup
+    assert not not_faster(Verdict(target=Target.CUDA, status="verified"))   # not measured
