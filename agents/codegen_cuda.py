@@ -18,6 +18,7 @@ source's main() is not included.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from tree_sitter import Node
@@ -430,7 +431,7 @@ class CudaGen:
                 ext = fx.extent_polys.get(d.name)
                 if ext is not None:
                     covered = any(full_cover(m, _Dep(self), e, ext, self.nonneg, within=L)
-                                  for e in evs if e.decl is d and e.write)
+                                  for e in self.path_writes(d, L, evs))
             if covered:
                 h.append(f"{ii}__pl_dv_{d.name} = 1; /* every element is written by the kernel */")
             else:
@@ -484,6 +485,39 @@ class CudaGen:
             desc += ", atomicAdd on " + ", ".join(d.name for d in f.array_reductions)
         self.notes.append(desc)
         return "\n".join(h)
+
+    def path_writes(self, d: Decl, L: Loop, evs: list) -> list:
+        """The writes of `d` in L, plus one unconditional stand-in for each index that every path
+        through the if/else statements inside L writes (a stencil's boundary and interior
+        branches): such an array need not be uploaded before the kernel."""
+        writes = [e for e in evs if e.decl is d and e.write]
+        out = list(writes)
+        groups: dict = {}
+        for e in writes:
+            p = self.m.expand(e.poly) if e.poly is not None else None
+            if p is None or e.expr_cond or len(e.conds) != len(e.guards):
+                continue   # a switch, or ?:/&&/|| inside the statement: not followed
+            groups.setdefault(repr(p), []).append(e)
+        inner = L.depth + 1
+        for group in groups.values():
+            k = sum(1 for g in group[0].guards if g < inner)     # conditions outside L hold for all
+            if any(sum(1 for g in e.guards if g < inner) != k for e in group):
+                continue
+            if self._all_paths(group, k, L):
+                e = group[0]
+                out.append(dataclasses.replace(e, guards=e.guards[:k], conds=e.conds[:k]))
+        return out
+
+    def _all_paths(self, group: list, depth: int, L: Loop) -> bool:
+        if any(len(e.conds) == depth for e in group):
+            return True
+        cond = group[0].conds[depth][0]
+        if any(e.conds[depth][0].id != cond.id for e in group):
+            return False
+        taken = [e for e in group if e.conds[depth][1]]
+        other = [e for e in group if not e.conds[depth][1]]
+        return bool(taken) and bool(other) and self._all_paths(taken, depth + 1, L) and \
+            self._all_paths(other, depth + 1, L)
 
     def sub_host(self, node: Node) -> str:
         return text(node)

@@ -27,13 +27,17 @@ def _has_fma() -> bool:
         return False
 
 
-def build_emulated(cu: str, driver: str, exe: Path, contract: str = "off") -> Path:
-    """`cu` (a translation with extern "C" entry points) plus a C++ `driver` with main(), built
-    for the emulation."""
+def build_emulated(cu: str | list[str], driver: str, exe: Path, contract: str = "off") -> Path:
+    """`cu` (translations with extern "C" entry points, one file each) plus a C++ `driver` with
+    main(), built for the emulation."""
     exe.parent.mkdir(parents=True, exist_ok=True)
-    src = exe.with_suffix(".cpp")
-    src.write_text(cuda_cpu.rewrite(cu) + "\n" + driver)
-    r = subprocess.run(cuda_cpu.build_command([src], exe, contract=contract), capture_output=True, text=True)
+    srcs = []
+    for i, text in enumerate([cu] if isinstance(cu, str) else cu):
+        srcs.append(exe.parent / f"unit{i}.cpp")
+        srcs[-1].write_text(cuda_cpu.rewrite(text))
+    srcs.append(exe.parent / "driver.cpp")
+    srcs[-1].write_text(driver)
+    r = subprocess.run(cuda_cpu.build_command(srcs, exe, contract=contract), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     return exe
 
@@ -131,3 +135,67 @@ int main() {
     exe = build_emulated(cu, driver, tmp_path / "r" / "r", "fma" if _has_fma() else "off")
     r = subprocess.run([str(exe)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---------------------------------------------------------------------------
+# data movement: each array crosses the bus at most once per call in each direction
+# ---------------------------------------------------------------------------
+def transfers(stderr: str) -> dict:
+    """{(direction, host address): [bytes, ...]} from a run's stderr (the emulation's transfer log)."""
+    out: dict = {}
+    for m in re.finditer(r"paralift-cuda: transfer (h2d|d2h) (\d+) bytes host (0x[0-9a-f]+)", stderr):
+        out.setdefault((m.group(1), int(m.group(3), 16)), []).append(int(m.group(2)))
+    return out
+
+
+JACOBI_DRIVER = r"""
+#include <cstdio>
+#include <cstdlib>
+extern "C" void jacobi2d(int n, int m, const double *in, double *out);
+extern "C" void sweeps(int n, int steps, double *a, double *b);
+int main() {
+    const int n = 67, m = 45;
+    double *in = (double *)malloc(sizeof(double) * n * m), *out = (double *)malloc(sizeof(double) * n * m);
+    for (int i = 0; i < n * m; i++) in[i] = (double)(i % 13) - 6.0;
+    jacobi2d(n, m, in, out);
+    fprintf(stderr, "in %p out %p\n", (void *)in, (void *)out);
+    double *a = (double *)malloc(sizeof(double) * 500), *b = (double *)malloc(sizeof(double) * 500);
+    for (int i = 0; i < 500; i++) { a[i] = i % 7; b[i] = 0; }
+    sweeps(500, 9, a, b);
+    fprintf(stderr, "a %p b %p\n", (void *)a, (void *)b);
+    double s = 0;
+    for (int i = 0; i < n * m; i++) s += out[i];
+    for (int i = 0; i < 500; i++) s += a[i] + b[i];
+    printf("%.17g\n", s);
+    return 0;
+}
+"""
+SWEEPS_SRC = r"""
+void sweeps(int n, int steps, double *a, double *b)
+{
+    for (int t = 0; t < steps; t++) {
+        for (int i = 1; i < n - 1; i++)
+            b[i] = (a[i - 1] + a[i] + a[i + 1]) / 3.0;
+        for (int i = 1; i < n - 1; i++)
+            a[i] = b[i];
+    }
+}
+"""
+
+
+def test_jacobi_like_steps_move_each_array_at_most_once_per_direction(tmp_path):
+    """jacobi2d's one step: `in` goes to the device once and never back, `out` (written
+    everywhere by the boundary and interior branches) comes back once and is never uploaded.
+    Nine sweeps in a host loop of launches: the arrays stay on the device between launches."""
+    jac = cuda_of((ROOT / "data/kernels/jacobi2d.c").read_text(), "jacobi2d")
+    sw = cuda_of(SWEEPS_SRC, "sweeps")
+    exe = build_emulated([jac, sw], JACOBI_DRIVER, tmp_path / "j" / "j")
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env={cuda_cpu.TRANSFERS_ENV: "1"})
+    assert r.returncode == 0, r.stderr
+    addr = {k: int(v, 16) for k, v in re.findall(r"(?m)(?:^| )(in|out|a|b) (0x[0-9a-f]+)", r.stderr)}
+    moved = transfers(r.stderr)
+    by_array = {(d, name): moved.get((d, a), []) for name, a in addr.items() for d in ("h2d", "d2h")}
+    assert by_array[("h2d", "in")] == [67 * 45 * 8] and by_array[("d2h", "in")] == []
+    assert by_array[("h2d", "out")] == [] and by_array[("d2h", "out")] == [67 * 45 * 8]
+    for name in ("a", "b"):
+        assert len(by_array[("h2d", name)]) <= 1 and len(by_array[("d2h", name)]) == 1, by_array

@@ -14,6 +14,10 @@ ORDER_ENV = "PARALIFT_CUDA_ORDER"
 
 ORDERS = ("forward", "reverse")
 
+TRANSFERS_ENV = "PARALIFT_CUDA_TRANSFERS"
+"""Run-time variable: when set, every host<->device copy writes a line to stderr:
+"paralift-cuda: transfer h2d|d2h BYTES bytes host ADDRESS"."""
+
 DEADLOCK_EXIT = 86
 """Exit status of a program whose kernel deadlocked at a barrier."""
 

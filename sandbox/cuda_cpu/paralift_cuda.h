@@ -2274,6 +2274,18 @@ inline bool dev_range(const void* p, size_t n, const char* fn, const char* which
   }
   return true;
 }
+// Bytes that crossed the bus (host <-> device copies), by direction: [0] to the device, [1] back.
+// With PARALIFT_CUDA_TRANSFERS set, each such copy also writes one line to stderr naming its host
+// address, so that a test can tell how often each array moved.
+inline std::atomic<unsigned long long>* transfer_bytes() {
+  static std::atomic<unsigned long long> b[2];
+  return b;
+}
+inline void note_transfer(bool to_device, const void* host, size_t n) {
+  transfer_bytes()[to_device ? 0 : 1] += n;
+  static const bool log = getenv("PARALIFT_CUDA_TRANSFERS") != nullptr;
+  if (log) fprintf(stderr, "paralift-cuda: transfer %s %zu bytes host %p\n", to_device ? "h2d" : "d2h", n, host);
+}
 inline cudaError_t copy(void* dst, const void* src, size_t n, cudaMemcpyKind kind, const char* fn) {
   PL_STICKY();
   if (n == 0) return cudaSuccess;
@@ -2288,6 +2300,11 @@ inline cudaError_t copy(void* dst, const void* src, size_t n, cudaMemcpyKind kin
     if (reg_find(src) && !dev_range(src, n, fn, "source")) return set_error(cudaErrorInvalidValue);
   }
   memmove(dst, src, n);
+  bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice ||
+                 (kind == cudaMemcpyDefault && reg_find(dst) == MK_DEVICE);
+  bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice ||
+                 (kind == cudaMemcpyDefault && reg_find(src) == MK_DEVICE);
+  if (dst_dev != src_dev) note_transfer(dst_dev, dst_dev ? src : dst, n);
   return cudaSuccess;
 }
 inline cudaError_t set(void* dst, int v, size_t n, const char* fn) {
