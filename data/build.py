@@ -188,6 +188,17 @@ def _region_per_iteration(source: str, function: str, target) -> str:
     return ""
 
 
+def _plan_text(source: str, function: str, cand) -> str:
+    """The plan (agents.plan) a rule candidate carries out, '' when it is not one
+    (the function was rewritten first, or another agent wrote the code)."""
+    from paralift.agents import first_match
+    from paralift.agents.analysis import analyze
+    from paralift.agents.plan import plan_of
+    if cand.agent != "rule" or first_match.NOTE in (cand.notes or ""):
+        return ""
+    return str(plan_of(analyze(source, "c", function), cand.target))
+
+
 def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents: tuple[str, ...]) -> dict:
     """Generate, propose and verify one batch; returns examples and per-unit status."""
     from paralift.agents import AnalysisError, build_task
@@ -253,6 +264,7 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
                 "function": k.function,
                 "source": k.source,
                 "reference": cand.code,
+                "plan": _plan_text(k.source, k.function, cand),
                 "tests": suite_field(item.suite_for(cand.target)),
                 "provenance": {
                     "generator": "paralift.data.generator", "family": k.family, "seed": k.seed, "style": k.style,
@@ -448,6 +460,7 @@ def stable_record(rec: dict) -> dict:
     (suite as an object, dropped cases as a list) are converted."""
     from paralift.jsonl import suite_field
     rec = dict(rec)
+    rec.setdefault("plan", "")          # builds before plans were recorded
     if isinstance(rec.get("tests"), dict):
         rec["tests"] = suite_field(rec["tests"])
     prov = rec.get("provenance")
@@ -616,8 +629,10 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
     if len(d["collisions"]) > 50:
         L.append(f"- ... and {len(d['collisions']) - 50} more (stats.json)")
     L += ["", "## Fields", "",
-          "`id, family, group, seed, source_lang, language, target, function, source, reference, tests, provenance, "
-          "verified, split, prompt, completion`. `reference` is the verified translation; `prompt`/`completion` are "
+          "`id, family, group, seed, source_lang, language, target, function, source, reference, plan, tests, "
+          "provenance, verified, split, prompt, completion`. `reference` is the verified translation; `plan` the "
+          "decision it carries out in paralift's plan language (`L1: parallel reduction(+:s)`, agents/plan.py; "
+          "empty when the function was rewritten first); `prompt`/`completion` are "
           "the compact prompt form of `paralift.training.sft` (SFT/GRPO trainers read them directly). `tests` is "
           "the suite as a JSON string (`paralift.jsonl.record_suite` reads it back), so every split has one schema; "
           "`provenance.dropped_cases` lists the dropped cases comma-separated. Load with "

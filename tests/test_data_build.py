@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from paralift.agents import build_task
+from paralift.agents.plan import apply_plan
 from paralift.jsonl import record_suite
+from paralift.types import Target
 from paralift.sandbox.toolchains import detect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +57,9 @@ def test_build_writes_verified_examples_for_three_targets(corpus):
         assert suite.function == r["function"] and len(suite.cases) >= 10
         assert r["completion"].rstrip().endswith("```") and r["prompt"].rstrip().endswith("```" + ("cuda" if r["target"] == "cuda" else "c"))
         assert r["family"] != "recurrence"          # must stay sequential: never an example
+        # the verified plan: applying it gives the verified translation again
+        task = build_task(r["source"], "c", r["function"], Target.parse(r["target"]))
+        assert apply_plan(task, r["plan"], r["target"])[0] == r["reference"], r["id"]
     # one kernel's targets share a split
     by_unit = {}
     for r in recs:
