@@ -88,6 +88,11 @@ class FunctionFacts:
     # bounds. The tester may size inputs by such an extent (every case is checked on the sequential
     # code under AddressSanitizer first); written code must not rely on it (codegen_common.extent_c)
     data_extents: dict = field(default_factory=dict)
+    # param name -> {"proven": [Poly extents of its affine accesses], "terms": [(kind, array or scalar, Poly)]}
+    # for a data-dependent extent whose accesses all have a form a run-time scan bounds: "index" -> max of
+    # the array's values + Poly + 1, "bound" -> max of the offsets array, "scalar" -> the parameter + 1
+    data_ranges: dict = field(default_factory=dict)
+
 
     def facts(self, loop: Loop) -> LoopFacts:
         return self.loops[loop]
@@ -734,7 +739,6 @@ class _ParamInference:
         offset_vars = {lp.var.key for _d, lp in m.bound_arrays if lp.var is not None}
         nnz_token = None
         data_index_bounds: dict[str, list[str]] = {}    # index array -> bounds its values are modelled by
-        self._mark_data_extents(offset_vars, index_scalars)
         for d in arrays:
             if d.name in rendered:
                 continue
@@ -820,6 +824,7 @@ class _ParamInference:
             rendered[d.name] = guess
             if guess in m.params:
                 polys[d.name] = Poly.sym(m.params[guess].key) if guess in m.params else None
+        self._mark_data_extents(offset_vars, index_scalars)
         fx.extents = rendered
         fx.extent_polys = polys
         # offsets: arrays read in loop bounds (CSR row pointers)
@@ -1072,28 +1077,65 @@ class _ParamInference:
     def _mark_data_extents(self, offset_vars: set, index_scalars: dict) -> None:
         """Record every array parameter whose accessed range depends on values the code does not bound:
         A[B[..]], A[p] / A[R + p] with p read from memory, A[k] with k a parameter the code never bounds,
-        val[j] with j between CSR offsets. A guard that bounds the subscript (`if (p < n)`) is a proof."""
+        val[j] with j between CSR offsets. A guard that bounds the subscript (`if (p < n)`) is a proof.
+        Where every such access has a recognized form, fx.data_ranges says how to bound the range at run
+        time (codegen_common.runtime_extent_c)."""
         m, fx = self.m, self.fx
-        for ev in m.events:
-            d = ev.decl
-            if not d.is_param or not d.is_array or ev.index is None or d.name in fx.data_extents:
+        bound_of = {lp.var.key: d for d, lp in m.bound_arrays if lp.var is not None and d.is_param}
+        nonneg = self.an._nonneg_keys()
+        for d in [d for d in m.params.values() if d.is_array and d.kind != "vector"]:
+            why, proven, terms, known = None, [], [], True
+            for ev in m.events:
+                if ev.decl is not d or ev.index is None:
+                    continue
+                pp = m.expand(ev.poly)
+                term = None
+                reason = None
+                if ev.index_arrays:
+                    reason = (f"its subscript '{_short(ev.index)}' at line {ev.line} is an element of "
+                              f"'{ev.index_arrays[0].name}'")
+                    b = ev.index_arrays[0]
+                    if b.is_param and b.base_type in INTEGER_TYPES:
+                        term = ("index", b.name, Poly.const(0))
+                elif self._local_of(ev) is not None and not self._guarded(ev):
+                    src = self._loaded_local(ev)
+                    origin = f"read from '{src}'" if src else "computed from values the code does not bound"
+                    reason = (f"its subscript '{_short(ev.index)}' at line {ev.line} depends on "
+                              f"'{self._local_of(ev).name}', {origin}")
+                    if src is not None:
+                        rest = pp.subs(self._local_of(ev).key, Poly.const(0))
+                        if pp - rest == Poly.sym(self._local_of(ev).key) and rest.nonneg(nonneg | {
+                                lp.var.key for lp in ev.loops if lp.var is not None}):
+                            hi = self._max_poly(rest, ev) if not rest.is_const() else rest
+                            if hi is not None:
+                                term = ("index", src, hi)
+                elif ev.index_scalar is not None and ev.index_scalar.is_param and \
+                        ev.index_scalar.key not in self.an.size_params and not self._guarded(ev):
+                    reason = (f"its subscript '{ev.index_scalar.name}' at line {ev.line} is a parameter the code "
+                              f"never bounds")
+                    if ev.index_scalar.base_type in INTEGER_TYPES:
+                        term = ("scalar", ev.index_scalar.name, Poly.const(0))
+                elif pp is not None and pp.symbols() and pp.symbols() <= offset_vars:
+                    reason = f"its subscript at line {ev.line} runs between offsets read from memory"
+                    if len(pp.terms) == 1 and list(pp.terms.values()) == [1] and pp.symbols() <= set(bound_of):
+                        term = ("bound", bound_of[next(iter(pp.symbols()))].name, Poly.const(0))
+                else:
+                    hi = self._max_subscript(ev)
+                    if hi is not None:
+                        proven.append(hi + 1)
+                    else:
+                        known = False
+                    continue
+                why = why or reason
+                if term is None:
+                    known = False
+                else:
+                    terms.append(term)
+            if why is None:
                 continue
-            why = None
-            pp = m.expand(ev.poly)
-            if ev.index_arrays:
-                why = f"its subscript '{_short(ev.index)}' at line {ev.line} is an element of '{ev.index_arrays[0].name}'"
-            elif self._local_of(ev) is not None and not self._guarded(ev):
-                src = self._loaded_local(ev)
-                origin = f"read from '{src}'" if src else "computed from values the code does not bound"
-                why = (f"its subscript '{_short(ev.index)}' at line {ev.line} depends on "
-                       f"'{self._local_of(ev).name}', {origin}")
-            elif ev.index_scalar is not None and ev.index_scalar.is_param and \
-                    ev.index_scalar.key not in self.an.size_params and not self._guarded(ev):
-                why = f"its subscript '{ev.index_scalar.name}' at line {ev.line} is a parameter the code never bounds"
-            elif pp is not None and pp.symbols() and pp.symbols() <= offset_vars:
-                why = f"its subscript at line {ev.line} runs between offsets read from memory"
-            if why is not None and d.kind != "vector":
-                fx.data_extents[d.name] = why
+            fx.data_extents[d.name] = why
+            if known:
+                fx.data_ranges[d.name] = {"proven": proven, "terms": terms}
 
     def _unused_scalars(self) -> list[str]:
         used = {e.decl.name for e in self.m.events if not e.decl.is_array}
