@@ -20,7 +20,6 @@ import math
 import os
 import statistics
 import threading
-import time
 from dataclasses import dataclass, field
 
 TARGET_HALF_WIDTH = 0.05        # +-5 % around the speedup
@@ -93,18 +92,21 @@ class Interval:
     min_pairs: int = MIN_PAIRS
     max_pairs: int = MAX_PAIRS
     samples: Samples = field(default_factory=lambda: Samples([], []))
-    started: float = field(default_factory=time.monotonic)
+    spent_s: float = 0.0            # wall time of the measured processes (waiting for the lock is not counted)
 
-    def add(self, reference_s: float, candidate_s: float) -> None:
+    def add(self, reference_s: float, candidate_s: float, wall_s: float = 0.0) -> None:
+        """One pair: the reference's and the candidate's time per call, and
+        the wall time both processes took."""
         self.samples.reference.append(reference_s)
         self.samples.candidate.append(candidate_s)
+        self.spent_s += wall_s
 
     def result(self) -> tuple[float, float, float]:
         return self.samples.interval()
 
     def enough(self) -> bool:
         n = len(self.samples.reference)
-        if n >= self.max_pairs or (n >= 2 and time.monotonic() - self.started >= self.cap_s):
+        if n >= self.max_pairs or (n >= 2 and self.spent_s >= self.cap_s):
             return True
         if n < self.min_pairs:
             return False

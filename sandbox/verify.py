@@ -808,11 +808,11 @@ def _interesting_stderr(err: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _timing_env(v: Verdict, build: "_Build", task: Task, workers: int, opts: VerifyOptions) -> tuple[dict, list[str]]:
+def _timing_env(target: Target, build: "_Build", task: Task, workers: int, opts: VerifyOptions) -> tuple[dict, list[str]]:
     """(env, launcher) of a timed candidate run: all workers, pinned."""
     if build.executor == "gpu" or task.signature is None:
         return {}, []
-    if v.target == Target.MPI:
+    if target == Target.MPI:
         bind = ["-bind-to", "core"] if opts.pin and _hydra() else []
         return {"OMP_NUM_THREADS": "1"}, [*build.launcher, *bind, "-n", str(workers)]
     env = {"OMP_NUM_THREADS": str(workers)}
@@ -889,6 +889,7 @@ def _measure(ref: Reference, build: "_Build", work: Path, ref_work: Path, case: 
     while not meas.enough():
         k = len(meas.samples.reference)
         tr = tc = None
+        wall = 0.0
         for who in (("ref", "cand") if k % 2 == 0 else ("cand", "ref")):
             with locks.exclusive():
                 if who == "ref":
@@ -896,6 +897,7 @@ def _measure(ref: Reference, build: "_Build", work: Path, ref_work: Path, case: 
                     rr = _run_driver("refbin/ref", ref_work, [case], ref.binds, ref_limits, reps=reps)
                     times = timing.read_times(ref_work / "out" / f"{case}.times")
                     tr = statistics.median(times) if rr.ok and times else None
+                    wall += rr.wall_s
                 else:
                     probe.expect(workers)
                     rc = _run_driver(build.binary, work, [case], ref.binds, cand_limits, reps=reps, env=env,
@@ -904,11 +906,62 @@ def _measure(ref: Reference, build: "_Build", work: Path, ref_work: Path, case: 
                     if not rc.ok or not times:
                         return None, rc
                     tc = statistics.median(times)
+                    wall += rc.wall_s
                 probe.expect(0)
         if tr is None:
             return meas, rc            # the reference could not be timed: what there is
-        meas.add(tr, tc)
+        meas.add(tr, tc, wall)
     return meas, rc
+
+
+class _TimingFailed(Exception):
+    """The candidate failed at the timing size (the message says how)."""
+
+    def __init__(self, reason: str, failure: CaseResult | None = None):
+        super().__init__(reason)
+        self.failure = failure
+
+
+def _measure_profiles(task: Task, ref: Reference, binary: str, work: Path, env: dict, launcher: list[str],
+                      workers: int, opts: VerifyOptions, build: "_Build | None" = None) -> Timing | None:
+    """Time `binary` (run in `work`) against the reference on every input
+    profile (_timing_profiles): the Timing of the slower profile, with each
+    profile's figures and the machine's load; None when the reference could
+    not be timed. Raises _TimingFailed when the candidate fails or is wrong."""
+    ref_work = _mkdtemp("paralift-reftime-")
+    build = build or _Build(True, binary)
+    results: dict[str, dict] = {}
+    try:
+        with timing.LoadProbe() as probe:
+            for profile, case, reps in _timing_profiles(ref, opts):
+                meas, rc = _measure(ref, build, work, ref_work, case, reps, env, launcher, workers, probe, opts)
+                if meas is None:
+                    raise _TimingFailed(f"failed at the timing size ({profile} input): "
+                                        + (timeout_detail(rc, opts) if rc.timed_out else rc.describe()))
+                diff = _check_case(task, ref, work, case, rc, opts)
+                if diff:
+                    raise _TimingFailed(f"wrong result at the timing size ({profile} input): {diff}",
+                                        CaseResult(case, False, f"timing, workers={workers}", diff))
+                if not meas.samples.reference:
+                    continue
+                point, lo, hi = meas.result()
+                _, spread = meas.samples.speedup()
+                results[profile] = {"case": case, "calls": reps, "runs": len(meas.samples.reference),
+                                    "sequential_s": statistics.median(meas.samples.reference),
+                                    "candidate_s": statistics.median(meas.samples.candidate),
+                                    "speedup": round(point, 4), "ci_low": round(lo, 4),
+                                    "ci_high": round(hi, 4) if math.isfinite(hi) else None, "spread": round(spread, 4)}
+        load = probe.report()
+    finally:
+        _rmtree(ref_work)
+    if not results:
+        return None
+    worst = min(results, key=lambda p: results[p]["speedup"])
+    w = results[worst]
+    return Timing(sequential_s=w["sequential_s"], candidate_s=w["candidate_s"], speedup=w["speedup"],
+                  spread=w["spread"], runs=w["runs"], size=_case_sizes(ref, w["case"], w["calls"]),
+                  workers=workers, ci_low=w["ci_low"], ci_high=w["ci_high"], calls=w["calls"], load=load,
+                  contended=load["contended"], profile=worst, profiles=results)
 
 
 def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Verdict, opts: VerifyOptions) -> bool:
@@ -926,50 +979,54 @@ def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Ve
         v.speedup_reason = ref.timing_note or "no timing case"
         return True
     workers = opts.workers()
-    env, launcher = _timing_env(v, build, task, workers, opts)
-    ref_work = _mkdtemp("paralift-reftime-")
-    results: dict[str, dict] = {}
+    env, launcher = _timing_env(v.target, build, task, workers, opts)
     try:
-        with timing.LoadProbe() as probe:
-            for profile, case, reps in _timing_profiles(ref, opts):
-                meas, rc = _measure(ref, build, work, ref_work, case, reps, env, launcher, workers, probe, opts)
-                if meas is None:
-                    v.status = "failed"
-                    v.reason = (f"failed at the timing size ({profile} input): "
-                                + (timeout_detail(rc, opts) if rc.timed_out else rc.describe()))
-                    return False
-                diff = _check_case(task, ref, work, case, rc, opts)
-                if diff:
-                    v.status = "failed"
-                    v.failures.append(CaseResult(case, False, f"timing, workers={workers}", diff))
-                    v.reason = f"wrong result at the timing size ({profile} input): {diff}"
-                    return False
-                if not meas.samples.reference:
-                    continue
-                point, lo, hi = meas.result()
-                _, spread = meas.samples.speedup()
-                results[profile] = {"case": case, "calls": reps, "runs": len(meas.samples.reference),
-                                    "sequential_s": statistics.median(meas.samples.reference),
-                                    "candidate_s": statistics.median(meas.samples.candidate),
-                                    "speedup": round(point, 4), "ci_low": round(lo, 4),
-                                    "ci_high": round(hi, 4) if math.isfinite(hi) else None, "spread": round(spread, 4)}
-        load = probe.report()
-    finally:
-        _rmtree(ref_work)
-    if not results:
+        t = _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build)
+    except _TimingFailed as e:
+        v.status, v.reason = "failed", str(e)
+        if e.failure:
+            v.failures.append(e.failure)
+        return False
+    if t is None:
         v.speedup_reason = "the reference could not be timed"
         return True
-    worst = min(results, key=lambda p: results[p]["speedup"])
-    w = results[worst]
-    v.timing = Timing(sequential_s=w["sequential_s"], candidate_s=w["candidate_s"], speedup=w["speedup"],
-                      spread=w["spread"], runs=w["runs"], size=_case_sizes(ref, w["case"], w["calls"]),
-                      workers=workers, ci_low=w["ci_low"], ci_high=w["ci_high"], calls=w["calls"], load=load,
-                      contended=load["contended"], profile=worst, profiles=results)
-    v.speedup = round(w["speedup"], 3)
-    if load["contended"]:
-        v.logs.append(f"timing: other processes held about {load['other_cores']:g} of {load['cores']} cores "
+    v.timing, v.speedup = t, round(t.speedup, 3)
+    if t.contended:
+        v.logs.append(f"timing: other processes held about {t.load['other_cores']:g} of {t.load['cores']} cores "
                       "while measuring")
     return True
+
+
+def measure(task: Task, candidate: Candidate | None, tests: TestSuite | None = None,
+            options: VerifyOptions | None = None) -> Timing | None:
+    """Time a candidate against the sequential reference as `verify` does,
+    without verifying it (benchmarks: a candidate verify already accepted,
+    measured again). candidate=None times the reference against itself (an
+    A/A measurement: its interval should contain 1). None when there is no
+    timing case; raises RuntimeError when the candidate does not build or
+    fails at the timing size. This is a measurement, never a verdict."""
+    opts = options or VerifyOptions()
+    ref = prepare_reference(task, tests, opts)
+    _ensure_timing_case(ref, opts)
+    if ref.timing_case is None:
+        return None
+    workers = opts.workers()
+    work = _mkdtemp("paralift-measure-")
+    try:
+        if candidate is None:
+            build = _Build(True, "refbin/ref")
+            env, launcher, workers = {}, [], 1
+        else:
+            build = _build_candidate(task, candidate, work, opts)
+            if not build.ok:
+                raise RuntimeError(build.reason)
+            env, launcher = _timing_env(candidate.target, build, task, workers, opts)
+        try:
+            return _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build)
+        except _TimingFailed as e:
+            raise RuntimeError(str(e)) from None
+    finally:
+        _rmtree(work)
 
 
 def _case_sizes(ref: Reference, case: str, reps: int) -> dict:

@@ -70,9 +70,11 @@ def test_measurement_stops_when_narrow_or_capped():
         assert not noisy.enough()
         noisy.add(1.0 + 0.5 * (k % 2), 1.0)
     assert noisy.enough()              # max_pairs
-    capped = timing.Interval(cap_s=0.0, min_pairs=4)
-    capped.add(1.0, 1.0), capped.add(2.0, 1.0)
-    assert capped.enough()             # time cap, at least 2 pairs
+    capped = timing.Interval(cap_s=1.0, min_pairs=4)
+    capped.add(1.0, 1.0, wall_s=0.6)
+    assert not capped.enough()
+    capped.add(2.0, 1.0, wall_s=0.6)
+    assert capped.enough()             # time cap (process time, not waiting), at least 2 pairs
 
 
 def test_one_candidate_beats_another_only_with_disjoint_intervals():

@@ -1,0 +1,263 @@
+"""Do paralift's speed measurements decide correctly? (issue 21)
+
+    .venv/bin/python benchmarks/bench_timing.py [--kernels saxpy,dot] [--self-runs 20] [--translations 5]
+        [--targets openmp] [--json F] [--md F] [--min-s 0.2] [--cap 10]
+    .venv/bin/python benchmarks/bench_timing.py --from-json F     # re-render the table and markdown
+
+Two checks, with verify's own measurement (sandbox.verify.measure: warm-up
+call, interleaved reference/candidate processes, pinned threads and ranks,
+pairs added until the speedup's 95 % interval is within +-5 % or the cap):
+
+A. **A/A**: the sequential build timed against itself, --self-runs times per
+   kernel. A right measurement's interval contains 1.0 (95 % of them should)
+   and is within +-5 % of its point (narrow enough to decide).
+B. **Stable decisions**: each kernel's correct candidates (the rule-based
+   translation and the hand-written tests/candidates/<kernel>/*_ok.* ones)
+   are verified once (correctness does not depend on timing), then timed
+   --translations times; each time the pipeline's selection
+   (paralift.pipeline.select_candidate, then not_faster: sequential unless
+   faster with confidence) picks a winner. Stable: the same winner every
+   time, or winners whose intervals overlap (the sequential code counting
+   as [1, 1]).
+
+The JSON file is rewritten after every measurement and an interrupted run
+resumes from it (measurements already there are not redone); the machine's
+load average and each measurement's `contended` flag are recorded, so a run
+on a busy machine shows as such. Results: benchmarks/results/bench_timing-DATE.{json,md}.
+Not a test: it takes minutes on a quiet machine (target: < 15 min on 2 cores
+with the defaults).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KERNELS = "saxpy,dot,histogram,matvec,jacobi2d,spmv_csr"
+EXT_TARGET = {"omp": "openmp", "mpi": "mpi"}
+
+
+def load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def kernel_task(name: str, target: str):
+    from paralift.agents import build_task, detect_language
+    kernels = {k["name"]: k for k in json.loads((ROOT / "data" / "kernels" / "manifest.json").read_text())}
+    k = kernels[name]
+    path = ROOT / "data" / "kernels" / k["file"]
+    src = path.read_text()
+    return build_task(src, detect_language(str(path), src), k["function"], target, str(path))
+
+
+def candidates(kernel: str, task, target: str) -> list[tuple[str, object]]:
+    """(label, Candidate): the rule-based translation and the hand-written correct ones."""
+    from paralift.agents import NotParallelizable, RuleBasedTranslator
+    from paralift.types import Candidate, Target
+    out = []
+    try:
+        for c in RuleBasedTranslator().propose(task, Target.parse(target)):
+            out.append(("rule", c))
+    except NotParallelizable:
+        pass
+    folder = ROOT / "tests" / "candidates" / kernel
+    for f in sorted(folder.glob("*_ok.*")) if folder.is_dir() else []:
+        if EXT_TARGET.get(f.name.split("_")[0]) == target:
+            out.append((f"hand:{f.name}", Candidate(f.read_text(), Target.parse(target), agent="hand")))
+    return out
+
+
+def timing_row(t) -> dict | None:
+    if t is None:
+        return None
+    lo, hi = t.interval()
+    return {"speedup": t.speedup, "ci_low": lo, "ci_high": None if hi == float("inf") else hi, "runs": t.runs,
+            "calls": t.calls, "profile": t.profile, "contended": t.contended,
+            "other_cores": t.load.get("other_cores"), "sequential_s": t.sequential_s}
+
+
+def self_check(kernel: str, target: str, runs: int, opts, data: dict, save) -> None:
+    """Part A: the reference timed against itself `runs` times."""
+    from paralift.pipeline import make_suite
+    from paralift.sandbox.verify import measure
+    key = f"{kernel}/{target}"
+    rows = data["self"].setdefault(key, [])
+    if len(rows) >= runs:
+        return
+    task = kernel_task(kernel, target)
+    suite = make_suite(task)
+    while len(rows) < runs:
+        t = measure(task, None, suite, opts)
+        rows.append(timing_row(t))
+        r = rows[-1]
+        if r:
+            sys.stderr.write(f"A/A {key} {len(rows)}/{runs}: {r['speedup']:.3f} [{r['ci_low']:.3f}, "
+                             f"{r['ci_high'] or float('inf'):.3f}] runs={r['runs']}{' contended' if r['contended'] else ''}\n")
+        save()
+
+
+def decision_check(kernel: str, target: str, translations: int, opts, data: dict, save) -> None:
+    """Part B: verify the candidates once, then time and select `translations` times."""
+    import dataclasses
+    from paralift.pipeline import make_suite, not_faster, select_candidate
+    from paralift.sandbox import verify
+    from paralift.sandbox.pool import Job
+    from paralift.sandbox.verify import measure
+    from paralift.types import Verdict
+    key = f"{kernel}/{target}"
+    entry = data["decisions"].setdefault(key, {"verified": None, "runs": []})
+    if len(entry["runs"]) >= translations:
+        return
+    task = kernel_task(kernel, target)
+    suite = make_suite(task)
+    cands = candidates(kernel, task, target)
+    if entry["verified"] is None:
+        vopts = dataclasses.replace(opts, timing=False)
+        entry["verified"] = [label for label, c in cands if verify(task, c, suite, vopts).verified]
+        entry["rejected"] = [label for label, c in cands if label not in entry["verified"]]
+        save()
+    good = [(label, c) for label, c in cands if label in entry["verified"]]
+    while len(entry["runs"]) < translations:
+        run = {"timings": {}}
+        pairs = []
+        for label, c in good:
+            try:
+                t = measure(task, c, suite, opts)
+            except RuntimeError as e:
+                run["timings"][label] = {"error": str(e)[:200]}
+                continue
+            run["timings"][label] = timing_row(t)
+            v = Verdict(target=c.target, status="verified", speedup=None if t is None else round(t.speedup, 3),
+                        timing=t)
+            pairs.append((Job(task, dataclasses.replace(c, agent=label), suite), v))
+        if pairs:
+            j, v = select_candidate(pairs)
+            run["winner"] = "sequential" if not_faster(v) else j.candidate.agent
+            run["best"] = j.candidate.agent
+        else:
+            run["winner"] = "sequential"
+        entry["runs"].append(run)
+        sys.stderr.write(f"decision {key} {len(entry['runs'])}/{translations}: {run['winner']}\n")
+        save()
+
+
+def interval_of(entry_run: dict) -> tuple[float, float]:
+    w = entry_run["winner"]
+    if w == "sequential":
+        return 1.0, 1.0
+    r = entry_run["timings"][w]
+    return r["ci_low"], r["ci_high"] if r["ci_high"] is not None else float("inf")
+
+
+def summarize(data: dict) -> dict:
+    rows, contain, narrow, total = [], 0, 0, 0
+    for key, runs in sorted(data["self"].items()):
+        ok = [r for r in runs if r]
+        c = sum(1 for r in ok if r["ci_low"] <= 1.0 <= (r["ci_high"] or float("inf")))
+        n = sum(1 for r in ok if r["ci_high"] is not None and r["ci_low"] >= 0.95 * r["speedup"]
+                and r["ci_high"] <= 1.05 * r["speedup"])
+        both = sum(1 for r in ok if r["ci_low"] <= 1.0 <= (r["ci_high"] or float("inf"))
+                   and r["ci_high"] is not None and r["ci_low"] >= 0.95 and r["ci_high"] <= 1.05)
+        contain, narrow, total = contain + c, narrow + n, total + len(ok)
+        rows.append({"kernel": key, "measurements": len(ok), "contain_1": c, "within_5pct": n, "both": both,
+                     "median_runs": sorted(r["runs"] for r in ok)[len(ok) // 2] if ok else 0,
+                     "contended": sum(1 for r in ok if r["contended"])})
+    drows = []
+    for key, e in sorted(data["decisions"].items()):
+        winners = [r["winner"] for r in e["runs"]]
+        ivs = [interval_of(r) for r in e["runs"]]
+        overlap = all(a[0] <= b[1] and b[0] <= a[1] for a in ivs for b in ivs)
+        drows.append({"kernel": key, "candidates": len(e["verified"] or []), "winners": winners,
+                      "same_winner": len(set(winners)) == 1, "overlapping": overlap,
+                      "stable": len(set(winners)) == 1 or overlap})
+    return {"self": rows, "self_total": total, "self_contain_1": contain, "self_within_5pct": narrow,
+            "self_both": sum(r["both"] for r in rows),
+            "decisions": drows, "stable": sum(1 for d in drows if d["stable"]), "decision_kernels": len(drows)}
+
+
+def render(data: dict, s: dict) -> str:
+    pct = lambda a, b: f"{100 * a / b:.0f} %" if b else "-"
+    L = [f"# bench_timing ({data['meta']['started'][:10]})", "",
+         f"Command: `{data['meta']['command']}`  ", f"Machine: {data['meta']['cores']} cores, load average "
+         f"{data['meta']['load_start']} at the start, {data['meta'].get('load_end')} at the end.", "",
+         "## A/A: the sequential build timed against itself", "",
+         "| kernel | measurements | interval contains 1.0 | within ±5 % | both | median pairs | contended |",
+         "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in s["self"]:
+        L.append(f"| {r['kernel']} | {r['measurements']} | {pct(r['contain_1'], r['measurements'])} | "
+                 f"{pct(r['within_5pct'], r['measurements'])} | {pct(r['both'], r['measurements'])} | "
+                 f"{r['median_runs']} | {r['contended']} |")
+    L += ["", f"**All: {s['self_total']} measurements, {pct(s['self_contain_1'], s['self_total'])} contain 1.0, "
+          f"{pct(s['self_within_5pct'], s['self_total'])} within ±5 %, {pct(s['self_both'], s['self_total'])} both** "
+          "(done when ≥ 95 %).", "",
+          "## Stable decisions: the same candidates timed and selected repeatedly", "",
+          "| kernel | verified candidates | winners | same winner | overlapping intervals | stable |",
+          "|---|---:|---|---|---|---|"]
+    for d in s["decisions"]:
+        L.append(f"| {d['kernel']} | {d['candidates']} | {', '.join(d['winners'])} | {'yes' if d['same_winner'] else 'no'} | "
+                 f"{'yes' if d['overlapping'] else 'no'} | {'yes' if d['stable'] else '**no**'} |")
+    L += ["", f"**Stable: {s['stable']} of {s['decision_kernels']} kernels.**", ""]
+    return "\n".join(L)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernels", default=DEFAULT_KERNELS)
+    ap.add_argument("--targets", default="openmp")
+    ap.add_argument("--self-runs", type=int, default=20)
+    ap.add_argument("--translations", type=int, default=5)
+    ap.add_argument("--min-s", type=float, default=None, help="reference time per timed process (verify's default)")
+    ap.add_argument("--cap", type=float, default=None, help="seconds per profile before the interval is given up")
+    ap.add_argument("--max-runs", type=int, default=None, help="most pairs per measurement")
+    ap.add_argument("--skip-decisions", action="store_true")
+    stamp = time.strftime("%Y-%m-%d")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / f"bench_timing-{stamp}.json"))
+    ap.add_argument("--md", default=None, help="markdown results (default: the --json path with .md)")
+    ap.add_argument("--from-json", default=None)
+    args = ap.parse_args()
+    if args.from_json:
+        data = json.loads(Path(args.from_json).read_text())
+        print(render(data, summarize(data)))
+        return 0
+    import dataclasses
+    from paralift.sandbox import VerifyOptions
+    opts = VerifyOptions(timing=True)
+    opts = dataclasses.replace(opts, **{k: v for k, v in (("timing_min_s", args.min_s), ("timing_cap_s", args.cap),
+                                                          ("timing_max_runs", args.max_runs)) if v is not None})
+    out = Path(args.json)
+    md = Path(args.md) if args.md else out.with_suffix(".md")
+    data = json.loads(out.read_text()) if out.exists() else {
+        "meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join(sys.argv),
+                 "cores": os.cpu_count(), "load_start": load()}, "self": {}, "decisions": {}}
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        data["meta"]["load_end"] = load()
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(out)
+
+    t0 = time.monotonic()
+    for kernel in [k for k in args.kernels.split(",") if k]:
+        for target in args.targets.split(","):
+            self_check(kernel, target, args.self_runs, opts, data, save)
+            if not args.skip_decisions:
+                decision_check(kernel, target, args.translations, opts, data, save)
+    data["meta"]["seconds"] = round(data["meta"].get("seconds", 0) + time.monotonic() - t0, 1)
+    save()
+    text = render(data, summarize(data))
+    md.write_text(text)
+    print(text)
+    print(f"wrote {out} and {md}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
