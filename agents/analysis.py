@@ -6,9 +6,11 @@ returns the in-memory facts the code generators use).
 
 Assumptions (documented in the analysis dict under "assumptions"):
 * scalar parameters that bound loops or sizes are non-negative;
-* `const T*` inputs do not overlap written arrays; two non-const pointer
-  parameters of the same element type (without `restrict`) may be the *same*
-  array, so their accesses are tested as one array;
+* pointer parameters of the same element type (without `restrict`, `const`
+  or not) may point into the same array: a loop whose parallel execution
+  needs two of them apart records the pair (LoopFacts.alias_checks) and the
+  translation checks their accessed ranges at entry, running the sequential
+  code when they overlap (DESIGN.md §3);
 * distinct std::vector parameters are distinct objects;
 * a std::vector whose .size() is used gets the free size token "N" (the one
   free size the input generator picks); several such vectors share it.
@@ -51,6 +53,9 @@ class LoopFacts:
     arrays_written: list = field(default_factory=list)    # Decl
     arrays_read: list = field(default_factory=list)       # Decl
     scalars_read: list = field(default_factory=list)      # Decl (declared outside the loop)
+    # pairs of distinct pointer parameters the loop is parallel only if they do not overlap: the code
+    # generators check their accessed ranges at entry and run the sequential code when they do
+    alias_checks: set = field(default_factory=set)        # {(Decl, Decl)}, ordered by name
 
     def to_json(self, fx: "FunctionFacts") -> dict:
         lp = self.loop
@@ -66,6 +71,7 @@ class LoopFacts:
             "private": [d.name for d in self.private], "lastprivate": [d.name for d in self.lastprivate],
             "schedule": "guided" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
             "writes": [d.name for d in self.arrays_written],
+            "alias_checks": sorted([a.name, b.name] for a, b in self.alias_checks),
         }
 
 
@@ -93,7 +99,6 @@ class FunctionFacts:
     # the array's values + Poly + 1, "bound" -> max of the offsets array, "scalar" -> the parameter + 1
     data_ranges: dict = field(default_factory=dict)
 
-
     def facts(self, loop: Loop) -> LoopFacts:
         return self.loops[loop]
 
@@ -112,6 +117,16 @@ class FunctionFacts:
             visit(lp)
         return out
 
+    def alias_checks(self) -> list[tuple[Decl, Decl]]:
+        """Pointer parameter pairs the parallel code needs apart (chosen loops and the loops inside them)."""
+        pairs: set = set()
+        for f in self.chosen_loops():
+            pairs |= f.alias_checks
+            for lp in self.model.loops:
+                if lp is not f.loop and f.loop.encloses(lp) and self.loops[lp].parallel:
+                    pairs |= self.loops[lp].alias_checks
+        return sorted(pairs, key=lambda p: (p[0].name, p[1].name))
+
     def to_json(self) -> dict:
         return {
             "function": self.signature.name,
@@ -124,7 +139,9 @@ class FunctionFacts:
             "notes": list(self.notes),
             "assumptions": [
                 "scalar parameters that bound loops are non-negative",
-                "const pointer inputs do not overlap written arrays; non-const pointers of one type may alias",
+                "pointer parameters of one element type may overlap unless restrict: where a parallel loop "
+                "needs two apart, the translation checks their ranges at entry and runs the sequential code "
+                "when they overlap",
                 "distinct std::vector parameters are distinct objects",
             ],
         }
@@ -327,7 +344,7 @@ class _Analyzer:
         bound = L.bound_node
         written_groups = {self.group(d) for d in written_here if d.is_array}
         for e in evs:
-            if bound is not None and bound.start_byte <= e.node.start_byte < bound.end_byte and (
+            if bound is not None and bound.start_byte <= e.node.start_byte < bound.end_byte and e.decl is not L.var and (
                     e.decl in written_here or (e.decl.is_array and self.group(e.decl) in written_groups)):
                 f.reason = f"loop at line {L.line}: loop bound '{text(bound)}' may change inside the loop"
                 return f
@@ -400,18 +417,28 @@ class _Analyzer:
         bad_arr = [e for e in evs if e.decl.is_array and e.index is None and not self._inside(e.decl, L)]
         if bad_arr:
             return f"unsupported use of array '{bad_arr[0].decl.name}'"
-        groups: dict[str, list[Event]] = {}
-        for e in arr:
-            groups.setdefault(self.group(e.decl), []).append(e)
         written_syms = {d.key for d in written_here if not d.is_array}
         for lp in self.m.loops:
             if lp.var is not None and (lp is L or L.encloses(lp)) and lp.canonical:
                 written_syms.discard(lp.var.key)
-        for gkey, lst in groups.items():
+        # distinct pointer parameters that may share storage: a dependence between two of them exists only
+        # when they overlap, which the translation tests at run time (f.alias_checks) instead of giving up
+        groups: dict[str, list[Event]] = {}
+        for e in arr:
+            groups.setdefault(self.may_alias_group(e.decl), []).append(e)
+        for lst in groups.values():
+            for w in (e for e in lst if e.write):
+                for e in lst:
+                    if e.decl is w.decl or (e.write and e.seq < w.seq):
+                        continue
+                    pair = tuple(sorted((w.decl, e.decl), key=lambda d: d.name))
+                    if pair not in f.alias_checks and self.dep.test(L, w, e, written_syms).dependent:
+                        f.alias_checks.add(pair)
+        by_decl: dict[Decl, list[Event]] = {}
+        for e in arr:
+            by_decl.setdefault(e.decl, []).append(e)
+        for d, lst in by_decl.items():
             writes = [e for e in lst if e.write]
-            if not writes:
-                continue
-            decls = _uniq(e.decl for e in lst)
             dep = None
             for w in writes:
                 for e in lst:
@@ -427,22 +454,25 @@ class _Analyzer:
                 continue
             # array reduction: every access of the array in the loop is `A[..] op= e` with one op
             ops = {e.red_op for e in lst}
-            if len(decls) == 1 and None not in ops and len(ops) == 1:
+            if None not in ops and len(ops) == 1:
                 op = ops.pop()
                 if op in ("+", "*", "&", "|", "^"):
-                    f.array_reductions[decls[0]] = op
+                    f.array_reductions[d] = op
                     continue
             w, e, r = dep
-            alias = ""
-            if w.decl is not e.decl:
-                alias = (f" (pointers '{w.decl.name}' and '{e.decl.name}' may alias: same element type, "
-                         f"neither const nor restrict)")
             if w is e:
                 what = f"{_short(w.node)} written by different iterations"
             else:
                 what = f"{_short(w.node)} (line {w.line}) and {_short(e.node)} (line {e.line})"
-            return f"loop-carried dependence on {what}: {r.detail}{alias}"
+            return f"loop-carried dependence on {what}: {r.detail}"
         return ""
+
+    def may_alias_group(self, d: Decl) -> str:
+        """Pointer parameters of one element type (restrict ones excepted) may point into one array, const
+        or not: C lets a caller pass the same buffer as input and output."""
+        if d.is_param and d.kind == "pointer" and not (d.info and d.info.restrict):
+            return f"@mayalias:{d.base_type}"
+        return d.key
 
     def _varying(self, L: Loop) -> bool:
         m = self.m

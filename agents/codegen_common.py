@@ -114,6 +114,42 @@ class CRenderer:
             raise NotParallelizable(f"the number of elements of '{name}' is unknown")
         return self.expr(ext, allow_tokens)
 
+    def overlap_extent_c(self, name: str) -> str:
+        """A C expression (long long) for an upper bound of the elements of `name` the function accesses,
+        for an overlap test only: an extent the code proves, or, for a data-dependent one (issue 19), a scan
+        at run time of the values that index it (an over-approximation: safe for deciding that two ranges
+        are apart, never for sizing a copy; the scan's statements go to self.prelude, to run before the
+        test). It is -1 when an index is negative (the range then starts before the pointer: the caller
+        treats that as an overlap)."""
+        rng = getattr(self.fx, "data_ranges", {}).get(name)
+        if name not in getattr(self.fx, "data_extents", {}) or rng is None:
+            return self.extent_c(name)
+        if not hasattr(self, "prelude"):
+            self.prelude = []
+        parts = ["(" + self.poly(p) + ")" for p in rng["proven"]]
+        for kind, src, off in rng["terms"]:
+            if kind == "scalar":
+                parts.append(f"((long long)({src}) < 0 ? -1LL : (long long)({src}) + 1)")
+                continue
+            n = self.overlap_extent_c(src)
+            k = len(self.prelude)
+            add = "1" if kind == "index" else "0"
+            self.prelude.append(
+                f"long long __pl_rm{k} = -1; int __pl_rneg{k} = 0; const long long __pl_rn{k} = {n}; "
+                f"if (__pl_rn{k} < 0) __pl_rneg{k} = 1; "
+                f"for (long long __pl_rq{k} = 0; __pl_rq{k} < __pl_rn{k}; __pl_rq{k}++) {{ "
+                f"const long long __pl_rv{k} = (long long)({src})[__pl_rq{k}]; if (__pl_rv{k} < 0) __pl_rneg{k} = 1; "
+                f"if (__pl_rv{k} > __pl_rm{k}) __pl_rm{k} = __pl_rv{k}; }}")
+            parts.append(f"(__pl_rneg{k} ? -1LL : (__pl_rm{k} < 0 ? 0LL : ({self.poly(off)}) + __pl_rm{k} + {add}))")
+        if not parts:
+            raise NotParallelizable(f"the number of elements of '{name}' is not known from the code")
+        k = len(self.prelude)
+        self.prelude.append(f"long long __pl_rx{k} = {parts[0]};")
+        for q in parts[1:]:
+            self.prelude.append(f"{{ const long long __pl_ry = {q}; if (__pl_rx{k} >= 0) "
+                                f"__pl_rx{k} = __pl_ry < 0 ? -1LL : (__pl_ry > __pl_rx{k} ? __pl_ry : __pl_rx{k}); }}")
+        return f"__pl_rx{k}"
+
     def expr(self, ext: str, allow_tokens: bool = True) -> str:
         """Translate an extent expression (names, + - * // ( ) max min, ints) to C."""
         import re
@@ -225,3 +261,95 @@ def skip_edits(loop: Loop) -> list[tuple[int, int, str]]:
     if loop.skip_stmt is None:
         return []
     return [(loop.skip_stmt.start_byte, loop.skip_stmt.end_byte, "")]
+
+
+# -- loop versioning against overlapping pointer arguments (DESIGN.md §3) ------------------------------
+# The test and the sequential path live inside the function itself (no helper function, no renamed copy):
+# assembling several translated functions into one file keeps only each function's definition.
+
+def _overlap_expr(a: str, na: str, b: str, nb: str) -> str:
+    """Byte ranges [a, a+na) and [b, b+nb) share a byte (empty ranges share none)."""
+    ua, ub = f"(unsigned long long)(__UINTPTR_TYPE__)({a})", f"(unsigned long long)(__UINTPTR_TYPE__)({b})"
+    return (f"({na} > 0 && {nb} > 0 && {ua} < {ub} + (unsigned long long)({nb}) "
+            f"&& {ub} < {ua} + (unsigned long long)({na}))")
+
+
+def overlap_condition(fx: FunctionFacts) -> str | None:
+    """C condition true when two pointer arguments the parallel code needs apart overlap in the ranges the
+    function accesses (None when no pair needs a check)."""
+    return overlap_test(fx)[1]
+
+
+def overlap_test(fx: FunctionFacts) -> tuple[list[str], str | None]:
+    """(statements to run first, the condition) of overlap_condition."""
+    pairs = fx.alias_checks()
+    if not pairs:
+        return [], None
+    r = CRenderer(fx)
+    terms = []
+    for a, b in pairs:
+        sizes = []
+        for d in (a, b):
+            try:
+                ext = r.overlap_extent_c(d.name)
+            except NotParallelizable as e:
+                raise NotParallelizable(
+                    f"'{a.name}' and '{b.name}' may point into the same array, and the range to check at "
+                    f"run time is unknown ({e})") from None
+            if "__pl_im" in ext:
+                raise NotParallelizable(f"'{a.name}' and '{b.name}' may point into the same array, and the "
+                                        f"range of '{d.name}' is not a simple expression")
+            sizes.append(ext)
+        if any(x.startswith("__pl_rx") for x in sizes):
+            # a range scanned at run time (r.prelude): a negative index (-1) counts as an overlap
+            terms.append("(" + " || ".join(f"{x} < 0" for x in sizes if x.startswith("__pl_rx")) + " || "
+                         + _overlap_expr(a.name, f"({sizes[0]}) * (long long)sizeof(*{a.name})",
+                                         b.name, f"({sizes[1]}) * (long long)sizeof(*{b.name})") + ")")
+            continue
+        sizes = [f"(({x}) * (long long)sizeof(*{d.name}))" for x, d in zip(sizes, (a, b))]
+        terms.append(_overlap_expr(a.name, sizes[0], b.name, sizes[1]))
+    return list(getattr(r, "prelude", [])), " || ".join(terms)
+
+
+def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
+    """The original body's statements (for the overlap path), ending in a return."""
+    body = fx.model.body
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    inner = text(body).strip()[1:-1].strip("\n")
+    if fx.signature.return_type.strip() == "void":
+        inner += "\n    return;"
+    elif not stmts or stmts[-1].type != "return_statement":
+        raise NotParallelizable("the function does not end in a return, so its sequential path for "
+                                "overlapping arguments cannot be kept apart")
+    if cuda:
+        import re
+        inner = re.sub(r"\brestrict\b", "__restrict__", inner)
+        inner = re.sub(r"\b_Bool\b", "bool", inner)
+    return inner
+
+
+def fallback_entry(fx: FunctionFacts, cuda: bool = False) -> str:
+    """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
+    no pair of arguments needs a check)."""
+    prelude, cond = overlap_test(fx)
+    if cond is None:
+        return ""
+    return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
+            f"{sequential_body(fx, cuda)}\n}}")
+
+
+def add_alias_fallback(fx: FunctionFacts, code: str) -> tuple[str, str]:
+    """Version the function of a whole generated translation unit (OpenMP, MPI) at its entry. Returns
+    (code, note); code unchanged when no pair of arguments needs a check."""
+    entry = fallback_entry(fx)
+    if not entry:
+        return code, ""
+    from .frontend import load_unit
+    unit = load_unit(code, fx.unit.language)
+    fn = unit.functions.get(fx.signature.name)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None:
+        raise NotParallelizable("cannot find the translated function to add its overlap test")
+    code = splice(unit.data, [(body.start_byte + 1, body.start_byte + 1, "\n    " + entry)])
+    names = ", ".join(f"{a.name}/{b.name}" for a, b in fx.alias_checks())
+    return code, f"runtime overlap check of {names}: overlapping arguments run the sequential code"

@@ -25,7 +25,7 @@ from tree_sitter import Node
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop, full_cover
 from .base import NotParallelizable
-from .codegen_common import CRenderer, iminmax_needed, node_text_with, trip_count_c, user_functions_called, var_type
+from .codegen_common import CRenderer, fallback_entry, iminmax_needed, node_text_with, trip_count_c, user_functions_called, var_type
 from .frontend import FLOAT_TYPES, Decl, Loop, text, walk
 from .poly import Poly
 
@@ -635,6 +635,9 @@ class CudaGen:
         head = self.header()
         ind = "    "
         out = [head + " {"]
+        entry = fallback_entry(fx, cuda=True)    # overlapping pointer arguments: the sequential code (DESIGN §3)
+        if entry:
+            out.append(entry)
         tail = []
         for d in self.used_arrays:
             p = sig.param(d.name)

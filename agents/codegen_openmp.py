@@ -61,6 +61,14 @@ def while_to_for_edits(L: Loop) -> list[tuple[int, int, str]]:
     return [(L.node.start_byte, L.body.start_byte, head), (L.skip_stmt.start_byte, L.skip_stmt.end_byte, "")]
 
 
+def condition_edits(L: Loop) -> list[tuple[int, int, str]]:
+    """`i + k <= n` -> `i <= n - k`: OpenMP's canonical loop form wants the variable alone on one side."""
+    cond = L.canonical_condition()
+    if cond is None or L.while_form:
+        return []
+    return [(L.bound_node.start_byte, L.bound_node.end_byte, cond)]
+
+
 def _declared_inside(d, loop: Loop) -> bool:
     return d.node is not None and not d.is_param and loop.node.start_byte <= d.node.start_byte < loop.node.end_byte
 
@@ -82,6 +90,9 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
         edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
         if f.loop.while_form:
             edits.extend(while_to_for_edits(f.loop))
+        edits.extend(condition_edits(f.loop))
+        if f.collapse == 2 and f.loop.children:
+            edits.extend(condition_edits(f.loop.children[0]))
         for e in atomics:
             stmt = e.stmt
             if stmt is None or stmt.type != "expression_statement":
@@ -105,8 +116,14 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             if at:
                 continue
             edits.append(insert_line_before(data, lp.node, " ".join(["#pragma omp simd"] + cl)))
+            edits.extend(condition_edits(lp))
             notes.append(f"loop at line {lp.line}: simd " + " ".join(cl))
     for stmt in atomic_stmts.values():
+        if stmt.parent is not None and stmt.parent.type != "compound_statement":
+            # a loop body without braces: a pragma there is a statement of its own to C parsers
+            edits.append((stmt.start_byte, stmt.start_byte, "{\n#pragma omp atomic\n"))
+            edits.append((stmt.end_byte, stmt.end_byte, "\n}"))
+            continue
         edits.append(insert_line_before(data, stmt, "#pragma omp atomic"))
     if atomic_stmts:
         notes.append("array reduction(s) via omp atomic")

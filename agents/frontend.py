@@ -552,6 +552,7 @@ class Loop:
     var_in_init: bool = False
     init_node: Node | None = None  # the lower-bound expression
     bound_node: Node | None = None
+    bound_str: str | None = None    # the bound when the condition was solved for the variable (i + k <= n)
     cond_op: str | None = None     # < <= > >=
     step: int = 0
     lower: Poly | None = None      # inclusive range of the loop variable
@@ -568,7 +569,13 @@ class Loop:
         return "0" if self.range_of is not None else text(self.init_node)
 
     def bound_text(self) -> str:
+        if self.bound_str is not None:
+            return self.bound_str
         return f"{self.range_of.name}.size()" if self.range_of is not None else text(self.bound_node)
+
+    def canonical_condition(self) -> str | None:
+        """`var OP bound` when the source's condition has another form OpenMP does not accept (None otherwise)."""
+        return None if self.bound_str is None else f"{self.var.name} {self.cond_op} {self.bound_str}"
 
     def body_prefix(self) -> str:
         """Declarations a rewritten body needs first (range-for element)."""
@@ -1078,14 +1085,19 @@ class FunctionModel:
         if op not in flip:
             loop.why_not = f"loop condition uses '{op}'"
             return
+        bound_str = None
         if left.type == "identifier" and text(left) == var.name:
             bound = right
         elif right.type == "identifier" and text(right) == var.name:
             bound, op = left, flip[op]
         else:
-            loop.why_not = "loop condition is not of the form 'var < bound'"
-            self._range_only(loop, var, lo, left, right, op, upd)
-            return
+            solved = self._solve_condition(var, left, right, op)
+            if solved is None:
+                loop.why_not = "loop condition is not of the form 'var < bound'"
+                self._range_only(loop, var, lo, left, right, op, upd)
+                return
+            # `i + k <= n` -> `i <= n - k`: the same iterations (signed integers only: no wrap-around)
+            bound, op, bound_str = cond, solved[0], solved[1]
         # update
         step = None
         if upd is not None:
@@ -1115,10 +1127,11 @@ class FunctionModel:
             loop.why_not = "decreasing loop over an unsigned variable"
             return
         loop.bound_node = bound
+        loop.bound_str = bound_str
         loop.cond_op = op
         loop.step = step
         lo_p = self.poly(lo)
-        b_p = self.poly(bound)
+        b_p = self.poly(bound) if bound_str is None else solved[2]
         if step > 0:
             loop.lower = lo_p
             loop.upper = (b_p - 1) if (b_p is not None and op == "<") else b_p
@@ -1126,6 +1139,32 @@ class FunctionModel:
             loop.upper = lo_p
             loop.lower = (b_p + 1) if (b_p is not None and op == ">") else b_p
         loop.canonical = True
+
+    def _solve_condition(self, var: Decl, left: Node, right: Node, op: str) -> tuple[str, str, Poly] | None:
+        """`var + k <= n`, `n - var > 0`, `var + 1 < w` solved for var: (op, bound as C text, bound Poly);
+        None unless var has coefficient +-1 and every other term is a signed integer variable or constant."""
+        if var.base_type is None or is_unsigned(var.base_type) or var.base_type not in INTEGER_TYPES:
+            return None
+        pl, pr = self.poly(left), self.poly(right)
+        if pl is None or pr is None:
+            return None
+        diff = pl - pr                       # diff OP 0
+        c = diff.coeff(var.key)
+        if diff.degree_in(var.key) != 1 or not c.is_const() or c.constant not in (1, -1):
+            return None
+        rest = diff.drop(var.key)
+        names = {}
+        for s in rest.symbols():
+            d = self.decl_by_key(s)
+            if d is None or d.kind != "scalar" or d.base_type not in INTEGER_TYPES or is_unsigned(d.base_type):
+                return None
+            names[s] = d.name
+        flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        if c.constant == 1:                  # var + rest OP 0  ->  var OP -rest
+            b = -rest
+        else:                                # -var + rest OP 0  ->  var flip(OP) rest
+            b, op = rest, flip[op]
+        return op, "(" + b.render(lambda s: names[s]) + ")", b
 
     def _range_only(self, loop: Loop, var: Decl, lo: Node, left: Node, right: Node, op: str, upd) -> None:
         """`i + k <= n` and similar: record the range of i (for extents) but keep the loop sequential."""

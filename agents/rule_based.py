@@ -55,6 +55,14 @@ class RuleBasedTranslator:
             from .scalar_replace import scalar_replace
             code, sr = scalar_replace(code, task.language, task.function)
             extra_notes += [f"scalar replacement: {n}" for n in sr]
+        if target in (Target.OPENMP, Target.MPI):
+            # last: scalar replacement assumes arrays apart, which the sequential path must not
+            from .codegen_common import add_alias_fallback
+            try:
+                code, note = add_alias_fallback(fx, code)
+            except NotParallelizable as e:
+                raise NotParallelizable(f"'{task.function}' is kept sequential for {target.value}: {e}") from None
+            extra_notes += [note] if note else []
         if extra_notes:
             notes = "; ".join(n for n in [notes, *extra_notes] if n)
         return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]

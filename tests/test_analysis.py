@@ -174,7 +174,7 @@ void scatter(int n, const int *idx, const double *x, double *y) { for (int i = 0
 @pytest.mark.parametrize("fn,parallel,why", [
     ("recur", False, "a[i-1]"), ("even_odd", True, ""), ("far", True, ""), ("same", False, "a[0]"),
     ("rows", True, ""), ("rows_shift", False, "dependence"), ("cols", True, ""),
-    ("alias", False, "may alias"), ("alias_ok", True, ""), ("restricted", True, ""),
+    ("alias", True, ""), ("alias_ok", True, ""), ("restricted", True, ""),
     ("counter", False, "'k'"), ("scatter", False, "not affine"),
 ])
 def test_dependence_tests(fn, parallel, why):
@@ -184,6 +184,12 @@ def test_dependence_tests(fn, parallel, why):
     assert why in lp["reason"]
     if not parallel:
         assert lp["reason"].startswith(f"loop at line {lp['line']}")
+
+
+@pytest.mark.parametrize("fn,checks", [("alias", [["a", "b"]]), ("alias_ok", []), ("restricted", [])])
+def test_possible_overlap_is_checked_at_run_time(fn, checks):
+    # a dependence only through two pointers pointing into one array: parallel, with an entry check (issue 22)
+    assert task(DEPS, fn).analysis["loops"][0]["alias_checks"] == checks
 
 
 def test_distance_and_gcd_details():
