@@ -64,6 +64,7 @@ class BuildConfig:
     decontaminate: str | None = "builtin"
     quiet: bool = False
     max_seconds: float | None = None    # stop scheduling new batches after this long (resume later)
+    executor: str = "auto"              # auto (MPI inside an mpi4py.futures job, else local) | local | mpi
 
 
 # ------------------------------------------------------------------ keys and splits
@@ -329,6 +330,27 @@ def _batches(units: list[tuple[str, int]], size: int) -> list[list[tuple[str, in
     return out
 
 
+def _pool(cfg: BuildConfig) -> tuple[cf.Executor, int]:
+    """(executor, workers): a local forkserver process pool, or the ranks of
+    an MPI job (`mpirun -n N python -m mpi4py.futures -m paralift data build
+    ...`: rank 0 builds, ranks 1..N-1 verify batches), as paralift eval does
+    (eval.executors, with its guard against mpirun without mpi4py.futures).
+    Results do not depend on the executor: a batch's examples depend only on
+    its units, and finalize() sorts them by id."""
+    from paralift.eval.executors import in_mpi_job, make_executor
+    kind = cfg.executor
+    if kind == "auto":
+        kind = "mpi" if in_mpi_job() > 1 else "local"
+    if kind not in ("local", "mpi"):
+        raise UsageError(f"unknown executor {cfg.executor!r} (choose auto, local or mpi)")
+    ex = make_executor(kind, None if kind == "mpi" else cfg.workers)
+    if hasattr(ex, "pool"):
+        return ex.pool, max(1, ex.workers)
+    # one worker: still a separate process (a batch's compilers and sandboxes stay out of this one)
+    from paralift.eval.executors import LocalExecutor
+    return LocalExecutor(1).pool, 1
+
+
 def build(cfg: BuildConfig) -> dict:
     from paralift.progress import Progress
     from . import generator
@@ -385,20 +407,16 @@ def build(cfg: BuildConfig) -> dict:
     agent_totals: dict[str, Counter] = defaultdict(Counter)
     new_examples = 0
     if batches:
-        ctx = None
-        try:
-            import multiprocessing as mp
-            ctx = mp.get_context("forkserver")
-        except ValueError:
-            pass
+        pool, workers = _pool(cfg)
+        if not cfg.quiet and pool.__class__.__name__ != "ProcessPoolExecutor":
+            progress.note(f"verifying on {workers} MPI rank(s)")
         pending = list(batches)
         stopped = 0
-        with cf.ProcessPoolExecutor(max_workers=max(1, cfg.workers), mp_context=ctx) as ex, \
-                ex_path.open("a") as ef, done_path.open("a") as df:
+        with pool as ex, ex_path.open("a") as ef, done_path.open("a") as df:
             futs: dict = {}
 
             def submit() -> None:
-                while pending and len(futs) < 2 * max(1, cfg.workers):
+                while pending and len(futs) < 2 * workers:
                     if cfg.max_seconds is not None and time.monotonic() - t0 > cfg.max_seconds:
                         return
                     b = pending.pop(0)

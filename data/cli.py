@@ -44,9 +44,12 @@ def build_cmd(
     seed: int = typer.Option(0, "--seed", help="first seed"),
     decontaminate: str = typer.Option("builtin", "--decontaminate", help="evaluation suite to decontaminate against ('none' to skip)"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop starting new batches after this long (resume later)"),
+    executor: str = typer.Option("auto", "--executor", help="auto (MPI inside an mpi4py.futures job, else local), local, mpi"),
     as_json: bool = typer.Option(False, "--json", help="print the build statistics as one JSON object"),
 ):
-    """Generate kernels, translate them with the enabled agents, keep only verified translations."""
+    """Generate kernels, translate them with the enabled agents, keep only verified translations.
+
+    On a cluster: mpirun -n N python -m mpi4py.futures -m paralift data build ... (ranks 1..N-1 verify)."""
     from . import build as B
     from .generator import FAMILIES
     fams = _split_list(families) or list(FAMILIES)
@@ -56,7 +59,7 @@ def build_cmd(
         raise UsageError("--workers and --batch-size must be at least 1")
     cfg = B.BuildConfig(out=out, families=fams, count=count, targets=tg, workers=workers, batch_size=batch_size,
                         seed=seed, decontaminate=None if decontaminate == "none" else decontaminate,
-                        max_seconds=max_minutes * 60 if max_minutes else None)
+                        max_seconds=max_minutes * 60 if max_minutes else None, executor=executor)
     stats = B.build(cfg)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
