@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -836,9 +837,9 @@ def _hydra() -> bool:
 
 def _timing_profiles(ref: Reference, opts: VerifyOptions) -> list[tuple[str, str, int]]:
     """(profile, case, calls per process): the timing case, and for a kernel
-    whose index arrays pick the elements it updates (a histogram, a scatter)
-    also the same case with every index among SKEW_VALUES values, where
-    parallel updates contend (the user's data may well look like that)."""
+    whose work depends on its index values (skewed_arrays) also the same case
+    skewed, where parallel updates contend or rows are unbalanced (the
+    user's data may well look like that; the slower profile decides)."""
     out = [("uniform", ref.timing_case, ref.timing_reps)]
     with ref.lock:
         if ref.skewed_case is None and not ref.skew_note:
@@ -849,15 +850,45 @@ def _timing_profiles(ref: Reference, opts: VerifyOptions) -> list[tuple[str, str
 
 
 SKEW_VALUES = 4
+_UPDATE = r"\s*(?:\+\+|--|[-+*/%|&^]?=(?!=))"
+
+
+def skewed_arrays(task: Task, case: TestCase) -> dict:
+    """The arrays of `case` to replace for the skewed profile:
+    - an index array (ValueKind INDEX) that subscripts an array the function
+      writes (hist[bin[i]]++, y[idx[i]] += ...): all its values among
+      SKEW_VALUES, so that parallel updates hit the same few elements;
+    - CSR offsets (ValueKind OFFSETS): row lengths falling as 1/(row+1),
+      the longest first, so that rows split evenly by count are not even in work.
+    Index arrays that are only read (a gather's, CSR columns) are left alone."""
+    from paralift.types import ArraySpec, ValueKind
+    written = [p.name for p in task.signature.params if p.is_array and not p.const]
+    out = {}
+    for p in task.signature.params:
+        spec = case.arrays.get(p.name)
+        kind = p.values.kind if p.values else None
+        if spec is None or spec.count < 2:
+            continue
+        if kind == ValueKind.INDEX and spec.dist == "index" and spec.hi > SKEW_VALUES and any(
+                re.search(rf"\b{re.escape(w)}\s*\[\s*{re.escape(p.name)}\s*\[[^\]]*\]\s*\]{_UPDATE}", task.source)
+                or re.search(rf"(?:\+\+|--)\s*{re.escape(w)}\s*\[\s*{re.escape(p.name)}\s*\[", task.source)
+                for w in written):
+            out[p.name] = dataclasses.replace(spec, hi=SKEW_VALUES)
+        elif kind == ValueKind.OFFSETS and spec.dist == "offsets" and spec.hi > 0:
+            rows = spec.count - 1
+            harmonic = np.cumsum(1.0 / np.arange(1, rows + 1))
+            offsets = np.concatenate([[0], np.round(spec.hi * harmonic / harmonic[-1])]).astype(np.int64)
+            out[p.name] = ArraySpec(count=spec.count, dist="explicit", values=offsets.tolist())
+    return out
 
 
 def _prepare_skewed(ref: Reference, opts: VerifyOptions) -> None:
     spec = ref.specs.get(ref.timing_case)
-    if spec is None or not any(a.dist == "index" and a.hi > SKEW_VALUES for a in spec.arrays.values()):
-        ref.skew_note = "no index array"
+    skewed = skewed_arrays(ref.task, spec) if spec is not None else {}
+    if not skewed:
+        ref.skew_note = "no index-driven work"
         return
-    arrays = {k: dataclasses.replace(a, hi=SKEW_VALUES) if a.dist == "index" else a for k, a in spec.arrays.items()}
-    case = dataclasses.replace(spec, name=spec.name + "-skewed", arrays=arrays, tag="timing")
+    case = dataclasses.replace(spec, name=spec.name + "-skewed", arrays={**spec.arrays, **skewed}, tag="timing")
     name = ref.timing_case + "-skewed"
     sig = ref.task.signature
     inputs.write_case(sig, case, ref.dir / "in" / f"{name}.in")

@@ -146,3 +146,28 @@ def test_histogram_is_timed_on_a_skewed_profile_too():
     assert set(v.timing.profiles) == {"uniform", "skewed"}
     assert v.timing.profile == min(v.timing.profiles, key=lambda p: v.timing.profiles[p]["speedup"])
     assert v.timing.ci_low is not None and v.timing.load
+
+
+@pytest.mark.parametrize("kernel, skewed", [("histogram", {"bin"}), ("scatter", {"idx"}), ("spmv_csr", {"rowptr"}),
+                                            ("gather", set()), ("saxpy", set())])
+def test_skewed_profile_targets_index_driven_work_only(kernel, skewed):
+    from pathlib import Path
+    import numpy as np
+    from paralift.agents import build_task
+    from paralift.sandbox import inputs
+    from paralift.sandbox.verify import SKEW_VALUES, skewed_arrays
+    root = Path(__file__).resolve().parents[1]
+    files = {"histogram": "histogram.c", "scatter": "scatter.c", "spmv_csr": "spmv_csr.c", "gather": "gather.c",
+             "saxpy": "saxpy.c"}
+    task = build_task((root / "data" / "kernels" / files[kernel]).read_text(), "c", kernel, "openmp")
+    case = max(inputs.generate_suite(task.signature, seed=0).cases, key=lambda c: inputs.case_bytes(task.signature, c))
+    out = skewed_arrays(task, case)
+    assert set(out) == skewed
+    for name, spec in out.items():
+        if spec.dist == "index":
+            assert spec.hi == SKEW_VALUES
+        else:   # CSR offsets: non-decreasing, same total, the first row the longest
+            v = np.array(spec.values)
+            lengths = np.diff(v)
+            assert v[0] == 0 and v[-1] == case.arrays[name].hi and (lengths >= 0).all()
+            assert lengths[0] == lengths.max() and lengths[0] > 10 * max(1, int(np.median(lengths)))
