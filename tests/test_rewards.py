@@ -117,6 +117,31 @@ def test_rewards_from_real_verdicts(reward):
     assert kinds["no_code"] == "extract" and by["no_code"] == cfg.extract_fail, why
     assert kinds["renamed"] == "extract" and by["renamed"] == cfg.extract_fail, why
     assert kinds["bad_directive"] == "extract" and by["bad_directive"] == cfg.extract_fail, why
+    # the batch's summary (a GRPO step's curve point)
+    h = reward.history[-1]
+    assert h["completions"] == len(cases) and h["wrong_but_rewarded"] == 0, h
+    assert h["verified_rate"] == round(2 / len(cases), 4) and h["mean_speedup"] is None    # untimed
+    assert h["kinds"]["nominal"] == 1 and h["mean_reward"] == round(sum(rewards) / len(rewards), 4)
+
+
+def test_reward_curves_json_and_png(tmp_path):
+    from paralift.training.grpo import plot_reward_curves, reward_curves
+    from paralift.training.rewards import RewardInfo, call_summary
+    from paralift.types import Target, Verdict
+    cfg = RewardConfig()
+    ok = Verdict(Target.OPENMP, status="verified", built=True)
+    bad = Verdict(Target.OPENMP, status="failed", built=True)
+    calls = [[RewardInfo("correct", 1.2, speedup=2.0, verdict=ok), RewardInfo("wrong", 0.0, verdict=bad)],
+             [RewardInfo("correct", 1.1, speedup=1.5, verdict=ok), RewardInfo("correct", 1.3, speedup=6.0, verdict=ok)]]
+
+    class R:
+        history = [call_summary(c, cfg, k + 1) for k, c in enumerate(calls)]
+    curves = reward_curves(R, [{"step": 1, "reward": 0.6}])
+    assert [c["verified_rate"] for c in curves] == [0.5, 1.0]
+    assert curves[1]["mean_speedup"] == 3.0 and curves[0]["trl_reward"] == 0.6
+    assert all(c["wrong_but_rewarded"] == 0 for c in curves)
+    pytest.importorskip("matplotlib")
+    assert plot_reward_curves(curves, tmp_path / "c.png").stat().st_size > 1000
 
 
 @pytest.mark.slow

@@ -145,8 +145,56 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
                "settings": {k: v for k, v in asdict(s).items() if k != "extra"}}
     _write_model_info(Path(model), out, form, s.lora, {"examples": len(rows), "global_step": summary["global_step"],
                                                        "losses": []}, stage="grpo")
+    curves = reward_curves(reward_fn, history)
+    if curves:
+        summary["reward_curves"] = "reward_curves.json"
+        (out / "reward_curves.json").write_text(json.dumps(curves, indent=2) + "\n")
+        png = plot_reward_curves(curves, out / "reward_curves.png")
+        if png:
+            summary["reward_curves_png"] = png.name
     (out / "train_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if history:
         log(f"mean reward {history[0]['reward']:.3f} (step {history[0]['step']}) -> {history[-1]['reward']:.3f} "
             f"(step {history[-1]['step']})")
     return summary
+
+
+def reward_curves(reward_fn, trl_history: list[dict]) -> list[dict]:
+    """Per generation step: the sandbox reward's own summary of the batch
+    (mean reward, verified rate, geometric-mean speedup of the verified,
+    wrong-but-rewarded count: SandboxReward.history), with TRL's logged step
+    and reward where they line up (one reward call per step when
+    steps_per_generation is 1)."""
+    calls = list(getattr(reward_fn, "history", []) or [])
+    out = []
+    for k, c in enumerate(calls):
+        row = {"step": k + 1, **{key: v for key, v in c.items() if key != "call"}}
+        if k < len(trl_history):
+            row["trl_step"], row["trl_reward"] = trl_history[k].get("step"), trl_history[k].get("reward")
+        out.append(row)
+    return out
+
+
+def plot_reward_curves(curves: list[dict], path: Path) -> Path | None:
+    """reward, verified rate, mean verified speedup and wrong-but-rewarded per step (None without matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    steps = [c["step"] for c in curves]
+    panels = [("mean_reward", "mean reward"), ("verified_rate", "verified rate"),
+              ("mean_speedup", "geo-mean speedup (verified)"), ("wrong_but_rewarded", "wrong but rewarded")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    for ax, (key, label) in zip(axes, panels):
+        pts = [(s, c[key]) for s, c in zip(steps, curves) if c.get(key) is not None]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

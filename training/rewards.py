@@ -53,7 +53,7 @@ from typing import Any, Sequence
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
 __all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound",
-           "candidate_code"]
+           "candidate_code", "call_summary"]
 
 
 @dataclass
@@ -136,6 +136,7 @@ class SandboxReward:
         self.quiet = quiet
         self.audits: list[dict] = []
         self.last: list[RewardInfo] = []
+        self.history: list[dict] = []           # one summary per call (per GRPO generation step): call_summary()
         self._tasks: dict[tuple, tuple[Task, TestSuite] | str] = {}
         self._lock = threading.Lock()
 
@@ -208,6 +209,7 @@ class SandboxReward:
             for k, job, v in zip(where, jobs, verdicts):
                 infos[k] = self._judge(job, v)
         self.last = [i for i in infos if i is not None]
+        self.history.append(call_summary(self.last, self.cfg, len(self.history) + 1))
         return self.last
 
     # ------------------------------------------------------------ one verdict -> one reward
@@ -264,6 +266,26 @@ class SandboxReward:
         record["result"] = f"failed on fresh inputs: {again.reason}"
         self.audits.append(record)
         return RewardInfo("audit-failed", self.cfg.wrong, record["result"], speedup=v.speedup, verdict=again)
+
+
+def call_summary(infos: Sequence[RewardInfo], cfg: RewardConfig, call: int) -> dict:
+    """What one batch of rewards says: mean reward, verified rate, geometric
+    mean speedup of the verified candidates that were timed, and how many
+    candidates were rewarded above the wrong-answer level without being
+    verified (must stay 0: the audit's and the gates' job)."""
+    judged = [i for i in infos if i.reward is not None]
+    ok = [i for i in judged if i.verdict is not None and i.verdict.verified]
+    timed = [i.speedup for i in ok if i.speedup and i.speedup > 0 and math.isfinite(i.speedup)]
+    wrong_rewarded = [i for i in judged if i.reward > cfg.wrong and not (i.verdict is not None and i.verdict.verified)]
+    kinds: dict[str, int] = {}
+    for i in infos:
+        kinds[i.kind] = kinds.get(i.kind, 0) + 1
+    return {"call": call, "completions": len(infos),
+            "mean_reward": round(sum(i.reward for i in judged) / len(judged), 4) if judged else None,
+            "verified_rate": round(len(ok) / len(infos), 4) if infos else None,
+            "mean_speedup": round(math.exp(sum(math.log(x) for x in timed) / len(timed)), 4) if timed else None,
+            "timed": len(timed), "wrong_but_rewarded": len(wrong_rewarded),
+            "wrong_but_rewarded_reasons": [f"{i.kind}: {i.reason[:120]}" for i in wrong_rewarded], "kinds": kinds}
 
 
 _DIRECTIVE_LINE = re.compile(r"^\s*L\d+(\.body)?\s*:\s*#\s*pragma\b")
