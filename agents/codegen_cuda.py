@@ -92,6 +92,13 @@ template <typename T, typename U> __host__ __device__ inline T &operator*=(T &x,
 }
 
 template <typename T> __host__ __device__ inline T __pl_min(T a, T b) { return b < a ? b : a; }
+/* Blocks worth launching: 32 of 256 threads per multiprocessor of the current device. */
+static long long __pl_max_blocks(void) {
+    int dev = 0, sms = 0;
+    PL_CUDA_CHECK(cudaGetDevice(&dev));
+    PL_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    return 32LL * (sms > 0 ? sms : 1);
+}
 template <typename T> __host__ __device__ inline T __pl_max(T a, T b) { return a < b ? b : a; }
 template <typename T> __host__ __device__ inline T __pl_abs(T a) { return a < T(0) ? -a : a; }
 '''
@@ -106,22 +113,28 @@ struct __pl_op_band { template <typename T> __device__ T operator()(T a, T b) co
 struct __pl_op_bor { template <typename T> __device__ T operator()(T a, T b) const { return a | b; } };
 struct __pl_op_bxor { template <typename T> __device__ T operator()(T a, T b) const { return a ^ b; } };
 
-/* Block-wide reduction over blockDim.x * blockDim.y (a power of two, at most 256) threads.
-   The result is exact in thread 0 only, the one thread that uses it: buf[0] is written by
-   thread 0 alone, so no barrier is needed after its read, even when the kernel calls again
-   with the same T and Op (same buf); other threads may see a later call's value. */
+/* Block-wide reduction over blockDim.x * blockDim.y threads (a multiple of 32, at most 1024):
+   shuffles within each warp, then warp 0 combines the warps' values. The result is exact in
+   thread 0 only, the one thread that uses it. The first barrier keeps a second call in the same
+   kernel (same T and Op: the same part[]) from overwriting values warp 0 still reads. */
 template <typename T, typename Op>
 __device__ T __pl_block_reduce(T v, Op op) {
-    __shared__ T buf[256];
+    __shared__ T part[32];
     const int tid = threadIdx.x + threadIdx.y * blockDim.x;
-    const int nt = blockDim.x * blockDim.y;
-    buf[tid] = v;
+    const int nw = (blockDim.x * blockDim.y) / 32;
+    for (int o = 16; o > 0; o >>= 1)
+        v = op(v, (T)__shfl_down_sync(0xffffffffu, v, o));
     __syncthreads();
-    for (int s = nt / 2; s > 0; s >>= 1) {
-        if (tid < s) buf[tid] = op(buf[tid], buf[tid + s]);
-        __syncthreads();
+    if ((tid & 31) == 0) part[tid >> 5] = v;
+    __syncthreads();
+    if (tid < 32) {
+        v = part[tid < nw ? tid : 0];
+        for (int o = 16; o > 0; o >>= 1) {
+            const T u = (T)__shfl_down_sync(0xffffffffu, v, o);
+            if (tid + o < nw) v = op(v, u);
+        }
     }
-    return buf[0];
+    return v;
 }
 '''
 
@@ -438,14 +451,17 @@ class CudaGen:
                 h.append(f"{ii}if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {self.host_ptr(d)}, "
                          f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); "
                          f"__pl_dv_{d.name} = 1; }}")
+        # grids of at most 32 blocks of 256 threads per SM (4 waves of the 8 an SM holds); the
+        # kernels' grid-stride loops cover the rest
         if two_d:
             h += [f"{ii}const dim3 __pl_block(32, 8);",
-                  f"{ii}const dim3 __pl_grid((unsigned)__pl_min((__pl_n2 + 31) / 32, 65535LL), "
-                  f"(unsigned)__pl_min((__pl_n + 7) / 8, 65535LL));"]
+                  f"{ii}const long long __pl_gx = __pl_min((__pl_n2 + 31) / 32, __pl_max_blocks());",
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min((__pl_n + 7) / 8, "
+                  f"__pl_max_blocks() / __pl_gx + 1), 65535LL));"]
             nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
         else:
             h += [f"{ii}const dim3 __pl_block(256);",
-                  f"{ii}const dim3 __pl_grid((unsigned)__pl_min((__pl_n + 255) / 256, 65535LL));"]
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_min((__pl_n + 255) / 256, __pl_max_blocks()));"]
             nblocks = "((size_t)__pl_grid.x)"
         for d, op, atomic, i in red_info:
             ty = d.base_type

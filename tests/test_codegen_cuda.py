@@ -199,3 +199,20 @@ def test_jacobi_like_steps_move_each_array_at_most_once_per_direction(tmp_path):
     assert by_array[("h2d", "out")] == [] and by_array[("d2h", "out")] == [67 * 45 * 8]
     for name in ("a", "b"):
         assert len(by_array[("h2d", name)]) <= 1 and len(by_array[("d2h", name)]) == 1, by_array
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_runs_on_the_emulation(tmp_path):
+    """benchmarks/bench_cuda_gpu.py --emulate (its smoke test without a GPU): paralift's CUDA for a
+    map and a reduction is built with the timing hook, agrees with the sequential C, and the JSON
+    has the figures and the bytes each call moved."""
+    out = tmp_path / "b.json"
+    r = subprocess.run([__import__("sys").executable, str(ROOT / "benchmarks/bench_cuda_gpu.py"), "--emulate",
+                        "--kernels", "saxpy,max_abs", "--reps", "2", "--jobs", "2", "--out", str(out)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    import json
+    k = json.loads(out.read_text())["kernels"]
+    assert k["saxpy"]["mismatches"] == 0 and k["saxpy"]["h2d_bytes"] == 2 * 4 * 3001
+    assert k["saxpy"]["d2h_bytes"] == 4 * 3001 and k["saxpy"]["gpu_kernel_s"] > 0
+    assert k["max_abs"]["mismatches"] == 0 and k["max_abs"]["h2d_bytes"] == 8 * 3001
