@@ -245,15 +245,18 @@ def mpi_program(merged: str, language: str, tasks: dict[str, Task], translated: 
     return "\n".join(parts) + "\n", notes
 
 
-def cuda_main_source(original: str, language: str, translated: list[str]) -> str:
+def cuda_main_source(original: str, language: str, translated: list[str], cu: str = "") -> str:
     """The program's C (C++) part: the original with each translated function's
-    definition replaced by its declaration (the definition is in the .cu)."""
+    definition replaced by its declaration (the definition is in the .cu; a
+    C++ host declares it extern "C" when the .cu defines it so)."""
     funcs = _functions(original, language)
     lines = original.splitlines()
     spans = sorted((funcs[n] for n in translated if n in funcs), key=lambda s: s.start_line, reverse=True)
     for sig in spans:
+        c_linkage = language == "cpp" and re.search(r'extern\s*"C"[^;{}]*\b' + re.escape(sig.name) + r"\s*\(", cu)
         lines[sig.start_line - 1:sig.end_line] = [
-            _prototype(sig) + "   /* paralift: the CUDA version is in the .cu file this program links */"]
+            ('extern "C" ' if c_linkage else "") + _prototype(sig) +
+            "   /* paralift: the CUDA version is in the .cu file this program links */"]
     return "\n".join(lines) + ("\n" if original.endswith("\n") else "")
 
 
@@ -538,7 +541,7 @@ def output_files(source: str, language: str, target: Target, tasks: dict[str, Ta
         text, notes = mpi_program(merged, language, tasks, translated)
         return {out_path: text}, notes
     if target == Target.CUDA:
-        return {out_path: strip_main(merged), host_path(out_path, language): cuda_main_source(source, language, translated)}, []
+        return {out_path: strip_main(merged), host_path(out_path, language): cuda_main_source(source, language, translated, merged)}, []
     return {out_path: merged}, []
 
 
