@@ -101,7 +101,7 @@ ITERATED = r"""
 void relax(int n, double a, const double *x, double *y)
 {
     for (int i = 0; i < n; i++)
-        y[i] = a * x[i] + 1.0;
+        y[i] = a * x[n - 1 - i] + 1.0;    /* reads other ranks' blocks */
 }
 
 int main(void)
@@ -130,8 +130,10 @@ int main(void)
 
 @pytest.mark.mpi
 def test_mpi_program_iterates_writes_once_and_exits_with_status(tmp_path):
-    """Data flows from one call to the next (every rank must continue with
-    rank 0's outputs), the program writes a file and leaves by exit(3): under
+    """Data flows from one call to the next and each element reads another
+    rank's block: every rank must continue with rank 0's outputs (without the
+    broadcast after each call, rank 1 feeds garbage back and rank 0 prints
+    ~-6e306). The program writes a file and leaves by exit(3): under
     mpirun -n 2 the output, the file and the status are the sequential ones,
     each once."""
     src = tmp_path / "src" / "iter.c"
