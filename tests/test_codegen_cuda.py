@@ -216,3 +216,53 @@ def test_gpu_benchmark_runs_on_the_emulation(tmp_path):
     assert k["saxpy"]["mismatches"] == 0 and k["saxpy"]["h2d_bytes"] == 2 * 4 * 3001
     assert k["saxpy"]["d2h_bytes"] == 4 * 3001 and k["saxpy"]["gpu_kernel_s"] > 0
     assert k["max_abs"]["mismatches"] == 0 and k["max_abs"]["h2d_bytes"] == 8 * 3001
+
+
+# ---------------------------------------------------------------------------
+# data-dependent extents (issue 19's FunctionFacts.data_ranges): sized at run time by a scan
+# ---------------------------------------------------------------------------
+HIST_DRIVER = r"""
+#include <cstdio>
+#include <cstdlib>
+extern "C" void histogram(int n, int nbins, const int *bin, int *hist);
+int main(int argc, char **argv) {
+    const int n = 5000, nbins = atoi(argv[1]), top = atoi(argv[2]);   /* bin values in [0, top) */
+    int *bin = (int *)malloc(sizeof(int) * n), *hist = (int *)malloc(sizeof(int) * (top > nbins ? top : nbins));
+    for (int i = 0; i < n; i++) bin[i] = (int)((i * 2654435761u) % (unsigned)top);
+    for (int b = 0; b < (top > nbins ? top : nbins); b++) hist[b] = 0;   /* the bins past nbins keep theirs */
+    histogram(n, nbins, bin, hist);
+    fprintf(stderr, "hist %p\n", (void *)hist);
+    long s = 0;
+    for (int b = 0; b < top; b++) s += hist[b];
+    printf("%ld\n", s);
+    return s != n;
+}
+"""
+
+
+def test_histogram_copies_the_bins_its_indices_reach(tmp_path):
+    """hist[bin[i]]: the bins are allocated and copied up to max(nbins, max(bin) + 1), found by a
+    scan of bin at entry; the counts are right and hist moves back exactly that far, once (and up
+    too, its bins past nbins keeping their values, as in the C code)."""
+    cu = cuda_of((ROOT / "data/kernels/histogram.c").read_text(), "histogram")
+    exe = build_emulated(cu, HIST_DRIVER, tmp_path / "h" / "h")
+    for nbins, top in [(17, 17), (17, 9), (5, 40)]:
+        r = subprocess.run([str(exe), str(nbins), str(top)], capture_output=True, text=True,
+                           env={cuda_cpu.TRANSFERS_ENV: "1"})
+        assert r.returncode == 0 and r.stdout.strip() == "5000", r.stdout + r.stderr
+        hist = int(re.search(r"hist (0x[0-9a-f]+)", r.stderr).group(1), 16)
+        assert transfers(r.stderr).get(("d2h", hist)) == [4 * max(nbins, top)]
+
+
+@pytest.mark.parametrize("body,why", [
+    ("for (int i = 0; i < n; i++) idx[i] = idx[i] % nb;\n    for (int i = 0; i < n; i++) h[idx[i]] += 1;",
+     "written"),
+    ("for (int i = 0; i < n; i++) if (idx[i] > 0) h[idx[i]] += 1;", "conditional"),
+])
+def test_data_dependent_extent_without_an_exact_scan_stays_sequential(body, why):
+    """An index array the function writes, or one whose every element is not surely used as a
+    subscript: a scan could size the copy wrongly (beyond what the C code touches), so no CUDA."""
+    from paralift.agents import NotParallelizable
+    src = f"void f(int n, int nb, int *idx, int *h)\n{{\n    {body}\n}}\n"
+    with pytest.raises(NotParallelizable, match="number of elements of 'h'"):
+        cuda_of(src, "f")
