@@ -365,6 +365,12 @@ def _is_float(tok: str) -> bool:
     return any(c in tok for c in ".eEnN") or tok.lower().lstrip("+-") in ("inf", "nan")
 
 
+def _printed_form(tok: str) -> tuple[int, bool]:
+    """Digits after the point and whether there is an exponent: the format, which no reordering changes."""
+    m = re.search(r"\.(\d*)", tok)
+    return (len(m.group(1)) if m else 0), bool(re.search(r"[eE]", tok))
+
+
 def _printed_ulp(tok: str) -> float:
     """One unit in the last printed digit of a fixed or exponent notation number."""
     m = re.match(r"[-+]?\d*\.?(\d*)(?:[eE]([-+]?\d+))?$", tok)
@@ -391,7 +397,7 @@ def same_output(expected: str, got: str) -> str:
         for x, y in zip(na, nb):
             if x == y:
                 continue
-            if not (_is_float(x) and _is_float(y)):
+            if not (_is_float(x) and _is_float(y)) or _printed_form(x) != _printed_form(y):
                 return f"line {i}: {b[:120]!r} instead of {a[:120]!r}"
             fx, fy = float(x), float(y)
             if math.isnan(fx) or math.isnan(fy) or math.isinf(fx) or math.isinf(fy):
@@ -417,6 +423,9 @@ class ProgramCheck:
     reason: str = ""
     runs: list[str] = field(default_factory=list)     # the configurations that ran and matched
     stdout: str = ""                                   # the sequential program's
+    # the sequential program itself could not be built or run within the
+    # limits: nothing is known about the written one, and no function is blamed
+    inconclusive: bool = False
 
     def to_json(self) -> dict:
         return {"verified": self.ok, "reason": self.reason, "runs": self.runs}
@@ -477,7 +486,8 @@ def verify_program(source: str, language: str, target: Target, files: dict[str, 
                     r = isolation.run(argv, work, build_limits)
                     if not r.ok:
                         return ProgramCheck(False, f"{what} does not build ({shlex.join(argv[:2])} ...): "
-                                                   f"{_first_error(r.stderr + r.stdout)}")
+                                                   f"{_first_error(r.stderr + r.stdout)}",
+                                            inconclusive=cmds is seq)
 
         def run_in_fresh_dir(binary: str, argv: list[str], env: dict[str, str]):
             d = work / f"run-{len(list(work.glob('run-*')))}"
@@ -488,7 +498,7 @@ def verify_program(source: str, language: str, target: Target, files: dict[str, 
 
         expected, seq_files = run_in_fresh_dir("seq", ["./seq"], {})
         if expected.timed_out or expected.oom:
-            return ProgramCheck(False, f"the sequential program {expected.describe()}")
+            return ProgramCheck(False, f"the sequential program {expected.describe()}", inconclusive=True)
         exe = Path(par.run[-1]).name
         runs = []
         for label, argv, env in _run_configs(target, par, emulated):
@@ -581,6 +591,9 @@ def settle_program(source: str, language: str, target: Target, tasks: dict[str, 
     say(f"running the written program against the sequential one ({target.value})")
     _, _, result = check(names, merged)
     if result.ok:
+        return ProgramOutcome(files, result, {}, notes, names)
+    if result.inconclusive:
+        notes.append(f"the written program was not run against the sequential one: {result.reason}")
         return ProgramOutcome(files, result, {}, notes, names)
     if len(names) == 1:
         demoted = {names[0]: result.reason}

@@ -180,3 +180,34 @@ def test_cuda_units_concatenated_once_per_shared_item():
 @pytest.mark.parametrize("src", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_runs_as_a_program(tmp_path, src, target):
     translate_and_run(src, target, tmp_path)
+
+
+SMALL = """#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+    FILE *f = fopen("out.txt", "w");
+    fprintf(f, "%d\\n", 42);
+    fclose(f);
+    printf("sum=%.3f\\n", 1.5);
+    return 2;
+}
+"""
+
+
+@pytest.mark.parametrize("change, needle", [
+    (("sum=%.3f", "sum=%.2f"), "line 1"),                  # another number of digits: text differs
+    (("1.5", "1.6"), "line 1"),                              # a wrong result
+    (("return 2;", "return 0;"), "exit status 0 instead of 2"),
+    ((", 42);", ", 41);"), "file out.txt"),                  # a file written differently
+    (('"out.txt"', '"other.txt"'), "wrote ['other.txt'] instead of ['out.txt']"),
+    (None, ""),
+])
+def test_whole_program_check_compares_output_files_and_status(change, needle):
+    written = SMALL.replace(*change) if change else SMALL
+    if change:
+        assert written != SMALL
+    check = program.verify_program(SMALL, "c", Target.OPENMP, {"small.omp.c": written}, emulated=False)
+    assert check.ok == (not needle) and needle in check.reason, check
+    if not needle:
+        assert check.runs == ["threads=1", "threads=2", "threads=3"]
