@@ -11,7 +11,9 @@ the original file; for CUDA the model's .cu is used (`extern "C"` ensured for
 C input). Models whose paralift.json declares `"prompt_format": "directives"`
 (the bundled paralift-tiny) see the function with numbered loops and answer
 with directive lines (`L1: #pragma omp parallel for`), which are inserted
-into the original function (`extract.apply_directives`). When no sample survives, `propose` raises NotParallelizable with
+into the original function (`extract.apply_directives`). Models declaring
+`"prompt_format": "plan"` answer with a plan for any target (`L1: parallel
+reduction(+:s)`, agents.plan) that the target's code generator carries out. When no sample survives, `propose` raises NotParallelizable with
 the commonest reason, which the pipeline reports.
 
 `build_agents` is what `paralift translate` uses to pick its agents: the
@@ -36,13 +38,14 @@ from paralift.types import Candidate, Target, Task
 
 from .base import NotParallelizable
 from .extract import ExtractionError, apply_directives, build_translation_unit, check_signature, extract_code
-from .prompts import (STOP, compact_prompt, directive_prompt, function_source, translator_messages,
+from .plan import apply_plan
+from .prompts import (STOP, compact_prompt, directive_prompt, function_source, plan_prompt, translator_messages,
                       translator_prompt)
 from .providers import GenerationRequest, Provider, ProviderError, make_provider
 
 __all__ = ["LLMTranslator", "LLMUnavailable", "build_agents", "PROMPT_FORMS"]
 
-PROMPT_FORMS = ("chat", "plain", "compact", "directives")
+PROMPT_FORMS = ("chat", "plain", "compact", "directives", "plan")
 
 
 class LLMUnavailable(UsageError):
@@ -63,7 +66,7 @@ class LLMTranslator:
                  top_p: float = 0.95, max_tokens: int = 1024, seed: int | None = None, adapter: str | None = None,
                  prompt_style: str = "auto", strict: bool = True, name: str | None = None, quiet: bool = False):
         if prompt_style not in PROMPT_FORMS + ("auto",):
-            raise ValueError("prompt_style must be auto, chat, plain, compact or directives")
+            raise ValueError("prompt_style must be auto, chat, plain, compact, directives or plan")
         self.provider = provider
         self.name = name or provider.name
         self.samples = max(1, int(samples))
@@ -139,7 +142,7 @@ class LLMTranslator:
 
     # ------------------------------------------------------------------ prompting
     def prompt_form(self) -> str:
-        """chat | plain | compact | directives: what the settings say, else what
+        """chat | plain | compact | directives | plan: what the settings say, else what
         the model declares (paralift.json), else chat when it has a chat template."""
         if self.prompt_style != "auto":
             return self.prompt_style
@@ -165,6 +168,9 @@ class LLMTranslator:
                                         f"not {target.value}")
             prompt = directive_prompt(function_source(task), target, task.language)
             common["max_tokens"] = min(self.max_tokens, 256)     # a few directive lines, never a function
+        elif form == "plan":
+            prompt = plan_prompt(task.source, task.function, target, task.language)
+            common["max_tokens"] = min(self.max_tokens, 256)     # a few plan lines
         elif form == "compact":
             prompt = compact_prompt(function_source(task), target, task.language)
         else:
@@ -201,17 +207,23 @@ class LLMTranslator:
         candidates: list[Candidate] = []
         seen: set[str] = set()
         reasons: list[str] = []
-        directives = self.prompt_form() == "directives"
+        form = self.prompt_form()
         for k, comp in enumerate(outs):
             try:
-                if directives:       # the completion lists pragmas; they go into the original function
-                    code = apply_directives(function_source(task), comp.text)
+                if form == "plan":   # the completion is a plan; the target's code generator carries it out
+                    try:
+                        unit = apply_plan(task, comp.text, target)[0]
+                    except NotParallelizable as e:
+                        raise ExtractionError(f"the plan cannot be carried out: {e}") from None
                 else:
-                    code = extract_code(comp.text, task.language, task.function)
-                bad = check_signature(code, task.signature, task.language)
-                if bad:
-                    raise ExtractionError(bad)
-                unit = build_translation_unit(task, code, target)
+                    if form == "directives":   # the completion lists pragmas; they go into the original function
+                        code = apply_directives(function_source(task), comp.text)
+                    else:
+                        code = extract_code(comp.text, task.language, task.function)
+                    bad = check_signature(code, task.signature, task.language)
+                    if bad:
+                        raise ExtractionError(bad)
+                    unit = build_translation_unit(task, code, target)
             except ExtractionError as e:
                 reason = str(e)
                 if comp.finish_reason == "length":

@@ -14,7 +14,7 @@ from paralift.types import Signature, Target, Task
 
 __all__ = ["CONVENTIONS", "EXAMPLES", "function_source", "translator_messages", "translator_prompt",
            "tester_messages", "tester_prompt", "STOP", "fence_lang", "target_label", "compact_prompt",
-           "directive_prompt"]
+           "directive_prompt", "plan_prompt"]
 
 STOP = ["```"]
 
@@ -235,6 +235,19 @@ def directive_prompt(source: str, target: Target, language: str = "c") -> str:
     from .extract import number_loops
     return (f"### Sequential\n```{fence_lang(Target.OPENMP, language)}\n{number_loops(source.strip())}\n```\n"
             f"### OpenMP directives\n```\n")
+
+
+def plan_prompt(source: str, function: str, target: Target, language: str = "c") -> str:
+    """The prompt of the plan format (agents.plan), for small models and all
+    three targets: the function of file `source` with its loops numbered as
+    plans number them (`/*L1*/ for ...`, every loop kind), then an open fence
+    for the plan (`L1: parallel reduction(+:s)`), which the target's code
+    generator carries out."""
+    from .analysis import analyze
+    from .plan import number_loops
+    numbered = number_loops(analyze(source, language, function)).strip()
+    return (f"### Sequential\n```{fence_lang(Target.OPENMP, language)}\n{numbered}\n```\n"
+            f"### {target_label(target)} plan\n```\n")
 
 
 # ---------------------------------------------------------------------------

@@ -114,3 +114,58 @@ def test_a_plan_other_than_the_rule_agents_verifies(target, source, function, pl
     assert code != RuleBasedTranslator().propose(task, target)[0].code and needle in code
     v = verify(task, Candidate(code, target, agent="plan"), options=VerifyOptions(timing=False))
     assert v.verified, v.reason
+
+
+# ------------------------------------------------------------------ the plan answer format (LLM agent, SFT, reward)
+
+SAXPY = (ROOT / "examples" / "saxpy.c").read_text()
+
+
+def test_an_llm_that_answers_plans_gets_candidates_for_every_target():
+    from paralift.agents.llm import LLMTranslator
+    from paralift.agents.providers import Completion, Provider
+
+    class PlanModel(Provider):
+        """Replays fixed plan answers (the agent's handling is under test, not a model)."""
+        name, model = "scripted", "plan-v1"
+
+        def __init__(self, texts):
+            self.texts = texts
+
+        def has_chat_template(self):
+            return False
+
+        def model_info(self):
+            return {"prompt_format": "plan", "targets": ["openmp", "mpi", "cuda"], "languages": ["c"]}
+
+        def generate(self, request):
+            return [Completion(self.texts[k % len(self.texts)], "stop", 10, 20) for k in range(request.n)]
+
+    for tg in Target:
+        task = build_task(SAXPY, "c", "saxpy", tg, "examples/saxpy.c")
+        agent = LLMTranslator(PlanModel(["L1: parallel\n```", "L2: parallel\n```"]), samples=2, quiet=True)
+        [c] = agent.propose(task, tg)
+        assert c.prompt.endswith(" plan\n```\n") and "/*L1*/ for (int i = 0; i < n; i++)" in c.prompt
+        assert c.code == RuleBasedTranslator().propose(task, tg)[0].code      # saxpy's rule plan is L1
+        assert any("has 1 loop" in r for _, r in agent.dropped)
+
+
+def test_plan_examples_for_sft():
+    from paralift.training.sft import example_from_record
+    rec = {"source": MATVEC, "function": "matvec", "target": "cuda", "reference": "x", "verified": True,
+           "plan": "L1: parallel"}
+    ex = example_from_record(rec, "plan")
+    assert "/*L2*/ for (int j" in ex["prompt"] and ex["prompt"].endswith("### CUDA plan\n```\n")
+    assert ex["completion"] == "L1: parallel\n```"
+    assert example_from_record({**rec, "plan": ""}, "plan") is None
+
+
+def test_the_reward_judges_plan_completions():
+    from paralift.training.rewards import RewardConfig, SandboxReward
+    reward = SandboxReward(RewardConfig(timing=False))
+    comps = ["L1: parallel\n```", "L1: parallel\n```", "L2: parallel\n```"]
+    rewards = reward(["p"] * 3, comps, source=[SAXPY] * 3, function=["saxpy"] * 3, language=["c"] * 3,
+                     target=["openmp", "mpi", "openmp"])
+    kinds = [i.kind for i in reward.last]
+    assert kinds == ["correct", "correct", "extract"], [(i.kind, i.reason) for i in reward.last]
+    assert rewards[0] == rewards[1] == reward.cfg.correct and rewards[2] == reward.cfg.extract_fail

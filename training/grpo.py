@@ -112,7 +112,7 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
     use_vllm = vllm_available() if s.use_vllm == "auto" else bool(s.use_vllm)
     if use_vllm and importlib.util.find_spec("vllm") is None:
         raise UsageError("--use-vllm needs the vllm package: pip install 'paralift[vllm]'")
-    reward_fn = reward or SandboxReward(s.reward, form="directives" if form == "directives" else "code")
+    reward_fn = reward or SandboxReward(s.reward, form=form if form in ("directives", "plan") else "code")
     ckpt_dir = out / "checkpoints"
     cfg = GRPOConfig(
         output_dir=str(ckpt_dir), max_steps=s.max_steps, per_device_train_batch_size=s.batch_size,

@@ -8,7 +8,8 @@ The callable has TRL's reward signature: `prompts` and `completions` (plain
 strings or chat messages) plus the dataset's other columns as keyword lists.
 Each completion goes through the same path as the LLM agent's samples
 (`agents.extract.extract_code`, or `apply_directives` for the directive
-prompt form, -> `check_signature` -> `build_translation_unit`),
+prompt form, -> `check_signature` -> `build_translation_unit`; a plan
+completion, `L1: parallel ...`, goes through `agents.plan.apply_plan`),
 then all candidates of the batch are verified in parallel in the execution
 pool (`sandbox.pool.verify_many`) on *hidden* tests: a suite built by the
 tester agent (`agents.tester.build_suite`) with its own seed; the prompt never
@@ -126,8 +127,8 @@ class SandboxReward:
                  form: str = "auto", tester_options=None):
         from paralift.sandbox import VerifyOptions
 
-        if form not in ("auto", "code", "directives"):
-            raise ValueError("form must be auto, code or directives")
+        if form not in ("auto", "code", "directives", "plan"):
+            raise ValueError("form must be auto, code, directives or plan")
         self.form = form
         self.cfg = config or RewardConfig()
         self.tester_options = tester_options      # agents.tester.TesterOptions for the hidden suites (seed replaced)
@@ -303,8 +304,17 @@ def candidate_code(task: Task, target: Target, text: str, form: str = "auto") ->
                                          extract_code)
     from paralift.agents.prompts import function_source
 
+    from paralift.agents.base import NotParallelizable
+    from paralift.agents.plan import apply_plan, looks_like_plan
+
     if form == "auto":
-        form = "directives" if _DIRECTIVE_LINE.match(text.lstrip("\n")) else "code"
+        form = "directives" if _DIRECTIVE_LINE.match(text.lstrip("\n")) else \
+            "plan" if looks_like_plan(text) else "code"
+    if form == "plan":
+        try:
+            return apply_plan(task, text, target)[0]
+        except NotParallelizable as e:
+            raise ExtractionError(f"the plan cannot be carried out: {e}") from None
     if form == "directives":
         if target != Target.OPENMP:
             raise ExtractionError("directive completions are for OpenMP only")

@@ -12,7 +12,8 @@ false) becomes one prompt/completion example:
 * prompt: the same prompt the LLM agent sends at inference time
   (`agents.prompts`): "compact" (the function and an open code fence, for
   small models), "directives" (the function with numbered loops; OpenMP
-  only), "plain" (task, one example, open fence) or "chat" (messages; the
+  only), "plan" (the same numbering over every loop; any target: the
+  record's verified `plan`, agents.plan), "plain" (task, one example, open fence) or "chat" (messages; the
   completion is then an assistant message);
 * completion: the translated function (plus the includes it needs) for
   OpenMP/MPI -- the agent splices it into the user's file -- or the whole .cu
@@ -131,7 +132,7 @@ def _function_text(source: str, function: str) -> str:
 # records -> prompt/completion examples
 # ---------------------------------------------------------------------------
 
-PROMPT_FORMS = ("compact", "directives", "plain", "chat")
+PROMPT_FORMS = ("compact", "directives", "plan", "plain", "chat")
 
 
 def prompt_form_for(model: str | Path, requested: str = "auto") -> str:
@@ -180,6 +181,9 @@ def record_prompt(rec: dict, form: str = "compact"):
         return compact_prompt(_function_text(rec["source"], function), target, lang)
     if form == "directives":
         return directive_prompt(_function_text(rec["source"], function), target, lang)
+    if form == "plan":
+        from paralift.agents.prompts import plan_prompt
+        return plan_prompt(rec["source"], function, target, lang)
     from paralift.agents import build_task
     task = build_task(rec["source"], lang, function, target)
     if form == "plain":
@@ -212,6 +216,11 @@ def example_from_record(rec: dict, form: str = "compact") -> dict | None:
         if text is None:
             return None
         return {"prompt": record_prompt(rec, form), "completion": text + "```"}
+    if form == "plan":
+        # the verified plan a corpus build records (agents.plan); a record without one has no plan example
+        if not rec.get("plan"):
+            return None
+        return {"prompt": record_prompt(rec, form), "completion": rec["plan"].strip() + "\n```"}
     code = _completion_code(rec, function, target)
     if not code:
         return None
