@@ -375,6 +375,15 @@ class CudaGen:
                 kargs.append(d.name)
             kparams.append(f"{ty} *__pl_out_{i}")
             kargs.append(f"__pl_dr_{i}")
+        # threadIdx.x goes to the loop that is the written arrays' stride-1 index (coalesced stores):
+        # the inner one unless every write moves by 1 with the outer and not with the inner (transpose)
+        x_outer = False
+        if two_d:
+            def unit(e, lp) -> bool:
+                pp = m.expand(e.poly) if e.poly is not None else None
+                return pp is not None and pp.degree_in(lp.var.key) <= 1 and pp.coeff(lp.var.key) == Poly.const(1)
+            wr = [e for e in evs if e.write and e.decl.is_array and e.index is not None]
+            x_outer = bool(wr) and all(unit(e, L) and not unit(e, child) for e in wr)
         # body
         edits = self.body_edits(L, f)
         ind = "    "
@@ -390,12 +399,13 @@ class CudaGen:
             inner = node_text_with(self.data, child.body, edits)
             if child.body.type != "compound_statement":
                 inner = "{ " + inner + " }"
+            yo, xo = ("x", "y") if x_outer else ("y", "x")
             lines += [
-                f"{ind}for (long long __pl_ti = (long long)blockIdx.y * blockDim.y + threadIdx.y; __pl_ti < __pl_n; "
-                f"__pl_ti += (long long)blockDim.y * gridDim.y) {{",
+                f"{ind}for (long long __pl_ti = (long long)blockIdx.{yo} * blockDim.{yo} + threadIdx.{yo}; "
+                f"__pl_ti < __pl_n; __pl_ti += (long long)blockDim.{yo} * gridDim.{yo}) {{",
                 f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_ti * ({L.step}));",
-                f"{ind}    for (long long __pl_tj = (long long)blockIdx.x * blockDim.x + threadIdx.x; __pl_tj < __pl_n2; "
-                f"__pl_tj += (long long)blockDim.x * gridDim.x) {{",
+                f"{ind}    for (long long __pl_tj = (long long)blockIdx.{xo} * blockDim.{xo} + threadIdx.{xo}; "
+                f"__pl_tj < __pl_n2; __pl_tj += (long long)blockDim.{xo} * gridDim.{xo}) {{",
                 f"{ind}        {vt2} {child.var.name} = ({vt2})(__pl_lo2 + __pl_tj * ({child.step}));",
                 f"{ind}        {inner}",
                 f"{ind}    }}",
@@ -455,9 +465,10 @@ class CudaGen:
         # grids of at most 32 blocks of 256 threads per SM (4 waves of the 8 an SM holds); the
         # kernels' grid-stride loops cover the rest
         if two_d:
+            nx, ny = ("__pl_n", "__pl_n2") if x_outer else ("__pl_n2", "__pl_n")
             h += [f"{ii}const dim3 __pl_block(32, 8);",
-                  f"{ii}const long long __pl_gx = __pl_min((__pl_n2 + 31) / 32, __pl_max_blocks());",
-                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min((__pl_n + 7) / 8, "
+                  f"{ii}const long long __pl_gx = __pl_min(({nx} + 31) / 32, __pl_max_blocks());",
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min(({ny} + 7) / 8, "
                   f"__pl_max_blocks() / __pl_gx + 1), 65535LL));"]
             nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
         else:
@@ -495,6 +506,8 @@ class CudaGen:
             h.append(f"{ii}__pl_hv_{d.name} = 0;")
         h += [f"{ind}}}", "}"]
         desc = f"loop at line {L.line}: {'2-D ' if two_d else ''}kernel {kname}"
+        if x_outer:
+            desc += f" (threadIdx.x on '{L.var.name}', the written array's stride-1 index)"
         if red_info:
             desc += ", reductions " + ", ".join(f"{op}:{d.name}" + (" (atomicAdd)" if a else " (second pass)")
                                                 for d, op, a, _ in red_info)

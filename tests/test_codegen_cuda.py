@@ -266,3 +266,40 @@ def test_data_dependent_extent_without_an_exact_scan_stays_sequential(body, why)
     src = f"void f(int n, int nb, int *idx, int *h)\n{{\n    {body}\n}}\n"
     with pytest.raises(NotParallelizable, match="number of elements of 'h'"):
         cuda_of(src, "f")
+
+
+# ---------------------------------------------------------------------------
+# thread mapping
+# ---------------------------------------------------------------------------
+TRANSPOSE_DRIVER = r"""
+#include <cstdio>
+#include <cstddef>
+extern "C" void transpose(int n, int m, const float *in, float *out);
+int main() {
+    const int n = 300, m = 77;
+    static float in[n * m], out[n * m];
+    for (int i = 0; i < n * m; i++) in[i] = (float)i;
+    transpose(n, m, in, out);
+    long bad = 0;
+    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) bad += out[(size_t)j * n + i] != in[(size_t)i * m + j];
+    printf("%ld\n", bad);
+    return bad != 0;
+}
+"""
+
+
+def test_threadidx_x_runs_along_the_written_arrays_stride_1_index(tmp_path):
+    """A 2-D nest puts threadIdx.x on the loop that moves the written array by one element: the
+    inner loop of jacobi2d (out[i*m + j]), the outer one of transpose (out[j*n + i]); the
+    transpose is still right, with grids of both shapes."""
+    jac = cuda_of((ROOT / "data/kernels/jacobi2d.c").read_text(), "jacobi2d")
+    tr = cuda_of((ROOT / "data/kernels/transpose.c").read_text(), "transpose")
+
+    def x_var(cu: str) -> str:
+        k = cu[cu.index("__global__ void __pl_kernel"):]
+        loop = re.search(r"threadIdx\.x;[^\n]*\n\s*(?:\w+\s+)+(\w+) =", k)
+        return loop.group(1)
+    assert x_var(jac) == "j" and x_var(tr) == "i"
+    exe = build_emulated(tr, TRANSPOSE_DRIVER, tmp_path / "t" / "t")
+    r = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "0", r.stdout + r.stderr
