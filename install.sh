@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Install paralift into ./.venv with everything it needs on a fresh machine:
-# bubblewrap (Debian) for isolation, MPICH from PyPI (mpicc/mpirun in the venv).
+# bubblewrap and clang/libomp (Debian) for isolation and OpenMP race checks, MPICH from PyPI
+# (mpicc/mpirun in the venv).
 # Usage: ./install.sh [EXTRAS]     default dev,llm (tests, the bundled offline model; islpy for loop
 # restructuring is always installed); ./install.sh dev,llm,train adds the trainers' libraries.
 set -euo pipefail
 cd "$(dirname "$0")"
 extras="${1:-dev,llm}"
 
-if ! command -v bwrap >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null \
-      || echo "install.sh: could not install bubblewrap; candidates will run with rlimits only" >&2
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null \
-      || echo "install.sh: could not install bubblewrap; candidates will run with rlimits only" >&2
+# Debian packages: bubblewrap isolates every compile and run; clang with LLVM's OpenMP runtime and its
+# Archer tool runs OpenMP candidates under ThreadSanitizer (sandbox/omp_tsan.py), whose race verdict
+# does not depend on the machine's load. Without them paralift still runs, and its verdicts say so.
+debs=()
+command -v bwrap >/dev/null 2>&1 || debs+=(bubblewrap)
+ls /usr/lib/llvm-*/lib/libarcher.so >/dev/null 2>&1 && command -v clang >/dev/null 2>&1 || debs+=(clang libomp-dev)
+if [ ${#debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo)
+  else sudo=(false); fi
+  if [ "${sudo[*]}" = false ]; then
+    echo "install.sh: this user cannot install ${debs[*]} (apt-get install -y ${debs[*]})" >&2
   else
-    echo "install.sh: bubblewrap is missing and this user cannot install it (apt-get install -y bubblewrap)" >&2
+    ("${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        "${debs[@]}") >/dev/null 2>&1 \
+      || echo "install.sh: could not install ${debs[*]}; paralift runs without them (see paralift doctor)" >&2
   fi
 fi
 

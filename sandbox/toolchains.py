@@ -169,6 +169,11 @@ def doctor_lines(tc: Toolchains | None = None) -> list[tuple[str, bool, str]]:
     rows.append(("CUDA GPU", tc.gpu is not None,
                  tc.gpu or "none: CUDA candidates run on paralift's CPU emulation (no speedup reported)"))
     rows.append(("bubblewrap", tc.bwrap.found, tc.bwrap.version if tc.bwrap.found else tc.bwrap.install_hint))
+    from .omp_tsan import toolchain as omp_tsan
+    ot = omp_tsan()
+    rows.append(("OpenMP race detector (clang TSan + Archer)", ot is not None,
+                 f"{ot.clang}, {ot.archer}" if ot else "apt-get install -y clang libomp-dev (else OpenMP races are "
+                 "found by the static check and repeated runs only)"))
     rows.append(("cgroups (memory, pids)", tc.cgroups,
                  "per-run memory and process limits" if tc.cgroups
                  else "unavailable (needs root or a delegated cgroup): rlimits are used instead"))

@@ -98,6 +98,11 @@ class VerifyOptions:
     # CUDA on CPU emulation: cases (the longest ones whose reference call
     # takes at most TSAN_CASE_SECONDS) also run under ThreadSanitizer.
     cuda_tsan_cases: int = 2
+    # OpenMP: as many cases under ThreadSanitizer with LLVM's OpenMP runtime
+    # and Archer (omp_tsan.py), where clang and libarcher are installed; a
+    # race there fails the candidate whatever the machine's load (0: off)
+    omp_tsan_cases: int = 2
+    omp_tsan_threads: tuple[int, ...] = (2, 3)
     build_limits: Limits = field(default_factory=lambda: Limits(wall_s=180, cpu_s=300, max_pids=256))
     run_limits: Limits = field(default_factory=lambda: Limits(wall_s=60, cpu_s=120))
 
@@ -597,6 +602,8 @@ def failure_reason(first: CaseResult) -> str:
     """The verdict's reason for its first failing case: a timeout is not a wrong result."""
     if first.detail.startswith("timeout: "):
         return f"timeout on test {first.name} ({first.config}): {first.detail[len('timeout: '):]}"
+    if first.detail.startswith("ThreadSanitizer"):
+        return f"data race on test {first.name} ({first.config}): {first.detail}"
     return f"wrong result on test {first.name} ({first.config}): {first.detail}"
 
 
@@ -684,6 +691,8 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
                 break
         if not failed and target == Target.OPENMP and opts.race_rounds:
             failed.update(_race_stage(task, ref, build, work, opts))
+        if not failed and not races and target == Target.OPENMP and opts.omp_tsan_cases:
+            failed.update(_omp_tsan_stage(task, ref, work, opts, v.logs))
         v.failures = list(failed.values())
         v.tests_passed = v.tests_total - len(failed)
         if failed:
@@ -779,6 +788,43 @@ def _race_stage(task: Task, ref: Reference, build: _Build, work: Path, opts: Ver
             if failed:
                 return failed
     return failed
+
+
+def _omp_tsan_stage(task: Task, ref: Reference, work: Path, opts: VerifyOptions,
+                    logs: list[str]) -> dict[str, CaseResult]:
+    """Failures of the OpenMP candidate in `work` (driver already written) under ThreadSanitizer with
+    an OpenMP-aware runtime (omp_tsan.py): a reported data race fails the first case run."""
+    from . import omp_tsan
+    tc = omp_tsan.toolchain()
+    if tc is None:
+        logs.append("ThreadSanitizer for OpenMP: not run (clang and libarcher are not installed: "
+                    "apt-get install clang libomp-dev)")
+        return {}
+    cmd = omp_tsan.compile_cmd(tc, task.language, [_source_name(task.language, "driver")], "cand_tsan_omp")
+    with locks.shared():
+        rb = isolation.run(cmd, work, opts.build_limits)
+    if not rb.ok:
+        logs.append(f"ThreadSanitizer for OpenMP: the clang build failed, not run ({_first_error(rb.stderr)})")
+        return {}
+    cases = tsan_case_names(ref.cases, ref.seconds, opts.omp_tsan_cases)
+    for t in opts.omp_tsan_threads:
+        label = f"threads={t} tsan"
+        r = _run_limited("./cand_tsan_omp", work, cases, ref, opts, label, env=omp_tsan.run_env(tc, t))
+        report = omp_tsan.race_report(r.stderr)
+        if report:
+            return {cases[0]: CaseResult(cases[0], False, label, f"ThreadSanitizer (OpenMP-aware): {report}")}
+        if not r.ok:
+            logs.append(f"ThreadSanitizer for OpenMP ({label}): no verdict ({r.describe()}: "
+                        f"{_interesting_stderr(r.stderr)})")
+            return {}
+        failed = {}
+        for name in cases:
+            detail = _check_case(task, ref, work, name, r, opts)
+            if detail:
+                failed[name] = CaseResult(name, False, label, detail)
+        if failed:
+            return failed
+    return {}
 
 
 def _check_case(task: Task, ref: Reference, work: Path, name: str, r: RunResult,

@@ -280,3 +280,27 @@ def test_every_cuda_extent_one_dimension_short_is_rejected(monkeypatch, fname):
                         continue
                 v = verify(task, bad, suite, FAST)
                 assert not v.verified, (fname, sig.name, name, d.name)
+
+
+HIDDEN_RACE = HIST.replace("        if (v >= 0 && v < nbins) bins[v]++;",
+                           "        int *h = bins;          /* the static check sees a local pointer */\n"
+                           "        if (v >= 0 && v < nbins) h[v] += 1;")
+ATOMIC_HIST = RACY_HIST.replace("        if (v >= 0 && v < nbins) bins[v]++;",
+                                "        if (v >= 0 && v < nbins) {\n        #pragma omp atomic\n"
+                                "            bins[v]++;\n        }")
+
+
+@pytest.mark.skipif(__import__("paralift.sandbox.omp_tsan", fromlist=["toolchain"]).toolchain() is None,
+                    reason="clang and libarcher are not installed (apt-get install clang libomp-dev)")
+def test_race_the_static_check_cannot_see_is_found_by_openmp_aware_tsan():
+    from paralift.sandbox.races import find_races
+    assert HIDDEN_RACE != HIST and not find_races(HIDDEN_RACE.replace("    for (int i", "    #pragma omp parallel for\n    for (int i"))
+    task = build_task(HIST, "c", "histogram", Target.OPENMP)
+    suite = make_suite(task)
+    racy = HIDDEN_RACE.replace("    for (int i", "    #pragma omp parallel for\n    for (int i")
+    # one-thread runs only and no race rounds: the detector alone decides (its runs use 2 and 3 threads)
+    opts = VerifyOptions(timing=False, race_rounds=0, threads=(1,))
+    v = verify(task, Candidate(racy, Target.OPENMP), suite, opts)
+    assert not v.verified and "ThreadSanitizer" in v.reason, v.reason
+    ok = verify(task, Candidate(ATOMIC_HIST, Target.OPENMP), suite, opts)
+    assert ok.verified, ok.reason
