@@ -138,6 +138,7 @@ class SandboxReward:
         self.audits: list[dict] = []
         self.last: list[RewardInfo] = []
         self.history: list[dict] = []           # one summary per call (per GRPO generation step): call_summary()
+        self.on_call = None                     # called with each summary (progress lines)
         self._tasks: dict[tuple, tuple[Task, TestSuite] | str] = {}
         self._lock = threading.Lock()
 
@@ -211,6 +212,8 @@ class SandboxReward:
                 infos[k] = self._judge(job, v)
         self.last = [i for i in infos if i is not None]
         self.history.append(call_summary(self.last, self.cfg, len(self.history) + 1))
+        if self.on_call is not None:
+            self.on_call(self.history[-1])
         return self.last
 
     # ------------------------------------------------------------ one verdict -> one reward
