@@ -304,3 +304,29 @@ def test_race_the_static_check_cannot_see_is_found_by_openmp_aware_tsan():
     assert not v.verified and "ThreadSanitizer" in v.reason, v.reason
     ok = verify(task, Candidate(ATOMIC_HIST, Target.OPENMP), suite, opts)
     assert ok.verified, ok.reason
+
+
+def _short_slices(code: str) -> list[str]:
+    """The candidate with each gathered slice's last index one dimension short: the trailing term of
+    `__pl_z = stride * (row) + (last column)` set to 0 (every rank then sends the first element of its
+    last row only), one mutant per gather."""
+    import re
+    out = []
+    for m in re.finditer(r"(const long long __pl_z\w* = .*?\+ )\((?!0\))(.+?)\);", code):
+        out.append(code[:m.start()] + m.group(1) + "(0);" + code[m.end():])
+    return out
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("fname,fn", [("jacobi2d.c", "jacobi2d"), ("transpose.c", "transpose")])
+def test_mpi_slice_one_dimension_short_is_rejected(fname, fn):
+    from paralift.agents.rule_based import RuleBasedTranslator
+    src = _kernel(fname)
+    task = build_task(src, "c", fn, Target.MPI)
+    suite = make_suite(task)
+    good = RuleBasedTranslator().propose(task, Target.MPI)[0]
+    mutants = _short_slices(good.code)
+    assert mutants, "no gathered slice found in the MPI candidate"
+    for bad in mutants:
+        v = verify(task, Candidate(bad, Target.MPI), suite, FAST)
+        assert not v.verified and v.built, v.reason
