@@ -262,6 +262,10 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                 reasons.append(str(e))
                 if not hasattr(agent, "stats"):        # an analysis (not a model sample) says why
                     analysis_reasons.setdefault(name, str(e))
+            except AnalysisError as e:
+                # the agent's own output did not parse (a code generator's gap): that agent has no
+                # candidate for this function; the others and the other functions go on
+                reasons.append(f"{getattr(agent, 'name', 'agent')}: no candidate ({e})")
         if budget and target == Target.OPENMP:   # search by measured speed (agents/search.py)
             from paralift.agents.search import search_candidates
             candidates += search_candidates(task, budget, say)
