@@ -530,6 +530,7 @@ class Decl:
     dims: list[Node] = field(default_factory=list)
     writes: int = 0           # number of write events anywhere in the function
     elem_of: tuple | None = None  # range-for element: (vector decl, loop)
+    view: tuple | None = None     # kind "view" (`const float *row = in + r*cols;`): (array decl, offset Poly)
 
     @property
     def is_array(self) -> bool:
@@ -1239,7 +1240,12 @@ class FunctionModel:
                 kind = "array" if len(dims) == 1 else "array2"
             elif base is None:
                 kind = "other"
-            if value is not None and value.type != "argument_list" and kind not in ("array", "array2"):
+            view = self._view_of(value, base) if kind == "localptr" and ptr == 1 and value is not None else None
+            if view is not None:
+                kind = "view"
+                for part in view[2]:
+                    self._expr(part)
+            elif value is not None and value.type != "argument_list" and kind not in ("array", "array2"):
                 self._expr(value)
             elif value is not None:
                 self._expr(value)
@@ -1252,6 +1258,8 @@ class FunctionModel:
             decl = Decl(name=name, key=self._key(name), kind=kind, base_type=base, type_text=text(ty), node=inner,
                         loop=self._loop_stack[-1] if self._loop_stack else None, line=line_of(node), init=value,
                         dims=dims)
+            if view is not None:
+                decl.view = view[:2]
             self._scopes[-1][name] = decl
             self.decls.append(decl)
             if kind in ("localref", "localptr", "array2", "other"):
@@ -1263,6 +1271,55 @@ class FunctionModel:
                     self._event(decl, inner, write=True, read=False)
                 elif kind in ("array", "localvec") and (value is not None or ctor_args is not None):
                     pass
+
+    def _view_of(self, value: Node, elem: str | None) -> tuple[Decl, Poly, Node | None] | None:
+        """`in + r*cols`, `r*cols + in`, `in - k`, `&in[r*cols]`, `in` (a pointer parameter or another view
+        of one, same element type): (array, offset Poly, offset node); None for anything else (a cast
+        changes the element size, so it is not looked through)."""
+        v = _strip_parens(value)
+        d, p, parts = None, None, []
+        if v.type == "pointer_expression" and text(v.child_by_field_name("operator")) == "&":
+            arg = _strip_parens(v.child_by_field_name("argument"))
+            if arg.type == "subscript_expression":
+                b = _strip_parens(arg.child_by_field_name("argument"))
+                idx = arg.child_by_field_name("index")
+                if b is not None and b.type == "identifier" and idx is not None:
+                    d, p, parts = self._pointer_like(b), self.poly(idx), [idx]
+        else:
+            split = self._split_pointer(v)
+            if split is not None:
+                d, p, parts = split
+        if d is None or d.kind not in ("pointer", "view") or p is None or elem is None or d.base_type != elem:
+            return None
+        names = {dd.name for dd in (self.decl_by_key(k) for k in p.symbols()) if dd is not None}
+        if len(names) != len(p.symbols()) or self._rewritten_later(value, names):
+            return None
+        if d.kind == "view":
+            d, p = d.view[0], d.view[1] + p
+        return d, p, parts
+
+    def _pointer_like(self, node: Node) -> Decl | None:
+        d = self._resolve(text(node))
+        return d if d is not None and (d.kind == "pointer" or d.kind == "view") else None
+
+    def _rewritten_later(self, value: Node, names: set[str]) -> bool:
+        """Is a variable of `names` assigned after `value` in its scope? (a view built from it would move)"""
+        scope = _scope_node(value)
+        if scope is None:
+            return True
+        for n in _walk(scope):
+            if n.start_byte < value.end_byte:
+                continue
+            target = None
+            if n.type == "assignment_expression":
+                target = n.child_by_field_name("left")
+            elif n.type == "update_expression":
+                target = n.child_by_field_name("argument")
+            elif n.type == "pointer_expression" and text(n.child_by_field_name("operator")) == "&":
+                target = n.child_by_field_name("argument")
+            if target is not None and _strip_parens(target).type == "identifier" and text(_strip_parens(target)) in names:
+                return True
+        return False
 
     # -- reductions (shape only; legality is decided per loop) ---------------
     def _mark_reduction(self, stmt: Node) -> None:
@@ -1385,6 +1442,10 @@ class FunctionModel:
                 self._block(f"write through a const element '{name}'", node)
             self._event(arr, node, write, read, index=node, poly=Poly.sym(lp.var.key))
             return
+        if d.kind == "view":
+            what = "reassigned" if write else "used as a pointer value"
+            self._block(f"row pointer '{name}' {what} at line {line_of(node)}", node)
+            return
         if d.is_array:
             # the array itself used as a value (pointer arithmetic, passed to a call, ...)
             self._block(f"array '{name}' used as a pointer value at line {line_of(node)}", node)
@@ -1399,7 +1460,7 @@ class FunctionModel:
         if base is None or base.type != "identifier":
             return None
         d = self._resolve(text(base))
-        if d is None or not d.is_array:
+        if d is None or not (d.is_array or d.kind == "view"):
             return None
         return d
 
@@ -1425,6 +1486,12 @@ class FunctionModel:
         inner = _strip(idx)
         index_arrays: list[Decl] = []
         index_scalar = None
+        if d.kind == "view":
+            # row[c] is in[r*cols + c]
+            base, off = d.view
+            p = self.poly(idx)
+            self._event(base, node, write, read, index=idx, poly=None if p is None else off + p)
+            return
         if inner.type == "subscript_expression":
             b = self._array_base(inner.child_by_field_name("argument"))
             if b is not None:
@@ -1437,21 +1504,41 @@ class FunctionModel:
                     index_scalar=index_scalar)
 
     def _deref(self, node: Node, arg: Node, write: bool, read: bool) -> None:
-        a = _strip(arg)
-        if a.type == "identifier":
-            d = self._array_base(a)
-            if d is not None and d.kind in ("pointer", "array"):
-                self._event(d, node, write, read, index=a, poly=Poly.const(0))
-                return
-        elif a.type == "binary_expression" and text(a.child_by_field_name("operator")) == "+":
-            l, r = a.child_by_field_name("left"), a.child_by_field_name("right")
-            for base, off in ((l, r), (r, l)):
-                d = self._array_base(_strip(base))
-                if d is not None and d.kind in ("pointer", "array"):
-                    self._array_access(d, node, off, write, read)
-                    return
+        split = self._split_pointer(arg)
+        if split is not None and split[0].kind in ("pointer", "array", "view"):
+            d, off, parts = split
+            for n in parts:
+                self._expr(n)
+            if d.kind == "view":
+                d, off = d.view[0], (None if off is None else d.view[1] + off)
+            # *(p + i) is p[i]
+            self._event(d, node, write, read, index=arg, poly=off)
+            return
         self._block(f"unsupported pointer dereference '{text(node)}' at line {line_of(node)}", node)
         self._expr(arg)
+
+    def _split_pointer(self, node: Node) -> tuple[Decl, Poly | None, list[Node]] | None:
+        """`p`, `p + i`, `i + p`, `p + j - 1`, `(p + k) + i` for an array or view p: (p, offset, offset nodes)."""
+        n = _strip_parens(node)
+        if n.type == "identifier":
+            d = self._array_base(n)
+            return None if d is None else (d, Poly.const(0), [])
+        if n.type != "binary_expression" or text(n.child_by_field_name("operator")) not in ("+", "-"):
+            return None
+        neg = text(n.child_by_field_name("operator")) == "-"
+        l, r = n.child_by_field_name("left"), n.child_by_field_name("right")
+        for base, off, ok in ((l, r, True), (r, l, not neg)):
+            sub = self._split_pointer(base) if ok else None
+            if sub is None:
+                continue
+            d, p, parts = sub
+            q = self.poly(off)
+            if p is not None and q is not None:
+                p = p - q if neg else p + q
+            else:
+                p = None
+            return d, p, parts + [off]
+        return None
 
     def _call(self, node: Node) -> None:
         fn = node.child_by_field_name("function")
