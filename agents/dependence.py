@@ -162,6 +162,9 @@ class DependenceTester:
                     if diff.constant % c.constant:
                         return DepResult(False, "GCD test")
                     d = diff.constant // c.constant
+                    if abs(L.step) > 1 and d % abs(L.step):
+                        # the variable moves in steps of L.step: iterations are never d apart
+                        return DepResult(False, "distance not a multiple of the step")
                     detail = f"dependence distance {abs(d)}"
                 elif c.nonneg(nonneg) and (c - diff).positive(nonneg) and (c + diff).positive(nonneg):
                     return DepResult(False, "|distance| < stride")

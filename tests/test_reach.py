@@ -88,6 +88,27 @@ def test_row_pointers_are_views_of_their_array():
     assert not fx.chosen_loops() and "p[i]" in fx.reason
 
 
+def test_loop_forms_people_write():
+    src = textwrap.dedent("""\
+        void win(int n, int k, const float *x, float *y) { for (int i = 0; i + k <= n; i++) y[i] = x[i + k - 1]; }
+        void inner(int h, int w, const float *a, float *b) {
+            for (int y = 0; y < h; y++) for (int x = 1; x + 1 < w; x++) b[y * w + x] = a[y * w + x + 1]; }
+        void down(int n, float *x, float *y) { for (int i = n - 1; i >= 0; i--) y[n - 1 - i] = x[i]; }
+        void pairs(int n, const int *a, int *b) { for (int i = 0; i + 1 < n; i += 2) { b[i] = a[i + 1]; b[i + 1] = a[i]; } }
+        void steps(int n, float *x) { for (int i = 0; i + 2 < n; i += 2) x[i] = x[i + 2]; }
+        void wrap(unsigned n, const float *a, float *b) { for (unsigned i = 0; i + 1 < n; i++) b[i] = a[i]; }
+        """)
+    assert _chosen(src, "win") == [(1, "i")]
+    assert _chosen(src, "inner") == [(3, "y")]
+    assert _chosen(src, "down") == [(4, "i")]
+    assert _chosen(src, "pairs") == [(5, "i")]         # iterations 2 apart never touch one element
+    assert _chosen(src, "steps") == []                  # x[i + 2] is the next iteration's x[i]
+    # unsigned: n - 1 wraps for n == 0, so the condition is not rewritten (the loop stays as written)
+    assert _chosen(src, "wrap") == [] and "var < bound" in analyze(src, "c", "wrap").reason
+    fx = analyze(src, "c", "win")
+    assert fx.chosen_loops()[0].loop.canonical_condition() == "i <= (-k + n)"
+
+
 def _chosen(src: str, fn: str) -> list[tuple[int, str]]:
     fx = analyze(src, "c", fn)
     return [(f.loop.line, f.loop.var.name) for f in fx.chosen_loops()]
