@@ -817,13 +817,8 @@ def _omp_tsan_stage(task: Task, ref: Reference, work: Path, opts: VerifyOptions,
             logs.append(f"ThreadSanitizer for OpenMP ({label}): no verdict ({r.describe()}: "
                         f"{_interesting_stderr(r.stderr)})")
             return {}
-        failed = {}
-        for name in cases:
-            detail = _check_case(task, ref, work, name, r, opts)
-            if detail:
-                failed[name] = CaseResult(name, False, label, detail)
-        if failed:
-            return failed
+        # Only a race report is evidence here: the outputs are another compiler's (clang 14 miscompiles
+        # `parallel for simd reduction(*:p)` at any thread count), which the gcc runs already judged.
     return {}
 
 
