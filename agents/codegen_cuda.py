@@ -138,6 +138,10 @@ __device__ T __pl_block_reduce(T v, Op op) {
 }
 '''
 
+# functions a one-thread kernel may call (CUDA's math library has them for the device)
+_DEVICE_MATH = {"fabs", "fabsf", "sqrt", "sqrtf", "exp", "expf", "log", "logf", "sin", "sinf", "cos", "cosf",
+                "pow", "powf", "fmin", "fmax", "fminf", "fmaxf", "floor", "ceil", "floorf", "ceilf", "abs"}
+
 _OPS = {"+": "__pl_op_add", "*": "__pl_op_mul", "max": "__pl_op_max", "min": "__pl_op_min",
         "&&": "__pl_op_land", "||": "__pl_op_lor", "&": "__pl_op_band", "|": "__pl_op_bor", "^": "__pl_op_bxor"}
 _IDEMPOTENT = {"max", "min", "&&", "||", "&", "|"}
@@ -610,7 +614,80 @@ class CudaGen:
             raise NotParallelizable(f"the control statement at line {stmt.start_point[0] + 1} reads arrays "
                                     f"around a kernel")
 
+    def in_launch_loop(self, node: Node) -> bool:
+        """Is `node` inside a host loop that also launches kernels?"""
+        p = node.parent
+        while p is not None and p.id != self.m.body.id:
+            if p.type in ("for_statement", "while_statement", "do_statement") and self.contains_chosen(p):
+                return True
+            p = p.parent
+        return False
+
+    def device_statement(self, node: Node) -> str | None:
+        """A host statement inside a host loop of launches, run as a one-thread kernel so that the
+        arrays stay on the device across iterations (a boundary update between two sweeps), instead
+        of copying them back and forth around it on every iteration; None when it cannot run there
+        (it writes a scalar the host uses, leaves early, calls host functions, or touches local or
+        global arrays, vectors or globals)."""
+        if node.type in ("declaration", "return_statement", "break_statement", "continue_statement"):
+            return None
+        for n in walk(node):
+            if n.type in ("return_statement", "goto_statement", "break_statement", "continue_statement"):
+                return None
+            if n.type == "call_expression":
+                fn = text(n.child_by_field_name("function"))
+                if fn not in self.fx.unit.functions and fn not in _DEVICE_MATH:
+                    return None
+                if fn in self.fx.unit.functions:
+                    self.device_calls.add(fn)
+        inside = lambda d: d.node is not None and node.start_byte <= d.node.start_byte < node.end_byte  # noqa: E731
+        arrays, scalars, written = [], [], set()
+        for e in self.m.events:
+            if not (node.start_byte <= e.node.start_byte < node.end_byte):
+                continue
+            d = e.decl
+            if d.kind in ("global", "vector") or (d.is_array and not d.is_param):
+                return None
+            if d.is_array:
+                if d not in arrays:
+                    arrays.append(d)
+                if e.write:
+                    written.add(d)
+            elif not inside(d):
+                if e.write or d.base_type in (None, "auto"):
+                    return None
+                if d not in scalars:
+                    scalars.append(d)
+        if not written:
+            return None
+        k = len(self.kernels)
+        kname = f"__pl_kernel_{self.fx.signature.name}_{k}"
+        params = [f"{'' if d in written else 'const '}{d.base_type} *{d.name}" for d in arrays] + \
+            [f"{d.base_type} {d.name}" for d in scalars]
+        body = node_text_with(self.data, node, rounded_products(node))
+        self.kernels.append(f"__global__ void {kname}({', '.join(params)}) {{\n"
+                            f"    if (threadIdx.x == 0 && blockIdx.x == 0) {{ {body} }}\n}}")
+        for d in arrays:
+            if d not in self.used_arrays:
+                self.used_arrays.append(d)
+        line = node.start_point[0] + 1
+        out = [f"{{ /* paralift: the statement at line {line} runs on the device ({kname}) */"]
+        out += [f"if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {self.host_ptr(d)}, "
+                f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); __pl_dv_{d.name} = 1; }}"
+                for d in arrays]
+        args = [f"__pl_d_{d.name}" for d in arrays] + [d.name for d in scalars]
+        out += [f"{kname}<<<1, 1>>>({', '.join(args)});", "PL_CUDA_CHECK(cudaGetLastError());"]
+        out += [f"__pl_hv_{d.name} = 0;" for d in arrays if d in written]
+        self.notes.append(f"statement at line {line}: one-thread kernel {kname} (keeps "
+                          f"{', '.join(d.name for d in arrays)} on the device)")
+        return " ".join(out) + " }"
+
     def guard(self, node: Node, edits: list) -> None:
+        if self.in_launch_loop(node):
+            dev = self.device_statement(node)
+            if dev is not None:
+                edits.append((node.start_byte, node.end_byte, dev))
+                return
         reads, writes = self.arrays_in(node)
         touched = reads + [d for d in writes if d not in reads]
         pre = []
@@ -630,8 +707,12 @@ class CudaGen:
         fx, m = self.fx, self.m
         self.check()
         self.guarded = []
+        # arrays written by kernels; and, as statements in a host loop of launches may become
+        # one-thread kernels (device_statement), any array written in such a loop: the copies
+        # back these add are guarded by the host-validity flags
+        launch_loops = [lp for lp in m.loops if lp not in self.chosen and self.contains_chosen(lp.node)]
         self.kernel_written = {e.decl for e in m.events if e.write and e.decl.is_array
-                               and any(lp in e.loops for lp in self.chosen)}
+                               and any(lp in e.loops for lp in list(self.chosen) + launch_loops)}
         edits: list = []
         body = m.body
         for ch in body.named_children:
