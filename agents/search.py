@@ -88,22 +88,26 @@ def _loop_extent(code: str, start: int) -> str:
     return code[m.start():code.find(";", i) + 1]
 
 
+_REGION = re.compile(r"#\s*pragma\s+omp\s+(?:parallel|target|task)\b|<<<")
+
+
 def structure_key(code: str) -> tuple[int, int, int]:
     """Bigger is better structure, for candidates whose speeds are not told
     apart: (loops inside the largest parallel loop nest: outer-level
     parallelism of the main work, not of a negligible copy loop; fewer
     synchronizations: critical/atomic/barrier/..., MPI calls, CUDA syncs and
-    atomics; fewer lines: simpler code)."""
+    atomics; fewer parallel regions or launches: the simpler code). Line
+    counts are not compared: the shorter candidate may be the one without the
+    overlap check at entry."""
     nest = max((len(_FOR.findall(_loop_extent(code, m.end()))) for m in _OMP_LOOP.finditer(code)), default=0)
-    syncs = len(_SYNC.findall(code))
-    lines = sum(1 for l in code.splitlines() if l.strip())
-    return nest, -syncs, -lines
+    return nest, -len(_SYNC.findall(code)), -len(_REGION.findall(code))
 
 
 def choose(intervals: list[tuple[float, float] | None], speedups: list[float | None], codes: list[str]) -> int:
     """The index of the candidate to keep among verified ones: those whose
     interval no other's lies above (beats) are the contenders; among them the
-    best structure_key wins, then the higher measured speedup."""
+    best structure_key wins, then the higher measured speedup, then the
+    earlier candidate (the caller's order: the rule-based agent first)."""
     idx = range(len(codes))
     contenders = [i for i in idx if not any(beats(intervals[j], intervals[i]) for j in idx if j != i)]
     return max(contenders, key=lambda i: (structure_key(codes[i]), speedups[i] if speedups[i] is not None else 0.0))

@@ -97,8 +97,13 @@ def test_a_negligible_parallel_loop_never_beats_the_main_loop():
 def test_fewer_synchronizations_then_simpler_code_break_ties():
     assert structure_key(WITH_REDUCTION)[1] > structure_key(WITH_CRITICAL)[1]
     assert choose([(0.9, 1.3), (0.95, 1.2)], [1.1, 1.05], [WITH_CRITICAL, WITH_REDUCTION]) == 1
-    # nothing to tell apart: the higher point estimate
+    two_regions = MAIN_LOOP.replace("  for (int i = 0; i < n; i++) { b[i]", "  #pragma omp parallel for\n"
+                                    "  for (int i = 0; i < n; i++) { b[i]")
+    assert structure_key(two_regions)[2] < structure_key(MAIN_LOOP)[2]
+    # nothing to tell apart: the higher point estimate, then the earlier candidate
     assert choose([None, None], [1.2, 1.4], [WITH_REDUCTION, WITH_REDUCTION]) == 1
+    assert choose([None, None], [None, None], [WITH_REDUCTION, "/* longer */\n" + WITH_REDUCTION]) == 0
+    assert choose([None, None], [None, None], ["/* longer */\n" + WITH_REDUCTION, WITH_REDUCTION]) == 0
 
 
 def test_timing_round_trips_through_json_and_reads_old_verdicts():
