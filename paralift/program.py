@@ -17,6 +17,7 @@ program, comparing stdout, files written and exit status.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import shlex
@@ -160,16 +161,22 @@ def _c_identifiers(expr: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]\w*", expr))
 
 
-def _bcast_lines(task: Task) -> tuple[list[str], str]:
+def _bcast_lines(task: Task, names: list[str]) -> tuple[list[str], str]:
     """Statements that copy the function's outputs from rank 0 to every rank,
     or ([], why) when an output's size is not an expression of the
-    parameters."""
+    parameters. `names`: the parameters' names in the translated definition
+    (a model may rename them)."""
     sig = task.signature
+    if len(names) != len(sig.params):
+        return [], "the translated definition's parameters are not the original's"
+    rename = dict(zip((p.name for p in sig.params), names))
     scalars = {p.name for p in sig.params if p.kind == ParamKind.SCALAR}
     out = []
     for p in sig.params:
         if not p.is_output:
             continue
+        p = dataclasses.replace(p, name=rename[p.name], extent=re.sub(
+            r"[A-Za-z_]\w*", lambda m: rename.get(m.group(0), m.group(0)), p.extent) if p.extent else None)
         if p.kind == ParamKind.VECTOR:
             out.append(f"    {{ unsigned long long __pl_s = {p.name}.size();\n"
                        f"      MPI_Bcast(&__pl_s, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);\n"
@@ -178,7 +185,7 @@ def _bcast_lines(task: Task) -> tuple[list[str], str]:
         elif p.kind == ParamKind.REF:
             out.append(f"    __pl_bcast(&{p.name}, sizeof {p.name});")
         elif p.kind == ParamKind.POINTER:
-            if not p.extent or not _c_identifiers(p.extent) <= scalars:
+            if not p.extent or not _c_identifiers(p.extent) <= {rename[n] for n in scalars}:
                 return [], f"the size of {p.name} ({p.extent or 'unknown'}) is not an expression of the parameters"
             out.append(f"    {{ long long __pl_c = (long long)({p.extent});\n"
                        f"      if (__pl_c > 0) __pl_bcast((void *){p.name}, (unsigned long long)__pl_c * sizeof *{p.name}); }}")
@@ -212,7 +219,7 @@ def mpi_program(merged: str, language: str, tasks: dict[str, Task], translated: 
         task = tasks.get(name)
         if sig is None or task is None:
             continue
-        bcast, why = _bcast_lines(task)
+        bcast, why = _bcast_lines(task, [p.name for p in sig.params])
         if why:
             notes.append(f"{name}: outputs stay rank 0's alone in the program ({why})")
             continue
@@ -221,7 +228,7 @@ def mpi_program(merged: str, language: str, tasks: dict[str, Task], translated: 
             continue
         decl = " ".join(sig.text.split())
         edits.append((sig.end_line, [decl + ";   /* paralift: defined at the end of the file */"]))
-        args = ", ".join(p.name for p in task.signature.params)
+        args = ", ".join(p.name for p in sig.params)
         ret = task.signature.return_type.strip()
         body = [decl, "{"]
         if ret == "void":
@@ -242,7 +249,7 @@ def mpi_program(merged: str, language: str, tasks: dict[str, Task], translated: 
         parts.append(_BCAST_HELPER.strip("\n"))
         parts += wrappers
     parts.append((_MPI_MAIN % {"call": call}).strip("\n"))
-    return "\n".join(parts) + "\n", notes
+    return "\n\n".join(parts) + "\n", notes
 
 
 def cuda_main_source(original: str, language: str, translated: list[str], cu: str = "") -> str:
