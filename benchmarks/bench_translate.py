@@ -70,6 +70,8 @@ def main() -> int:
         rows.append(row)
         print(_line(row, targets, not a.no_autopar), flush=True)
     print()
+    for line in summary(rows, targets, not a.no_autopar and Target.OPENMP in targets):
+        print(line)
     for target in targets:
         sp = [r[target.value]["speedup"] for r in rows
               if r.get(target.value, {}).get("status") == "verified" and r["compute_bound"]]
@@ -84,6 +86,31 @@ def main() -> int:
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def summary(rows: list[dict], targets, autopar: bool) -> list[str]:
+    """Issue 22's figures: each target's geometric-mean speedup over the parallelizable kernels (a kernel
+    kept sequential or failed counts 1.0x: the user runs the sequential code), and the kernels where
+    paralift is slower than GCC's auto-parallelizer at the same width."""
+    out = []
+    par = [r for r in rows if r["parallel"]]
+    for t in targets:
+        sp = [(r.get(t.value) or {}).get("speedup") if (r.get(t.value) or {}).get("status") == "verified" else None
+              for r in par]
+        sp = [x if x else 1.0 for x in sp]
+        out.append(f"geomean {t.value} speedup over the {len(par)} parallelizable kernels: {geomean(sp):.2f}x "
+                   f"(sequential or failed = 1.0x)")
+        if autopar and t.value in ("openmp", "mpi"):
+            behind = [r["kernel"] for r in par if r.get(t.value, {}).get("status") == "verified"
+                      and (r[t.value].get("speedup") or 0) < _autopar_speedup(r)]
+            out.append(f"{t.value} slower than gcc-autopar on {len(behind)} kernel(s)"
+                       + (f": {', '.join(behind)}" if behind else ""))
+    return out
+
+
+def _autopar_speedup(row: dict) -> float:
+    ap = row.get("gcc-autopar") or {}
+    return (ap.get("speedup") or 1.0) if ap.get("status") == "verified" else 1.0
 
 
 def _line(row, targets, autopar) -> str:

@@ -929,6 +929,170 @@ def _row_reduce(s: Style):
     return f, s.function("void", f, params, body, f"per-row {kind}")
 
 
+# ------------------------------------------------------------------ C as people write it (issue 22)
+# Plain (non-const) pointers that a caller may pass overlapping, flattened 2-D/3-D subscripts, row
+# pointers, interleaved channels, bounds like `i + k <= n` and computed indices with guards.
+
+_LOCALS = {"acc", "val", "mean"}      # the bodies' own locals: no parameter takes these names
+
+
+def _plain_ptr(s: Style, ctype: str, name: str, const_ok: bool = True) -> str:
+    """An input pointer, const or (often, as in CPU reference code) not."""
+    return s.ptr(ctype, name, const=const_ok and s.rng.random() < 0.4)
+
+
+@family("rowptr_reduce", group="linear_algebra")
+def _rowptr_reduce(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    kind = s.choice(["sum", "max", "dot"])
+    f = s.fname(["row", "rows", "per_row"], {"sum": ["sums", "totals"], "max": ["max", "peaks"],
+                                              "dot": ["dots", "matvec", "gemv"]}[kind])
+    r, c, A, y = s.name(["rows", "n", "m"]), s.name(["cols", "k", "w"]), s.name(["A", "mat", "M"]), s.name(_ARRAYS_OUT)
+    x = s.name(_ARRAYS_IN) if kind == "dot" else None
+    row = s.name(["row", "a_row", "src_row", "line", "rp"])
+    i, j = s.name(_LOOPVARS), s.name(_LOOPVARS2)
+    init = {"sum": _lit(t, 0), "dot": _lit(t, 0), "max": "-1e30f" if t == "float" else "-1e300"}[kind]
+    upd = {"sum": s.assign_acc("acc", "+", f"{row}[{j}]"),
+           "dot": s.assign_acc("acc", "+", s.op(f"{row}[{j}]", "*", f"{x}[{j}]")),
+           "max": f"if ({row}[{j}] > acc) acc = {row}[{j}];"}[kind]
+    view = s.choice([f"{A} + {s.op(i, '*', c)}", f"&{A}[{s.op(i, '*', c)}]"])
+    inner = s.loop(j, "0", s.op(j, "<", c), [upd])
+    body = s.loop(i, "0", s.op(i, "<", r), [f"const {t} *{row} = {view};", f"{t} acc = {init};", *inner,
+                                             f"{y}[{i}] = acc;"])
+    params = [f"int {r}", f"int {c}", _plain_ptr(s, t, A)] + ([_plain_ptr(s, t, x)] if x else []) \
+        + [s.ptr(t, y, const=False)]
+    return f, s.function("void", f, params, body, f"per-row {kind} through a row pointer")
+
+
+@family("rowptr_inplace", group="linear_algebra")
+def _rowptr_inplace(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    kind = s.choice(["center", "scale", "bias_relu"])
+    f = s.fname(["normalize", "center", "scale", "activate"], ["rows", "matrix", "batch", "features"])
+    r, c, X = s.name(["rows", "n", "batch"]), s.name(["cols", "dim", "features"]), s.name(["x", "X", "act", "data"])
+    v = s.name(["scale", "bias", "gain", "w"]) if kind != "center" else None
+    row = s.name(["row", "xr", "p_row", "cur"])
+    i, j = s.name(_LOOPVARS), s.name(_LOOPVARS2)
+    if kind == "center":
+        inner = [f"{t} mean = {_lit(t, 0)};", *s.loop(j, "0", s.op(j, "<", c), [s.assign_acc("mean", "+", f"{row}[{j}]")]),
+                 f"mean /= ({c} > 0 ? {c} : 1);", *s.loop(j, "0", s.op(j, "<", c), [f"{row}[{j}] -= mean;"])]
+    elif kind == "scale":
+        inner = s.loop(j, "0", s.op(j, "<", c), [f"{row}[{j}] *= {v}[{i}];"])
+    else:
+        inner = s.loop(j, "0", s.op(j, "<", c), [f"{t} val = {row}[{j}] + {v}[{j}];",
+                                                  f"{row}[{j}] = val > {_lit(t, 0)} ? val : {_lit(t, 0)};"])
+    body = s.loop(i, "0", s.op(i, "<", r), [f"{t} *{row} = {X} + {s.op(i, '*', c)};", *inner])
+    params = [f"int {r}", f"int {c}", s.ptr(t, X, const=False)] + ([_plain_ptr(s, t, v)] if v else [])
+    return f, s.function("void", f, params, body, f"{kind} each row of a {r} x {c} matrix in place")
+
+
+@family("channels_interleaved", group="image")
+def _channels_interleaved(s: Style):
+    s.used.update(_LOCALS)
+    t = s.choice(["float", "double", "float"])
+    nch = s.choice([3, 3, 4])
+    kind = s.choice(["gray", "scale", "swap"])
+    f = s.fname(["rgb", "pixels", "image", "color"], {"gray": ["to_gray", "luma"], "scale": ["gain", "scale"],
+                                                      "swap": ["swap", "reverse_channels"]}[kind])
+    n, src, dst = s.name(["npixels", "n", "count", "num"]), s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT)
+    i, ch = s.name(_LOOPVARS), s.name(["ch", "c", "k_", "chan"])
+    if kind == "gray":
+        ws = [_coef(s, t) for _ in range(nch)]
+        expr = " + ".join(f"{w} * {src}[{nch} * {i} + {k}]" for k, w in enumerate(ws))
+        body = s.loop(i, "0", s.op(i, "<", n), [f"{dst}[{i}] = {expr};"])
+    else:
+        rhs = f"{src}[{nch} * {i} + {ch}] * {_coef(s, t)}" if kind == "scale" else f"{src}[{nch} * {i} + {nch - 1} - {ch}]"
+        inner = s.loop(ch, "0", s.op(ch, "<", str(nch)), [f"{dst}[{nch} * {i} + {ch}] = {rhs};"])
+        body = s.loop(i, "0", s.op(i, "<", n), inner)
+    params = [f"int {n}", _plain_ptr(s, t, src), s.ptr(t, dst, const=False)]
+    return f, s.function("void", f, params, body, f"{kind} of interleaved {nch}-channel pixels")
+
+
+@family("batched_3d", group="linear_algebra")
+def _batched_3d(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    kind = s.choice(["bias", "mean"])
+    f = s.fname(["batch", "batched", "tensor"], ["bias_add", "add_bias"] if kind == "bias" else ["mean", "avg_last"])
+    B, R, C = s.name(["batch", "nb", "B_"]), s.name(["rows", "channels", "heads"]), s.name(["cols", "len", "dim"])
+    X, v = s.name(["x", "X", "act", "data"]), s.name(["bias", "b_", "offset", "out"])
+    b, i, j = s.name(["b", "bb", "n_"]), s.name(_LOOPVARS), s.name(_LOOPVARS2)
+    ix = f"({b} * {R} + {i}) * {C} + {j}"
+    if kind == "bias":
+        inner = s.loop(j, "0", s.op(j, "<", C), [s.assign_acc(f"{X}[{ix}]", "+", f"{v}[{j}]")])
+        params = [f"int {B}", f"int {R}", f"int {C}", s.ptr(t, X, const=False), _plain_ptr(s, t, v)]
+    else:
+        inner = [f"{t} acc = {_lit(t, 0)};", *s.loop(j, "0", s.op(j, "<", C), [s.assign_acc("acc", "+", f"{X}[{ix}]")]),
+                 f"{v}[{b} * {R} + {i}] = {C} > 0 ? acc / {C} : {_lit(t, 0)};"]
+        params = [f"int {B}", f"int {R}", f"int {C}", _plain_ptr(s, t, X), s.ptr(t, v, const=False)]
+    body = s.loop(b, "0", s.op(b, "<", B), s.loop(i, "0", s.op(i, "<", R), inner))
+    return f, s.function("void", f, params, body, f"{kind} over a {B} x {R} x {C} tensor")
+
+
+@family("window_valid", group="stencil")
+def _window_valid(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    kind = s.choice(["conv", "boxsum", "max"])
+    f = s.fname(["conv1d", "window", "moving", "sliding"], ["valid", "sum", "max", "filter"])
+    n, k, x, w, y = s.name(_SIZES), s.name(["k", "taps", "width", "klen"]), s.name(_ARRAYS_IN), \
+        s.name(["w", "kernel", "filt", "h"]), s.name(_ARRAYS_OUT)
+    i, j = s.name(_LOOPVARS), s.name(_LOOPVARS2)
+    upd = {"conv": s.assign_acc("acc", "+", s.op(f"{x}[{i} + {j}]", "*", f"{w}[{j}]")),
+           "boxsum": s.assign_acc("acc", "+", f"{x}[{i} + {j}]"),
+           "max": f"if ({x}[{i} + {j}] > acc) acc = {x}[{i} + {j}];"}[kind]
+    init = f"{x}[{i}]" if kind == "max" else _lit(t, 0)
+    lo = "1" if kind == "max" else "0"
+    cond = s.choice([f"{i} + {k} <= {n}", f"{i} <= {n} - {k}", f"{i} + {k} - 1 < {n}"])
+    inner = s.loop(j, lo, s.op(j, "<", k), [upd])
+    body = s.loop(i, "0", cond, [f"{t} acc = {init};", *inner, f"{y}[{i}] = acc;"])
+    params = [f"int {n}", f"int {k}", _plain_ptr(s, t, x)] + ([_plain_ptr(s, t, w)] if kind == "conv" else []) \
+        + [s.ptr(t, y, const=False)]
+    if kind == "max":
+        body = [f"if ({k} < 1) return;", *body]
+    return f, s.function("void", f, params, body, f"{kind} of every length-{k} window that fits in {x}")
+
+
+@family("guarded_index", group="map")
+def _guarded_index(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    f = s.fname(["gather", "sample", "pick", "fetch"], ["strided", "offset", "guarded", "every"])
+    n, st, off = s.name(_SIZES), s.name(["stride", "step_", "inc", "pitch"]), s.name(["offset", "off", "start", "base"])
+    x, y, i, idx = s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT), s.name(_LOOPVARS), s.name(["idx", "src_i", "pos_", "at"])
+    guard = s.choice([f"{idx} >= 0 && {idx} < {n}", f"0 <= {idx} && {idx} < {n}"])
+    body = s.loop(i, "0", s.op(i, "<", n), [f"int {idx} = {i} * {st} + {off};",
+                                             *s.block(f"if ({guard})", [f"{y}[{i}] = {x}[{idx}];"])])
+    params = [f"int {n}", f"int {st}", f"int {off}", _plain_ptr(s, t, x), s.ptr(t, y, const=False)]
+    return f, s.function("void", f, params, body, f"{y}[i] = {x}[i*{st} + {off}] where that index is in range")
+
+
+@family("flat_stencil_np", group="stencil")
+def _flat_stencil_np(s: Style):
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    f = s.fname(["blur", "smooth", "jacobi", "relax"], ["image", "rows", "grid", "plane"])
+    h, w = s.name(["h", "height", "rows", "ny"]), s.name(["w", "width", "cols", "nx"])
+    a, b = s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT)
+    i, j = s.name(_LOOPVARS), s.name(_LOOPVARS2)
+    vertical = s.rng.random() < 0.5
+    at = (lambda d: f"{a}[({i}{d:+d}) * {w} + {j}]".replace("+0", "")) if vertical else \
+        (lambda d: f"{a}[{i} * {w} + {j}{d:+d}]".replace("+0", ""))
+    expr = f"({at(-1)} + {at(0)} + {at(1)}) / {_lit(t, 3)}"
+    if vertical:
+        outer_cond = s.choice([f"{i} + 1 < {h}", f"{i} < {h} - 1"])
+        inner = s.loop(j, "0", s.op(j, "<", w), [f"{b}[{i} * {w} + {j}] = {expr};"])
+        body = s.loop(i, "1", outer_cond, inner)
+    else:
+        inner_cond = s.choice([f"{j} + 1 < {w}", f"{j} < {w} - 1"])
+        inner = s.loop(j, "1", inner_cond, [f"{b}[{i} * {w} + {j}] = {expr};"])
+        body = s.loop(i, "0", s.op(i, "<", h), inner)
+    params = [f"int {h}", f"int {w}", s.ptr(t, a, const=False), s.ptr(t, b, const=False)]
+    return f, s.function("void", f, params, body, f"3-tap {'vertical' if vertical else 'horizontal'} blur")
+
+
 # ------------------------------------------------------------------ API
 
 def family_names(parallel_only: bool = False) -> list[str]:
