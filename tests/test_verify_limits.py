@@ -59,3 +59,10 @@ def test_batch_sends_a_hanging_candidate_to_verify_which_says_timeout():
     (v,), = verify_batch([item], VerifyOptions(timing=False))
     assert not v.verified and v.reason.startswith("timeout on test"), v.reason
     assert time.monotonic() - t0 < 60
+
+
+@pytest.mark.slow
+def test_hanging_at_the_timing_size_is_a_timeout_too():
+    hang_timing = HANG_LARGE.replace("n > 1000", "n > 1000000")    # passes every test case, hangs when timed
+    v = verify_source(SAXPY, hang_timing, "openmp", "saxpy", options=VerifyOptions(timing=True, timing_min_s=0.05))
+    assert not v.verified and "timing size" in v.reason and "timeout" in v.reason, v.reason
