@@ -176,6 +176,39 @@ def sizes_for(sig: Signature, s: int) -> dict[str, int]:
             out[name] = s
         else:
             out[name] = max(1, int(round(s * (1.0 + 0.13 * j))) + j)
+    return fit_extents(sig, out) if s > 3 else out
+
+
+def fit_extents(sig: Signature, sizes: dict[str, int]) -> dict[str, int]:
+    """Sizes whose array extents are all non-negative: an extent such as n - k + 1 (the windows of a
+    'valid' convolution) is negative when k > n + 1, and such a case could not be made at all. The
+    size whose halving raises the most negative extent is halved until none is negative (at most 32
+    steps; sizes that cannot be fitted are returned as they are, and make_case skips the case)."""
+    out = dict(sizes)
+    exts = [p.extent for p in sig.params if p.is_array and p.extent]
+    for _ in range(32):
+        try:
+            vals = [(eval_extent(e, out), e) for e in exts]
+        except ValueError:
+            return out
+        neg = [(v, e) for v, e in vals if v < 0]
+        if not neg:
+            return out
+        v, e = min(neg)
+        best = None
+        for name in out:
+            if out[name] <= 1:
+                continue
+            trial = dict(out, **{name: out[name] // 2})
+            try:
+                gain = eval_extent(e, trial) - v
+            except ValueError:
+                continue
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, name)
+        if best is None:
+            return out
+        out[best[1]] //= 2
     return out
 
 
