@@ -26,8 +26,8 @@ from paralift.types import Param, ParamKind, Role, Signature, Target, Task, Valu
 from .base import AnalysisError
 from .dependence import DependenceTester
 from .frontend import (FLOAT_TYPES, INTEGER_TYPES, Decl, Event, FunctionModel, Loop, Unit, atom_info,
-                       atom_nonneg, atom_symbols, detect_language, is_unsigned, line_of, load_unit, parse_params,
-                       signature_of, text)
+                       atom_nonneg, atom_symbols, detect_language, if_argminmax_shape, is_unsigned, line_of,
+                       load_unit, parse_params, signature_of, text)
 from .frontend import _strip
 from .poly import Poly
 
@@ -56,6 +56,9 @@ class LoopFacts:
     # pairs of distinct pointer parameters the loop is parallel only if they do not overlap: the code
     # generators check their accessed ranges at entry and run the sequential code when they do
     alias_checks: set = field(default_factory=set)        # {(Decl, Decl)}, ordered by name
+    # `if (v < best) { best = v; idx = i; }`: (best Decl, idx Decl, "min"|"max", the if node); the parallel
+    # loop keeps per-thread (best, idx) pairs merged by value, then lowest index (the sequential answer)
+    argminmax: tuple | None = None
 
     def to_json(self, fx: "FunctionFacts") -> dict:
         lp = self.loop
@@ -72,6 +75,8 @@ class LoopFacts:
             "schedule": "guided" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
             "writes": [d.name for d in self.arrays_written],
             "alias_checks": sorted([a.name, b.name] for a, b in self.alias_checks),
+            "argminmax": None if self.argminmax is None else {
+                "op": self.argminmax[2], "value": self.argminmax[0].name, "index": self.argminmax[1].name},
         }
 
 
@@ -359,8 +364,11 @@ class _Analyzer:
                 continue
             by_decl.setdefault(d, []).append(e)
         inner_vars = {lp.var for lp in m.loops if lp is not L and L.encloses(lp) and lp.var is not None}
+        f.argminmax = self._argminmax(L, by_decl)
         for d, lst in by_decl.items():
             if not any(e.write for e in lst):
+                continue
+            if f.argminmax is not None and d in f.argminmax[:2]:
                 continue
             ops = {e.red_op for e in lst}
             if d.kind == "global":
@@ -466,6 +474,28 @@ class _Analyzer:
                 what = f"{_short(w.node)} (line {w.line}) and {_short(e.node)} (line {e.line})"
             return f"loop-carried dependence on {what}: {r.detail}"
         return ""
+
+    def _argminmax(self, L: Loop, by_decl: dict) -> tuple | None:
+        """The one `if (v < best) { best = v; idx = i; }` of L's own body (not inside an inner loop) whose
+        best and idx are touched nowhere else in L, for an ascending loop (first occurrence = lowest index)."""
+        if L.step <= 0 or L.var is None or L.body is None:
+            return None
+        found = None
+        for n in _walk_nodes(L.body):
+            if n.type != "if_statement" or any(lp is not L and L.encloses(lp) and lp.contains(n) for lp in self.m.loops):
+                continue
+            shape = if_argminmax_shape(n)
+            if shape is None or shape["index"] != L.var.name:
+                continue
+            decls = [next((d for d in by_decl if d.name == shape[k]), None) for k in ("best", "idx")]
+            if None in decls or found is not None:
+                return None
+            if any(d.kind != "scalar" or d.base_type in (None, "auto") for d in decls):
+                return None
+            if any(not (n.start_byte <= e.node.start_byte < n.end_byte) for d in decls for e in by_decl[d]):
+                return None
+            found = (decls[0], decls[1], shape["op"], n)
+        return found
 
     def may_alias_group(self, d: Decl) -> str:
         """Pointer parameters of one element type (restrict ones excepted) may point into one array, const

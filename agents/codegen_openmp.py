@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts
 from .base import NotParallelizable
-from .codegen_common import add_include, descendants, insert_line_before, reduction_groups
-from .frontend import Loop, int_literal, strip, text
+from .codegen_common import add_include, descendants, insert_line_before, line_indent, reduction_groups
+from .frontend import Loop, int_literal, strip, text, walk
 
 
 def _clauses(fx: FunctionFacts, f: LoopFacts, top: bool) -> tuple[list[str], list]:
@@ -61,6 +61,31 @@ def while_to_for_edits(L: Loop) -> list[tuple[int, int, str]]:
     return [(L.node.start_byte, L.body.start_byte, head), (L.skip_stmt.start_byte, L.skip_stmt.end_byte, "")]
 
 
+def _argminmax_edits(data: bytes, f: LoopFacts, clauses: list[str]) -> list[tuple[int, int, str]]:
+    """`if (v < best) { best = v; idx = i; }`: each thread keeps its own pair over its iterations (in
+    increasing order, so its first minimum), then the pairs are merged by value and, on equal values, by
+    the lower index: the first occurrence, as the sequential loop finds it. The for's barrier (no nowait)
+    keeps every thread's read of the starting pair before the first merge writes it."""
+    best, idx, op, node = f.argminmax
+    L = f.loop
+    lb, li = f"__pl_best_{best.name}", f"__pl_idx_{idx.name}"
+    cmp = "<" if op == "min" else ">"
+    ind, _ = line_indent(data, L.node.start_byte)
+    edits = []
+    for n in walk(node):
+        if n.type == "identifier" and text(n) in (best.name, idx.name):
+            edits.append((n.start_byte, n.end_byte, lb if text(n) == best.name else li))
+    pre = (f"{{\n{ind}#pragma omp parallel\n{ind}{{\n"
+           f"{ind}{best.base_type} {lb} = {best.name};\n{ind}{idx.base_type} {li} = {idx.name};\n"
+           f"{ind}#pragma omp for{''.join(' ' + c for c in clauses)}\n{ind}")
+    post = (f"\n{ind}#pragma omp critical\n"
+            f"{ind}if ({lb} {cmp} {best.name} || ({lb} == {best.name} && {li} < {idx.name})) "
+            f"{{ {best.name} = {lb}; {idx.name} = {li}; }}\n{ind}}}\n{ind}}}")
+    edits.append((L.node.start_byte, L.node.start_byte, pre))
+    edits.append((L.node.end_byte, L.node.end_byte, post))
+    return edits
+
+
 def condition_edits(L: Loop) -> list[tuple[int, int, str]]:
     """`i + k <= n` -> `i <= n - k`: OpenMP's canonical loop form wants the variable alone on one side."""
     cond = L.canonical_condition()
@@ -87,7 +112,12 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
         head = "#pragma omp parallel for"
         if f.simd and f.collapse == 1 and f.loop.range_of is None and not f.loop.while_form:
             head += " simd"
-        edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
+        if f.argminmax is not None:
+            edits.extend(_argminmax_edits(data, f, clauses))
+            notes.append(f"loop at line {f.loop.line}: arg{f.argminmax[2]} of '{f.argminmax[0].name}' at "
+                         f"'{f.argminmax[1].name}': per-thread pairs merged by value, then lowest index")
+        else:
+            edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
         if f.loop.while_form:
             edits.extend(while_to_for_edits(f.loop))
         edits.extend(condition_edits(f.loop))

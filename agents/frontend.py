@@ -8,6 +8,7 @@ and any construct the analysis does not understand.  Later passes
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -170,7 +171,30 @@ def load_unit(source: str, language: str) -> Unit:
     tree, data = parse(source, language)
     u = Unit(source=source, language=language, data=data, root=tree.root_node)
     _scan_top(u, tree.root_node, in_template=False)
+    _add_project_macros(u)
     return u
+
+
+# Macros the file sees from its project's headers and -D flags (paralift.project):
+# tree-sitter does not preprocess, so they are lent in; the file's own #defines win.
+_PROJECT_MACROS: tuple[dict[str, str], set[str]] = ({}, set())
+
+
+@contextlib.contextmanager
+def project_macros(objects: dict[str, str], functions: set[str]):
+    global _PROJECT_MACROS
+    saved, _PROJECT_MACROS = _PROJECT_MACROS, (dict(objects), set(functions))
+    try:
+        yield
+    finally:
+        _PROJECT_MACROS = saved
+
+
+def _add_project_macros(u: Unit) -> None:
+    objects, functions = _PROJECT_MACROS
+    own = set(u.object_macros) | u.function_macros
+    u.object_macros.update({k: v for k, v in objects.items() if k not in own})
+    u.function_macros |= {f for f in functions if f not in own}
 
 
 def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
@@ -2111,3 +2135,48 @@ def if_minmax_shape(node: Node) -> tuple[str | None, list[Node]]:
         kind = "max" if cop in ("<", "<=") else "min"
         return kind, [x, left]
     return None, []
+
+
+def if_argminmax_shape(node: Node) -> dict | None:
+    """`if (e < best) { best = e; idx = v; }` (strict <, >; either side order; no else) ->
+    {"op": "min"|"max", "best": name, "idx": name, "value": e text, "index": v text}."""
+    if node.type != "if_statement" or node.child_by_field_name("alternative") is not None:
+        return None
+    cond = node.child_by_field_name("condition")
+    if cond is not None and cond.type == "condition_clause":
+        vals = cond.named_children
+        cond = vals[0] if len(vals) == 1 else None
+    cond = _strip_parens(cond) if cond is not None else None
+    if cond is None or cond.type != "binary_expression":
+        return None
+    cop = text(cond.child_by_field_name("operator"))
+    if cop not in ("<", ">"):
+        return None
+    body = node.child_by_field_name("consequence")
+    stmts = [c for c in body.named_children if c.type != "comment"] if body.type == "compound_statement" else [body]
+    if len(stmts) != 2:
+        return None
+    asg = {}
+    for st in stmts:
+        if st.type != "expression_statement" or len(st.named_children) != 1:
+            return None
+        a = _strip_parens(st.named_children[0])
+        if a.type != "assignment_expression" or text(a.child_by_field_name("operator")) != "=":
+            return None
+        left = _strip_parens(a.child_by_field_name("left"))
+        if left.type != "identifier":
+            return None
+        asg[text(left)] = (" ".join(text(_strip_parens(a.child_by_field_name("right"))).split()),
+                           _strip_parens(a.child_by_field_name("right")))
+    x, y = _strip_parens(cond.child_by_field_name("left")), _strip_parens(cond.child_by_field_name("right"))
+    sx, sy = " ".join(text(x).split()), " ".join(text(y).split())
+    for val, best, flip in ((sx, sy, False), (sy, sx, True)):
+        if best not in asg or asg[best][0] != val or len(asg) != 2:
+            continue
+        idx = next(k for k in asg if k != best)
+        if _mentions(asg[idx][1], best) or _mentions(asg[idx][1], idx) or _mentions(asg[best][1], idx) \
+                or _mentions(asg[best][1], best):
+            return None
+        op = "min" if (cop == "<") != flip else "max"
+        return {"op": op, "best": best, "idx": idx, "value": val, "index": asg[idx][0]}
+    return None

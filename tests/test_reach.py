@@ -6,6 +6,7 @@ The differential checks here compile the rule agent's output with the real gcc /
 next to the sequential function on the same buffers, disjoint and overlapping."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from paralift.agents import RuleBasedTranslator, build_task
+from paralift.agents import NotParallelizable, RuleBasedTranslator, build_task
 from paralift.agents.analysis import analyze
 from paralift.types import Target
 
 VENV_BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 
 MATMUL = textwrap.dedent("""\
     void matmul_np(int size, float *A, float *B, float *C)
@@ -107,6 +109,21 @@ def test_loop_forms_people_write():
     assert _chosen(src, "wrap") == [] and "var < bound" in analyze(src, "c", "wrap").reason
     fx = analyze(src, "c", "win")
     assert fx.chosen_loops()[0].loop.canonical_condition() == "i <= (-k + n)"
+
+
+def test_kernel_set_gets_its_outermost_loops():
+    """Issue 22's done-when on the whole kernel set: a kernel whose main loop is parallel is not kept
+    sequential, and what is parallelized is an outermost loop (never one inside a loop left sequential)."""
+    from paralift.agents import first_match
+    for k in json.loads((ROOT / "data/kernels/manifest.json").read_text()):
+        src = (ROOT / "data/kernels" / k["file"]).read_text()
+        fx = analyze(src, k["language"], k["function"])
+        if not fx.chosen_loops() and "early return" in fx.reason:
+            fx = analyze(first_match.rewrite(src, k["language"], k["function"]), k["language"], k["function"])
+        chosen = fx.chosen_loops()
+        if k["parallel"]:
+            assert chosen, (k["name"], fx.reason)
+        assert all(f.loop.parent is None for f in chosen), (k["name"], [f.loop.line for f in chosen])
 
 
 def _chosen(src: str, fn: str) -> list[tuple[int, str]]:
@@ -250,6 +267,53 @@ ROW_SUMS_CALLS = """
     F(rows, cols, a + 8, a); dumpf("shifted", a, rows * cols + 8);
     free(a); free(o);
 """
+
+NEAREST = textwrap.dedent("""\
+    int nearest(int n, float px, const float *xs, const float *ys)
+    {
+        float best = 3.0e38f;
+        int who = -1;
+        for (int i = 0; i < n; i++) {
+            float dx = xs[i] - px, dy = ys[i];
+            float dd = dx * dx + dy * dy;
+            if (best > dd) { best = dd; who = i; }
+        }
+        return who;
+    }
+    """)
+
+# ties everywhere: only the lowest index of the minimum is the sequential answer
+NEAREST_CALLS = """
+    int n = 5000; float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    for (int k = 0; k < n; k++) { x[k] = (float)(k % 7); y[k] = (float)(k % 5); }
+    for (int rep = 0; rep < 20; rep++) { int r = F(n, 3.0f + 0.25f * (rep % 4), x, y); if (rank0) printf("ret %d\\n", r); }
+    x[4321] = 3.0f; y[4321] = -0.0f; x[17] = 3.0f; y[17] = 0.0f;
+    { int r = F(n, 3.0f, x, y); if (rank0) printf("ret %d\\n", r); }
+    { int r = F(0, 3.0f, x, y); if (rank0) printf("ret %d\\n", r); }
+    free(x); free(y);
+"""
+
+
+def test_argmin_is_parallel_for_openmp_and_named_elsewhere():
+    fx = analyze(NEAREST, "c", "nearest")
+    (f,) = fx.chosen_loops()
+    assert f.argminmax is not None and f.argminmax[2] == "min" and f.argminmax[1].name == "who"
+    with pytest.raises(NotParallelizable, match="argmin"):
+        RuleBasedTranslator().propose(build_task(NEAREST, "c", "nearest", Target.MPI), Target.MPI)
+    # best also read elsewhere in the loop: not the idiom, and the reason says why
+    src = NEAREST.replace("float dd = dx * dx + dy * dy;", "float dd = dx * dx + dy * dy + best * 0.0f;")
+    fx = analyze(src, "c", "nearest")
+    assert not fx.chosen_loops() and "argmax-style" in fx.reason
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_openmp_argmin_returns_the_lowest_index_on_ties(tmp_path):
+    task = build_task(NEAREST, "c", "nearest", Target.OPENMP)
+    cand = RuleBasedTranslator().propose(task, Target.OPENMP)[0]
+    assert "#pragma omp critical" in cand.code
+    seq, par = _build_and_run(tmp_path, NEAREST, "nearest", cand.code, NEAREST_CALLS, mpi=False)
+    assert seq == par and seq.count("ret") == 22
+
 
 CASES = [(ROW_SUMS, "row_sums", ROW_SUMS_CALLS), (JACOBI, "jacobi_np", JACOBI_CALLS), (MATMUL, "matmul_np", MATMUL_CALLS),
          (SHIFT_CONST, "smooth", SMOOTH_CALLS), (SHIFT, "shift", SHIFT_CALLS)]

@@ -468,6 +468,15 @@ def test_mpi_declines_a_reduction_inside_a_sequential_loop():
     assert "MPI_Gatherv" in propose(C_KERNELS, "spmv", Target.MPI).code      # const inputs: rows distributed
 
 
+def test_argmax_with_index_is_openmp_only_so_far():
+    src = ("int argmax(int n, const double *x) { double m = x[0]; int k = 0; "
+           "for (int i = 1; i < n; i++) if (x[i] > m) { m = x[i]; k = i; } return k; }")
+    assert "#pragma omp critical" in propose(src, "argmax", Target.OPENMP).code
+    for target in (Target.MPI, Target.CUDA):
+        with pytest.raises(NotParallelizable, match="argmax"):
+            propose(src, "argmax", target)
+
+
 @pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
 @pytest.mark.parametrize("src,fn,why", [
     ("void recur(int n, double *a, const double *b) { for (int i = 1; i < n; i++) a[i] = a[i-1] + b[i]; }",
@@ -475,7 +484,8 @@ def test_mpi_declines_a_reduction_inside_a_sequential_loop():
     ("void scan(int n, const double *x, double *y) { double s = 0; for (int i = 0; i < n; i++) { s += x[i]; y[i] = s; } }",
      "scan", "scan"),
     ("int argmax(int n, const double *x) { double m = x[0]; int k = 0; "
-     "for (int i = 1; i < n; i++) if (x[i] > m) { m = x[i]; k = i; } return k; }", "argmax", "argmax"),
+     "for (int i = 1; i < n; i++) if (x[i] > m) { m = x[i]; k = i; if (k > n) return -1; } return k; }",
+     "argmax", "early return"),
     ("int find(int n, int *x, int v) { for (int i = 0; i < n; i++) if (x[i]++ == v) return i; return -1; }",
      "find", "early return"),
     ("int find2(int n, const int *x, int v) { int c = 0; for (int i = 0; i < n; i++) { c += x[i]; if (c > v) return i; } "
