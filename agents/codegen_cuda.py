@@ -142,6 +142,8 @@ __device__ T __pl_block_reduce(T v, Op op) {
 _DEVICE_MATH = {"fabs", "fabsf", "sqrt", "sqrtf", "exp", "expf", "log", "logf", "sin", "sinf", "cos", "cosf",
                 "pow", "powf", "fmin", "fmax", "fminf", "fmaxf", "floor", "ceil", "floorf", "ceilf", "abs"}
 
+TILE = 16      # side of the shared-memory tiles of a dense product (a TILE x TILE block)
+
 _OPS = {"+": "__pl_op_add", "*": "__pl_op_mul", "max": "__pl_op_max", "min": "__pl_op_min",
         "&&": "__pl_op_land", "||": "__pl_op_lor", "&": "__pl_op_band", "|": "__pl_op_bor", "^": "__pl_op_bxor"}
 _IDEMPOTENT = {"max", "min", "&&", "||", "&", "|"}
@@ -398,7 +400,10 @@ class CudaGen:
             init = f"__pl_init_{i}" if op in _IDEMPOTENT else ("(" + d.base_type + ")" + ("1" if op == "*" else "0"))
             lines.append(f"{ind}{d.base_type} {d.name} = {init};")
         vt = var_type(L.var)
-        if two_d:
+        tiled = self.product_tiles(L, child, edits) if two_d and not x_outer and not red_info else None
+        if tiled is not None:
+            lines += tiled
+        elif two_d:
             vt2 = var_type(child.var)
             inner = node_text_with(self.data, child.body, edits)
             if child.body.type != "compound_statement":
@@ -468,7 +473,13 @@ class CudaGen:
                          f"__pl_dv_{d.name} = 1; }}")
         # grids of at most 32 blocks of 256 threads per SM (4 waves of the 8 an SM holds); the
         # kernels' grid-stride loops cover the rest
-        if two_d:
+        if tiled is not None:
+            h += [f"{ii}const dim3 __pl_block({TILE}, {TILE});",
+                  f"{ii}const long long __pl_gx = __pl_min((__pl_n2 + {TILE - 1}) / {TILE}, __pl_max_blocks());",
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min((__pl_n + {TILE - 1}) / "
+                  f"{TILE}, __pl_max_blocks() / __pl_gx + 1), 65535LL));"]
+            nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
+        elif two_d:
             nx, ny = ("__pl_n", "__pl_n2") if x_outer else ("__pl_n2", "__pl_n")
             h += [f"{ii}const dim3 __pl_block(32, 8);",
                   f"{ii}const long long __pl_gx = __pl_min(({nx} + 31) / 32, __pl_max_blocks());",
@@ -512,6 +523,8 @@ class CudaGen:
         desc = f"loop at line {L.line}: {'2-D ' if two_d else ''}kernel {kname}"
         if x_outer:
             desc += f" (threadIdx.x on '{L.var.name}', the written array's stride-1 index)"
+        if tiled is not None:
+            desc += f" ({TILE}x{TILE} shared-memory tiles of the product's operands)"
         if red_info:
             desc += ", reductions " + ", ".join(f"{op}:{d.name}" + (" (atomicAdd)" if a else " (second pass)")
                                                 for d, op, a, _ in red_info)
@@ -552,6 +565,123 @@ class CudaGen:
         other = [e for e in group if not e.conds[depth][1]]
         return bool(taken) and bool(other) and self._all_paths(taken, depth + 1, L) and \
             self._all_paths(other, depth + 1, L)
+
+    def product_tiles(self, L: Loop, child: Loop, edits: list) -> list[str] | None:
+        """Kernel lines for a dense product nest: for i, for j { pre; for p: s += X[..i..p..] *
+        Y[..p..j..]; post } with X read along p and Y along j. Each block computes a TILE x TILE
+        patch of (i, j) and stages TILE-wide slabs of X and Y in shared memory, each element loaded
+        once per block instead of once per thread; s still adds its products in the order of p, so
+        the results are the C code's. None when the nest has another shape."""
+        m = self.m
+        body = child.body
+        if body is None:
+            return None
+        stmts = [c for c in body.named_children if c.type != "comment"] if body.type == "compound_statement" \
+            else [body]
+        P = next((lp for lp in m.loops if lp.node in stmts), None) if stmts else None
+        if P is None or not P.canonical or P.var is None or P.step != 1 or P.cond_op != "<" or P.while_form:
+            return None
+        k = stmts.index(P.node)
+        pre, post = stmts[:k], stmts[k + 1:]
+        ivars = {L.var.key, child.var.key}
+        for q in (P.lower, P.upper):
+            qq = m.expand(q) if q is not None else None
+            if qq is None or qq.symbols() & (ivars | {d.key for d in self.chosen[L].private}):
+                return None
+        # declarations before the p loop run in every thread (and must not touch arrays); the other
+        # statements only in the threads of an (i, j) inside the nest
+        if any(st.type == "declaration" and self.arrays_in(st) != ([], []) for st in pre) or \
+                any(st.type not in ("declaration", "expression_statement") for st in pre + post):
+            return None
+        if any(n.type == "identifier" and text(n) == P.var.name for st in post for n in walk(st)):
+            return None
+        pb = P.body
+        while pb is not None and pb.type == "compound_statement" and len(pb.named_children) == 1:
+            pb = pb.named_children[0]
+        if pb is None or pb.type != "expression_statement" or pb.named_children[0].type != "assignment_expression":
+            return None
+        asg = pb.named_children[0]
+        acc = asg.child_by_field_name("left")
+        rhs = asg.child_by_field_name("right")
+        op = text(asg.child_by_field_name("operator"))
+        if op == "=" and rhs.type == "binary_expression" and text(rhs.child_by_field_name("operator")) == "+" and \
+                " ".join(text(rhs.child_by_field_name("left")).split()) == " ".join(text(acc).split()):
+            rhs = rhs.child_by_field_name("right")
+        elif op != "+=":
+            return None
+        at = lambda n: next((e for e in m.events if e.node.start_byte == n.start_byte and e.node.type == n.type), None)  # noqa: E731
+
+        def coef(e, lp) -> Poly | None:
+            pp = m.expand(e.poly) if e.poly is not None else None
+            return None if pp is None or pp.degree_in(lp.var.key) > 1 else pp.coeff(lp.var.key)
+        # the accumulator: a scalar, or an element the p loop does not move (gemm's C[i*nj + j])
+        acc_ev = at(acc)
+        if acc_ev is None or (acc.type == "identifier") == acc_ev.decl.is_array or \
+                (acc_ev.decl.is_array and coef(acc_ev, P) != Poly()):
+            return None
+        # the added value: a product with exactly two array factors, X along p and Y along j
+        reads = [n for n in walk(rhs) if n.type == "subscript_expression" and
+                 not (n.parent is not None and n.parent.type == "subscript_expression")]
+        if len(reads) != 2 or any(n.type == "call_expression" for n in walk(rhs)):
+            return None
+        evs = {}
+        for o in reads:
+            e = at(o)
+            if e is None or not e.decl.is_array or e.poly is None or e.decl is acc_ev.decl or \
+                    any(x.decl is e.decl and x.write and L in x.loops for x in m.events):
+                return None
+            evs[o.id] = e
+        outside = [n for n in walk(rhs) if n.type == "identifier" and text(n) == P.var.name and
+                   not any(o.start_byte <= n.start_byte < o.end_byte for o in reads)]
+        if outside:
+            return None
+        row = [o for o in reads if coef(evs[o.id], P) == Poly.const(1) and coef(evs[o.id], child) == Poly()]
+        col = [o for o in reads if coef(evs[o.id], child) == Poly.const(1) and coef(evs[o.id], L) == Poly()]
+        if not row or not col:
+            return None
+        X = row[0]
+        Y = next((o for o in col if o.id != X.id), None)
+        if Y is None:
+            return None
+        tx, ty = evs[X.id].decl.base_type, evs[Y.id].decl.base_type
+        add = node_text_with(self.data, rhs, [e for e in rounded_products(rhs) if not any(
+            o.start_byte <= e[0] < o.end_byte for o in (X, Y))] + [
+            (X.start_byte, X.end_byte, "__pl_tx[threadIdx.y][__pl_k]"),
+            (Y.start_byte, Y.end_byte, "__pl_ty[__pl_k][threadIdx.x]")])
+        acc_text = node_text_with(self.data, acc, rounded_products(acc))
+        update = f"{acc_text} += {add};"
+        if acc_ev.decl.is_array:
+            update = f"if (__pl_vi && __pl_vj) {update}"
+        ind = "    "
+        vt, vt2, vp = var_type(L.var), var_type(child.var), var_type(P.var)
+        text_of = lambda n: node_text_with(self.data, n, [e for e in edits if n.start_byte <= e[0] < n.end_byte])  # noqa: E731
+        return [
+            f"{ind}__shared__ {tx} __pl_tx[{TILE}][{TILE}];",
+            f"{ind}__shared__ {ty} __pl_ty[{TILE}][{TILE}];",
+            f"{ind}for (long long __pl_bi = blockIdx.y; __pl_bi * {TILE} < __pl_n; __pl_bi += gridDim.y)",
+            f"{ind}for (long long __pl_bj = blockIdx.x; __pl_bj * {TILE} < __pl_n2; __pl_bj += gridDim.x) {{",
+            f"{ind}    const long long __pl_ti = __pl_bi * {TILE} + threadIdx.y, __pl_tj = __pl_bj * {TILE} + threadIdx.x;",
+            f"{ind}    const bool __pl_vi = __pl_ti < __pl_n, __pl_vj = __pl_tj < __pl_n2;",
+            f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_ti * ({L.step}));",
+            f"{ind}    {vt2} {child.var.name} = ({vt2})(__pl_lo2 + __pl_tj * ({child.step}));",
+            *[f"{ind}    {text_of(st)}" if st.type == "declaration" else f"{ind}    if (__pl_vi && __pl_vj) {{ {text_of(st)} }}"
+              for st in pre],
+            f"{ind}    const long long __pl_plo = (long long)({P.init_text()}), __pl_phi = (long long)({P.bound_text()});",
+            f"{ind}    for (long long __pl_p0 = __pl_plo; __pl_p0 < __pl_phi; __pl_p0 += {TILE}) {{",
+            f"{ind}        {{ const {vp} {P.var.name} = ({vp})(__pl_p0 + threadIdx.x); "
+            f"__pl_tx[threadIdx.y][threadIdx.x] = __pl_vi && __pl_p0 + threadIdx.x < __pl_phi ? {text_of(X)} : ({tx})0; }}",
+            f"{ind}        {{ const {vp} {P.var.name} = ({vp})(__pl_p0 + threadIdx.y); "
+            f"__pl_ty[threadIdx.y][threadIdx.x] = __pl_vj && __pl_p0 + threadIdx.y < __pl_phi ? {text_of(Y)} : ({ty})0; }}",
+            f"{ind}        __syncthreads();",
+            f"{ind}        const int __pl_kn = (int)__pl_min((long long){TILE}, __pl_phi - __pl_p0);",
+            f"{ind}        for (int __pl_k = 0; __pl_k < __pl_kn; __pl_k++)",
+            f"{ind}            {update}",
+            f"{ind}        __syncthreads();",
+            f"{ind}    }}",
+            f"{ind}    if (__pl_vi && __pl_vj) {{",
+            *[f"{ind}        {text_of(st)}" for st in post],
+            f"{ind}    }}",
+            f"{ind}}}"]
 
     def sub_host(self, node: Node) -> str:
         return text(node)

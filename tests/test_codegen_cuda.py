@@ -352,3 +352,40 @@ def test_host_statements_in_a_loop_of_launches_run_on_the_device(tmp_path):
     for name in ("a", "b"):
         for d in ("h2d", "d2h"):
             assert len(moved.get((d, addr[name]), [])) <= 1, (name, d, moved)
+
+
+SGEMM_DRIVER = r"""
+#include <cstdio>
+#include <cstdlib>
+extern "C" void matmul(int m, int n, int k, const double *A, const double *B, double *C);
+int main(int argc, char **argv) {
+    const int m = atoi(argv[1]), n = atoi(argv[2]), k = atoi(argv[3]);
+    double *A = (double *)malloc(sizeof(double) * (m * k + 1)), *B = (double *)malloc(sizeof(double) * (k * n + 1));
+    double *C = (double *)malloc(sizeof(double) * (m * n + 1));
+    for (int i = 0; i < m * k; i++) A[i] = ((i * 37) % 101) / 7.0 - 6.0;
+    for (int i = 0; i < k * n; i++) B[i] = ((i * 53) % 97) / 3.0 - 15.0;
+    for (int i = 0; i < m * n; i++) C[i] = -1;
+    matmul(m, n, k, A, B, C);
+    long bad = 0;
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < n; j++) {
+            double s = 0.0;
+            for (long p = 0; p < k; p++) s += A[i * k + p] * B[p * n + j];
+            bad += C[i * n + j] != s;
+        }
+    printf("%ld\n", bad);
+    return bad != 0;
+}
+"""
+
+
+def test_dense_product_uses_shared_memory_tiles_and_gives_the_c_results(tmp_path):
+    """matmul (i, j, then the p loop adding A[i*k+p] * B[p*n+j] into s): one thread per C element,
+    16x16 tiles of A and B staged in shared memory, the products added in the order of p, so C
+    equals the sequential result exactly, also for sides that are not multiples of 16 and k = 0."""
+    cu = cuda_of((ROOT / "data/kernels/matmul.c").read_text(), "matmul")
+    assert "__shared__ double __pl_tx[16][16]" in cu and "__syncthreads()" in cu
+    exe = build_emulated(cu, SGEMM_DRIVER, tmp_path / "m" / "m")
+    for dims in [("37", "45", "29"), ("16", "32", "48"), ("5", "3", "0"), ("1", "70", "17")]:
+        r = subprocess.run([str(exe), *dims], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == "0", (dims, r.stdout + r.stderr)
