@@ -4,15 +4,24 @@ std::vectors), and does allocation, copies, launches, synchronization,
 copy-back and free itself.  Every CUDA call is checked.
 
 * one thread per iteration of each outermost parallel loop (a 2-D grid for a
-  perfectly nested rectangular parallel pair), grid-stride loops, no launch
-  when the trip count is 0;
-* scalar reductions: per-thread partials, a shared-memory block reduction,
+  perfectly nested rectangular parallel pair, threadIdx.x on the written
+  arrays' stride-1 index), grid-stride loops over a grid sized from the
+  device's SM count, no launch when the trip count is 0;
+* dense products (for i, for j, for p: acc += X[..p..] * Y[..p..j..]): 16x16
+  shared-memory tiles of X and Y, products added in the order of p;
+* scalar reductions: per-thread partials, a warp-shuffle block reduction,
   then atomicAdd for sums of types with a native atomicAdd, or per-block
   partials combined on the host (a second pass) for the rest;
 * array reductions (histograms): atomicAdd on each update;
+* every device product is written `a *__pl_rn* b` (rounded on its own, never
+  fused into an FMA by nvcc), so results equal the C code's under any -fmad;
 * the rest of the function body runs on the host, inside a lambda so that its
   `return`s work; device and host copies of each array carry validity flags,
-  and a copy is made only when the other side's copy is stale.
+  and a copy is made only when the other side's copy is stale; an array every
+  path of a kernel writes is not uploaded; host statements inside a host loop
+  of launches run as one-thread kernels, so the data stays on the device;
+* arrays whose extent depends on data (hist[bin[i]]) are sized at entry by a
+  scan of the index values, where that scan is exact.
 Helper functions the kernels call are compiled `__host__ __device__`; the
 source's main() is not included.
 """
