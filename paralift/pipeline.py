@@ -297,7 +297,8 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
                     name, "sequential", j.candidate.agent, v.tests_passed, v.tests_total, v.speedup,
                     f"no verified candidate was faster than the sequential code with confidence (best "
                     f"{v.speedup:.2f}x, 95% interval {lo:.2f}-{hi:.2f}x{_profile_note(v)}, by "
-                    f"{j.candidate.agent}): kept sequential", v, cands)
+                    f"{j.candidate.agent}"
+                    f"{'; measured while other processes held cores' if v.timing.contended else ''})", v, cands)
                 continue
             reports[name] = FunctionReport(name, "verified", j.candidate.agent, v.tests_passed, v.tests_total,
                                            v.speedup, "", v, cands, winner=j.candidate)
