@@ -228,7 +228,9 @@ def _local_defs(node) -> dict:
 
 
 def _reads_memory(node) -> bool:
-    return any(n.type in ("subscript_expression", "call_expression", "field_expression") or
+    # a call is not a read of shared data: omp_get_thread_num() and its kind identify the thread and are
+    # how a region partitions work by hand (a call that reads memory does so through its arguments)
+    return any(n.type in ("subscript_expression", "field_expression") or
                (n.type == "pointer_expression" and _text(n).startswith("*")) for n in _walk(node))
 
 

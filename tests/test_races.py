@@ -126,6 +126,13 @@ for (int i = 0; i < n; i++) { int k = 2 * i + off; y[k] += 1.0; }
   #pragma omp critical
   for (int b = 0; b < 16; b++) bins[b] += loc[b];
 } }""",
+    "blocks partitioned by thread id": """void ps(int n, const double *x, double *y) {
+#pragma omp parallel
+{ int tid = omp_get_thread_num(), T = omp_get_num_threads();
+  long lo = (long)tid * n / T, hi = (long)(tid + 1) * n / T;
+  double run = 0.0;
+  for (long i = lo; i < hi; i++) { run += x[i]; y[i] = run; }
+} }""",
     "sequential code outside regions": """double f(int n, const double *x) { double s = 0;
 for (int i = 0; i < n; i++) s += x[i];
 return s; }""",
