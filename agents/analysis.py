@@ -217,6 +217,15 @@ def build_task(source: str, language: str, function: str, target: Target | None 
     if language not in ("c", "cpp"):
         raise AnalysisError(f"unknown language {language!r} (expected 'c' or 'cpp')")
     fx = analyze(source, language, function)
+    if "pointer dereference" in fx.reason and "++" in fx.reason:
+        # pointer walks: the extents (what the tests allocate) are those of the indexed form
+        from . import pointer_walk
+        walked = pointer_walk.rewrite(source, language, function)
+        if walked is not None:
+            try:
+                fx = analyze(walked, language, function)
+            except AnalysisError:
+                pass
     return Task(source=source, language=language, signature=fx.signature, target=target, path=path,
                 analysis=fx.to_json())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from paralift.types import Candidate, Target, Task
 
-from . import first_match
+from . import first_match, pointer_walk
 from .analysis import analyze
 from .base import AnalysisError, NotParallelizable
 
@@ -29,6 +29,12 @@ class RuleBasedTranslator:
                 fx2 = analyze(searched, task.language, task.function)
                 if fx2.chosen_loops():
                     fx, extra_notes = fx2, [first_match.NOTE]
+        if not fx.chosen_loops() and "++" in (fx.reason or "") and "pointer dereference" in (fx.reason or ""):
+            walked = pointer_walk.rewrite(task.source, task.language, task.function)
+            if walked is not None:
+                fx2 = analyze(walked, task.language, task.function)
+                if fx2.chosen_loops():
+                    fx, extra_notes = fx2, [pointer_walk.NOTE]
         if not fx.chosen_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         arg = next((f for f in fx.chosen_loops() if f.argminmax is not None), None)

@@ -315,6 +315,58 @@ def test_openmp_argmin_returns_the_lowest_index_on_ties(tmp_path):
     assert seq == par and seq.count("ret") == 22
 
 
+WALKS = textwrap.dedent("""\
+    void triple(int n, const float *src, float *dst)
+    {
+        for (int i = 0; i < n; i++)
+            *dst++ = *src++ * 3.0f;
+    }
+    void axpy_walk(int n, float a, const float *x, float *y)
+    {
+        for (int i = 2; i < n; i++) {
+            float v = *x++;
+            *y = *y + a * v;
+            y++;
+        }
+    }
+    void cond_walk(int n, const float *src, float *dst)
+    {
+        for (int i = 0; i < n; i++)
+            if (i % 2) *dst++ = *src++;
+    }
+    void skip_walk(int n, const float *src, float *dst)
+    {
+        for (int i = 0; i < n; i++) {
+            if (src[i] < 0) continue;
+            *dst++ = 1.0f;
+        }
+    }
+    float *end_walk(int n, float *dst)
+    {
+        for (int i = 0; i < n; i++)
+            *dst++ = 0.0f;
+        return dst;
+    }
+    """)
+
+
+def test_pointer_walks_become_indexed_accesses():
+    from paralift.agents import pointer_walk
+    out = pointer_walk.rewrite(WALKS, "c", "triple")
+    assert "dst[i] = src[i] * 3.0f;" in out and "*dst++" not in out.split("axpy_walk")[0]
+    out = pointer_walk.rewrite(WALKS, "c", "axpy_walk").split("void axpy_walk")[1].split("void ")[0]
+    assert "x[i - (2)]" in out and "y[i - (2)] = y[i - (2)] + a * v;" in out and "y++" not in out
+    # once per iteration only, no skipped increments, and the final position unused
+    for fn in ("cond_walk", "skip_walk", "end_walk"):
+        assert pointer_walk.rewrite(WALKS, "c", fn) is None, fn
+    task = build_task(WALKS, "c", "axpy_walk", Target.OPENMP)
+    assert task.signature.param("y").extent.replace(" ", "") in ("n", "n-2", "-2+n", "max(0,n-2)", "max(0,-2+n)")
+    cand = RuleBasedTranslator().propose(task, Target.OPENMP)[0]
+    assert "#pragma omp parallel for" in cand.code and "pointer walks" in cand.notes
+    with pytest.raises(NotParallelizable, match=r"\*src\+\+"):
+        RuleBasedTranslator().propose(build_task(WALKS, "c", "cond_walk", Target.OPENMP), Target.OPENMP)
+
+
 CASES = [(ROW_SUMS, "row_sums", ROW_SUMS_CALLS), (JACOBI, "jacobi_np", JACOBI_CALLS), (MATMUL, "matmul_np", MATMUL_CALLS),
          (SHIFT_CONST, "smooth", SMOOTH_CALLS), (SHIFT, "shift", SHIFT_CALLS)]
 
