@@ -106,7 +106,7 @@ def test_search_with_measure_hook(tmp_path):
     suite = suite_of(t, sizes)
     suite.cases[1].name = "bench"
     timer = _bench_timer(t, suite, runs=3)
-    opts = VerifyOptions(timing=False, repeats=1, sanitize_inputs=False)
+    opts = VerifyOptions(timing=False, repeats=1, sanitize_inputs=False, min_cases=1)   # hand-sized suite
     variants = [Variant("orig"), Variant("stride", 32, 64)]
     cache_file = tmp_path / "cache.json"
     res = search(t, 600.0, suite, opts, variants=variants, cache=Cache(cache_file), measure=timer)
@@ -131,7 +131,7 @@ def test_search_budget_and_cache(tmp_path):
     t = task_of("gemm.c", "gemm")
     suite = suite_of(t, [{"ni": 6, "nj": 5, "nk": 4}, {"ni": 90, "nj": 90, "nk": 90}])
     opts = VerifyOptions(timing=True, timing_workers=2, timing_runs=5, timing_min_s=0.05, repeats=1,
-                         sanitize_inputs=False)
+                         sanitize_inputs=False, min_cases=1)   # hand-sized suite
     variants = [Variant("orig"), Variant("stride")]
     cache_file = tmp_path / "cache.json"
     none = search(t, 0.0, suite, opts, variants=variants, cache=Cache(cache_file))
