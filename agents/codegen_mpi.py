@@ -24,7 +24,7 @@ from __future__ import annotations
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
 from .codegen_common import iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
-from .frontend import FLOAT_TYPES, Decl, Event, Loop, text
+from .frontend import FLOAT_TYPES, Decl, Event, Loop, text, walk
 from .poly import Poly
 
 MPI_TYPES = {
@@ -40,6 +40,9 @@ MPI_TYPES = {
 MPI_OPS = {"+": "MPI_SUM", "*": "MPI_PROD", "max": "MPI_MAX", "min": "MPI_MIN", "&&": "MPI_LAND",
            "||": "MPI_LOR", "&": "MPI_BAND", "|": "MPI_BOR", "^": "MPI_BXOR"}
 _IDEMPOTENT = {"max", "min", "&&", "||", "&", "|"}
+# value-index pair types of MPI_MINLOC / MPI_MAXLOC ({T v; int i;} in C)
+_LOC_TYPES = {"float": "MPI_FLOAT_INT", "double": "MPI_DOUBLE_INT", "int": "MPI_2INT", "long": "MPI_LONG_INT",
+              "short": "MPI_SHORT_INT", "long double": "MPI_LONG_DOUBLE_INT"}
 
 
 def mpi_type(base: str | None, language: str) -> str:
@@ -199,7 +202,8 @@ class MPIGen:
     def gen_block(self, L: Loop) -> tuple[tuple[int, int, str], str]:
         D, O, f, hulls = self.plan(L)
         block = O if O is not None else D
-        if block.parent is not None and (hulls or f.reductions or f.array_reductions or f.lastprivate):
+        if block.parent is not None and (hulls or f.reductions or f.array_reductions or f.lastprivate
+                                         or f.argminmax is not None):
             # e.g. the row loop of a CSR product whose output may alias an input:
             # only the short inner dot product is parallel, and distributing it
             # costs one MPI_Allreduce per row (minutes on an oversubscribed node)
@@ -259,9 +263,29 @@ class MPIGen:
                     f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {d.name}[__pl_k] = __pl_save{i}[__pl_k] + {d.name}[__pl_k];",
                     f"{ind}free(__pl_save{i});"]
             notes.append(f"array reduction of '{d.name}' with MPI_Allreduce")
+        # argmin/argmax with the index: per-rank pairs, then MPI_MINLOC/MAXLOC (lower index on equal values)
+        renames = []
+        if f.argminmax is not None:
+            if D is not f.loop:
+                raise NotParallelizable(f"the argmin/argmax loop at line {f.loop.line} is not the distributed one")
+            best, idx, op, node = f.argminmax
+            pair = _LOC_TYPES.get(best.base_type)
+            if pair is None or idx.base_type != "int":
+                raise NotParallelizable(f"no MPI pair type for the value '{best.name}' ({best.base_type}) and "
+                                        f"the index '{idx.name}' ({idx.base_type}); MINLOC/MAXLOC take an int index")
+            lb, li = f"__pl_best_{best.name}", f"__pl_idx_{idx.name}"
+            for n in walk(node):
+                if n.type == "identifier" and text(n) in (best.name, idx.name):
+                    renames.append((n.start_byte, n.end_byte, lb if text(n) == best.name else li))
+            out += [f"{ind}{best.base_type} {lb} = {best.name};", f"{ind}int {li} = {idx.name};"]
+            epi += [f"{ind}struct {{ {best.base_type} v; int i; }} __pl_loc = {{ {lb}, {li} }};",
+                    f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_loc, 1, {pair}, "
+                    f"{'MPI_MINLOC' if op == 'min' else 'MPI_MAXLOC'}, MPI_COMM_WORLD);",
+                    f"{ind}{best.name} = __pl_loc.v;", f"{ind}{idx.name} = __pl_loc.i;"]
+            notes.append(f"arg{op} of '{best.name}' at '{idx.name}' with MPI_{'MIN' if op == 'min' else 'MAX'}LOC")
         # the local loop
         vt = var_type(D.var)
-        body = node_text_with(self.data, D.body, skip_edits(D))
+        body = node_text_with(self.data, D.body, skip_edits(D) + renames)
         if D.body.type != "compound_statement" or D.body_prefix():
             body = "{ " + D.body_prefix() + " " + body + " }"
         local = (f"for (long long __pl_t = __pl_b; __pl_t < __pl_e; __pl_t++) {{\n"
@@ -317,7 +341,7 @@ class MPIGen:
             mt = mpi_type(d.base_type, self.lang)
             epi.append(f"{ind}if (__pl_n > 0) MPI_Bcast(&{d.name}, 1, {mt}, "
                        f"(int)(__pl_n >= __pl_size ? __pl_size - 1 : __pl_n - 1), MPI_COMM_WORLD);")
-        if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate:
+        if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate and f.argminmax is None:
             raise NotParallelizable(f"loop at line {D.line} produces no result to communicate")
         out += epi
         out.append("}")

@@ -38,10 +38,10 @@ class RuleBasedTranslator:
         if not fx.chosen_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         arg = next((f for f in fx.chosen_loops() if f.argminmax is not None), None)
-        if arg is not None and target != Target.OPENMP:
+        if arg is not None and target == Target.CUDA:
             raise NotParallelizable(f"'{task.function}' is kept sequential for {target.value}: the loop at line "
                                     f"{arg.loop.line} finds an arg{arg.argminmax[2]} ('{arg.argminmax[1].name}'), "
-                                    f"which only the OpenMP translation combines so far")
+                                    f"which the CUDA translation does not combine yet")
         try:
             if target == Target.OPENMP:
                 from .codegen_openmp import generate_openmp

@@ -294,12 +294,12 @@ NEAREST_CALLS = """
 """
 
 
-def test_argmin_is_parallel_for_openmp_and_named_elsewhere():
+def test_argmin_is_parallel_for_openmp_and_mpi_and_named_for_cuda():
     fx = analyze(NEAREST, "c", "nearest")
     (f,) = fx.chosen_loops()
     assert f.argminmax is not None and f.argminmax[2] == "min" and f.argminmax[1].name == "who"
     with pytest.raises(NotParallelizable, match="argmin"):
-        RuleBasedTranslator().propose(build_task(NEAREST, "c", "nearest", Target.MPI), Target.MPI)
+        RuleBasedTranslator().propose(build_task(NEAREST, "c", "nearest", Target.CUDA), Target.CUDA)
     # best also read elsewhere in the loop: not the idiom, and the reason says why
     src = NEAREST.replace("float dd = dx * dx + dy * dy;", "float dd = dx * dx + dy * dy + best * 0.0f;")
     fx = analyze(src, "c", "nearest")
@@ -312,6 +312,15 @@ def test_openmp_argmin_returns_the_lowest_index_on_ties(tmp_path):
     cand = RuleBasedTranslator().propose(task, Target.OPENMP)[0]
     assert "#pragma omp critical" in cand.code
     seq, par = _build_and_run(tmp_path, NEAREST, "nearest", cand.code, NEAREST_CALLS, mpi=False)
+    assert seq == par and seq.count("ret") == 22
+
+
+@pytest.mark.mpi
+def test_mpi_argmin_returns_the_lowest_index_on_ties(tmp_path):
+    task = build_task(NEAREST, "c", "nearest", Target.MPI)
+    cand = RuleBasedTranslator().propose(task, Target.MPI)[0]
+    assert "MPI_MINLOC" in cand.code
+    seq, par = _build_and_run(tmp_path, NEAREST, "nearest", cand.code, NEAREST_CALLS, mpi=True)
     assert seq == par and seq.count("ret") == 22
 
 
