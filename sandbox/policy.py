@@ -109,7 +109,7 @@ def check(code: str, target: Target, function: str, sequential: str | None = Non
     if not re.search(pattern, text):
         problems.append(f"does not use {target.value}: {missing}")
     else:
-        why = nominal_parallelism(code, target, language)
+        why = nominal_parallelism(code, target, language, sequential, function)
         if why:
             problems.append(why)
     if not re.search(r"\b" + re.escape(function) + r"\s*\(", text):
@@ -230,6 +230,14 @@ class _Nest:
         self.fns.pop("main", None)
         self.target = target
         self.derived = self._derived()
+        self.unchanged: set[str] = set()
+
+    def skip_unchanged(self, seq: "_Nest", function: str) -> None:
+        """Functions other than `function` identical to the sequential file's are left out of the work estimate."""
+        def norm(fn) -> str:
+            return " ".join(fn.text.decode("utf-8", "replace").split())
+        self.unchanged = {n for n, fn in self.fns.items()
+                          if n != function and n in seq.fns and norm(fn) == norm(seq.fns[n])}
 
     # -- which variables hold a thread id or rank (or a count derived from the rank count)
     def _derived(self) -> dict[str, set[str]]:
@@ -312,6 +320,8 @@ class _Nest:
         """(work degree of the heaviest nest, degree reached by divided loops, line of one divided loop)."""
         best, par, line = 0, 0, 0
         for fname, fn in self.fns.items():
+            if fname in self.unchanged:
+                continue
             disabled_spans = []
             for n in _walk(fn):
                 if n.type == "preproc_call" and _disabled(n.text.decode("utf-8", "replace")):
@@ -344,8 +354,12 @@ class _Nest:
         return best, par, line
 
 
-def nominal_parallelism(code: str, target: Target, language: str = "c") -> str:
-    """Why the candidate's parallelism is nominal (one line), or ''."""
+def nominal_parallelism(code: str, target: Target, language: str = "c", sequential: str | None = None,
+                        function: str | None = None) -> str:
+    """Why the candidate's parallelism is nominal (one line), or ''. Functions
+    other than `function` that the candidate leaves as `sequential` has them
+    are not its work (a whole-file candidate for a single loop next to an
+    untouched loop nest is not nominal); `function` itself always counts."""
     text = strip_comments_and_strings(code)
     if target == Target.CUDA:
         return _nominal_cuda(text)
@@ -360,6 +374,8 @@ def nominal_parallelism(code: str, target: Target, language: str = "c") -> str:
             return f"nominal parallelism: omp_set_num_threads({m.group(1).strip()}) runs one thread"
     try:
         nest = _Nest(text, target, language)
+        if sequential and function:
+            nest.skip_unchanged(_Nest(strip_comments_and_strings(sequential), target, language), function)
     except Exception:  # noqa: BLE001 - a parser failure: not judged here
         return ""
     if not nest.ok or not nest.fns:

@@ -178,3 +178,37 @@ def test_no_real_translation_is_flagged():
                 if why:
                     flagged.append((fn, tg.value, why))
     assert checked > 300 and not flagged, flagged
+
+
+# A whole-file candidate for a single loop, next to a loop nest it leaves as the sequential file has it.
+_TWO_FUNCTIONS = """
+#define W 32
+void rows(const double *a, double *r, int n) {
+    for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < W; j++) s += a[i * W + j]; r[i] = s; }
+}
+double total(const double *x, int n) {
+    double s = 0.0;
+    PRAGMA
+    for (int i = 0; i < n; i++) s += x[i];
+    return s;
+}
+"""
+
+
+def test_untouched_neighbour_nest_is_not_the_candidates_work():
+    seq = _TWO_FUNCTIONS.replace("PRAGMA", "")
+    cand = _TWO_FUNCTIONS.replace("PRAGMA", "#pragma omp parallel for reduction(+:s)")
+    assert check(cand, Target.OPENMP, "total", seq) == []
+    # the function under test always counts: parallelizing a light neighbour instead of its nest is nominal
+    seq2 = """
+void scale(double *x, int n) {
+    for (int i = 0; i < n; i++) x[i] *= 2.0;
+}
+double pairs(const double *x, int n) {
+    double s = 0.0;
+    for (int i = 0; i < n; i++) for (int k = 0; k < n; k++) s += x[i] * x[k];
+    return s;
+}
+"""
+    cand2 = seq2.replace("    for (int i = 0; i < n; i++) x[i]", "    #pragma omp parallel for\n    for (int i = 0; i < n; i++) x[i]")
+    assert any("nominal parallelism" in v for v in check(cand2, Target.OPENMP, "pairs", seq2))
