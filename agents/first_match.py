@@ -106,13 +106,30 @@ def rewrite(source: str, language: str, function: str) -> str | None:
         return None
     # the loop header: T i = LO; i < HI (or <=); ++i / i++ / i += 1
     init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
-    if init is None or init.type != "declaration" or cond is None or upd is None:
+    if init is None or cond is None or upd is None:
         return None
-    decls = [c for c in init.children if c.type == "init_declarator"]
-    if len(decls) != 1:
-        return None
-    var = text(decls[0].child_by_field_name("declarator"))
-    vtype = text(init.child_by_field_name("type"))
+    declared_before = init.type == "assignment_expression"
+    if declared_before:
+        # `int i; for (i = LO; ...)`: the variable's declaration is one of the statements before the loop
+        left = init.child_by_field_name("left")
+        if left is None or left.type != "identifier" or text(init.child_by_field_name("operator")) != "=":
+            return None
+        var, vtype = text(left), None
+        for d in stmts[:k]:
+            names = [text(c) if c.type == "identifier" else text(c.child_by_field_name("declarator"))
+                     for c in d.children_by_field_name("declarator")]
+            if var in names:
+                vtype = text(d.child_by_field_name("type"))
+        if vtype is None:
+            return None
+    else:
+        if init.type != "declaration":
+            return None
+        decls = [c for c in init.children if c.type == "init_declarator"]
+        if len(decls) != 1:
+            return None
+        var = text(decls[0].child_by_field_name("declarator"))
+        vtype = text(init.child_by_field_name("type"))
     if not re.fullmatch(r"[A-Za-z_]\w*", var or ""):
         return None
     if cond.type != "binary_expression" or text(cond.child_by_field_name("left")) != var:
@@ -142,6 +159,7 @@ def rewrite(source: str, language: str, function: str) -> str | None:
     hi = hi if re.fullmatch(r"[A-Za-z_]\w*|\d+", hi) else f"({hi})"
     cond_text = text(cnd)
     cond_text = cond_text if cond_text.startswith("(") else f"({cond_text})"
+    found = f"{var} = {FIRST};" if declared_before else f"{vtype} {var} = {FIRST};"
     new_loop = (f"{vtype} {FIRST} = {hi};\n"
                 f"    for ({text(init).rstrip(';')}; {text(cond)}; {text(upd)}) {{\n"
                 f"        if {cond_text} {{\n"
@@ -150,7 +168,7 @@ def rewrite(source: str, language: str, function: str) -> str | None:
                 f"        }}\n"
                 f"    }}\n"
                 f"    if ({FIRST} < {hi}) {{\n"
-                f"        {vtype} {var} = {FIRST};\n"
+                f"        {found}\n"
                 f"        return {text(expr)};\n"
                 f"    }}")
     data = unit.data

@@ -126,6 +126,18 @@ def test_kernel_set_gets_its_outermost_loops():
         assert all(f.loop.parent is None for f in chosen), (k["name"], [f.loop.line for f in chosen])
 
 
+def test_search_loop_with_its_variable_declared_before():
+    from paralift.agents import first_match
+    src = ("int first_above(int n, int cut, const int *u)\n{\n    int idx;\n    for (idx = 0; idx < n; idx++)\n"
+           "    {\n        if (u[idx] > cut) return idx;\n    }\n    return -1;\n}\n")
+    out = first_match.rewrite(src, "c", "first_above")
+    assert out is not None and "idx = __pl_first;" in out and "int idx = __pl_first" not in out
+    assert _chosen(out, "first_above")
+    # the variable's final value is the function's answer: stays as it is
+    assert first_match.rewrite(src.replace("return -1;", "return idx;"), "c", "first_above") is None or \
+        not _chosen(first_match.rewrite(src.replace("return -1;", "return idx;"), "c", "first_above"), "first_above")
+
+
 def _chosen(src: str, fn: str) -> list[tuple[int, str]]:
     fx = analyze(src, "c", fn)
     return [(f.loop.line, f.loop.var.name) for f in fx.chosen_loops()]
