@@ -330,6 +330,24 @@ class CudaGen:
                     and L.var.key not in syms and not cf.lastprivate and not f.array_reductions \
                     and not cf.array_reductions:
                 two_d = True
+        # i-k-j products (for i, for k, for j: C[i][j] += A[i][k] * B[k][j]): the j loop is parallel
+        # and the k loop only adds into C[i][j] for each j, so the threads take (i, j) and walk k
+        # in its order, on shared-memory tiles (one thread per row walked its row of C: n threads,
+        # stores n apart)
+        ikj_lines = None
+        if not two_d and child is not None and not f.reductions and not f.array_reductions and \
+                not f.lastprivate:
+            J = _only_child_loop(child)
+            jf = fx.loops.get(J) if J is not None else None
+            if J is not None and J.canonical and J.var is not None and jf is not None and jf.parallel:
+                syms = set()
+                for p in (J.lower, J.upper):
+                    pp = m.expand(p)
+                    syms |= pp.symbols() if pp is not None else {"?"}
+                if "?" not in syms and not syms & {L.var.key, child.var.key if child.var else "?"}:
+                    ikj_lines = self.product_tiles(L, J, [], P=child)
+                    if ikj_lines is not None:
+                        two_d, child, cf = True, J, jf
         # parameters
         evs = [e for e in m.events if L in e.loops]
         arrays = []
@@ -409,7 +427,8 @@ class CudaGen:
             init = f"__pl_init_{i}" if op in _IDEMPOTENT else ("(" + d.base_type + ")" + ("1" if op == "*" else "0"))
             lines.append(f"{ind}{d.base_type} {d.name} = {init};")
         vt = var_type(L.var)
-        tiled = self.product_tiles(L, child, edits) if two_d and not x_outer and not red_info else None
+        tiled = ikj_lines if ikj_lines is not None else \
+            self.product_tiles(L, child, edits) if two_d and not x_outer and not red_info else None
         if tiled is not None:
             lines += tiled
         elif two_d:
@@ -575,23 +594,29 @@ class CudaGen:
         return bool(taken) and bool(other) and self._all_paths(taken, depth + 1, L) and \
             self._all_paths(other, depth + 1, L)
 
-    def product_tiles(self, L: Loop, child: Loop, edits: list) -> list[str] | None:
+    def product_tiles(self, L: Loop, child: Loop, edits: list, P: Loop | None = None) -> list[str] | None:
         """Kernel lines for a dense product nest: for i, for j { pre; for p: s += X[..i..p..] *
         Y[..p..j..]; post } with X read along p and Y along j. Each block computes a TILE x TILE
         patch of (i, j) and stages TILE-wide slabs of X and Y in shared memory, each element loaded
         once per block instead of once per thread; s still adds its products in the order of p, so
         the results are the C code's. None when the nest has another shape."""
         m = self.m
-        body = child.body
-        if body is None:
+        ikj = P is not None      # P encloses child (i-k-j order): nothing before or after the update
+        if ikj:
+            pre, post, pb = [], [], child.body
+        else:
+            body = child.body
+            if body is None:
+                return None
+            stmts = [c for c in body.named_children if c.type != "comment"] \
+                if body.type == "compound_statement" else [body]
+            P = next((lp for lp in m.loops if lp.node in stmts), None) if stmts else None
+            if P is None:
+                return None
+            k = stmts.index(P.node)
+            pre, post, pb = stmts[:k], stmts[k + 1:], P.body
+        if not P.canonical or P.var is None or P.step != 1 or P.cond_op != "<" or P.while_form:
             return None
-        stmts = [c for c in body.named_children if c.type != "comment"] if body.type == "compound_statement" \
-            else [body]
-        P = next((lp for lp in m.loops if lp.node in stmts), None) if stmts else None
-        if P is None or not P.canonical or P.var is None or P.step != 1 or P.cond_op != "<" or P.while_form:
-            return None
-        k = stmts.index(P.node)
-        pre, post = stmts[:k], stmts[k + 1:]
         ivars = {L.var.key, child.var.key}
         for q in (P.lower, P.upper):
             qq = m.expand(q) if q is not None else None
@@ -604,7 +629,6 @@ class CudaGen:
             return None
         if any(n.type == "identifier" and text(n) == P.var.name for st in post for n in walk(st)):
             return None
-        pb = P.body
         while pb is not None and pb.type == "compound_statement" and len(pb.named_children) == 1:
             pb = pb.named_children[0]
         if pb is None or pb.type != "expression_statement" or pb.named_children[0].type != "assignment_expression":
@@ -628,6 +652,8 @@ class CudaGen:
         if acc_ev is None or (acc.type == "identifier") == acc_ev.decl.is_array or \
                 (acc_ev.decl.is_array and coef(acc_ev, P) != Poly()):
             return None
+        if ikj and not (acc_ev.decl.is_array and coef(acc_ev, child) == Poly.const(1)):
+            return None     # the interchange needs one element of C per j
         # the added value: a product with exactly two array factors, X along p and Y along j
         reads = [n for n in walk(rhs) if n.type == "subscript_expression" and
                  not (n.parent is not None and n.parent.type == "subscript_expression")]
@@ -658,9 +684,15 @@ class CudaGen:
             (X.start_byte, X.end_byte, "__pl_tx[threadIdx.y][__pl_k]"),
             (Y.start_byte, Y.end_byte, "__pl_ty[__pl_k][threadIdx.x]")])
         acc_text = node_text_with(self.data, acc, rounded_products(acc))
+        load = store = []
         update = f"{acc_text} += {add};"
         if acc_ev.decl.is_array:
-            update = f"if (__pl_vi && __pl_vj) {update}"
+            # the element is summed in a register, from its value before the p loop, in the same
+            # order and type as the C code's `+=` on memory
+            at_ = acc_ev.decl.base_type
+            load = [f"    {at_} __pl_acc = __pl_vi && __pl_vj ? {acc_text} : ({at_})0;"]
+            update = f"__pl_acc += {add};"
+            store = [f"    if (__pl_vi && __pl_vj) {acc_text} = __pl_acc;"]
         ind = "    "
         vt, vt2, vp = var_type(L.var), var_type(child.var), var_type(P.var)
         text_of = lambda n: node_text_with(self.data, n, [e for e in edits if n.start_byte <= e[0] < n.end_byte])  # noqa: E731
@@ -676,6 +708,7 @@ class CudaGen:
             *[f"{ind}    {text_of(st)}" if st.type == "declaration" else f"{ind}    if (__pl_vi && __pl_vj) {{ {text_of(st)} }}"
               for st in pre],
             f"{ind}    const long long __pl_plo = (long long)({P.init_text()}), __pl_phi = (long long)({P.bound_text()});",
+            *[ind + x for x in load],
             f"{ind}    for (long long __pl_p0 = __pl_plo; __pl_p0 < __pl_phi; __pl_p0 += {TILE}) {{",
             f"{ind}        {{ const {vp} {P.var.name} = ({vp})(__pl_p0 + threadIdx.x); "
             f"__pl_tx[threadIdx.y][threadIdx.x] = __pl_vi && __pl_p0 + threadIdx.x < __pl_phi ? {text_of(X)} : ({tx})0; }}",
@@ -687,6 +720,7 @@ class CudaGen:
             f"{ind}            {update}",
             f"{ind}        __syncthreads();",
             f"{ind}    }}",
+            *[ind + x for x in store],
             f"{ind}    if (__pl_vi && __pl_vj) {{",
             *[f"{ind}        {text_of(st)}" for st in post],
             f"{ind}    }}",

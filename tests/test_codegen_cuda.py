@@ -389,3 +389,45 @@ def test_dense_product_uses_shared_memory_tiles_and_gives_the_c_results(tmp_path
     for dims in [("37", "45", "29"), ("16", "32", "48"), ("5", "3", "0"), ("1", "70", "17")]:
         r = subprocess.run([str(exe), *dims], capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.strip() == "0", (dims, r.stdout + r.stderr)
+
+
+IKJ_SRC = r"""
+void mm_ikj(int n, float alpha, const float *A, const float *B, float *C)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n; k++)
+            for (int j = 0; j < n; j++)
+                C[i * n + j] += alpha * A[i * n + k] * B[k * n + j];
+}
+"""
+IKJ_DRIVER = r"""
+#include <cstdio>
+#include <cstdlib>
+extern "C" void mm_ikj(int n, float alpha, const float *A, const float *B, float *C);
+int main(int argc, char **argv) {
+    const int n = atoi(argv[1]);
+    float *A = (float *)malloc(sizeof(float) * (n * n + 1)), *B = (float *)malloc(sizeof(float) * (n * n + 1));
+    float *C = (float *)malloc(sizeof(float) * (n * n + 1)), *R = (float *)malloc(sizeof(float) * (n * n + 1));
+    for (int i = 0; i < n * n; i++) { A[i] = ((i * 37) % 101) / 7.0f - 6.0f; B[i] = ((i * 53) % 97) / 3.0f - 15.0f;
+                                      C[i] = R[i] = (float)(i % 5); }
+    mm_ikj(n, 0.3f, A, B, C);
+    for (int i = 0; i < n; i++) for (int k = 0; k < n; k++) for (int j = 0; j < n; j++)
+        R[i * n + j] += 0.3f * A[i * n + k] * B[k * n + j];
+    long bad = 0;
+    for (int i = 0; i < n * n; i++) bad += C[i] != R[i];
+    printf("%ld\n", bad);
+    return bad != 0;
+}
+"""
+
+
+def test_ikj_product_is_interchanged_onto_tiles(tmp_path):
+    """The issue's matmul order (i, k, j: C[i*n+j] += alpha*A[i*n+k]*B[k*n+j]) had one thread per
+    row walking its row of C; now threads take (i, j), each sums its C element in a register along
+    k on shared-memory tiles, from C's value before, in k's order: C equals the C code's."""
+    cu = cuda_of(IKJ_SRC, "mm_ikj")
+    assert "__pl_tx[16][16]" in cu and "__pl_acc += alpha *__pl_rn* __pl_tx" in cu
+    exe = build_emulated(cu, IKJ_DRIVER, tmp_path / "k" / "k")
+    for n in ("1", "23", "40"):
+        r = subprocess.run([str(exe), n], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == "0", (n, r.stdout + r.stderr)
