@@ -66,7 +66,7 @@ class ReferenceBuild:
         (self.dir / _driver_name(self.task)).write_text(driver)
         tc = detect()
         cc = tc.cxx.path if self.task.language == "cpp" else tc.cc.path
-        cmd = [cc, *self.flags, _driver_name(self.task), "-o", self.binary, "-lm"]
+        cmd = [cc, *self.flags, *self.task.build_flags, _driver_name(self.task), "-o", self.binary, "-lm"]
         r = isolation.run(cmd, self.dir, self.build_limits)
         self.log = r.stderr + r.stdout
         if not r.ok:

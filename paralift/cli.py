@@ -54,6 +54,7 @@ def verify(
     tests: Optional[Path] = typer.Option(None, "--tests", help="a test suite JSON (from `paralift tests --json`)"),
     timing: bool = typer.Option(True, "--timing/--no-timing", help="measure the speedup of verified functions"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="folder holding compile_commands.json (default: the nearest one with an entry for the file)"),
 ):
     """Check a hand-written parallel version against the sequential one."""
     from paralift import pipeline
@@ -63,7 +64,7 @@ def verify(
     cand_text = _read(candidate, "candidate file")
     suite = pipeline.load_suite(tests) if tests else None
     report = pipeline.verify_files(sequential, seq_text, candidate, cand_text, target, function or [], suite,
-                                   timing=timing)
+                                   timing=timing, project_dir=project)
     if as_json:
         _emit_json(report.to_json())
     else:
@@ -83,6 +84,7 @@ def translate(
     timing: bool = typer.Option(True, "--timing/--no-timing", help="measure speedups (needed to pick the fastest)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout"),
     budget: Optional[float] = typer.Option(None, "--budget", min=0, help="openmp: seconds to search loop restructurings by measured speed"),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="folder holding compile_commands.json (default: the nearest one with an entry for the file)"),
 ):
     """Translate, verify and write the fastest verified version."""
     from paralift import pipeline
@@ -90,7 +92,8 @@ def translate(
     target = _target(to)
     text = _read(input, "input file")
     report = pipeline.translate_file(input, text, target, function or [], output, backends=backend or [],
-                                     model=model, samples=samples, timing=timing, budget=budget)
+                                     model=model, samples=samples, timing=timing, budget=budget,
+                                     project_dir=project)
     if as_json:
         _emit_json(report.to_json())
     else:
@@ -165,11 +168,12 @@ def tests_command(
     backend: Optional[str] = typer.Option(None, "--backend", help="also ask a tester model for cases: hf, vllm or openai"),
     model: Optional[str] = typer.Option(None, "--model", help="model id or path for --backend"),
     samples: int = typer.Option(1, "--samples", min=1, help="replies to ask the tester model for"),
+    project: Optional[Path] = typer.Option(None, "--project", "-p", help="folder holding compile_commands.json (default: the nearest one with an entry for the file)"),
 ):
     """Generate the test suite of a function and report its adequacy (coverage, mutation score)."""
     from paralift import pipeline
-    from paralift.agents import build_task, detect_language
-    from paralift.agents.tester import TesterError, VacuousSuite, print_adequacy, suite_adequacy
+    from paralift.agents import detect_language
+    from paralift.project import analysis_context
     from paralift.types import Candidate
 
     text = _read(file, "input file")
@@ -183,7 +187,20 @@ def tests_command(
         if len(targets) != 1:
             raise UsageError("--candidate needs --to with its one target")
         cands = [Candidate(_read(candidate, "candidate file"), targets[0], agent=f"user:{candidate.name}")]
-    task = build_task(text, language, names[0], None, str(file))
+    proj = pipeline.load_project(file, project)
+    # the mutants' rule-based translations analyse the file again: the project's macros stay lent
+    with analysis_context(proj, language):
+        _tests_of(file, text, language, names[0], proj, cands, targets, as_json, output, seed, coverage,
+                  mutation, backend, model, samples)
+
+
+def _tests_of(file, text, language, name, proj, cands, targets, as_json, output, seed, coverage, mutation,
+              backend, model, samples) -> None:
+    from paralift.agents import build_task
+    from paralift.agents.tester import TesterError, VacuousSuite, print_adequacy, suite_adequacy
+
+    task = build_task(text, language, name, None, str(file))
+    task.build_flags = proj.flags if proj else ()
     say = (lambda m: print(f"paralift: {m}", file=sys.stderr, flush=True))
     generate = None
     if backend:
@@ -195,8 +212,8 @@ def tests_command(
                                 targets=targets or None, generate=generate, say=say)
     except (TesterError, VacuousSuite) as e:
         if as_json:
-            _emit_json({"function": names[0], "error": str(e)})
-        print(f"paralift: no test suite for {names[0]}: {e}", file=sys.stderr)
+            _emit_json({"function": name, "error": str(e)})
+        print(f"paralift: no test suite for {name}: {e}", file=sys.stderr)
         raise typer.Exit(1)
     if output is not None:
         output.write_text(json.dumps(report["suite"], indent=1) + "\n")

@@ -187,9 +187,36 @@ def _log(msg: str) -> None:
 # ------------------------------------------------------------------ verify
 
 def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str, target: Target,
-                 functions: list[str], suite: TestSuite | None = None, timing: bool = True) -> Report:
+                 functions: list[str], suite: TestSuite | None = None, timing: bool = True,
+                 project_dir: Path | None = None) -> Report:
+    from paralift.agents import detect_language
+    from paralift.project import analysis_context
+
+    language = detect_language(str(seq_path), seq_text)
+    proj = load_project(seq_path, project_dir)
+    with analysis_context(proj, language):
+        report = _verify_files(seq_path, seq_text, cand_path, cand_text, target, functions, suite, timing,
+                               proj.flags if proj else ())
+    if proj is not None:
+        report.notes.append(proj.describe())
+    return report
+
+
+def load_project(path: Path, project_dir: Path | None):
+    """The build settings of `path` from compile_commands.json (paralift.project):
+    `-p DIR`'s, else the nearest one with an entry for the file; None without one."""
+    from paralift.project import find_project
+    proj = find_project(Path(path), project_dir)
+    if proj is not None:
+        _log(proj.describe())
+    return proj
+
+
+def _verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str, target: Target,
+                  functions: list[str], suite: TestSuite | None, timing: bool,
+                  build_flags: tuple[str, ...]) -> Report:
     from paralift.agents import build_task, detect_language
-    from paralift.sandbox import VerifyOptions, verify
+    from paralift.sandbox import VerifyOptions
     from paralift.sandbox.pool import Job, verify_many
 
     language = detect_language(str(seq_path), seq_text)
@@ -200,6 +227,7 @@ def verify_files(seq_path: Path, seq_text: str, cand_path: Path, cand_text: str,
     unsuited: dict[str, str] = {}
     for name in names:
         task = build_task(seq_text, language, name, target, str(seq_path))
+        task.build_flags = build_flags
         try:
             jobs.append(Job(task, Candidate(cand_text, target, agent="user"), suite or make_suite(task)))
         except SuiteError as e:
@@ -231,7 +259,23 @@ def make_agents(backends: list[str], model: str | None, samples: int | None) -> 
 def translate_file(path: Path, text: str, target: Target, functions: list[str], output: Path | None,
                    backends: list[str] | None = None, model: str | None = None, samples: int | None = None,
                    timing: bool = True, write: bool = True,
-                   on_event: Callable[[str], None] | None = None, budget: float | None = None) -> Report:
+                   on_event: Callable[[str], None] | None = None, budget: float | None = None,
+                   project_dir: Path | None = None) -> Report:
+    """`project_dir`: where compile_commands.json is (`-p`); without it, the
+    nearest one with an entry for the file is used, if any (paralift.project)."""
+    from paralift.agents import detect_language
+    from paralift.project import analysis_context
+
+    proj = load_project(path, project_dir)
+    with analysis_context(proj, detect_language(str(path), text)):
+        return _translate_file(path, text, target, functions, output, backends, model, samples, timing, write,
+                               on_event, budget, proj)
+
+
+def _translate_file(path: Path, text: str, target: Target, functions: list[str], output: Path | None,
+                    backends: list[str] | None, model: str | None, samples: int | None, timing: bool,
+                    write: bool, on_event: Callable[[str], None] | None, budget: float | None,
+                    proj) -> Report:
     from paralift.agents import AnalysisError, NotParallelizable, build_task, detect_language
     from paralift.sandbox import VerifyOptions
     from paralift.sandbox.pool import Job, verify_many
@@ -247,6 +291,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
     for name in names:
         try:
             task = build_task(text, language, name, target, str(path))
+            task.build_flags = proj.flags if proj else ()
         except AnalysisError as e:
             if functions:      # the user asked for this one: bad input
                 raise
@@ -312,7 +357,7 @@ def translate_file(path: Path, text: str, target: Target, functions: list[str], 
             reports[name] = FunctionReport(name, "failed", j.candidate.agent, v.tests_passed, v.tests_total,
                                            None, v.reason or v.status, v, cands)
     ordered = [reports[n] for n in names]
-    report = Report(target, None, ordered, notes=list(agent_notes))
+    report = Report(target, None, ordered, notes=list(agent_notes) + ([proj.describe()] if proj else []))
     for a in agents:
         if hasattr(a, "stats"):         # LLM agents: samples drawn and dropped
             report.agent_stats[a.name] = {"model": a.model, "samples": a.stats["completions"],
@@ -410,10 +455,13 @@ def write_output(path: Path, text: str, language: str, target: Target, tasks: di
     report.output = report.files[0]
     report.written = True
     is_program = program.defines_main(text, language)
-    cmds = program.program_commands(target, language, report.files, is_program, emulated=False)
+    flags = next((t.build_flags for t in tasks.values()), ())      # the project's (compile_commands.json)
+    cmds = program.project_commands(program.program_commands(target, language, report.files, is_program,
+                                                             emulated=False), flags, target == Target.CUDA)
     report.commands = {"build": cmds.build_line(), "run": cmds.run_line()}
     if target == Target.CUDA and program.emulated_cuda():
-        emu = program.program_commands(target, language, report.files, is_program, emulated=True)
+        emu = program.project_commands(program.program_commands(target, language, report.files, is_program,
+                                                                emulated=True), flags, True)
         report.commands["build_cpu_emulation"] = emu.build_line()
 
 

@@ -312,6 +312,12 @@ class Commands:
         return (env + " " if env else "") + shlex.join(self.run)
 
 
+def project_commands(cmds: Commands, flags: tuple[str, ...], cuda: bool = False) -> Commands:
+    """`cmds` whose compile steps carry the project's flags (include paths, defines)."""
+    from paralift.project import with_flags
+    return Commands([with_flags(argv, flags, cuda) for argv in cmds.build], cmds.run, cmds.env)
+
+
 def program_commands(target: Target, language: str, files: list[str], program: bool,
                      emulated: bool = False, workers: int = 4) -> Commands:
     """Build and run commands for the written `files` (paths as the user sees
@@ -459,7 +465,7 @@ def _written_files(d: Path, skip: set[str]) -> dict[str, bytes]:
 
 
 def verify_program(source: str, language: str, target: Target, files: dict[str, str],
-                   emulated: bool) -> ProgramCheck:
+                   emulated: bool, flags: tuple[str, ...] = ()) -> ProgramCheck:
     """Build the sequential program and the written one with the commands the
     report prints and run them (1, 2, 3 threads or ranks; CUDA in both thread
     orders on the emulation): stdout, the files each writes in its (empty)
@@ -477,8 +483,9 @@ def verify_program(source: str, language: str, target: Target, files: dict[str, 
         (work / seq_src).write_text(source)
         for n, t in files.items():
             (work / n).write_text(t)
-        seq = sequential_commands(language, seq_src, "seq")
-        par = program_commands(target, language, names, True, emulated)
+        seq = project_commands(sequential_commands(language, seq_src, "seq"), flags)
+        par = project_commands(program_commands(target, language, names, True, emulated), flags,
+                               cuda=target == Target.CUDA)
         with locks.shared():
             for what, cmds in (("the sequential program", seq), ("the written program", par)):
                 for argv in cmds.build:
@@ -588,12 +595,14 @@ def settle_program(source: str, language: str, target: Target, tasks: dict[str, 
     if not files or not defines_main(source, language):
         return ProgramOutcome(files, None, {}, notes, names)
     emulated = target == Target.CUDA and emulated_cuda()
+    flags = next((t.build_flags for t in tasks.values()), ())     # the project's (compile_commands.json)
 
     def check(subset: list[str], text: str | None) -> tuple[dict[Path, str], list[str], ProgramCheck]:
         fs, ns = output_files(source, language, target, tasks, subset, text, out_path)
         if not fs:
             return fs, ns, ProgramCheck(True)
-        return fs, ns, verify_program(source, language, target, {p.name: t for p, t in fs.items()}, emulated)
+        return fs, ns, verify_program(source, language, target, {p.name: t for p, t in fs.items()}, emulated,
+                                      flags)
 
     say(f"running the written program against the sequential one ({target.value})")
     _, _, result = check(names, merged)

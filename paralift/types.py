@@ -109,6 +109,9 @@ class Task:
     path: str | None = None
     # Free-form analysis facts (loops, dependences, reasons) for agents and reports.
     analysis: dict[str, Any] = field(default_factory=dict)
+    # Compiler flags the source needs to build (include paths, defines, -std=: from the
+    # project's compile_commands.json, paralift.project); every sandbox build adds them.
+    build_flags: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:

@@ -14,6 +14,7 @@ left, and `RunResult.isolation` says exactly what protected it.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -164,6 +165,25 @@ def toolchain_paths() -> list[str]:
     return [p for p in paths if p not in ("/", "/usr")]
 
 
+def header_paths(cmd: list[str]) -> list[str]:
+    """The include folders and forced includes a compile command names (a
+    project's headers, compile_commands.json): visible, read-only, inside the
+    sandbox even under a masked home or /tmp."""
+    out, it = [], iter(cmd)
+    for a in it:
+        if a in ("-I", "-isystem", "-iquote", "-idirafter", "-include", "-imacros"):
+            a = next(it, "")
+        elif a.startswith(("-isystem", "-iquote", "-idirafter")):
+            a = re.sub(r"^-(isystem|iquote|idirafter)", "", a)
+        elif a.startswith("-I"):
+            a = a[2:]
+        else:
+            continue
+        if os.path.isabs(a):
+            out.append(os.path.normpath(a))
+    return out
+
+
 def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     tc = detect()
     path_dirs = [str(Path(t.path).parent) for t in (tc.mpicc, tc.mpirun, tc.nvcc, tc.cc) if t.path]
@@ -202,7 +222,8 @@ def run(cmd: list[str], workdir: Path, limits: Limits | None = None, env: dict[s
         except OSError:
             group = None
     if use_bwrap:
-        argv = _bwrap_args(workdir, (ro_paths or []) + toolchain_paths(), full_env, ro_binds) + cmd
+        argv = _bwrap_args(workdir, (ro_paths or []) + toolchain_paths() + header_paths(cmd), full_env,
+                           ro_binds) + cmd
         cwd, popen_env = None, None
     else:
         # Degraded mode: the shared inputs are only linked in (writable).

@@ -196,6 +196,22 @@ _REFS_LOCK = threading.Lock()
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 
 
+def _with_build_flags(opts: VerifyOptions, task: Task) -> VerifyOptions:
+    """`opts` whose cflags end with the task's project flags (headers, defines),
+    so that the reference and every candidate build as the project does."""
+    flags = tuple(task.build_flags)
+    if not flags or opts.cflags[len(opts.cflags) - len(flags):] == flags:
+        return opts
+    return dataclasses.replace(opts, cflags=opts.cflags + flags)
+
+
+def _header_flags(task: Task) -> list[str]:
+    """The project's include paths and defines alone (nvcc and the CUDA emulation
+    set their own standard and code generation)."""
+    from paralift.project import preprocessor_flags
+    return preprocessor_flags(task.build_flags)
+
+
 def _ref_key(task: Task, suite: TestSuite | None, opts: VerifyOptions) -> str:
     blob = json.dumps([task.source, task.language, to_jsonable(task.signature),
                        to_jsonable(suite) if suite else None, opts.seed, opts.cflags,
@@ -225,7 +241,7 @@ def _read_time(workdir: Path, case: str) -> float | None:
 
 def prepare_reference(task: Task, suite: TestSuite | None = None, opts: VerifyOptions | None = None) -> Reference:
     """Build the sequential reference and its expected outputs (cached per process)."""
-    opts = opts or VerifyOptions()
+    opts = _with_build_flags(opts or VerifyOptions(), task)
     key = _ref_key(task, suite, opts)
     with _REFS_LOCK:
         if key in _REFS:
@@ -361,7 +377,7 @@ def _sanitize_cases(task: Task, d: Path, scratch: Path, names: list[str], opts: 
     """Keep only the cases the reference runs cleanly under ASan + UBSan."""
     with locks.shared():
         r = isolation.run(_compile_cmd(task.language, [_source_name(task.language, "driver")], "ref_san",
-                                       REFERENCE_SANITIZER_FLAGS),
+                                       (*REFERENCE_SANITIZER_FLAGS, *task.build_flags)),
                           d / "bin", opts.build_limits)
     if not r.ok:
         return names, []   # no sanitizer runtime here: keep all, the plain run still checks them
@@ -487,9 +503,11 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
     nvcc = tc.nvcc.path
     with locks.shared():
         if tc.gpu:
-            r = isolation.run([nvcc, "-O2", "-std=c++17", "driver.cu", "-o", "cand"], work, opts.build_limits)
+            r = isolation.run([nvcc, "-O2", "-std=c++17", *_header_flags(task), "driver.cu", "-o", "cand"], work,
+                              opts.build_limits)
         else:
-            r = isolation.run([nvcc, *NVCC_GATE_FLAGS, "driver.cu", "-o", "gate.o"], work, opts.build_limits)
+            r = isolation.run([nvcc, *NVCC_GATE_FLAGS, *_header_flags(task), "driver.cu", "-o", "gate.o"], work,
+                              opts.build_limits)
     log = _tail(r.stderr + r.stdout)
     if not r.ok:
         return _Build(False, log=log, reason=f"does not compile with nvcc: {_first_error(r.stderr + r.stdout)}")
@@ -504,7 +522,8 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
     (work / "driver_cpu.cpp").write_text(cpu_driver)
     gxx = tc.cxx.path
     with locks.shared():
-        r = isolation.run([gxx, *cuda_cpu.compile_flags(asan=False, opt=EMULATION_OPT), "driver_cpu.cpp", "-o", "cand", "-lm"],
+        r = isolation.run([gxx, *cuda_cpu.compile_flags(asan=False, opt=EMULATION_OPT), *_header_flags(task),
+                           "driver_cpu.cpp", "-o", "cand", "-lm"],
                           work, opts.build_limits)
         log += _tail(r.stderr + r.stdout)
         if not r.ok:
@@ -610,7 +629,7 @@ def failure_reason(first: CaseResult) -> str:
 def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
            options: VerifyOptions | None = None) -> Verdict:
     """Judge one candidate against the sequential reference of `task`."""
-    opts = options or VerifyOptions()
+    opts = _with_build_flags(options or VerifyOptions(), task)
     target = candidate.target
     v = Verdict(target=target, isolation=isolation.isolation_summary())
     v.policy_violations = policy.check(candidate.code, target, task.function, task.source, task.language)

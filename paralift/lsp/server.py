@@ -21,7 +21,9 @@ model backend (torch, vLLM) are only ever imported inside worker processes.
 
 Settings (initializationOptions, or the "paralift" section of
 workspace/didChangeConfiguration): backend (list or comma-separated string),
-model, endpoint, samples, timing, hints, maxJobs, applyEdits.
+model, endpoint, samples, timing, hints, maxJobs, applyEdits, compileCommandsDir (the folder
+of the workspace's compile_commands.json, as clangd's; unset: the nearest one with an entry for
+the document, as `paralift translate` finds it).
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ class Settings:
     hints: bool = False
     max_jobs: int = 2
     apply_edits: bool = False        # the server applies the edit itself (clients without a preview)
+    compile_commands_dir: str | None = None   # where compile_commands.json is (paralift.project)
 
     def update(self, d: Any) -> None:
         if not isinstance(d, dict):
@@ -93,6 +96,8 @@ class Settings:
         for key in ("model", "endpoint"):
             if key in d:
                 self.__dict__[key] = str(d[key]) if d[key] else None
+        if "compileCommandsDir" in d:
+            self.compile_commands_dir = str(d["compileCommandsDir"]) if d["compileCommandsDir"] else None
         if "samples" in d:
             try:
                 self.samples = max(1, int(d["samples"])) if d["samples"] else None
@@ -165,7 +170,9 @@ class ParaliftServer(LanguageServer):
             return have
         text = doc.source
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._pool, _analyse, text, lang, loops, have)
+        path = doc.path if doc.uri.startswith("file:") else None
+        result = await loop.run_in_executor(self._pool, _analyse, text, lang, loops, have, path,
+                                            self.settings.compile_commands_dir)
         if doc.uri in self.workspace.text_documents:     # not closed meanwhile
             # keep one entry per document: the latest version
             for k in [k for k in self._analysis if k[0] == doc.uri and k != key]:
@@ -223,8 +230,10 @@ def _version() -> str:
     return "0"
 
 
-def _analyse(text: str, language: str, loops: bool, have: _Analysis | None) -> _Analysis:
-    """Runs in the analysis thread (tree-sitter work never blocks the event loop)."""
+def _analyse(text: str, language: str, loops: bool, have: _Analysis | None, path: str | None = None,
+             project_dir: str | None = None) -> _Analysis:
+    """Runs in the analysis thread (tree-sitter work never blocks the event loop). With
+    the document's project (compile_commands.json), its headers' macros are seen."""
     from paralift.agents import list_functions
     from paralift.types import Target
 
@@ -236,20 +245,26 @@ def _analyse(text: str, language: str, loops: bool, have: _Analysis | None) -> _
             return _Analysis(language, [], error=str(e) or type(e).__name__)
     if loops and have.loops is None and not have.error:
         from paralift.agents import build_task
+        from paralift.project import analysis_context, find_project
 
         found: dict[int, list[dict]] = {}
         notes: dict[int, str] = {}
-        for name, start, _end in have.functions:
-            if name == "main":
-                continue
-            try:
-                task = build_task(text, language, name, Target.OPENMP)
-            except Exception as e:  # noqa: BLE001
-                notes[start] = f"`{name}` is not analysed: {e}"
-                continue
-            for lp in task.analysis.get("loops", []) or []:
-                if isinstance(lp, dict) and isinstance(lp.get("line"), int):
-                    found.setdefault(lp["line"], []).append({**lp, "function": name})
+        try:
+            proj = find_project(Path(path), Path(project_dir) if project_dir else None) if path else None
+        except Exception:  # noqa: BLE001 - no usable compile_commands.json: the file alone
+            proj = None
+        with analysis_context(proj, language):
+            for name, start, _end in have.functions:
+                if name == "main":
+                    continue
+                try:
+                    task = build_task(text, language, name, Target.OPENMP)
+                except Exception as e:  # noqa: BLE001
+                    notes[start] = f"`{name}` is not analysed: {e}"
+                    continue
+                for lp in task.analysis.get("loops", []) or []:
+                    if isinstance(lp, dict) and isinstance(lp.get("line"), int):
+                        found.setdefault(lp["line"], []).append({**lp, "function": name})
         have = _Analysis(have.language, have.functions, None, found, notes)
     return have
 
@@ -508,7 +523,8 @@ async def translate_command(ls: ParaliftServer, *args) -> dict:
     request = {"path": path, "text": text, "target": target, "function": function,
                "cwd": str(Path(path).parent) if real_path else None,
                "backends": backends, "model": a.get("model", s.model),
-               "samples": a.get("samples", s.samples), "timing": _bool(a.get("timing"), s.timing)}
+               "samples": a.get("samples", s.samples), "timing": _bool(a.get("timing"), s.timing),
+               "project": s.compile_commands_dir}
     job = Job(uri=uri, function=function, target=target, version=version, request_id=ls.protocol.msg_id)
     base["job"] = job.id
     token = None

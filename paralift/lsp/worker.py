@@ -274,7 +274,7 @@ def run_request(req: dict, emit: Callable[[dict], None]) -> int:
             Path(req["path"]), req["text"], target, functions, None,
             backends=list(req.get("backends") or []), model=req.get("model") or None,
             samples=int(req["samples"]) if req.get("samples") else None, timing=bool(req.get("timing", True)),
-            write=False, on_event=on_event)
+            write=False, on_event=on_event, project_dir=Path(req["project"]) if req.get("project") else None)
     except (UsageError, AnalysisError, ValueError, KeyError) as e:
         if CANCEL.is_set():
             emit({"event": "error", "kind": "cancelled", "message": "cancelled"})
