@@ -50,10 +50,23 @@ void sgemm(int m, int n, int k, const float *A, const float *B, float *C)
 """
 
 
+# The order of the issue's matmul (i, k, j), which paralift interchanges onto tiles.
+SGEMM_IKJ = """/* C += A*B, single precision, n x n row-major, i-k-j order. */
+void sgemm_ikj(int n, const float *A, const float *B, float *C)
+{
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n; k++)
+            for (int j = 0; j < n; j++)
+                C[i * n + j] += A[i * n + k] * B[k * n + j];
+}
+"""
+SOURCES = {"sgemm": SGEMM, "sgemm_ikj": SGEMM_IKJ}
+
+
 @dataclass
 class Spec:
     name: str
-    source: str                         # file in data/kernels, or "sgemm" (above)
+    source: str                         # file in data/kernels, or a key of SOURCES (above)
     call: str                           # the call, with the size symbols and array names
     arrays: dict                        # name -> (C type, count expression, init: "rand" | "zero" | "bins")
     outputs: list                       # arrays compared after the call
@@ -88,6 +101,10 @@ SPECS = [
          {"in": ("double", "N*M", "rand"), "out": ("double", "N*M", "zero")},
          ["out"], {"N": 4001, "M": 4001}, {"N": 37, "M": 45}, "5.0*N*M", "16.0*N*M", tol=0),
     Spec("sgemm", "sgemm", "sgemm(N, N, N, A, B, C)",
+         {"A": ("float", "N*N", "rand"), "B": ("float", "N*N", "rand"), "C": ("float", "N*N", "zero")},
+         ["C"], {"N": 4096}, {"N": 33}, "2.0*N*N*N", "12.0*N*N", seq={"N": 1024}, fp="fp32",
+         compute_bound=True, tol=1e-4),
+    Spec("sgemm_ikj", "sgemm_ikj", "sgemm_ikj(N, A, B, C)",
          {"A": ("float", "N*N", "rand"), "B": ("float", "N*N", "rand"), "C": ("float", "N*N", "zero")},
          ["C"], {"N": 4096}, {"N": 33}, "2.0*N*N*N", "12.0*N*N", seq={"N": 1024}, fp="fp32",
          compute_bound=True, tol=1e-4),
@@ -161,7 +178,7 @@ def driver(spec: Spec, fn_seq: str, fn: str) -> str:
     """C++ main: inputs, the sequential call (reps_seq) and the CUDA call (warm-up + reps), the check,
     one JSON line on stdout. Sizes come from argv as NAME=VALUE; the sequential sizes follow '--seq'."""
     ret = spec.returns
-    sig = (KERNELS_DIR / spec.source).read_text() if spec.source != "sgemm" else SGEMM
+    sig = SOURCES.get(spec.source) or (KERNELS_DIR / spec.source).read_text()
     proto = re.search(r"^\s*(?:\w+\s+)+\**\s*" + re.escape(fn) + r"\s*\([^)]*\)", sig, re.M).group(0).strip()
     proto_seq = proto.replace(fn + "(", fn_seq + "(", 1)
     syms = sorted(set(spec.gpu) | set(spec.tiny))
@@ -266,8 +283,8 @@ def sh(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess
 
 
 def translate(spec: Spec, work: Path, timeout: float) -> tuple[Path | None, str]:
-    src = work / (spec.source if spec.source != "sgemm" else "sgemm.c")
-    src.write_text((KERNELS_DIR / spec.source).read_text() if spec.source != "sgemm" else SGEMM)
+    src = work / (spec.source if spec.source not in SOURCES else spec.source + ".c")
+    src.write_text(SOURCES.get(spec.source) or (KERNELS_DIR / spec.source).read_text())
     cu = work / f"{spec.name}.cu"
     r = sh([sys.executable, "-m", "paralift", "translate", str(src), "--to", "cuda", "-o", str(cu), "--json"],
            work, timeout)
