@@ -138,6 +138,14 @@ def test_search_loop_with_its_variable_declared_before():
         not _chosen(first_match.rewrite(src.replace("return -1;", "return idx;"), "c", "first_above"), "first_above")
 
 
+def test_cuda_wrapper_opens_with_the_overlap_test():
+    # the sequential path runs on the host before any device allocation or copy
+    cand = RuleBasedTranslator().propose(build_task(JACOBI, "c", "jacobi_np", Target.CUDA), Target.CUDA)[0]
+    host = cand.code[cand.code.index('extern "C" void jacobi_np'):]
+    test, malloc = host.index("overlapping arguments take the sequential code"), host.index("cudaMalloc")
+    assert test < malloc and host.index("return;", test) < malloc
+
+
 def _chosen(src: str, fn: str) -> list[tuple[int, str]]:
     fx = analyze(src, "c", fn)
     return [(f.loop.line, f.loop.var.name) for f in fx.chosen_loops()]
