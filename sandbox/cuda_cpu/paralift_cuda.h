@@ -2221,7 +2221,7 @@ inline cudaError_t cudaOccupancyMaxPotentialBlockSize(int* minGrid, int* block, 
   int b = 1024;
   if (limit > 0 && limit < b) b = limit;
   if (block) *block = b;
-  if (minGrid) *minGrid = 2 * ::paralift_cuda::cfg_threads();
+  if (minGrid) *minGrid = 132 * (2048 / b);  // blocks that fill the H200's 132 SMs, as there
   return cudaSuccess;
 }
 template <class K>
