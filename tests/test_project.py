@@ -198,3 +198,66 @@ def test_example_project_translates_and_rebuilds_with_the_written_file(tmp_path)
         got = subprocess.run([str(par_build / "signal")], capture_output=True, text=True, timeout=120,
                              env={**os.environ, "OMP_NUM_THREADS": threads})
         assert got.returncode == 0 and got.stdout == expected, (threads, got.stdout, expected)
+
+
+def test_language_server_hints_see_the_projects_macros(tmp_path):
+    from paralift.lsp.server import _analyse
+    src = _project(tmp_path / "p")
+    text = src.read_text()
+    alone = _analyse(text, "cpp", True, None)
+    assert any("RADIUS" in n for n in alone.notes.values())
+    found = _analyse(text, "cpp", True, None, str(src))
+    assert not any("blur" in n for n in found.notes.values())
+    assert any(lp["function"] == "blur" and lp["parallel"] for lps in found.loops.values() for lp in lps)
+    named = _analyse(text, "cpp", True, None, str(src), str(tmp_path / "p" / "build"))
+    assert named.loops == found.loops
+
+
+def _paralift(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "paralift", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=1200)
+
+
+def test_cli_project_option_errors_are_one_line(tmp_path):
+    src = _project(tmp_path / "p")
+    r = _paralift("translate", src, "--to", "openmp", "-p", tmp_path / "nowhere")
+    assert r.returncode == 2 and "compile_commands.json" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "compile_commands.json").write_text("{not json")
+    r = _paralift("tests", src, "-f", "blur", "-p", tmp_path / "bad")
+    assert r.returncode == 2 and "not a readable compile_commands.json" in r.stderr
+
+
+@pytest.mark.slow
+def test_cli_verify_tests_and_a_program_of_a_project(tmp_path):
+    src = _project(tmp_path / "p")
+    cand = tmp_path / "cand.cpp"
+    cand.write_text(SOURCE.replace('"defs.hpp"', "<defs.hpp>").replace(
+        "    for (int b = 0; b < blocks; b++) {", "    #pragma omp parallel for\n    for (int b = 0; b < blocks; b++) {"))
+    r = _paralift("verify", src, "--candidate", cand, "--to", "openmp", "-f", "block_sums", "--no-timing", "--json",
+                  "-p", tmp_path / "p" / "build")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout)["functions"][0]["status"] == "verified"
+    r = _paralift("tests", src, "-f", "block_sums", "--no-mutation", "--json")      # found without -p
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "compile_commands.json" in r.stderr
+    # a program in a project: the written program is built with the project's flags and run against it
+    prog = tmp_path / "p" / "src" / "prog.cpp"
+    prog.write_text(SOURCE + """
+#include <cstdio>
+int main() {
+    static double x[8 * 100], sums[100];
+    for (int i = 0; i < 8 * 100; i++) x[i] = (i % 17) * 0.25;
+    block_sums(x, sums, 100);
+    double t = 0;
+    for (int b = 0; b < 100; b++) t += sums[b] * (b + 1);
+    std::printf("%.6f\\n", t);
+    return 0;
+}
+""")
+    r = _paralift("translate", prog, "--to", "openmp", "-f", "block_sums", "--no-timing", "--backend", "rule",
+                  "--json", "-p", tmp_path / "p" / "build")
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    assert report["program"]["verified"], report["program"]
+    assert "-I" + str(tmp_path / "p" / "include") in report["build"]
