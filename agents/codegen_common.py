@@ -280,9 +280,10 @@ def overlap_condition(fx: FunctionFacts) -> str | None:
     return overlap_test(fx)[1]
 
 
-def overlap_test(fx: FunctionFacts) -> tuple[list[str], str | None]:
-    """(statements to run first, the condition) of overlap_condition."""
-    pairs = fx.alias_checks()
+def overlap_test(fx: FunctionFacts, pairs: list | None = None) -> tuple[list[str], str | None]:
+    """(statements to run first, the condition) of overlap_condition (for `pairs`, by default the
+    analysis' fx.alias_checks())."""
+    pairs = fx.alias_checks() if pairs is None else pairs
     if not pairs:
         return [], None
     r = CRenderer(fx)
@@ -328,20 +329,20 @@ def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
     return inner
 
 
-def fallback_entry(fx: FunctionFacts, cuda: bool = False) -> str:
+def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None) -> str:
     """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
     no pair of arguments needs a check)."""
-    prelude, cond = overlap_test(fx)
+    prelude, cond = overlap_test(fx, pairs)
     if cond is None:
         return ""
     return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
             f"{sequential_body(fx, cuda)}\n}}")
 
 
-def add_alias_fallback(fx: FunctionFacts, code: str) -> tuple[str, str]:
+def add_alias_fallback(fx: FunctionFacts, code: str, pairs: list | None = None) -> tuple[str, str]:
     """Version the function of a whole generated translation unit (OpenMP, MPI) at its entry. Returns
     (code, note); code unchanged when no pair of arguments needs a check."""
-    entry = fallback_entry(fx)
+    entry = fallback_entry(fx, pairs=pairs)
     if not entry:
         return code, ""
     from .frontend import load_unit
@@ -351,5 +352,5 @@ def add_alias_fallback(fx: FunctionFacts, code: str) -> tuple[str, str]:
     if body is None:
         raise NotParallelizable("cannot find the translated function to add its overlap test")
     code = splice(unit.data, [(body.start_byte + 1, body.start_byte + 1, "\n    " + entry)])
-    names = ", ".join(f"{a.name}/{b.name}" for a, b in fx.alias_checks())
+    names = ", ".join(f"{a.name}/{b.name}" for a, b in (fx.alias_checks() if pairs is None else pairs))
     return code, f"runtime overlap check of {names}: overlapping arguments run the sequential code"

@@ -283,6 +283,29 @@ def generate(source: str, fx, bands: list[tuple[Band, BandPlan]], schedule: str)
     return splice(data, edits)
 
 
+def _apart(d) -> bool:
+    """Pointer parameters the polyhedral model keeps as arrays of their own: the variant then checks at
+    entry that they do not overlap (overlap_pairs), as the rule agent does (DESIGN.md §3)."""
+    return d.is_param and d.kind == "pointer"
+
+
+def overlap_pairs(fx, bands: list[tuple[Band, BandPlan]]) -> list[tuple]:
+    """Pairs of distinct pointer parameters of one element type (restrict ones excepted) that the bands
+    touch, one of them written there: what the model assumed apart."""
+    pairs = set()
+    for band, _plan in bands:
+        top = band.loops[0]
+        evs = [e for e in fx.model.events if top.contains(e.node) and e.decl.is_param and e.decl.kind == "pointer"
+               and not (e.decl.info and e.decl.info.restrict)]
+        written = {e.decl for e in evs if e.write}
+        decls = {e.decl for e in evs}
+        for a in written:
+            for b in decls:
+                if a is not b and a.base_type == b.base_type:
+                    pairs.add(tuple(sorted((a, b), key=lambda d: d.name)))
+    return sorted(pairs, key=lambda p: (p[0].name, p[1].name))
+
+
 def select_bands(fx, v: Variant) -> list[tuple[Band, BandPlan]]:
     """The outermost bands `v` can make parallel (descending into a band's
     loops when it cannot)."""
@@ -294,7 +317,7 @@ def select_bands(fx, v: Variant) -> list[tuple[Band, BandPlan]]:
         if _canonical(L):
             loops = perfect_band(L)
             try:
-                band = build_band(model, loops, lambda d: groups.get(d.key, d.key))
+                band = build_band(model, loops, lambda d: d.key if _apart(d) else groups.get(d.key, d.key))
                 plan = plan_band(band, v) if _reads_after(model, loops) is None else None
             except NotAffine:
                 plan = None
@@ -328,6 +351,10 @@ def propose_variant(task: Task, v: Variant) -> Candidate:
     code, sr = scalar_replace(code, task.language, task.function)
     if sr:
         notes += "; scalar replacement: " + "; ".join(sr)
+    from .codegen_common import add_alias_fallback
+    code, note = add_alias_fallback(fx, code, overlap_pairs(fx, bands))    # last: see rule_based
+    if note:
+        notes += "; " + note
     return Candidate(code=code, target=Target.OPENMP, agent=AGENT, model=v.name, notes=notes)
 
 

@@ -138,6 +138,17 @@ def test_search_loop_with_its_variable_declared_before():
         not _chosen(first_match.rewrite(src.replace("return -1;", "return idx;"), "c", "first_above"), "first_above")
 
 
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_restructured_variants_of_plain_pointer_code_check_overlap_too(tmp_path):
+    # the polyhedral model keeps pointer parameters apart; each variant says so at its entry
+    from paralift.agents.restructure import RestructureTranslator
+    cands = RestructureTranslator().propose(build_task(MATMUL, "c", "matmul_np", Target.OPENMP), Target.OPENMP)
+    tiled = [c for c in cands if "-tile" in (c.model or "")]
+    assert tiled and all("runtime overlap check of A/C, B/C" in c.notes for c in cands)
+    seq, par = _build_and_run(tmp_path, MATMUL, "matmul_np", tiled[0].code, MATMUL_CALLS, mpi=False)
+    _same(seq, par)
+
+
 def test_cuda_wrapper_opens_with_the_overlap_test():
     # the sequential path runs on the host before any device allocation or copy
     cand = RuleBasedTranslator().propose(build_task(JACOBI, "c", "jacobi_np", Target.CUDA), Target.CUDA)[0]
