@@ -46,16 +46,6 @@ class Project:
     dropped: list[str] = field(default_factory=list)
     compiler: str = ""                  # the entry's compiler (runs the preprocessor for project_macros)
 
-    @property
-    def include_dirs(self) -> list[str]:
-        dirs, it = [], iter(self.flags)
-        for f in it:
-            if f in ("-I", "-isystem", "-iquote", "-idirafter"):
-                dirs.append(next(it, ""))
-            elif f.startswith(("-isystem", "-iquote", "-idirafter")) or f.startswith("-I"):
-                dirs.append(re.sub(r"^-(isystem|iquote|idirafter|I)", "", f))
-        return [d for d in dirs if d]
-
     def describe(self) -> str:
         return f"build flags from {self.database}{' (' + self.note + ')' if self.note else ''}: " + \
             (" ".join(self.flags) or "none")
