@@ -263,6 +263,64 @@ def skip_edits(loop: Loop) -> list[tuple[int, int, str]]:
     return [(loop.skip_stmt.start_byte, loop.skip_stmt.end_byte, "")]
 
 
+# -- data-dependent extents computed at run time (issue 19) -------------------------------------------
+
+def scanned_extent(r: CRenderer, name: str, out: list[str], ind: str, nonneg: set,
+                   ptr=lambda d: d.name) -> tuple[str, str]:
+    """(first, count): the elements [first, first + count) of array parameter `name` the function
+    touches, as C expressions, for sizing a copy or a buffer. A proven extent is ("0", extent_c); a
+    data-dependent one (x[B[i]]) comes from a scan, at entry, of the index values the function will
+    use (smallest and largest), with the extents its affine accesses prove: `out` gets the scan. Only
+    when that is exact, so that nothing outside the caller's buffer is ever read or written: every term
+    an index array `B` (plus a constant) that the function never writes, each of whose elements is read
+    as a subscript of `name` unconditionally. A negative index moves `first` below 0, as the sequential
+    code would reach. Otherwise NotParallelizable with the reason. `ptr` renders a parameter's host
+    pointer."""
+    from .analysis import full_cover
+    fx, m = r.fx, r.fx.model
+    why = getattr(fx, "data_extents", {}).get(name)
+    if why is None:
+        return "0", r.extent_c(name)
+    rng = getattr(fx, "data_ranges", {}).get(name)
+    refuse = NotParallelizable(f"the number of elements of '{name}' is not known from the code ({why})")
+    if rng is None or not rng["terms"]:
+        raise refuse
+    his = ["(" + r.poly(p) + ")" for p in rng["proven"]]
+    los = ["0LL"]
+    for kind, src, off in rng["terms"]:
+        b = m.params.get(src)
+        if kind != "index" or b is None or not off.is_const() or any(e.decl is b and e.write for e in m.events):
+            raise refuse
+        ext_b = fx.extent_polys.get(src)
+        if ext_b is None or src in fx.data_extents:
+            raise refuse
+        subs = [e.index for e in m.events if e.decl.name == name and e.index is not None and
+                e.index_arrays and e.index_arrays[0] is b]
+        uses = [e for e in m.events if e.decl is b and e.read and
+                any(x.start_byte <= e.node.start_byte < x.end_byte for x in subs)]
+        if not any(full_cover(m, None, e, ext_b, nonneg) for e in uses):
+            raise refuse
+        k = len(out)
+        n_b, o = f"(long long)({r.poly(ext_b)})", f"({r.poly(off)})"
+        out.append(f"{ind}long long __pl_xm{k} = -1, __pl_xl{k} = 0; "
+                   f"/* the subscripts '{src}' gives '{name}': largest and smallest */")
+        out.append(f"{ind}for (long long __pl_q = 0; __pl_q < {n_b}; __pl_q++) {{ "
+                   f"const long long __pl_v = (long long){ptr(b)}[__pl_q]; "
+                   f"if (__pl_q == 0 || __pl_v > __pl_xm{k}) __pl_xm{k} = __pl_v; "
+                   f"if (__pl_q == 0 || __pl_v < __pl_xl{k}) __pl_xl{k} = __pl_v; }}")
+        his.append(f"({n_b} > 0 ? __pl_xm{k} + {o} + 1 : 0LL)")
+        los.append(f"({n_b} > 0 ? __pl_xl{k} + {o} : 0LL)")
+
+    def fold(xs: list[str], op: str) -> str:
+        e = xs[0]
+        for q in xs[1:]:
+            e = f"({e} {op} {q} ? {e} : {q})"
+        return e
+    k = len(out)
+    out.append(f"{ind}const long long __pl_xf{k} = {fold(los, '<')}, __pl_xe{k} = {fold(his, '>')};")
+    return f"__pl_xf{k}", f"(__pl_xe{k} > __pl_xf{k} ? __pl_xe{k} - __pl_xf{k} : 0LL)"
+
+
 # -- loop versioning against overlapping pointer arguments (DESIGN.md §3) ------------------------------
 # The test and the sequential path live inside the function itself (no helper function, no renamed copy):
 # assembling several translated functions into one file keeps only each function's definition.

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
-from .codegen_common import iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, splice, trip_count_c, var_type
+from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, scanned_extent,
+                             splice, trip_count_c, var_type)
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text, walk
 from .poly import Poly
 
@@ -254,13 +255,15 @@ class MPIGen:
                 raise NotParallelizable(f"array reduction on local '{d.name}'")
             ty = d.base_type
             mt = mpi_type(ty, self.lang)
-            ext = r.extent_c(d.name)
-            buf = f"{d.name}.data()" if d.kind == "vector" else d.name
-            out += [f"{ind}const long long __pl_x{i} = {ext};",
+            # hist[bin[i]]: the touched range [first, first + count) from a scan of bin at entry (issue 19)
+            first, ext = scanned_extent(r, d.name, out, ind, self.nonneg)
+            base = f"({d.name}.data() + __pl_f{i})" if d.kind == "vector" else f"({d.name} + __pl_f{i})"
+            out += [f"{ind}const long long __pl_f{i} = {first}, __pl_x{i} = {ext};",
+                    f"{ind}{ty} *const __pl_base{i} = {base};",
                     f"{ind}{ty} *__pl_save{i} = ({ty} *)malloc(sizeof({ty}) * (size_t)(__pl_x{i} > 0 ? __pl_x{i} : 1));",
-                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {{ __pl_save{i}[__pl_k] = {d.name}[__pl_k]; {d.name}[__pl_k] = ({ty})0; }}"]
-            epi += [f"{ind}if (__pl_x{i} > 0) MPI_Allreduce(MPI_IN_PLACE, {buf}, (int)__pl_x{i}, {mt}, MPI_SUM, MPI_COMM_WORLD);",
-                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {d.name}[__pl_k] = __pl_save{i}[__pl_k] + {d.name}[__pl_k];",
+                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {{ __pl_save{i}[__pl_k] = __pl_base{i}[__pl_k]; __pl_base{i}[__pl_k] = ({ty})0; }}"]
+            epi += [f"{ind}if (__pl_x{i} > 0) MPI_Allreduce(MPI_IN_PLACE, __pl_base{i}, (int)__pl_x{i}, {mt}, MPI_SUM, MPI_COMM_WORLD);",
+                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) __pl_base{i}[__pl_k] = __pl_save{i}[__pl_k] + __pl_base{i}[__pl_k];",
                     f"{ind}free(__pl_save{i});"]
             notes.append(f"array reduction of '{d.name}' with MPI_Allreduce")
         # argmin/argmax with the index: per-rank pairs, then MPI_MINLOC/MAXLOC (lower index on equal values)

@@ -348,3 +348,61 @@ def test_every_shipped_verified_example_has_a_suite_that_can_tell():
                 assert len(cases) >= MIN_SUITE_CASES, rec["id"]
                 n += 1
     assert n > 0
+
+
+NEG_MAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#ifdef USE_MPI
+#include <mpi.h>
+#endif
+int main(int argc, char **argv) {
+#ifdef USE_MPI
+    MPI_Init(&argc, &argv);
+    int rank; MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+#else
+    int rank = 0;
+#endif
+    /* the caller's bins start two before the pointer it passes: indices -2..nbins-1 are its buffer */
+    enum { N = 1000, NB = 7 };
+    int data[N], buf[NB + 2] = {0};
+    for (int i = 0; i < N; i++) data[i] = (i * 37) % (NB + 2) - 2;
+    histogram(N, NB, data, buf + 2);
+    if (rank == 0) { for (int b = 0; b < NB + 2; b++) printf("%d ", buf[b]); printf("\n"); }
+#ifdef USE_MPI
+    MPI_Finalize();
+#endif
+    return 0;
+}
+"""
+
+HIST_NO_CLEAR = """\
+void histogram(int n, int nbins, const int *data, int *bins)
+{
+    for (int i = 0; i < n; i++)
+        bins[data[i]]++;
+}
+"""
+
+
+@pytest.mark.mpi
+def test_mpi_histogram_buffer_covers_what_the_sequential_code_touches(tmp_path):
+    """The reduction buffer comes from a scan of the index values (issue 19), negative ones included:
+    a caller whose bins start before the pointer gets the sequential answer."""
+    from pathlib import Path
+    from paralift.agents.rule_based import RuleBasedTranslator
+    from paralift.sandbox.toolchains import detect
+    task = build_task(HIST_NO_CLEAR, "c", "histogram", Target.MPI)
+    cand = RuleBasedTranslator().propose(task, Target.MPI)[0]
+    assert "MPI_Allreduce" in cand.code
+    (tmp_path / "seq.c").write_text(HIST_NO_CLEAR + NEG_MAIN)
+    (tmp_path / "par.c").write_text(cand.code + NEG_MAIN)
+    tc = detect()
+    subprocess.run(["gcc", "-O2", "seq.c", "-o", "seq"], cwd=tmp_path, check=True)
+    subprocess.run([tc.mpicc.path, "-O2", "-DUSE_MPI", "par.c", "-o", "par"], cwd=tmp_path, check=True)
+    want = subprocess.run(["./seq"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert want.split()[0] != "0"           # the negative bins are used
+    for n in (1, 2, 3):
+        got = subprocess.run([tc.mpirun.path, "-n", str(n), "./par"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120, check=True).stdout
+        assert got == want, (n, got, want)
