@@ -318,7 +318,15 @@ class _Nest:
 
     def degrees(self) -> tuple[int, int, int]:
         """(work degree of the heaviest nest, degree reached by divided loops, line of one divided loop)."""
+        return self.scan()[:3]
+
+    def scan(self, scalars: dict | None = None) -> tuple[int, int, int, float | None, float | None]:
+        """degrees() and, given the scalar arguments of a call, the estimated
+        iterations of the whole candidate and of its divided loops (None where
+        a loop's trip count cannot be evaluated)."""
         best, par, line = 0, 0, 0
+        known = scalars is not None
+        total_all, divided_all = 0.0, 0.0
         for fname, fn in self.fns.items():
             if fname in self.unchanged:
                 continue
@@ -329,9 +337,11 @@ class _Nest:
                     if nxt is not None:
                         disabled_spans.append((nxt.start_byte, nxt.end_byte))
 
-            def visit(node, deg: int, divided_above: bool):
-                nonlocal best, par, line
+            def visit(node, deg: int, divided_above: bool, env: dict) -> tuple[float, float]:
+                """(iterations, divided iterations) of the loops under `node`."""
+                nonlocal best, par, line, known
                 prev = None
+                total, divided = 0.0, 0.0
                 for ch in node.named_children:
                     if ch.type in _LOOPS:
                         pragma = prev.text.decode("utf-8", "replace") if prev is not None and prev.type == "preproc_call" else ""
@@ -343,23 +353,103 @@ class _Nest:
                         best = max(best, d)
                         if div and d > par:
                             par, line = d, ch.start_point[0] + 1
-                        visit(ch, d, div)
+                        trip, var, top = _trip(ch, env) if known else (None, None, None)
+                        if trip is None:
+                            known = False
+                            trip = 0.0
+                        inner_env = {**env, var: top} if var else env
+                        t, dv = visit(ch, d, div, inner_env)
+                        total += trip * (1 + t)
+                        divided += trip * (1 + t) if div and not divided_above else trip * dv
                     else:
                         sect = prev is not None and prev.type == "preproc_call" and \
                             _TASKISH.search(prev.text.decode("utf-8", "replace")) and \
                             not any(a <= ch.start_byte < b for a, b in disabled_spans)
-                        visit(ch, deg, divided_above or bool(sect))
+                        t, dv = visit(ch, deg, divided_above or bool(sect), env)
+                        total += t
+                        divided += t if (sect and not divided_above) else dv
                     prev = ch
-            visit(fn, 0, False)
-        return best, par, line
+                return total, divided
+            t, dv = visit(fn, 0, False, dict(scalars or {}))
+            total_all += t
+            divided_all += dv
+        if not known:
+            return best, par, line, None, None
+        return best, par, line, total_all, divided_all
+
+
+def _eval_bound(expr: str, env: dict) -> float | None:
+    """The value of a loop bound expression with the call's scalars (None if
+    it reads anything else: memory, calls, unknown names)."""
+    e = re.sub(r"\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:long\s+long|long|int|size_t|short|char|double|float|"
+               r"u?int(?:8|16|32|64)_t)\s*\)", "", expr)
+    def sub(m):
+        v = env.get(m.group(0))
+        return "(%r)" % float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else "?"
+    e = re.sub(r"[A-Za-z_]\w*", sub, e)
+    e = re.sub(r"(\d)[uUlL]+\b", r"\1", e)
+    if "?" in e or not re.fullmatch(r"[0-9.eE\s()+\-*/%<>]+", e):
+        return None
+    try:
+        return float(eval(e.replace("<<", "*2**").replace(">>", "/2**"), {"__builtins__": {}}, {}))
+    except Exception:  # noqa: BLE001 - not an expression we can evaluate
+        return None
+
+
+def _trip(loop, env: dict) -> tuple[float | None, str | None, float | None]:
+    """(trip count, loop variable, its largest value) of a counted `for` loop
+    under the scalar values `env`; (None, ...) when it cannot be told."""
+    if loop.type != "for_statement":
+        return None, None, None
+    init, cond, upd = (loop.child_by_field_name(f) for f in ("initializer", "condition", "update"))
+    if init is None or cond is None or cond.type != "binary_expression":
+        return None, None, None
+    txt = lambda n: n.text.decode("utf-8", "replace")   # noqa: E731
+    if init.type == "declaration":
+        d = next((c for c in init.named_children if c.type == "init_declarator"), None)
+        if d is None:
+            return None, None, None
+        var, lo = txt(d.child_by_field_name("declarator")), d.child_by_field_name("value")
+    elif init.type == "assignment_expression":
+        var, lo = txt(init.child_by_field_name("left")), init.child_by_field_name("right")
+    else:
+        return None, None, None
+    left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+    op = txt(cond.child_by_field_name("operator")) if cond.child_by_field_name("operator") is not None else \
+        txt(cond.children[1])
+    if txt(left).strip() == var:
+        hi = right
+    elif txt(right).strip() == var:
+        hi, op = left, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+    else:
+        return None, None, None
+    step = 1.0
+    u = txt(upd).replace(" ", "") if upd is not None else ""
+    m = re.fullmatch(rf"{re.escape(var)}(?:\+=|-=)(.+)|{re.escape(var)}={re.escape(var)}[+-](.+)", u)
+    if m:
+        step = _eval_bound(m.group(1) or m.group(2), env) or 0.0
+    elif u not in (f"{var}++", f"++{var}", f"{var}--", f"--{var}"):
+        return None, None, None
+    lo_v, hi_v = _eval_bound(txt(lo), env) if lo is not None else None, _eval_bound(txt(hi), env)
+    if lo_v is None or hi_v is None or step == 0 or op not in ("<", "<=", ">", ">=", "!="):
+        return None, None, None
+    span = abs(hi_v - lo_v) + (1 if op in ("<=", ">=") else 0)
+    return max(0.0, span / abs(step)), var, max(lo_v, hi_v)
+
+
+NEGLIGIBLE_SHARE = 0.10     # divided loops doing less of the iterations than this, at a call's sizes, are nominal
 
 
 def nominal_parallelism(code: str, target: Target, language: str = "c", sequential: str | None = None,
-                        function: str | None = None) -> str:
+                        function: str | None = None, scalars: dict | None = None) -> str:
     """Why the candidate's parallelism is nominal (one line), or ''. Functions
     other than `function` that the candidate leaves as `sequential` has them
     are not its work (a whole-file candidate for a single loop next to an
-    untouched loop nest is not nominal); `function` itself always counts."""
+    untouched loop nest is not nominal); `function` itself always counts.
+    Given the scalar arguments of a call (`scalars`, e.g. a test suite's
+    largest case), loops of equal nesting degree are weighed by their
+    iterations too: divided loops doing under NEGLIGIBLE_SHARE of them are
+    nominal (estimated only where every trip count evaluates)."""
     text = strip_comments_and_strings(code)
     if target == Target.CUDA:
         return _nominal_cuda(text)
@@ -380,10 +470,14 @@ def nominal_parallelism(code: str, target: Target, language: str = "c", sequenti
         return ""
     if not nest.ok or not nest.fns:
         return ""
-    work, par, line = nest.degrees()
+    work, par, line, total, divided = nest.scan(scalars)
+    who = "threads" if target == Target.OPENMP else "ranks"
+    if work and par >= work and total and divided is not None and divided < NEGLIGIBLE_SHARE * total:
+        # same degree, other extents (a histogram's bin-clearing loop beside its O(n) count): sizes decide
+        return (f"nominal parallelism: at the test's sizes the loops divided among the {who} do "
+                f"{divided / total:.1%} of the iterations; the rest runs sequentially")
     if work == 0 or par >= work:
         return ""
-    who = "threads" if target == Target.OPENMP else "ranks"
     if par == 0:
         return f"nominal parallelism: no loop's iterations are divided among the {who}"
     return (f"nominal parallelism: the loops divided among the {who} (line {line}) do O(n^{par}) of the "

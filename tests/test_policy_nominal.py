@@ -212,3 +212,43 @@ double pairs(const double *x, int n) {
 """
     cand2 = seq2.replace("    for (int i = 0; i < n; i++) x[i]", "    #pragma omp parallel for\n    for (int i = 0; i < n; i++) x[i]")
     assert any("nominal parallelism" in v for v in check(cand2, Target.OPENMP, "pairs", seq2))
+
+
+HIST = (ROOT / "data/kernels/histogram.c").read_text()
+HIST_CLEAR_ONLY = HIST.replace("    for (int b = 0;", "    #pragma omp parallel for\n    for (int b = 0;")
+HIST_COUNT = HIST.replace("    for (int i = 0; i < n; i++)\n        hist[bin[i]]++;",
+                          "    #pragma omp parallel for\n    for (int i = 0; i < n; i++) {\n"
+                          "        #pragma omp atomic\n        hist[bin[i]]++;\n    }")
+
+
+def test_at_a_calls_sizes_a_loop_of_equal_degree_but_few_iterations_is_nominal():
+    """A histogram's bin-clearing loop and its count loop are both O(n^1):
+    only the sizes tell that parallelizing the clearing loop is nominal."""
+    sizes = {"n": 100_000, "nbins": 256}
+    assert nominal_parallelism(HIST_CLEAR_ONLY, Target.OPENMP) == ""
+    why = nominal_parallelism(HIST_CLEAR_ONLY, Target.OPENMP, scalars=sizes)
+    assert "do 0.3% of the iterations" in why
+    assert nominal_parallelism(HIST_COUNT, Target.OPENMP, scalars=sizes) == ""
+    # a bound that reads memory cannot be evaluated: no judgement by size
+    unknown = HIST_CLEAR_ONLY.replace("i < n;", "i < bin[0];")
+    assert nominal_parallelism(unknown, Target.OPENMP, scalars=sizes) == ""
+
+
+def test_the_reward_weighs_a_verified_candidate_at_its_hidden_suites_largest_sizes():
+    from paralift.agents import build_task
+    from paralift.sandbox.pool import Job
+    from paralift.training.rewards import _nominal_at_size, largest_case_scalars
+    from paralift.types import ArraySpec, TestCase, TestSuite
+    task = build_task(HIST, "c", "histogram", Target.OPENMP)
+
+    def suite(n, nbins):
+        small = TestCase("small", {"n": 3, "nbins": 2}, {"bin": ArraySpec(3), "hist": ArraySpec(2)})
+        big = TestCase("big", {"n": n, "nbins": nbins}, {"bin": ArraySpec(n), "hist": ArraySpec(nbins)}, tag="large")
+        return TestSuite("histogram", [small, big])
+    few_bins, many_bins = suite(100_000, 256), suite(100_000, 90_000)
+    assert largest_case_scalars(few_bins) == {"n": 100_000, "nbins": 256}
+    clear = Candidate(HIST_CLEAR_ONLY, Target.OPENMP)
+    assert "iterations" in _nominal_at_size(Job(task, clear, few_bins))
+    # the tester's own histogram cases have about as many bins as samples: clearing is half the work there
+    assert _nominal_at_size(Job(task, clear, many_bins)) == ""
+    assert _nominal_at_size(Job(task, Candidate(HIST_COUNT, Target.OPENMP), few_bins)) == ""

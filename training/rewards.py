@@ -19,7 +19,10 @@ Reward levels (RewardConfig, defaults):
 
     no usable code (extraction / changed signature)   -1.0
     policy violation (timers, files, state, no omp...) -1.0
-    nominal parallelism (sandbox.policy)                -1.0  (= a sequential answer: the policy rejects both)
+    nominal parallelism (sandbox.policy)                -1.0  (= a sequential answer: the policy rejects both;
+                                                          also a verified candidate whose divided loops do
+                                                          under 10% of the iterations at the hidden suite's
+                                                          largest sizes)
     does not compile                                    -0.5
     compiles, wrong on a hidden test, crashes, races     0.0
     correct                                              1.0 + speed term
@@ -54,7 +57,7 @@ from typing import Any, Sequence
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
 __all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound",
-           "candidate_code", "call_summary"]
+           "candidate_code", "call_summary", "largest_case_scalars"]
 
 
 @dataclass
@@ -231,6 +234,9 @@ class SandboxReward:
             return RewardInfo("build", cfg.build_fail, v.reason, verdict=v)
         if not v.verified:
             return RewardInfo("wrong", cfg.wrong, v.reason, verdict=v)
+        nominal = _nominal_at_size(job)
+        if nominal:
+            return RewardInfo("nominal", cfg.policy_fail, nominal, speedup=v.speedup, verdict=v)
         s = v.speedup
         if s is None:
             return RewardInfo("correct", cfg.correct, v.speedup_reason or "not timed", verdict=v)
@@ -270,6 +276,24 @@ class SandboxReward:
         record["result"] = f"failed on fresh inputs: {again.reason}"
         self.audits.append(record)
         return RewardInfo("audit-failed", self.cfg.wrong, record["result"], speedup=v.speedup, verdict=again)
+
+
+def largest_case_scalars(suite: TestSuite) -> dict:
+    """The scalar arguments of the suite's largest case (most array elements)."""
+    if not suite.cases:
+        return {}
+    big = max(suite.cases, key=lambda c: sum(a.count for a in c.arrays.values()))
+    return dict(big.scalars)
+
+
+def _nominal_at_size(job) -> str:
+    """Why a verified candidate's parallelism is nominal at the hidden suite's
+    largest sizes (its divided loops do a negligible share of the iterations,
+    sandbox.policy.nominal_parallelism), or ''. The static checks without
+    sizes already ran in verification's policy step."""
+    from paralift.sandbox.policy import nominal_parallelism
+    return nominal_parallelism(job.candidate.code, job.candidate.target, job.task.language, job.task.source,
+                               job.task.function, scalars=largest_case_scalars(job.tests))
 
 
 def call_summary(infos: Sequence[RewardInfo], cfg: RewardConfig, call: int) -> dict:
