@@ -51,13 +51,18 @@ class Project:
             (" ".join(self.flags) or "none")
 
 
-def preprocessor_flags(flags) -> list[str]:
+def preprocessor_flags(flags, nvcc: bool = False) -> list[str]:
     """Of `flags`, the include paths and defines alone (for nvcc and the CUDA
-    emulation, which set their own standard and code generation)."""
+    emulation, which set their own standard and code generation). `nvcc` knows
+    -I, -isystem and -include only: -iquote and -idirafter folders become -I."""
     out, it = [], iter(flags)
     for f in it:
         if f in ("-isystem", "-iquote", "-idirafter", "-include", "-imacros"):
-            out += [f, next(it, "")]
+            value = next(it, "")
+            if not nvcc or f in ("-isystem", "-include"):
+                out += [f, value]
+            elif f != "-imacros":
+                out.append("-I" + value)
         elif f.startswith(("-I", "-D", "-U")):
             out.append(f)
     return out
@@ -69,7 +74,8 @@ def with_flags(argv: list[str], flags, cuda: bool = False) -> list[str]:
     the rest); link steps and others unchanged."""
     if not flags or not any(a.endswith(_SOURCES) for a in argv[1:]) or "cuda-emulate" in argv:
         return argv
-    return [argv[0], *(preprocessor_flags(flags) if cuda else flags), *argv[1:]]
+    extra = preprocessor_flags(flags, nvcc="nvcc" in Path(argv[0]).name) if cuda else list(flags)
+    return [argv[0], *extra, *argv[1:]]
 
 
 def _entry_args(entry: dict) -> list[str]:

@@ -205,11 +205,11 @@ def _with_build_flags(opts: VerifyOptions, task: Task) -> VerifyOptions:
     return dataclasses.replace(opts, cflags=opts.cflags + flags)
 
 
-def _header_flags(task: Task) -> list[str]:
+def _header_flags(task: Task, nvcc: bool = False) -> list[str]:
     """The project's include paths and defines alone (nvcc and the CUDA emulation
     set their own standard and code generation)."""
     from paralift.project import preprocessor_flags
-    return preprocessor_flags(task.build_flags)
+    return preprocessor_flags(task.build_flags, nvcc)
 
 
 def _ref_key(task: Task, suite: TestSuite | None, opts: VerifyOptions) -> str:
@@ -503,10 +503,10 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
     nvcc = tc.nvcc.path
     with locks.shared():
         if tc.gpu:
-            r = isolation.run([nvcc, "-O2", "-std=c++17", *_header_flags(task), "driver.cu", "-o", "cand"], work,
+            r = isolation.run([nvcc, "-O2", "-std=c++17", *_header_flags(task, True), "driver.cu", "-o", "cand"], work,
                               opts.build_limits)
         else:
-            r = isolation.run([nvcc, *NVCC_GATE_FLAGS, *_header_flags(task), "driver.cu", "-o", "gate.o"], work,
+            r = isolation.run([nvcc, *NVCC_GATE_FLAGS, *_header_flags(task, True), "driver.cu", "-o", "gate.o"], work,
                               opts.build_limits)
     log = _tail(r.stderr + r.stdout)
     if not r.ok:

@@ -83,6 +83,16 @@ def test_flags_keep_includes_defines_standard_and_drop_the_rest(tmp_path):
         assert gone in dropped
 
 
+def test_nvcc_gets_include_paths_and_defines_it_understands():
+    from paralift.project import preprocessor_flags, with_flags
+    flags = ("-DA=1", "-I/p/inc", "-iquote", "/p/src", "-isystem", "/opt/inc", "-std=gnu++17", "-fno-strict-aliasing")
+    assert preprocessor_flags(flags) == ["-DA=1", "-I/p/inc", "-iquote", "/p/src", "-isystem", "/opt/inc"]
+    assert preprocessor_flags(flags, nvcc=True) == ["-DA=1", "-I/p/inc", "-I/p/src", "-isystem", "/opt/inc"]
+    assert with_flags(["nvcc", "-O2", "-c", "k.cu", "-o", "k.o"], flags, cuda=True)[1:4] == ["-DA=1", "-I/p/inc", "-I/p/src"]
+    assert with_flags(["g++", "-O2", "-c", "k.cpp"], flags)[1:len(flags) + 1] == list(flags)
+    assert with_flags(["g++", "k.o", "m.o", "-o", "prog"], flags) == ["g++", "k.o", "m.o", "-o", "prog"]   # a link step
+
+
 @pytest.mark.parametrize("command_style", [True, False])
 def test_explicit_and_found_databases(tmp_path, command_style):
     src = _project(tmp_path / "p", command_style)
