@@ -289,10 +289,21 @@ def scanned_extent(r: CRenderer, name: str, out: list[str], ind: str, nonneg: se
     los = ["0LL"]
     for kind, src, off in rng["terms"]:
         b = m.params.get(src)
+        if kind == "bound":
+            lo, hi = _offsets_range(r, name, src, out, ind, refuse)
+            his.append(hi)
+            los.append(lo)
+            continue
         if kind != "index" or b is None or not off.is_const() or any(e.decl is b and e.write for e in m.events):
             raise refuse
         ext_b = fx.extent_polys.get(src)
-        if ext_b is None or src in fx.data_extents:
+        if src in fx.data_extents:
+            # x[col[j]] with j between CSR offsets: replay the row loops over the index values they read
+            lo, hi = _csr_index_range(r, name, b, off, out, ind, refuse)
+            his.append(hi)
+            los.append(lo)
+            continue
+        if ext_b is None:
             raise refuse
         subs = [e.index for e in m.events if e.decl.name == name and e.index is not None and
                 e.index_arrays and e.index_arrays[0] is b]
@@ -319,6 +330,77 @@ def scanned_extent(r: CRenderer, name: str, out: list[str], ind: str, nonneg: se
     k = len(out)
     out.append(f"{ind}const long long __pl_xf{k} = {fold(los, '<')}, __pl_xe{k} = {fold(his, '>')};")
     return f"__pl_xf{k}", f"(__pl_xe{k} > __pl_xf{k} ? __pl_xe{k} - __pl_xf{k} : 0LL)"
+
+
+def _offsets_range(r: CRenderer, name: str, src: str, out: list[str], ind: str, refuse) -> tuple[str, str]:
+    """(first, end) of the elements of `name` a CSR-style loop touches, `for (j = B[f(i)]; j < B[g(i)]; j++)`
+    inside `for (i ...)`, from a replay of the row loop's header over the offsets at entry: the smallest
+    start and largest end of the non-empty rows. Exact when every row's elements are read
+    unconditionally (the rows between lie in the same array). Two-level nests with canonical loops only."""
+    fx, m = r.fx, r.fx.model
+    b = m.params.get(src)
+    if b is None or any(e.decl is b and e.write for e in m.events) or m.jumps:
+        raise refuse
+    inner = [lp for d, lp in m.bound_arrays if d is b and lp.var is not None]
+    evs = [e for e in m.events if e.decl.name == name and e.index is not None]
+    for lp in inner:
+        hdr = _csr_rows(r, lp, evs)
+        if hdr is None or any(m.expand(e.poly) != Poly.sym(lp.var.key) for e in evs):
+            continue
+        k = len(out)
+        end = f"(long long)({text(lp.bound_node)})" + (" + 1" if lp.cond_op == "<=" else "")
+        out.append(f"{ind}long long __pl_cf{k} = 0, __pl_ce{k} = 0; int __pl_cn{k} = 0; "
+                   f"/* the rows' ranges of '{name}', from the offsets '{src}' */")
+        out.append(f"{ind}{hdr} {{ const long long __pl_a = (long long)({text(lp.init_node)}), __pl_z = {end}; "
+                   f"if (__pl_a < __pl_z) {{ if (!__pl_cn{k} || __pl_a < __pl_cf{k}) __pl_cf{k} = __pl_a; "
+                   f"if (!__pl_cn{k} || __pl_z > __pl_ce{k}) __pl_ce{k} = __pl_z; __pl_cn{k} = 1; }} }}")
+        return f"__pl_cf{k}", f"__pl_ce{k}"
+    raise refuse
+
+
+def _csr_rows(r: CRenderer, lp, evs: list) -> str | None:
+    """The header of the row loop around CSR loop `lp` when `evs` (accesses inside lp) are all
+    unconditional, the nest is two canonical levels and nothing jumps; else None."""
+    m = r.fx.model
+    row = lp.parent
+    if m.jumps or row is None or row.parent is not None or not row.canonical or row.var is None or \
+            lp.step != 1 or lp.cond_op not in ("<", "<=") or lp.init_node is None or lp.bound_node is None:
+        return None
+    if not evs or any(lp not in e.loops or e.expr_cond or any(g >= lp.depth for g in e.guards) for e in evs):
+        return None
+    return text(row.node)[: row.body.start_byte - row.node.start_byte].rstrip()
+
+
+def _csr_index_range(r: CRenderer, name: str, b: Decl, off: Poly, out: list[str], ind: str,
+                     refuse) -> tuple[str, str]:
+    """(first, end) of x in x[col[j] + c], j running between CSR offsets: the row loops replayed at entry
+    over exactly the index values the function reads (smallest and largest plus one)."""
+    fx, m = r.fx, r.fx.model
+    if not off.is_const() or any(e.decl is b and e.write for e in m.events):
+        raise refuse
+    evs = [e for e in m.events if e.decl.name == name and e.index is not None]
+    if not evs or any(not (e.index_arrays and e.index_arrays[0] is b) for e in evs):
+        raise refuse
+    reads = [e for e in m.events if e.decl is b]
+    for d, lp in m.bound_arrays:
+        if lp.var is None or not all(lp in e.loops for e in evs + reads):
+            continue
+        if any(m.expand(e.poly) != Poly.sym(lp.var.key) for e in reads):
+            continue
+        hdr = _csr_rows(r, lp, evs + reads)
+        if hdr is None:
+            continue
+        k = len(out)
+        end = f"(long long)({text(lp.bound_node)})" + (" + 1" if lp.cond_op == "<=" else "")
+        out.append(f"{ind}long long __pl_if{k} = 0, __pl_ie{k} = 0; int __pl_in{k} = 0; "
+                   f"/* the subscripts '{b.name}' gives '{name}', row by row */")
+        out.append(f"{ind}{hdr} {{ const long long __pl_z = {end}; "
+                   f"for (long long __pl_j = (long long)({text(lp.init_node)}); __pl_j < __pl_z; __pl_j++) {{ "
+                   f"const long long __pl_v = (long long){b.name}[__pl_j] + ({r.poly(off)}); "
+                   f"if (!__pl_in{k} || __pl_v < __pl_if{k}) __pl_if{k} = __pl_v; "
+                   f"if (!__pl_in{k} || __pl_v + 1 > __pl_ie{k}) __pl_ie{k} = __pl_v + 1; __pl_in{k} = 1; }} }}")
+        return f"__pl_if{k}", f"__pl_ie{k}"
+    raise refuse
 
 
 # -- loop versioning against overlapping pointer arguments (DESIGN.md §3) ------------------------------

@@ -969,44 +969,18 @@ class CudaGen:
         return "\n".join(parts) + "\n", "; ".join(self.notes)
 
     def extent_of(self, name: str, out: list[str], ind: str) -> str:
-        """The number of elements of array `name` to allocate and copy. Where the analysis found it
-        data-dependent (issue 19: hist[bin[i]]), the code scans, at entry, the index values the
-        function will use and takes the largest plus one (with the extents its affine accesses
-        prove); `out` gets the scan. Only when that is exact: an index array the function never
-        writes, each of whose elements is used as a subscript (an unconditional read covering it),
-        plus a constant. Otherwise the function stays sequential."""
-        why = self.fx.data_extents.get(name) if hasattr(self.fx, "data_extents") else None
-        if why is None:
+        """The number of elements of array `name` to allocate and copy, from index 0. Where the analysis
+        found it data-dependent (issue 19: hist[bin[i]], val[j] between CSR offsets), the touched range
+        comes from a scan at entry (codegen_common.scanned_extent: exact, or the function stays
+        sequential); a range starting below the pointer (a negative index) takes the sequential code,
+        so that the copy [0, end) is always inside the caller's array."""
+        from .codegen_common import scanned_extent, sequential_body
+        if name not in getattr(self.fx, "data_extents", {}):
             return self.r.extent_c(name)
-        rng = getattr(self.fx, "data_ranges", {}).get(name)
-        refuse = NotParallelizable(f"the number of elements of '{name}' is not known from the code ({why})")
-        if rng is None or not rng["terms"]:
-            raise refuse
-        m = self.m
-        parts = ["(" + self.r.poly(p) + ")" for p in rng["proven"]]
-        for kind, src, off in rng["terms"]:
-            b = m.params.get(src)
-            if kind != "index" or b is None or not off.is_const() or any(e.decl is b and e.write for e in m.events):
-                raise refuse
-            ext_b = self.fx.extent_polys.get(src)
-            if ext_b is None or src in self.fx.data_extents:
-                raise refuse
-            subs = [e.index for e in m.events if e.decl.name == name and e.index is not None and
-                    e.index_arrays and e.index_arrays[0] is b]
-            uses = [e for e in m.events if e.decl is b and e.read and
-                    any(x.start_byte <= e.node.start_byte < x.end_byte for x in subs)]
-            if not any(full_cover(m, _Dep(self), e, ext_b, self.nonneg) for e in uses):
-                raise refuse
-            k = len(out)
-            out.append(f"{ind}long long __pl_xm{k} = -1; /* the largest subscript '{src}' gives '{name}' */")
-            out.append(f"{ind}for (long long __pl_q = 0; __pl_q < (long long)({self.r.poly(ext_b)}); __pl_q++) "
-                       f"if ((long long){self.host_ptr(b)}[__pl_q] > __pl_xm{k}) __pl_xm{k} = "
-                       f"(long long){self.host_ptr(b)}[__pl_q];")
-            parts.append(f"(__pl_xm{k} < 0 ? 0LL : __pl_xm{k} + ({self.r.poly(off)}) + 1)")
-        expr = parts[0]
-        for q in parts[1:]:
-            expr = f"__pl_imax({expr}, {q})"
-        return expr
+        first, count = scanned_extent(self.r, name, out, ind, self.nonneg, ptr=self.host_ptr)
+        out.append(f"{ind}if ({first} < 0) {{ /* paralift: an index below '{name}' takes the sequential code */\n"
+                   f"{sequential_body(self.fx, cuda=True)}\n{ind}}}")
+        return f"({first} + {count})"
 
     def host_calls(self) -> set[str]:
         return {c.name for c in self.m.calls if c.name in self.fx.unit.functions}

@@ -406,3 +406,33 @@ def test_mpi_histogram_buffer_covers_what_the_sequential_code_touches(tmp_path):
         got = subprocess.run([tc.mpirun.path, "-n", str(n), "./par"], cwd=tmp_path, capture_output=True,
                              text=True, timeout=120, check=True).stdout
         assert got == want, (n, got, want)
+
+
+def test_cuda_histogram_copies_what_the_sequential_code_touches(tmp_path):
+    """The CUDA wrapper sizes hist by a scan of the index values (issue 19); a caller whose bins start
+    before the pointer (negative indices) gets the sequential code. Run on the CPU emulation with
+    AddressSanitizer, so a copy outside the caller's array fails."""
+    from paralift.agents.rule_based import RuleBasedTranslator
+    from paralift.sandbox import cuda_cpu as cc
+    task = build_task(HIST_NO_CLEAR, "c", "histogram", Target.CUDA)
+    cand = RuleBasedTranslator().propose(task, Target.CUDA)[0]
+    assert "__pl_xm" in cand.code                       # sized by a scan, not by a guess
+    main = NEG_MAIN.replace("int main", 'extern "C" void histogram(int, int, const int *, int *);\nint main')
+    positive = main.replace("(i * 37) % (NB + 2) - 2", "(i * 37) % NB").replace("buf + 2", "buf")
+    (tmp_path / "seq.c").write_text(HIST_NO_CLEAR + NEG_MAIN)
+    subprocess.run(["gcc", "-O2", "seq.c", "-o", "seq"], cwd=tmp_path, check=True)
+    want = subprocess.run(["./seq"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    for label, prog in (("negative", main), ("positive", positive)):
+        (tmp_path / f"{label}.cpu.cpp").write_text(cc.rewrite(cand.code + prog))
+        subprocess.run(cc.build_command([tmp_path / f"{label}.cpu.cpp"], tmp_path / label, asan=True),
+                       check=True, capture_output=True)
+        got = subprocess.run([f"./{label}"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                             env=cc.run_env("forward"))
+        assert got.returncode == 0, got.stderr[-2000:]
+        if label == "negative":
+            assert got.stdout == want
+        else:
+            exp = HIST_NO_CLEAR + positive.replace('extern "C" void histogram(int, int, const int *, int *);\n', "")
+            (tmp_path / "seqp.c").write_text(exp)
+            subprocess.run(["gcc", "-O2", "seqp.c", "-o", "seqp"], cwd=tmp_path, check=True)
+            assert got.stdout == subprocess.run(["./seqp"], cwd=tmp_path, capture_output=True, text=True).stdout
