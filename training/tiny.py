@@ -398,18 +398,32 @@ def synthetic_units(count: int, seed: int) -> list[tuple[str, str, str]]:
     return units
 
 
+DRAW_LIMIT = 8   # kernels drawn per example, at most: many are not pure pragma insertions
+
+
 def build_corpus(count: int, seed: int) -> list[dict]:
+    """`count` directive pairs, drawing more synthetic kernels (2x, 4x, ... up to DRAW_LIMIT x) when too
+    few translate to pure pragma insertions (a rule candidate with a run-time overlap check for pointer
+    arguments does not: the directive format cannot express the check)."""
     held = {_norm(_body(u[2], u[1])) for u in held_out_units()}
-    pairs = [p for p in translate_pairs(synthetic_units(count, seed)) if _norm(p["source"]) not in held]
-    return pairs[:count]
+    n = max(count, 1)
+    while True:
+        pairs = [p for p in translate_pairs(synthetic_units(n, seed)) if _norm(p["source"]) not in held]
+        if len(pairs) >= count or n >= DRAW_LIMIT * max(count, 1):
+            return pairs[:count]
+        n *= 2
 
 
 def known_sources(count: int, seed: int = 0) -> set[str]:
     """The normalised function texts (`sft.normalize_code`) of every synthetic
-    kernel the corpus of `build_corpus(count, seed)` was drawn from (cheap: no
-    translation)."""
+    kernel the corpus of `build_corpus(count, seed)` may have been drawn from
+    (cheap: no translation; a superset when fewer kernels were needed)."""
     from .sft import _function_text, normalize_code
-    return {normalize_code(_function_text(src, name)) for _, name, src in synthetic_units(count, seed)}
+    out, n = set(), max(count, 1)
+    while n <= DRAW_LIMIT * max(count, 1):       # every draw build_corpus may make
+        out |= {normalize_code(_function_text(src, name)) for _, name, src in synthetic_units(n, seed)}
+        n *= 2
+    return out
 
 
 def corpus_records(count: int, seed: int = 0) -> list[dict]:
