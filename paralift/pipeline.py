@@ -314,6 +314,7 @@ def _translate_file(path: Path, text: str, target: Target, functions: list[str],
         if budget and target == Target.OPENMP:   # search by measured speed (agents/search.py)
             from paralift.agents.search import search_candidates
             candidates += search_candidates(task, budget, say)
+        candidates = _guard_overlaps(task, candidates, reasons)
         if not candidates:
             reports[name] = FunctionReport(name, "sequential", reason=reasons[0] if reasons else "no candidate")
             continue
@@ -463,6 +464,21 @@ def write_output(path: Path, text: str, language: str, target: Target, tasks: di
         emu = program.project_commands(program.program_commands(target, language, report.files, is_program,
                                                                 emulated=True), flags, True)
         report.commands["build_cpu_emulation"] = emu.build_line()
+
+
+def _guard_overlaps(task: Task, candidates: list[Candidate], reasons: list[str]) -> list[Candidate]:
+    """Every candidate paralift did not version itself gets the entry overlap check (agents.overlap_guard):
+    the tests call with separate buffers, so a parallel loop wrong for an in-place call would pass them
+    (DESIGN.md §3). A candidate whose check cannot be built is dropped with the reason."""
+    from paralift.agents import NotParallelizable
+    from paralift.agents.overlap_guard import guard
+    out = []
+    for c in candidates:
+        try:
+            out.append(guard(task, c))
+        except NotParallelizable as e:
+            reasons.append(f"{c.agent}: {e}")
+    return out
 
 
 class SuiteError(Exception):

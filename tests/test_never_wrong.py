@@ -436,3 +436,47 @@ def test_cuda_histogram_copies_what_the_sequential_code_touches(tmp_path):
             (tmp_path / "seqp.c").write_text(exp)
             subprocess.run(["gcc", "-O2", "seqp.c", "-o", "seqp"], cwd=tmp_path, check=True)
             assert got.stdout == subprocess.run(["./seqp"], cwd=tmp_path, capture_output=True, text=True).stdout
+
+
+SMOOTH = """\
+void smooth(int n, const float *x, float *y)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = 0.5f * (x[i] + x[i + 1]);
+}
+"""
+SMOOTH_MAIN = r"""
+#include <stdio.h>
+int main(void) {
+    enum { N = 200000 };
+    static float a[N + 1];
+    for (int i = 0; i <= N; i++) a[i] = (float)(i % 17);
+    smooth(N, a, a);                 /* in place: each y[i] reads x[i + 1] before it is overwritten */
+    double s = 0; for (int i = 0; i < N; i++) s += a[i] * (i % 7 + 1);
+    printf("%.3f\n", s);
+    return 0;
+}
+"""
+
+
+def test_model_candidates_get_the_overlap_check_so_in_place_calls_stay_right(tmp_path):
+    """A model's candidate (no overlap check of its own) is versioned at entry like the rule agent's
+    output: an in-place call takes the original loop (DESIGN.md §3), whatever the thread count."""
+    from paralift.pipeline import _guard_overlaps
+    task = build_task(SMOOTH, "c", "smooth", Target.OPENMP)
+    naive = Candidate(SMOOTH.replace("    for", "    #pragma omp parallel for\n    for"), Target.OPENMP, agent="hf")
+    reasons: list[str] = []
+    [guarded] = _guard_overlaps(task, [naive], reasons)
+    assert "overlapping arguments take the sequential code" in guarded.code and not reasons
+    (tmp_path / "seq.c").write_text(SMOOTH + SMOOTH_MAIN)
+    (tmp_path / "par.c").write_text(guarded.code + SMOOTH_MAIN)
+    subprocess.run(["gcc", "-O2", "seq.c", "-o", "seq"], cwd=tmp_path, check=True)
+    subprocess.run(["gcc", "-O2", "-fopenmp", "par.c", "-o", "par"], cwd=tmp_path, check=True)
+    want = subprocess.run(["./seq"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    for t in ("1", "2", "3"):
+        got = subprocess.run(["./par"], cwd=tmp_path, capture_output=True, text=True, check=True,
+                             env={**os.environ, "OMP_NUM_THREADS": t}).stdout
+        assert got == want, t
+    # separate buffers still take the candidate's parallel loop: the tests judge that path
+    v = verify(task, guarded, make_suite(task), FAST)
+    assert v.verified, v.reason
