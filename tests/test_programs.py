@@ -211,3 +211,23 @@ def test_whole_program_check_compares_output_files_and_status(change, needle):
     assert check.ok == (not needle) and needle in check.reason, check
     if not needle:
         assert check.runs == ["threads=1", "threads=2", "threads=3"]
+
+
+def test_a_function_that_changes_the_program_stays_sequential_with_the_difference(tmp_path):
+    """A translation that passes its own tests but prints (the tests read
+    outputs, not stdout) changes the program: settle_program keeps the
+    sequential function, writes the original program and says why."""
+    from paralift.agents import build_task
+    from paralift.assemble import merge
+    src = (ROOT / "examples" / "saxpy.c").read_text()
+    chatty = src.replace("    for (int i = 0; i < n; i++)\n        y[i] = a * x[i] + y[i];",
+                         '    printf("saxpy called\\n");\n#pragma omp parallel for\n'
+                         "    for (int i = 0; i < n; i++)\n        y[i] = a * x[i] + y[i];")
+    assert chatty != src
+    task = build_task(src, "c", "saxpy", Target.OPENMP, "saxpy.c")
+    out = tmp_path / "saxpy.omp.c"
+    outcome = program.settle_program(src, "c", Target.OPENMP, {"saxpy": task},
+                                     {"saxpy": Candidate(chatty, Target.OPENMP)}, chatty, out,
+                                     lambda c: merge(src, "c", Target.OPENMP, c), lambda m: None)
+    assert outcome.chosen == [] and "2 line(s) of output instead of 1" in outcome.demoted["saxpy"]
+    assert outcome.files == {out: src} and outcome.check.ok
