@@ -132,3 +132,17 @@ def _concat(cands: list[Candidate]) -> str:
             kept.append(chunk)
         parts.append("".join(kept).rstrip("\n"))
     return "\n\n".join(parts) + "\n"
+
+
+def compiler_message(log: str) -> str:
+    """The line of a build log a user can act on: the compiler's or the
+    linker's own error (`x.c:3: error: ...`, `undefined reference to 'f'`,
+    `multiple definition of 'f'`), not the driver's summary
+    (`collect2: error: ld returned 1 exit status`); '' when there is none."""
+    for line in log.splitlines():
+        low = line.lower()
+        if low.lstrip().startswith("collect2"):
+            continue
+        if "error:" in low or "undefined reference" in low or "multiple definition" in low:
+            return line.strip()[:300]
+    return ""

@@ -405,7 +405,7 @@ def assemble_output(text: str, language: str, target: Target, tasks: dict[str, T
     """The output file: every verified function in its parallel form, all else
     unchanged. The assembled file is verified again, function by function, and a
     function that does not verify in it falls back to sequential."""
-    from paralift.assemble import merge
+    from paralift.assemble import compiler_message, merge
     from paralift.sandbox import VerifyOptions
     from paralift.sandbox.pool import Job, verify_many
     chosen = dict(winners)
@@ -421,13 +421,31 @@ def assemble_output(text: str, language: str, target: Target, tasks: dict[str, T
         bad = [j.task.function for j, v in zip(jobs, verdicts) if not v.verified]
         if not bad:
             return merged
+        if len(chosen) > 1 and not any(v.built for v in verdicts):
+            # the merged file does not build, so every function fails in it: blame
+            # the one without which the others' file builds (else all of them)
+            def builds_without(n: str) -> bool:
+                rest = {k: c for k, c in chosen.items() if k != n}
+                m = merge(text, language, target, rest)
+                if len(rest) == 1 and m == next(iter(rest.values())).code:
+                    return True
+                k = next(iter(rest))
+                return verify_many([Job(tasks[k], Candidate(m, target, agent="assembled"), make_suite(tasks[k]))],
+                                   VerifyOptions(timing=False), label="re-verifying")[0].built
+            culprit = next((n for n in chosen if builds_without(n)), None)
+            if culprit is not None:
+                bad = [culprit]
         for j, v in zip(jobs, verdicts):
-            if v.verified:
+            if v.verified or j.task.function not in bad:
                 continue
             f = next(f for f in report.functions if f.name == j.task.function)
             f.status, f.verdict = "failed", v
             f.tests_passed, f.tests_total, f.speedup = v.tests_passed, v.tests_total, None
-            f.reason = f"did not verify once assembled with the other functions ({v.reason or v.status}); kept sequential"
+            why = v.reason or v.status
+            detail = compiler_message(v.build_log) if not v.built else ""
+            if detail and detail not in why:
+                why = f"does not compile: {detail}"
+            f.reason = f"did not verify once assembled with the other functions ({why}); kept sequential"
             chosen.pop(f.name)
 
 

@@ -231,3 +231,40 @@ def test_a_function_that_changes_the_program_stays_sequential_with_the_differenc
                                      lambda c: merge(src, "c", Target.OPENMP, c), lambda m: None)
     assert outcome.chosen == [] and "2 line(s) of output instead of 1" in outcome.demoted["saxpy"]
     assert outcome.files == {out: src} and outcome.check.ok
+
+
+TWO = """void scale(int n, double *x)
+{
+    for (int i = 0; i < n; i++)
+        x[i] *= 2.0;
+}
+
+void shift(int n, double *x)
+{
+    for (int i = 0; i < n; i++)
+        x[i] += 1.0;
+}
+"""
+
+
+def test_a_candidate_rejected_once_assembled_carries_the_compiler_error():
+    """Each candidate verifies alone; merged, scale's body refers to a helper
+    its own file defined and the merged file does not: the report says so
+    with the build's error, not only 'did not verify once assembled'."""
+    from paralift.agents import build_task
+    from paralift.pipeline import FunctionReport, Report, assemble_output
+    helper = TWO.replace("void scale", "static double two(void) { return 2.0; }\n\nvoid scale") \
+                .replace("    for (int i = 0; i < n; i++)\n        x[i] *= 2.0;",
+                         "#pragma omp parallel for\n    for (int i = 0; i < n; i++)\n        x[i] *= two();")
+    plain = TWO.replace("    for (int i = 0; i < n; i++)\n        x[i] += 1.0;",
+                        "#pragma omp parallel for\n    for (int i = 0; i < n; i++)\n        x[i] += 1.0;")
+    assert helper.count("#pragma") == 1 and plain.count("#pragma") == 1
+    tasks = {n: build_task(TWO, "c", n, Target.OPENMP, "two.c") for n in ("scale", "shift")}
+    winners = {"scale": Candidate(helper, Target.OPENMP, agent="rule"), "shift": Candidate(plain, Target.OPENMP, agent="rule")}
+    report = Report(Target.OPENMP, None, [FunctionReport(n, "verified", "rule", winner=c) for n, c in winners.items()])
+    text = assemble_output(TWO, "c", Target.OPENMP, tasks, winners, report, lambda m: None)
+    scale = report.functions[0]
+    assert scale.status == "failed" and "did not verify once assembled" in scale.reason
+    assert "two" in scale.reason and ("compile" in scale.reason or "undefined" in scale.reason), scale.reason
+    assert scale.verdict is not None and not scale.verdict.verified
+    assert report.functions[1].status == "verified" and "#pragma omp" in text and "two()" not in text
