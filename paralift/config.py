@@ -48,7 +48,7 @@ class Settings:
     endpoint: str | None = None
     api_key: str | None = None
     api: str = "auto"                  # openai route: auto | chat | completions
-    prompt: str = "auto"               # prompt form: auto | chat | plain | compact | directives
+    prompt: str = "auto"               # prompt form: auto | chat | plain | compact | directives | plan
     samples: int = 1
     temperature: float | None = None   # None: greedy for one sample, 0.8 for several
     top_p: float = 0.95
@@ -173,8 +173,10 @@ def _coerce(name: str, value: Any, where: str) -> Any:
                 raise ValueError("expected auto, chat or completions")
             return value
         if name == "prompt":
-            if value not in ("auto", "chat", "plain", "compact", "directives"):
-                raise ValueError("expected auto, chat, plain, compact or directives")
+            from paralift.agents.llm import PROMPT_FORMS      # one list of the forms the LLM agent knows
+            forms = ("auto", *PROMPT_FORMS)
+            if value not in forms:
+                raise ValueError("expected " + ", ".join(forms[:-1]) + " or " + forms[-1])
             return value
         return None if value is None else str(value)
     except (TypeError, ValueError) as e:

@@ -138,7 +138,7 @@ def test_cuda_gather_is_never_sized_by_the_model():
 PICKY = """\
 #include <stdlib.h>
 /* Only defined for inputs that start with a 1: the analysis cannot know. */
-float picky(int n, const float *x, float *y)
+float picky(int n, const float *restrict x, float *restrict y)
 {
     if (n > 0 && x[0] != 1.0f) abort();
     float s = 0;
