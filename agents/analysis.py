@@ -797,12 +797,7 @@ class _ParamInference:
                 continue
             if not cands:
                 continue
-            if len(cands) == 1:
-                polys[d.name] = cands[0]
-                rendered[d.name] = self.render(cands[0])
-            else:
-                fx.extent_cands[d.name] = list(cands)
-                rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
+            self._set_extent(d, cands, polys, rendered)
         # data-dependent accesses: fall back
         unused_scalars = self._unused_scalars()
         offset_vars = {lp.var.key for _d, lp in m.bound_arrays if lp.var is not None}
@@ -845,13 +840,8 @@ class _ParamInference:
                                     f"{ev.line} is not affine in the loop variables and parameters)")
             if row_models:
                 nn = self.an._nonneg_keys() | {f"@size:{v}" for v in fx.size_tokens}
-                cands = _max_reduce([_round_up(c, nn) for c in row_models], an_nonneg=nn)
-                if len(cands) == 1:
-                    polys[d.name] = cands[0]
-                    rendered[d.name] = self.render(cands[0])
-                else:
-                    fx.extent_cands[d.name] = list(cands)
-                    rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
+                self._set_extent(d, _max_reduce([_round_up(c, nn) for c in row_models], an_nonneg=nn),
+                                 polys, rendered)
                 fx.notes.append(f"extent of '{d.name}' modelled as {rendered[d.name]}: its subscript adds a value "
                                 f"read from memory to whole rows (the value is taken as a column within its row)")
                 continue
@@ -1054,6 +1044,15 @@ class _ParamInference:
             if d is not None and d.is_param:
                 self.an.size_params.add(s)
         return hi
+
+    def _set_extent(self, d: Decl, cands: list[Poly], polys: dict, rendered: dict) -> None:
+        """d's extent: one polynomial, or the max of several candidates."""
+        if len(cands) == 1:
+            polys[d.name] = cands[0]
+            rendered[d.name] = self.render(cands[0])
+        else:
+            self.fx.extent_cands[d.name] = list(cands)
+            rendered[d.name] = "max(" + ", ".join(self.render(c) for c in cands) + ")"
 
     def _guard_cap(self, p: Poly, facts) -> Poly | None:
         """A guard bounding the whole subscript (`if (s < n) ... a[s]`): its cap, in scalar parameters."""

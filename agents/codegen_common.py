@@ -348,7 +348,7 @@ def _offsets_range(r: CRenderer, name: str, src: str, out: list[str], ind: str, 
         if hdr is None or any(m.expand(e.poly) != Poly.sym(lp.var.key) for e in evs):
             continue
         k = len(out)
-        end = f"(long long)({text(lp.bound_node)})" + (" + 1" if lp.cond_op == "<=" else "")
+        end = _csr_end(lp)
         out.append(f"{ind}long long __pl_cf{k} = 0, __pl_ce{k} = 0; int __pl_cn{k} = 0; "
                    f"/* the rows' ranges of '{name}', from the offsets '{src}' */")
         out.append(f"{ind}{hdr} {{ const long long __pl_a = (long long)({text(lp.init_node)}), __pl_z = {end}; "
@@ -356,6 +356,11 @@ def _offsets_range(r: CRenderer, name: str, src: str, out: list[str], ind: str, 
                    f"if (!__pl_cn{k} || __pl_z > __pl_ce{k}) __pl_ce{k} = __pl_z; __pl_cn{k} = 1; }} }}")
         return f"__pl_cf{k}", f"__pl_ce{k}"
     raise refuse
+
+
+def _csr_end(lp) -> str:
+    """The exclusive end of a CSR loop's range, as C."""
+    return f"(long long)({text(lp.bound_node)})" + (" + 1" if lp.cond_op == "<=" else "")
 
 
 def _csr_rows(r: CRenderer, lp, evs: list) -> str | None:
@@ -391,7 +396,7 @@ def _csr_index_range(r: CRenderer, name: str, b: Decl, off: Poly, out: list[str]
         if hdr is None:
             continue
         k = len(out)
-        end = f"(long long)({text(lp.bound_node)})" + (" + 1" if lp.cond_op == "<=" else "")
+        end = _csr_end(lp)
         out.append(f"{ind}long long __pl_if{k} = 0, __pl_ie{k} = 0; int __pl_in{k} = 0; "
                    f"/* the subscripts '{b.name}' gives '{name}', row by row */")
         out.append(f"{ind}{hdr} {{ const long long __pl_z = {end}; "
