@@ -12,6 +12,8 @@ import re
 
 from paralift.types import Target
 
+from .races import _walk   # one tree walk for the static checks
+
 _FORBIDDEN: list[tuple[str, str]] = [
     (r"\b(fopen|freopen|fdopen|open|openat|creat|unlink|remove|rename|mkdir|opendir|truncate|ftruncate)\s*\(", "file access"),
     (r"\b(std::)?(i|o)?fstream\b|#\s*include\s*<fstream>", "file access"),
@@ -180,14 +182,6 @@ def _ts_parse(code: str, language: str):
     from tree_sitter import Language, Parser
     lang = tree_sitter_cpp.language() if language == "cpp" else tree_sitter_c.language()
     return Parser(Language(lang)).parse(code.encode("utf-8", "replace"))
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def _idents(node) -> set[str]:

@@ -141,31 +141,33 @@ def _mentions(node, name: str) -> bool:
     return any(n.type == "identifier" and _text(n) == name for n in _walk(node))
 
 
-def _plain_write(node):
-    """The identifier a plain `x = e` writes, when e is not a constant (a
-    shared flag set to a literal is a benign race in practice)."""
+_CONSTANTS = ("number_literal", "true", "false", "char_literal", "null", "nullptr")
+
+
+def _plain_assignment(node, left_type: str):
+    """The left side of a plain `lhs = e` whose lhs is of `left_type`, when e is not a constant."""
     if node.type != "assignment_expression" or _text(node.child_by_field_name("operator")) != "=":
         return None
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if left is None or left.type != "identifier" or right is None:
+    if left is None or left.type != left_type or right is None or right.type in _CONSTANTS:
         return None
-    if right.type in ("number_literal", "true", "false", "char_literal", "null", "nullptr"):
-        return None
-    if right.type == "unary_expression" and right.named_children and right.named_children[0].type == "number_literal":
+    return left
+
+
+def _plain_write(node):
+    """The identifier a plain `x = e` writes, when e is not a constant (a
+    shared flag set to a literal is a benign race in practice)."""
+    left = _plain_assignment(node, "identifier")
+    right = node.child_by_field_name("right") if left is not None else None
+    if right is not None and right.type == "unary_expression" and right.named_children and \
+            right.named_children[0].type == "number_literal":
         return None
     return left
 
 
 def _plain_element_write(node):
     """The array element a plain `a[s] = e` writes (e not a constant)."""
-    if node.type != "assignment_expression" or _text(node.child_by_field_name("operator")) != "=":
-        return None
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if left is None or left.type != "subscript_expression" or right is None:
-        return None
-    if right.type in ("number_literal", "true", "false", "char_literal", "null", "nullptr"):
-        return None
-    return left
+    return _plain_assignment(node, "subscript_expression")
 
 
 def _target_of(node):
