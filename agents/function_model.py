@@ -4,6 +4,7 @@ polynomial when it is one), every scalar read/write, calls, early exits and any
 construct the analysis does not understand (Blockers)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -15,7 +16,7 @@ from .poly import Poly
 from .shapes import _atom, _atom2, _strip_parens, atom_symbols, if_minmax_shape, reduction_shape
 from .syntax import (INTEGER_TYPES, _always_jumps, _int_literal, _scope_node, _strip, _walk, is_unsigned, line_of,
                      normalize_type, text)
-from .unit import ParamInfo, Unit, _declarator_name, _type_words, _vector_elem, parse_params
+from .unit import ParamInfo, Unit, _declarator_name, _type_words, _vector_elem, parse_params, record_type
 
 
 # ---------------------------------------------------------------------------
@@ -34,6 +35,8 @@ PURE_FUNCTIONS = {
     "std::atan2", "std::sinh", "std::cosh", "std::tanh", "std::fabs", "std::abs", "std::fmin", "std::fmax",
     "std::floor", "std::ceil", "std::round", "std::trunc", "std::fmod", "std::hypot", "std::erf", "std::erfc",
     "std::min", "std::max", "std::isnan", "std::isinf", "std::isfinite", "std::fma", "std::copysign",
+    "std::clamp", "std::distance", "std::norm", "std::conj", "std::real", "std::imag", "std::arg", "std::polar",
+    "std::exp2", "std::lerp", "std::signbit", "norm", "conj", "real", "imag", "arg", "polar",
 }
 _EXIT_FUNCTIONS = {"exit", "abort", "_Exit", "quick_exit", "std::exit", "std::abort", "longjmp", "assert"}
 _CONSTANT_NAMES = {"NULL", "nullptr", "true", "false", "M_PI", "M_E", "INFINITY", "NAN", "HUGE_VAL",
@@ -62,7 +65,7 @@ class Decl:
 
     @property
     def is_array(self) -> bool:
-        return self.kind in ("pointer", "vector", "array", "localvec")
+        return self.kind in ("pointer", "vector", "array", "localvec", "array2")
 
     def __repr__(self) -> str:
         return f"Decl({self.key})"
@@ -192,6 +195,16 @@ class Call:
     pure: bool
 
 
+def _subscript_index(node: Node) -> Node | None:
+    """The index of `a[i]` (C: field 'index'; C++: one expression in 'indices')."""
+    idx = node.child_by_field_name("index")
+    if idx is None:
+        ind = node.child_by_field_name("indices")
+        if ind is not None and len(ind.named_children) == 1:
+            idx = ind.named_children[0]
+    return idx
+
+
 class FunctionModel:
     def __init__(self, unit: Unit, fn: Node, name: str, infos: list[ParamInfo]):
         self.unit = unit
@@ -263,11 +276,16 @@ class FunctionModel:
 
     def _event(self, decl: Decl, node: Node, write: bool, read: bool, **kw) -> Event:
         self._seq += 1
+        # a struct or complex accumulator has no reduction clause: it stays a dependence
+        red_op = None if self._is_record(decl.base_type) else self._red_marks.get(node.id)
         ev = Event(seq=self._seq, decl=decl, node=node, write=write, read=read, loops=tuple(self._loop_stack),
                    guards=tuple(self._guards), conds=tuple(self._conds), line=line_of(node), stmt=self._stmt,
-                   red_op=self._red_marks.get(node.id), expr_cond=self._expr_cond > 0, **kw)
+                   red_op=red_op, expr_cond=self._expr_cond > 0, **kw)
         self.events.append(ev)
         return ev
+
+    def _is_record(self, base_type: str | None) -> bool:
+        return bool(base_type) and (base_type in self.unit.records or base_type.startswith("std::complex<"))
 
     # -- statements ---------------------------------------------------------
     def _stmt_block(self, node: Node) -> None:
@@ -721,6 +739,8 @@ class FunctionModel:
         if ty is not None and ty.type == "type_identifier" and text(ty) in self.unit.object_macros:
             raise AnalysisError(f"function '{self.name}' uses macro '{text(ty)}' as a type, which the analysis does not expand")
         base, desc = _type_words(self.unit, ty) if ty is not None else (None, "")
+        if base is None and ty is not None:
+            base = record_type(self.unit, ty)
         is_vec, vec_elem, _ = _vector_elem(self.unit, ty) if ty is not None else (False, None, "")
         if ty is not None and ty.type == "placeholder_type_specifier":
             base = "auto"
@@ -790,8 +810,12 @@ class FunctionModel:
                 decl.view = view[:2]
             self._scopes[-1][name] = decl
             self.decls.append(decl)
-            if kind in ("localref", "localptr", "array2", "other"):
-                what = {"localref": "local reference", "localptr": "local pointer", "array2": "2-D local array",
+            if kind == "array2" and not ("const" in quals and value is not None and len(dims) == 2
+                                         and _int_literal(dims[0]) is not None):
+                kind = "array2w"
+            if kind in ("localref", "localptr", "array2w", "other"):
+                what = {"localref": "local reference", "localptr": "local pointer",
+                        "array2w": "2-D local array (other than a const table with an initializer)",
                         "other": f"local of type '{text(ty)}'"}[kind]
                 self._block(f"{what} '{name}' at line {line_of(node)}", node)
             if value is not None or ctor_args is not None or kind in ("array", "localvec"):
@@ -929,8 +953,13 @@ class FunctionModel:
                 self._expr(ch)
         elif t == "field_expression":
             arg = node.child_by_field_name("argument")
+            if self._member(node, write, read):
+                return
             self._block(f"member access '{text(node)}' at line {line_of(node)}", node)
             self._expr(arg)
+        elif t == "lambda_expression":
+            # its body runs when (and as often as) whatever receives it calls it
+            self._block(f"lambda expression at line {line_of(node)} (not analysed)", node)
         elif t == "qualified_identifier":
             if text(node) not in ("std::numeric_limits",):
                 pass
@@ -938,6 +967,30 @@ class FunctionModel:
             self._block(f"unsupported expression '{t}' at line {line_of(node)}", node)
             for ch in node.named_children:
                 self._expr(ch)
+
+    def _member(self, node: Node, write: bool, read: bool) -> bool:
+        """`a[i].x`, `p.x`, `v.real` on a struct or complex element, parameter or local: an access to the
+        whole element (a field write also counts as a read: the other fields keep their values)."""
+        arg = _strip_parens(node.child_by_field_name("argument"))
+        if text(node.child_by_field_name("operator")) != ".":
+            return False
+        if arg.type == "subscript_expression":
+            d = self._array_base(arg.child_by_field_name("argument"))
+            if d is None or not self._is_record(d.base_type):
+                return False
+            self._subscript(arg, write, read or write)
+            return True
+        if arg.type == "identifier":
+            d = self._resolve(text(arg))
+            if d is None or not self._is_record(d.base_type) or d.is_array:
+                return False
+            if write and d.is_param and d.param is not None and d.param.const:
+                self._block(f"write to a field of const parameter '{d.name}' at line {line_of(node)}", node)
+            self._ident(arg, write, read or write)
+            return True
+        if arg.type == "field_expression" and self._member(arg, write, read):
+            return True      # nested struct: a.b.c
+        return False
 
     def _ident(self, node: Node, write: bool, read: bool) -> None:
         name = text(node)
@@ -994,6 +1047,8 @@ class FunctionModel:
 
     def _subscript(self, node: Node, write: bool, read: bool) -> None:
         base = node.child_by_field_name("argument")
+        if base is not None and base.type == "subscript_expression" and self._table2(node, base, write, read):
+            return
         idx = node.child_by_field_name("index")
         if idx is None:
             ind = node.child_by_field_name("indices")
@@ -1008,6 +1063,23 @@ class FunctionModel:
                 self._expr(idx)
             return
         self._array_access(d, node, idx, write, read)
+
+    def _table2(self, node: Node, inner: Node, write: bool, read: bool) -> bool:
+        """`k[a + 1][b + 1]` on a const 2-D local table: a read at the flattened subscript."""
+        d = self._array_base(inner.child_by_field_name("argument"))
+        if d is None or d.kind != "array2":
+            return False
+        i0, i1 = _subscript_index(inner), _subscript_index(node)
+        if i0 is None or i1 is None:
+            return False
+        self._expr(i0)
+        self._expr(i1)
+        if write:
+            self._block(f"write to the const table '{d.name}' at line {line_of(node)}", node)
+        p0, p1, cols = self.poly(i0), self.poly(i1), _int_literal(d.dims[0])   # the outer declarator is the last dimension
+        flat = None if p0 is None or p1 is None else p0 * Poly.const(cols) + p1
+        self._event(d, node, write, read, index=node, poly=flat)
+        return True
 
     def _array_access(self, d: Decl, node: Node, idx: Node, write: bool, read: bool) -> None:
         self._expr(idx)
@@ -1079,6 +1151,9 @@ class FunctionModel:
             d = self._array_base(obj)
             if d is not None and d.kind in ("vector", "localvec") and field_ in ("size", "empty") and not argn:
                 return
+            if field_ in ("real", "imag") and not argn and self._member(fn, False, True):
+                self.calls.append(Call(f"std::complex::{field_}", node, loops, line_of(node), True))
+                return
             self._block(f"unsupported method call '{text(fn)}' at line {line_of(node)}", node)
             self._expr(obj)
             for a in argn:
@@ -1094,7 +1169,8 @@ class FunctionModel:
         if name.startswith("std::numeric_limits<") or name.startswith("numeric_limits<"):
             self.calls.append(Call(name, node, loops, line_of(node), True))
             return
-        pure = name in PURE_FUNCTIONS or self._pure_user_function(name)
+        pure = name in PURE_FUNCTIONS or self._pure_user_function(name) or \
+            re.fullmatch(r"(std::)?complex(<(float|double)>)?", name) is not None or name in self.unit.records
         if name in _EXIT_FUNCTIONS and self._loop_stack:
             self._block(f"call to '{name}' (early exit) at line {line_of(node)}", node)
         self.calls.append(Call(name, node, loops, line_of(node), pure))
@@ -1117,6 +1193,7 @@ class FunctionModel:
             return False
         if any(i.param.kind != ParamKind.SCALAR for i in infos):
             return False
+        record_params = {i.param.name for i in infos if self._is_record(i.param.base_type)}
         body = fn.child_by_field_name("body")
         local_names = {i.param.name for i in infos}
         for n in _walk(body):
@@ -1137,6 +1214,9 @@ class FunctionModel:
                 tgt = n.child_by_field_name("left") or n.child_by_field_name("argument")
                 if tgt is None or tgt.type != "identifier" or text(tgt) not in local_names:
                     return False
+            elif n.type == "field_expression" and text(n.child_by_field_name("operator")) == "." and \
+                    text(n.child_by_field_name("argument")) in record_params:
+                continue       # reading a field of a struct passed by value or const&
             elif n.type in ("pointer_expression", "subscript_expression", "field_expression", "goto_statement",
                             "asm_statement", "gnu_asm_expression"):
                 return False

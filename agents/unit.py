@@ -32,6 +32,10 @@ class Unit:
     functions: dict[str, Node] = field(default_factory=dict)    # free function definitions
     templates: set[str] = field(default_factory=set)
     methods: set[str] = field(default_factory=set)
+    # trivially copyable structs/classes: name -> [(field, element type, count)], count 1 for a
+    # plain field; their values cross the test driver and MPI ranks as bytes
+    records: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    member_functions: dict[str, Node] = field(default_factory=dict)  # 'Class::f' defined outside its class
 
     def macro_int(self, name: str) -> int | None:
         v = self.object_macros.get(name)
@@ -46,6 +50,12 @@ class Unit:
             except Exception:
                 return None
         return None
+
+
+def other_definitions(source: str, language: str) -> list[str]:
+    """Function templates and member functions defined in the file (not in Unit.functions)."""
+    u = load_unit(source, language)
+    return sorted(u.templates | set(u.member_functions) - set(u.functions))
 
 
 def load_unit(source: str, language: str) -> Unit:
@@ -120,6 +130,7 @@ def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
             if "::" in name:
                 u.methods.add(name.split("::")[-1])
                 u.methods.add(name)
+                u.member_functions[name] = ch
             else:
                 u.functions[name] = ch
         elif t == "declaration":
@@ -155,6 +166,7 @@ def _scan_class(u: Unit, node: Node) -> None:
     body = node.child_by_field_name("body")
     if body is None:
         return
+    _scan_record(u, node, body)
     for m in body.named_children:
         if m.type == "function_definition":
             n = _function_name(m)
@@ -166,6 +178,96 @@ def _scan_class(u: Unit, node: Node) -> None:
                     n = _function_name(sub)
                     if n:
                         u.methods.add(n)
+
+
+COMPLEX_TYPES = {"float": "std::complex<float>", "double": "std::complex<double>"}
+
+
+def _scan_record(u: Unit, node: Node, body: Node) -> None:
+    """Record `node` in u.records when it is trivially copyable with a layout the tests can build:
+    fields of scalar, std::complex or already recorded types (fixed-size arrays of them included), no
+    base class, no virtual function, no reference or pointer field."""
+    name = text(node.child_by_field_name("name"))
+    if not name or any(c.type == "base_class_clause" for c in node.named_children):
+        return
+    fields: list[tuple[str, str, int]] = []
+    for m in body.named_children:
+        if m.type in ("access_specifier", "comment"):
+            continue
+        if m.type == "function_definition" or m.type == "declaration":
+            if "virtual" in text(m).split("(")[0].split():
+                return
+            continue        # methods and constructors do not change the layout
+        if m.type != "field_declaration":
+            return
+        if any(c.type == "storage_class_specifier" for c in m.named_children):
+            continue        # static members are not part of an object
+        ty = m.child_by_field_name("type")
+        elem = record_type(u, ty) if ty is not None else None
+        if elem is None:
+            return
+        for d in m.children_by_field_name("declarator"):
+            count = 1
+            while d is not None and d.type == "array_declarator":
+                sz = d.child_by_field_name("size")
+                k = _literal_size(u, sz)
+                if k is None:
+                    return
+                count *= k
+                d = d.child_by_field_name("declarator")
+            if d is None or d.type != "field_identifier":
+                return
+            fields.append((text(d), elem, count))
+    if fields:
+        u.records[name] = fields
+
+
+def _literal_size(u: Unit, sz: Node | None) -> int | None:
+    if sz is None:
+        return None
+    t = text(sz).strip()
+    if re.fullmatch(r"[0-9]+[uUlL]*", t):
+        return int(re.sub(r"[uUlL]+$", "", t))
+    return u.macro_int(t)
+
+
+def record_type(u: Unit, ty: Node) -> str | None:
+    """The element type a test can carry as bytes: a scalar ('double'), a std::complex of float/double
+    ('std::complex<double>') or a recorded struct ('Point'); None otherwise."""
+    base, _ = _type_words(u, ty)
+    if base is not None and base != "void":
+        return base
+    name = text(ty).replace(" ", "")
+    if name in u.records:
+        return name
+    m = re.fullmatch(r"(?:std::)?complex<(float|double)>", name)
+    if m:
+        return COMPLEX_TYPES[m.group(1)]
+    return None
+
+
+def record_dtype(u: Unit, name: str):
+    """numpy dtype with the C layout of a recorded struct or std::complex (None for other names)."""
+    import numpy as np
+    from paralift.sandbox.inputs import dtype_of
+    if name in COMPLEX_TYPES.values():
+        return np.dtype(np.complex64 if "float" in name else np.complex128)
+    fields = u.records.get(name)
+    if fields is None:
+        return None
+    parts = []
+    for fname, elem, count in fields:
+        sub = record_dtype(u, elem) if elem in u.records or elem.startswith("std::complex") else dtype_of(elem)
+        parts.append((fname, sub, (count,)) if count > 1 else (fname, sub))
+    return np.dtype(parts, align=True)
+
+
+def register_records(u: Unit, name: str) -> None:
+    """Make `name` (and the records it contains) known to the test inputs (paralift.sandbox.inputs)."""
+    from paralift.sandbox.inputs import register_record
+    dt = record_dtype(u, name)
+    if dt is not None and name in u.records:
+        register_record(name, dt)
 
 
 def _function_declarator(fn: Node) -> Node | None:
@@ -259,8 +361,12 @@ def _vector_elem(u: Unit, ty: Node) -> tuple[bool, str | None, str]:
     quals = [text(c) for c in descs[0].named_children if c.type == "type_qualifier"]
     if inner is None or descs[0].child_by_field_name("declarator") is not None or quals:
         return True, None, text(ty)
-    base, desc = _type_words(u, inner)
-    return True, base, text(ty)
+    return True, record_type(u, inner), text(ty)
+
+
+def _vector_arg_text(ty: Node) -> str:
+    t = " ".join(text(ty).split())
+    return t[t.find("<") + 1:t.rfind(">")].strip() if "<" in t else t
 
 
 def parse_params(u: Unit, fn: Node, fname: str) -> tuple[list[ParamInfo], str]:
@@ -344,16 +450,24 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
     if is_vec:
         if ptr_depth or arr_depth:
             raise AnalysisError(bad)
-        if vec_elem is None or vec_elem in ("bool", "_Bool"):
-            raise AnalysisError(bad + " (only std::vector of arithmetic types other than bool is supported)")
+        if vec_elem is None:
+            raise AnalysisError(bad + f" (std::vector of '{_vector_arg_text(ty)}': only vectors of arithmetic types, "
+                                      "std::complex and trivially copyable structs are supported)")
+        if vec_elem in ("bool", "_Bool") and not const:
+            # bit-packed: neighbouring elements share a word, so no two threads may write it
+            raise AnalysisError(bad + " (a written std::vector<bool> is bit-packed; only read-only ones are supported)")
         if not ref:
             raise AnalysisError(bad + " (std::vector passed by value; pass it by reference)")
+        register_records(u, vec_elem)
         p = Param(name=name, base_type=vec_elem, kind=ParamKind.VECTOR, const=const,
                   role=Role.IN if const else Role.INOUT)
         return ParamInfo(p, ptext)
     base, desc = _type_words(u, ty)
     if base is None:
-        raise AnalysisError(bad)
+        base = record_type(u, ty)
+        if base is None:
+            raise AnalysisError(bad + f" (type '{text(ty)}' is not a scalar, std::complex or trivially copyable struct)")
+        register_records(u, base)
     if base == "void":
         raise AnalysisError(bad + " (void pointer)")
     if ptr_depth + arr_depth >= 2:
