@@ -212,3 +212,24 @@ def test_infrastructure_failure_is_none(reward):
                      target=["openmp", "openmp"])
     assert rewards == [None, None]
     assert all(i.kind == "infra" for i in reward.last)
+
+
+def test_identical_completions_are_verified_once_and_rewarded_alike(monkeypatch):
+    """A group's samples often agree: the same program is verified (and timed) once per call, and every copy
+    gets its reward, so two copies never differ by timing noise."""
+    import paralift.sandbox.pool as pool
+    seen = []
+    real = pool.verify_many
+
+    def spy(jobs, *a, **k):
+        jobs = list(jobs)
+        seen.append(len(jobs))
+        return real(jobs, *a, **k)
+
+    monkeypatch.setattr(pool, "verify_many", spy)
+    r = SandboxReward(RewardConfig(timing=False))
+    rewards = _score(r, [CORRECT, WRONG, CORRECT, CORRECT])
+    assert seen == [2]                                   # two distinct programs
+    assert rewards == [r.cfg.correct, r.cfg.wrong, r.cfg.correct, r.cfg.correct]
+    assert [i.kind for i in r.last] == ["correct", "wrong", "correct", "correct"]
+    assert r.history[-1]["completions"] == 4 and r.history[-1]["verified_rate"] == 0.75

@@ -114,9 +114,14 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
         raise UsageError("--use-vllm needs the vllm package: pip install 'paralift[vllm]'")
     reward_fn = reward or SandboxReward(s.reward, form=form if form in ("directives", "plan") else "code")
     if getattr(reward_fn, "on_call", "absent") is None:
-        reward_fn.on_call = lambda h: log(
-            f"rewards {h['call']}: mean {h['mean_reward']}, verified {h['verified_rate']}, "
-            f"speedup {h['mean_speedup']}, wrong-but-rewarded {h['wrong_but_rewarded']}, {h['kinds']}")
+        calls_path = out / "reward_calls.jsonl"     # one line per reward call, written as the run goes
+
+        def on_call(h):
+            log(f"rewards {h['call']}: mean {h['mean_reward']}, verified {h['verified_rate']}, "
+                f"speedup {h['mean_speedup']}, wrong-but-rewarded {h['wrong_but_rewarded']}, {h['kinds']}")
+            with calls_path.open("a") as f:
+                f.write(json.dumps({**h, "audits_so_far": len(getattr(reward_fn, "audits", []))}, default=str) + "\n")
+        reward_fn.on_call = on_call
     ckpt_dir = out / "checkpoints"
     cfg = GRPOConfig(
         output_dir=str(ckpt_dir), max_steps=s.max_steps, per_device_train_batch_size=s.batch_size,

@@ -184,7 +184,9 @@ class SandboxReward:
 
     def score(self, completions: Sequence[Any], *, source: Sequence[str], function: Sequence[str] | None = None,
               language: Sequence[str] | None = None, target: Sequence[str] | None = None, **_ignored) -> list[RewardInfo]:
+        from paralift.agents import NotParallelizable
         from paralift.agents.extract import ExtractionError
+        from paralift.agents.overlap_guard import guard
         from paralift.sandbox.pool import Job, verify_many
 
         n = len(completions)
@@ -207,12 +209,30 @@ class SandboxReward:
             except ExtractionError as e:
                 infos[k] = RewardInfo("extract", self.cfg.extract_fail, str(e))
                 continue
-            jobs.append(Job(task, Candidate(unit, tgt, agent="rl"), suite))
+            cand = Candidate(unit, tgt, agent="rl")
+            try:
+                # judged as paralift would write it: with the entry overlap check the pipeline adds to every
+                # model candidate (the hidden tests make overlapping calls, DESIGN.md §3)
+                cand = guard(task, cand)
+            except NotParallelizable as e:
+                infos[k] = RewardInfo("wrong", self.cfg.wrong, f"unusable: {e}")
+                continue
+            jobs.append(Job(task, cand, suite))
             where.append(k)
         if jobs:
-            verdicts = verify_many(jobs, self.options, workers=self.cfg.workers, label="rewards", quiet=self.quiet)
-            for k, job, v in zip(where, jobs, verdicts):
-                infos[k] = self._judge(job, v)
+            # the same program twice in a call (a group's samples often agree) is verified and timed once and
+            # judged once: identical answers get identical rewards, not two draws of the timing noise
+            first: dict[tuple, int] = {}
+            for j, job in enumerate(jobs):
+                first.setdefault((job.task.source, job.task.function, job.candidate.target.value,
+                                  job.candidate.code), j)
+            distinct = sorted(set(first.values()))
+            verdicts = verify_many([jobs[j] for j in distinct], self.options, workers=self.cfg.workers,
+                                   label="rewards", quiet=self.quiet)
+            judged = {j: self._judge(jobs[j], v) for j, v in zip(distinct, verdicts)}
+            for k, job in zip(where, jobs):
+                infos[k] = judged[first[(job.task.source, job.task.function, job.candidate.target.value,
+                                         job.candidate.code)]]
         self.last = [i for i in infos if i is not None]
         self.history.append(call_summary(self.last, self.cfg, len(self.history) + 1))
         if self.on_call is not None:
