@@ -59,6 +59,11 @@ class LoopFacts:
     # `if (v < best) { best = v; idx = i; }`: (best Decl, idx Decl, "min"|"max", the if node); the parallel
     # loop keeps per-thread (best, idx) pairs merged by value, then lowest index (the sequential answer)
     argminmax: tuple | None = None
+    # a prefix sum (agents/scan.py): the loop is parallel in two passes, once its running scalar is known
+    # per block; parallel stays False (no other generator knows the pattern) and scan_ok says the rest of
+    # the loop passed every check
+    scan: object = None
+    scan_ok: bool = False
 
     def to_json(self, fx: "FunctionFacts") -> dict:
         lp = self.loop
@@ -77,6 +82,7 @@ class LoopFacts:
             "alias_checks": sorted([a.name, b.name] for a, b in self.alias_checks),
             "argminmax": None if self.argminmax is None else {
                 "op": self.argminmax[2], "value": self.argminmax[0].name, "index": self.argminmax[1].name},
+            "scan": self.scan.decl.name if self.scan_ok else None,
         }
 
 
@@ -103,6 +109,9 @@ class FunctionFacts:
     # for a data-dependent extent whose accesses all have a form a run-time scan bounds: "index" -> max of
     # the array's values + Poly + 1, "bound" -> max of the offsets array, "scalar" -> the parameter + 1
     data_ranges: dict = field(default_factory=dict)
+    # strides, leading dimensions and offsets of unknown sign (agents/strides.py): facts (Poly >= 0) the
+    # extents and dependence tests rely on, which the translation checks at entry (sequential code otherwise)
+    value_facts: list = field(default_factory=list)
 
     def facts(self, loop: Loop) -> LoopFacts:
         return self.loops[loop]
@@ -122,15 +131,25 @@ class FunctionFacts:
             visit(lp)
         return out
 
+    def scan_loops(self) -> list[LoopFacts]:
+        """Prefix-sum loops (agents/scan.py) not inside any loop: the two-pass translation's."""
+        return [self.loops[lp] for lp in self.model.loops if self.loops[lp].scan_ok and lp.parent is None]
+
     def alias_checks(self) -> list[tuple[Decl, Decl]]:
-        """Pointer parameter pairs the parallel code needs apart (chosen loops and the loops inside them)."""
+        """Pointer parameter pairs the parallel code needs apart (chosen and scan loops and the loops inside them)."""
         pairs: set = set()
+        for f in self.scan_loops():
+            pairs |= f.alias_checks
         for f in self.chosen_loops():
             pairs |= f.alias_checks
             for lp in self.model.loops:
                 if lp is not f.loop and f.loop.encloses(lp) and self.loops[lp].parallel:
                     pairs |= self.loops[lp].alias_checks
         return sorted(pairs, key=lambda p: (p[0].name, p[1].name))
+
+    def _name(self, key: str) -> str:
+        d = self.model.decl_by_key(key)
+        return d.name if d is not None else key
 
     def to_json(self) -> dict:
         return {
@@ -141,6 +160,7 @@ class FunctionFacts:
             "extents": {k: v for k, v in self.extents.items()},
             "data_dependent_extents": dict(self.data_extents),
             "size_tokens": dict(self.size_tokens),
+            "runtime_checks": [f.describe(self._name) for f in self.value_facts],
             "notes": list(self.notes),
             "assumptions": [
                 "scalar parameters that bound loops are non-negative",
@@ -239,11 +259,15 @@ class _Analyzer:
         self.fx = fx
         self.m = fx.model
         self.size_params: set[str] = set()
+        self.facts: list[Poly] = []
 
     def run(self) -> None:
         m = self.m
         self._size_params()
         self._alias_groups()
+        from .strides import value_facts
+        self.fx.value_facts = value_facts(m, self._nonneg_keys(), INTEGER_TYPES)
+        self.facts = [f.fact for f in self.fx.value_facts]
         self.dep = DependenceTester(m, self._nonneg_keys())
         for lp in m.loops:
             self.fx.loops[lp] = self._loop(lp)
@@ -308,7 +332,7 @@ class _Analyzer:
         for a in atoms:
             if atom_nonneg(a, out):
                 out.add(a)
-        return out
+        return out | set(self.facts)
 
     def _alias_groups(self) -> None:
         groups = {}
@@ -395,6 +419,11 @@ class _Analyzer:
                             f"not a reduction (line {lst[0].line})")
                 return f
             ok, defined_end = privatizable(m, d, L)
+            if not ok and f.scan is None and any(e.red_op for e in lst):
+                from .scan import shape
+                f.scan = shape(m, d, L, lst)
+                if f.scan is not None:
+                    continue
             if not ok:
                 if any(e.red_op for e in lst):
                     what = "its running value is read inside the loop (scan/prefix pattern)"
@@ -423,6 +452,11 @@ class _Analyzer:
         reason = self._arrays(L, f, evs, written_here)
         if reason:
             f.reason = f"loop at line {L.line}: {reason}"
+            return f
+        if f.scan is not None:
+            f.scan_ok = True
+            f.reason = (f"loop at line {L.line}: prefix sum of '{f.scan.decl.name}' (its running value is read "
+                        f"inside the loop): parallel only in two passes (OpenMP, MPI)")
             return f
         f.parallel = True
         f.reason = ""
@@ -909,8 +943,15 @@ class _ParamInference:
             d = m.params[p.name]
             if not p.is_array and d.key in self.an.size_params:
                 p.values = ValueSpec(ValueKind.SIZE)
+        # a stride is data, not a size: as a size it would grow with the problem and an array of n
+        # elements incx apart would hold n*n (the tester's free integers keep it small and positive)
+        strides = {f.param for f in fx.value_facts if f.kind == "stride"}
         for p in fx.signature.params:
-            if not p.is_array and p.name in self._extent_symbols(rendered) and p.values.kind == ValueKind.ANY:
+            if not p.is_array and m.params[p.name].key in strides:
+                p.values = ValueSpec(ValueKind.ANY)
+        for p in fx.signature.params:
+            if not p.is_array and p.name in self._extent_symbols(rendered) and p.values.kind == ValueKind.ANY \
+                    and m.params[p.name].key not in strides:
                 p.values = ValueSpec(ValueKind.SIZE)
         for (node, d, is_elem) in m.divisors:
             if d.is_param:
@@ -1354,6 +1395,9 @@ def _round_up(c: Poly, nonneg: set[str]) -> Poly:
     """n*m - m - 1 -> n*m, n - 1 -> n: the leading part when it is not smaller (safe: larger extents)."""
     if c.is_const():
         return c
+    # not with run-time facts: (m-1)*lda + n rounded up to m*lda would size copies past a buffer of
+    # exactly (m-1)*lda + n elements, which BLAS callers allocate
+    nonneg = {s for s in nonneg if isinstance(s, str)}
     deg = max(len(k) for k in c.terms)
     top = Poly({k: v for k, v in c.terms.items() if len(k) == deg})
     if all(v > 0 for v in top.terms.values()) and (top - c).nonneg(nonneg):

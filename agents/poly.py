@@ -112,9 +112,29 @@ class Poly:
             return None
         return Poly({m: v // k for m, v in self.terms.items()})
 
-    def nonneg(self, nonneg_syms: Iterable[str]) -> bool:
-        """True when provably >= 0 given that every symbol in nonneg_syms is >= 0."""
-        ok = set(nonneg_syms)
+    def nonneg(self, nonneg_syms: Iterable) -> bool:
+        """True when provably >= 0 given that every symbol in nonneg_syms is >= 0.
+
+        nonneg_syms may also hold Poly facts F, each meaning F >= 0 (`lda - n` for a leading dimension
+        checked at run time, `incx - 1` for a stride): a fact `s + R >= 0` with s of coefficient 1 is used
+        by writing s as t - R, t a fresh non-negative symbol, before the term-by-term test."""
+        ok = {s for s in nonneg_syms if isinstance(s, str)}
+        if self._nonneg_plain(ok):
+            return True
+        facts = [f for f in nonneg_syms if isinstance(f, Poly)]
+        if not facts:
+            return False
+        p = self
+        for k, f in enumerate(facts):
+            for s in sorted(f.symbols()):
+                if s in p.symbols() and f.degree_in(s) == 1 and f.coeff(s) == Poly.const(1):
+                    t = f"#fact{k}"
+                    p = p.subs(s, Poly.sym(t) - (f - Poly.sym(s)))
+                    ok.add(t)
+                    break
+        return p is not self and p._nonneg_plain(ok)
+
+    def _nonneg_plain(self, ok: set) -> bool:
         for k, v in self.terms.items():
             if k == ():
                 if v < 0:
@@ -123,8 +143,9 @@ class Poly:
                 return False
         return True
 
-    def positive(self, nonneg_syms: Iterable[str]) -> bool:
-        return self.nonneg(nonneg_syms) and self.constant > 0
+    def positive(self, nonneg_syms: Iterable) -> bool:
+        # integer-valued: p > 0 exactly when p - 1 >= 0
+        return (self - 1).nonneg(nonneg_syms)
 
     # -- printing -----------------------------------------------------------
     def render(self, name: Callable[[str], str] = str, mul: str = "*") -> str:

@@ -1,0 +1,192 @@
+"""Prefix sums (scans) in two passes, for OpenMP and MPI (issue 22).
+
+`s += in[i]; out[i] = s;` (inclusive) or `out[i] = s; s += in[i];` (exclusive): the loop carries s, so
+it is not parallel as written. It is when split the classic way: the iterations in contiguous blocks,
+one per thread or rank; pass 1 sums each block's increments; the exclusive prefix of those sums (plus
+the value s had before the loop) is where each block's s starts; pass 2 runs the original body over the
+block from there. The first block starts where the sequential loop does, so its values are the same.
+
+Recognized (`shape`): a canonical ascending loop of step 1 whose one unconditional top-level update of
+the scalar s is `s += E` or `s = s + E`, where E reads only the loop variable and values the loop does
+not write (its arrays and scalars), with no calls but pure math; every other use of s in the loop is a
+read. The rest of the loop must be parallel once s is known per iteration: the analysis checks that as
+for any loop (agents/analysis.py, LoopFacts.scan).
+
+Integer scans are exact. Floating-point ones are reassociated (block sums are added before the block's
+own terms): the results differ from the sequential ones in rounding, as a parallel reduction's do, and
+the note says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import NotParallelizable
+from .codegen_common import line_indent, node_text_with, skip_edits, trip_count_c, var_type
+from .frontend import FLOAT_TYPES, INTEGER_TYPES, text
+
+_PURE = {"sqrt", "sqrtf", "fabs", "fabsf", "exp", "expf", "log", "logf", "sin", "sinf", "cos", "cosf",
+         "fmin", "fmax", "fminf", "fmaxf", "abs", "labs", "pow", "powf", "floor", "ceil", "floorf", "ceilf"}
+
+
+@dataclass(eq=False)
+class Scan:
+    decl: object        # the running scalar
+    stmt: object        # its update statement
+    incr: object        # the node of E
+
+    @property
+    def floating(self) -> bool:
+        return self.decl.base_type in FLOAT_TYPES
+
+
+def shape(m, d, L, evs) -> Scan | None:
+    """The scan of `d` in loop L (evs: d's events in L), or None."""
+    if L.kind != "for" or not L.canonical or L.step != 1 or L.var is None or L.while_form or L.range_of is not None:
+        return None
+    if d.kind != "scalar" or d.base_type not in (INTEGER_TYPES | FLOAT_TYPES) or L.body is None:
+        return None
+    writes = [e for e in evs if e.write]
+    if len(writes) != 1 or writes[0].red_op != "+":
+        return None
+    w = writes[0]
+    if w.conditional_within(L) or w.loops[-1] is not L or w.stmt is None or w.stmt.type != "expression_statement":
+        return None
+    if w.stmt.parent is None or w.stmt.parent.id != L.body.id:
+        return None
+    incr = _increment(w.stmt, d.name)
+    if incr is None:
+        return None
+    written = {e.decl for e in m.events if L in e.loops and e.write}
+    for e in m.events:
+        if incr.start_byte <= e.node.start_byte < incr.end_byte:
+            if e.decl is L.var:
+                continue
+            if e.write or e.decl in written or e.decl is d:
+                return None
+    for c in m.calls:
+        if incr.start_byte <= c.node.start_byte < incr.end_byte and c.name not in _PURE:
+            return None
+    if any(t in text(incr) for t in ("++", "--", "=")):
+        return None
+    return Scan(decl=d, stmt=w.stmt, incr=incr)
+
+
+def _increment(stmt, name: str):
+    """E of `name += E;` or `name = name + E;` / `name = E + name;`."""
+    a = stmt.named_children[0] if stmt.named_children else None
+    if a is None or a.type != "assignment_expression":
+        return None
+    left, right = a.child_by_field_name("left"), a.child_by_field_name("right")
+    op = a.child_by_field_name("operator")
+    if left is None or right is None or text(left) != name:
+        return None
+    opt = text(op) if op is not None else ""
+    if opt == "+=":
+        return right
+    if opt == "=" and right.type == "binary_expression":
+        bop = right.child_by_field_name("operator")
+        l2, r2 = right.child_by_field_name("left"), right.child_by_field_name("right")
+        if bop is not None and text(bop) == "+":
+            if text(l2) == name:
+                return r2
+            if text(r2) == name:
+                return l2
+    return None
+
+
+def _local_loop(data: bytes, L, body_edits=()) -> tuple[str, str]:
+    """(header of the block loop with the variable declared, the body)."""
+    vt = var_type(L.var)
+    body = node_text_with(data, L.body, skip_edits(L) + list(body_edits))
+    head = (f"for (long long __pl_j = __pl_b; __pl_j < __pl_e; __pl_j++) {{ "
+            f"{vt} {L.var.name} = ({vt})(__pl_lo + __pl_j);")
+    return head, body
+
+
+def _note(sc: Scan, L, how: str) -> str:
+    kind = ("floating-point: the additions are reassociated (each block starts from the sum of the blocks "
+            "before it), so results differ from the sequential ones in rounding") if sc.floating else "integer: exact"
+    return f"loop at line {L.line}: prefix sum of '{sc.decl.name}' in two passes ({how}; {kind})"
+
+
+def openmp_edit(fx, f) -> tuple[tuple[int, int, str], str]:
+    """(edit replacing scan loop f, note): per-thread block sums, their exclusive prefix, the loop again."""
+    L, sc = f.loop, f.scan
+    data = fx.unit.data
+    ind, _ = line_indent(data, L.node.start_byte)
+    i2 = ind + "    "
+    ty = sc.decl.base_type
+    lo_c = f"(long long)({L.init_text()})"
+    hi_c = f"(long long)({L.bound_text()})"
+    head, body = _local_loop(data, L)
+    incr = text(sc.incr)
+    name = sc.decl.name
+    cl = ""
+    if f.private:
+        cl = f" private({', '.join(d.name for d in f.private)})"
+    out = [f"{{ /* paralift: prefix sum of '{name}': block sums per thread, their exclusive prefix, the loop again */",
+           f"{i2}const long long __pl_lo = {lo_c}, __pl_hi = {hi_c};",
+           f"{i2}const long long __pl_n = {trip_count_c(L, '__pl_lo', '__pl_hi')};",
+           f"{i2}const {ty} __pl_s0 = {name};",
+           f"{i2}int __pl_nt = omp_get_max_threads();",
+           f"{i2}{ty} *__pl_part = ({ty} *)malloc(sizeof({ty}) * (size_t)(__pl_nt + 1));",
+           f"{i2}int __pl_used = 0;",
+           f"{i2}if (__pl_part != NULL) {{",
+           f"{i2}#pragma omp parallel num_threads(__pl_nt){cl}",
+           f"{i2}{{",
+           f"{i2}    const int __pl_t = omp_get_thread_num(), __pl_k = omp_get_num_threads();",
+           f"{i2}    const long long __pl_q = __pl_n / __pl_k, __pl_r = __pl_n % __pl_k;",
+           f"{i2}    const long long __pl_b = __pl_t * __pl_q + (__pl_t < __pl_r ? __pl_t : __pl_r);",
+           f"{i2}    const long long __pl_e = __pl_b + __pl_q + (__pl_t < __pl_r ? 1 : 0);",
+           f"{i2}    {ty} __pl_p = 0;",
+           f"{i2}    {head} __pl_p += ({incr}); }}",
+           f"{i2}    __pl_part[__pl_t + 1] = __pl_p;",
+           f"{i2}    #pragma omp barrier",
+           f"{i2}    #pragma omp single",
+           f"{i2}    {{ __pl_part[0] = __pl_s0; __pl_used = __pl_k; "
+           f"for (int __pl_u = 1; __pl_u <= __pl_k; __pl_u++) __pl_part[__pl_u] += __pl_part[__pl_u - 1]; }}",
+           f"{i2}    {{",
+           f"{i2}    {ty} {name} = __pl_part[__pl_t];",
+           f"{i2}    {head}",
+           f"{i2}    {body}",
+           f"{i2}    }}",
+           f"{i2}    }}",
+           f"{i2}}}",
+           f"{i2}{name} = __pl_part[__pl_used];",
+           f"{i2}free(__pl_part);",
+           f"{i2}}} else {{",
+           f"{i2}{text(L.node)}",
+           f"{i2}}}",
+           f"{ind}}}"]
+    return (L.node.start_byte, L.node.end_byte, "\n".join(out)), _note(sc, L, "per-thread blocks")
+
+
+def mpi_local(gen, D, f, ind: str, lo_body_edits) -> tuple[str, list[str], str]:
+    """For codegen_mpi.gen_block on a scan loop: (the rank's local loop, statements after it, note). The
+    block bounds __pl_b/__pl_e, __pl_lo and __pl_rank exist already."""
+    from .codegen_mpi import mpi_type
+    sc = f.scan
+    ty = sc.decl.base_type
+    try:
+        mt = mpi_type(ty, gen.lang)
+    except NotParallelizable:
+        raise NotParallelizable(f"no MPI datatype for the running sum '{sc.decl.name}' ({ty})") from None
+    head, body = _local_loop(gen.data, D, lo_body_edits)
+    name = sc.decl.name
+    local = "\n".join([
+        f"{ty} __pl_p = 0;",
+        f"{ind}{head} __pl_p += ({text(sc.incr)}); }}",
+        f"{ind}{ty} __pl_off = 0;",
+        f"{ind}MPI_Exscan(&__pl_p, &__pl_off, 1, {mt}, MPI_SUM, MPI_COMM_WORLD);",
+        f"{ind}if (__pl_rank == 0) __pl_off = 0;   /* MPI_Exscan leaves rank 0's result undefined */",
+        f"{ind}const {ty} __pl_s0 = {name};",
+        f"{ind}{{",
+        f"{ind}{ty} {name} = __pl_s0 + __pl_off;",
+        f"{ind}{head}",
+        f"{ind}{body}",
+        f"{ind}}}",
+        f"{ind}}}"])
+    after = [f"{ind}{ty} __pl_tot = __pl_p;",
+             f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_tot, 1, {mt}, MPI_SUM, MPI_COMM_WORLD);",
+             f"{ind}{name} = __pl_s0 + __pl_tot;"]
+    return local, after, _note(sc, D, "rank blocks, MPI_Exscan of the block sums")
