@@ -65,6 +65,8 @@ class BuildConfig:
     quiet: bool = False
     max_seconds: float | None = None    # stop scheduling new batches after this long (resume later)
     executor: str = "auto"              # auto (MPI inside an mpi4py.futures job, else local) | local | mpi
+    timing: bool = False                # time every verified candidate (sandbox.verify.measure) into `timing`
+    timing_cap_s: float = 10.0          # per input profile: the measurement's time cap (VerifyOptions.timing_cap_s)
 
 
 # ------------------------------------------------------------------ keys and splits
@@ -200,8 +202,42 @@ def _plan_text(source: str, function: str, cand) -> str:
     return str(plan_of(analyze(source, "c", function), cand.target))
 
 
-def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents: tuple[str, ...]) -> dict:
-    """Generate, propose and verify one batch; returns examples and per-unit status."""
+def timing_field(task, cand, suite, verdict, cap_s: float = 10.0, seed: int = 0) -> str:
+    """The `timing` field of a record: the verified candidate's speedup over
+    the sequential reference measured by `sandbox.verify.measure` (interleaved
+    reference/candidate processes, the 95 % interval, the machine's load), as a
+    JSON string (one Arrow type in every split): {"speedup", "ci_low",
+    "ci_high", "runs", "workers", "sequential_s", "candidate_s", "profile",
+    "contended", "load", "reason"}. speedup is null with the reason when there
+    is nothing to time: CUDA on CPU emulation (speed is only measured on a
+    GPU), no timing case, or a measurement that failed."""
+    from paralift.sandbox.verify import VerifyOptions, measure
+    keys = ("speedup", "ci_low", "ci_high", "runs", "workers", "sequential_s", "candidate_s", "profile",
+            "contended", "load")
+    out: dict = {k: None for k in keys}
+    out["reason"] = ""
+    if verdict.executor == "cpu-emulated":
+        out["reason"] = "no GPU: the CUDA code ran on CPU emulation, and speedup is only measured on a GPU"
+    else:
+        try:
+            t = measure(task, cand, suite, VerifyOptions(timing=True, timing_cap_s=cap_s, seed=seed))
+        except RuntimeError as e:
+            t, out["reason"] = None, f"measurement failed: {str(e)[:200]}"
+        if t is None and not out["reason"]:
+            out["reason"] = "no timing case"
+        if t is not None:
+            out.update(speedup=round(t.speedup, 4),
+                       ci_low=None if t.ci_low is None else round(t.ci_low, 4),
+                       ci_high=None if t.ci_high is None else round(t.ci_high, 4),
+                       runs=t.runs, workers=t.workers, sequential_s=t.sequential_s, candidate_s=t.candidate_s,
+                       profile=t.profile, contended=bool(t.contended), load=t.load)
+    return json.dumps(out, separators=(",", ":"), sort_keys=True)
+
+
+def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents: tuple[str, ...],
+                  timing: bool = False, timing_cap_s: float = 10.0) -> dict:
+    """Generate, propose and verify one batch; returns examples and per-unit status.
+    With `timing`, every verified candidate is then timed (`timing_field`)."""
     from paralift.agents import AnalysisError, build_task
     from paralift.agents.tester import TesterError
     from paralift.sandbox.batch import BatchItem, phase, verify_batch
@@ -277,7 +313,12 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
                 },
                 "verified": True,
                 "split": split_of(k.family, k.source),
+                "timing": "",
             }
+            if timing:
+                with phase(profile, "timing"):
+                    rec["timing"] = timing_field(item.task, cand, item.suite_for(cand.target), v, timing_cap_s,
+                                                 seed=k.seed)
             ex = example_from_record(rec, "compact")
             if ex is None:
                 continue
@@ -368,7 +409,8 @@ def build(cfg: BuildConfig) -> dict:
     done = {d["unit"]: d for d in _read_jsonl(done_path) if "unit" in d}
     config = {"families": cfg.families, "count": cfg.count, "targets": list(cfg.targets), "agents": list(cfg.agents),
               "seed": cfg.seed, "decontaminate": cfg.decontaminate, "large_elements": LARGE_ELEMENTS,
-              "race_elements": RACE_ELEMENTS}
+              "race_elements": RACE_ELEMENTS, "timing": cfg.timing,
+              "timing_cap_s": cfg.timing_cap_s if cfg.timing else None, "workers": cfg.workers}
     cfg_path = out / "build.json"
     if cfg_path.exists() and done:
         old = json.loads(cfg_path.read_text())
@@ -420,7 +462,8 @@ def build(cfg: BuildConfig) -> dict:
                     if cfg.max_seconds is not None and time.monotonic() - t0 > cfg.max_seconds:
                         return
                     b = pending.pop(0)
-                    futs[ex.submit(process_batch, b, tuple(cfg.targets), tuple(cfg.agents))] = b
+                    futs[ex.submit(process_batch, b, tuple(cfg.targets), tuple(cfg.agents), cfg.timing,
+                                   cfg.timing_cap_s)] = b
 
             submit()
             while futs:
@@ -479,6 +522,7 @@ def stable_record(rec: dict) -> dict:
     from paralift.jsonl import suite_field
     rec = dict(rec)
     rec.setdefault("plan", "")          # builds before plans were recorded
+    rec.setdefault("timing", "")        # builds before (or without) measured speedups
     if isinstance(rec.get("tests"), dict):
         rec["tests"] = suite_field(rec["tests"])
     prov = rec.get("provenance")
@@ -532,6 +576,7 @@ def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | N
         per_target[r["target"]] += 1
         per_split[r["split"]] += 1
         per_fts[r["split"]][f"{r['family']}/{r['target']}"] += 1
+    timing = timing_summary(recs)
     declined = Counter()
     for d in units.values():
         for tg, why in (d.get("declined") or {}).items():
@@ -559,9 +604,50 @@ def finalize(out: Path, cfg: BuildConfig | None = None, wall_this_run: float | N
         "wall_seconds_last_run": round(wall_this_run, 1) if wall_this_run is not None else None,
         "config": config,
     }
+    if timing:
+        stats["timing"] = timing
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     (out / "README.md").write_text(dataset_card(stats, {s: len(v) for s, v in by_split.items()}, per_fts))
     return stats
+
+
+def timing_summary(recs: list[dict]) -> dict:
+    """Per target: examples timed, with a speedup, the geometric mean and
+    median speedup, how many intervals lie above 1, and how many were measured
+    while other processes held cores ({} when the build was not timed)."""
+    import math
+    import statistics
+    out: dict[str, dict] = {}
+    for r in recs:
+        if not r.get("timing"):
+            continue
+        t = json.loads(r["timing"])
+        d = out.setdefault(r["target"], {"timed": 0, "with_speedup": 0, "faster": 0, "contended": 0, "_s": []})
+        d["timed"] += 1
+        if t.get("speedup"):
+            d["with_speedup"] += 1
+            d["_s"].append(t["speedup"])
+            d["faster"] += bool(t.get("ci_low") and t["ci_low"] > 1.0)
+            d["contended"] += bool(t.get("contended"))
+    for d in out.values():
+        xs = d.pop("_s")
+        d["geomean_speedup"] = round(math.exp(sum(map(math.log, xs)) / len(xs)), 3) if xs else None
+        d["median_speedup"] = round(statistics.median(xs), 3) if xs else None
+    return out
+
+
+def _timing_lines(stats: dict) -> list[str]:
+    t = stats.get("timing") or {}
+    if not t:
+        return []
+    cfg = stats.get("config", {})
+    L = ["", f"Measured speedups (`--timing`, {cfg.get('workers', '?')} worker process(es), cap "
+         f"{cfg.get('timing_cap_s')} s per input profile; `timing` field; CUDA is not timed without a GPU):", "",
+         "| target | timed | with a speedup | 95 % interval above 1 | geo-mean | median | measured under load |",
+         "|---|---|---|---|---|---|---|"]
+    L += [f"| {k} | {v['timed']} | {v['with_speedup']} | {v['faster']} | {v['geomean_speedup']} | "
+          f"{v['median_speedup']} | {v['contended']} |" for k, v in sorted(t.items())]
+    return L
 
 
 def _phase_lines(stats: dict) -> list[str]:
@@ -618,6 +704,7 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
          f"{sum(p['cpu_s'] for p in stats.get('phases', {}).values()):.0f} s CPU; wall time of the last run: "
          f"{stats['wall_seconds_last_run']} s",
          *_phase_lines(stats),
+         *_timing_lines(stats),
          "", "## Counts", "", f"Examples: **{stats['examples']}**", "",
          "| split | examples |", "|---|---|"]
     L += [f"| {s} | {n} |" for s, n in split_sizes.items()]
@@ -648,7 +735,11 @@ def dataset_card(stats: dict, split_sizes: dict[str, int], per_fts: dict) -> str
         L.append(f"- ... and {len(d['collisions']) - 50} more (stats.json)")
     L += ["", "## Fields", "",
           "`id, family, group, seed, source_lang, language, target, function, source, reference, plan, tests, "
-          "provenance, verified, split, prompt, completion`. `reference` is the verified translation; `plan` the "
+          "provenance, verified, split, timing, prompt, completion`. `timing` is empty unless the build ran with "
+          "`--timing`; then it is a JSON string with the verified translation's measured speedup over the "
+          "sequential reference (`sandbox.verify.measure`: interleaved processes, `ci_low`/`ci_high` its 95 % "
+          "interval, `runs`, `workers`, `load` and `contended` the machine's state while measuring, `reason` when "
+          "speedup is null). `reference` is the verified translation; `plan` the "
           "decision it carries out in paralift's plan language (`L1: parallel reduction(+:s)`, agents/plan.py; "
           "empty when the function was rewritten first); `prompt`/`completion` are "
           "the compact prompt form of `paralift.training.sft` (SFT/GRPO trainers read them directly). `tests` is "

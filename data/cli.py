@@ -45,6 +45,10 @@ def build_cmd(
     decontaminate: str = typer.Option("builtin", "--decontaminate", help="evaluation suite to decontaminate against ('none' to skip)"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop starting new batches after this long (resume later)"),
     executor: str = typer.Option("auto", "--executor", help="auto (MPI inside an mpi4py.futures job, else local), local, mpi"),
+    timing: bool = typer.Option(False, "--timing/--no-timing", help="also measure each verified translation's "
+                                "speedup with its 95%% interval (record field `timing`; seconds per example, "
+                                "off by default; use --workers 1 for less contended figures)"),
+    timing_cap: float = typer.Option(10.0, "--timing-cap", help="with --timing: seconds per input profile at most"),
     as_json: bool = typer.Option(False, "--json", help="print the build statistics as one JSON object"),
 ):
     """Generate kernels, translate them with the enabled agents, keep only verified translations.
@@ -57,9 +61,12 @@ def build_cmd(
     tg = tuple("openmp" if t == "omp" else t for t in tg)
     if workers < 1 or batch_size < 1:
         raise UsageError("--workers and --batch-size must be at least 1")
+    if timing_cap <= 0:
+        raise UsageError("--timing-cap must be positive")
     cfg = B.BuildConfig(out=out, families=fams, count=count, targets=tg, workers=workers, batch_size=batch_size,
                         seed=seed, decontaminate=None if decontaminate == "none" else decontaminate,
-                        max_seconds=max_minutes * 60 if max_minutes else None, executor=executor)
+                        max_seconds=max_minutes * 60 if max_minutes else None, executor=executor,
+                        timing=timing, timing_cap_s=timing_cap)
     stats = B.build(cfg)
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
