@@ -216,6 +216,10 @@ def test_gpu_benchmark_runs_on_the_emulation(tmp_path):
     assert k["saxpy"]["mismatches"] == 0 and k["saxpy"]["h2d_bytes"] == 2 * 4 * 3001
     assert k["saxpy"]["d2h_bytes"] == 4 * 3001 and k["saxpy"]["gpu_kernel_s"] > 0
     assert k["max_abs"]["mismatches"] == 0 and k["max_abs"]["h2d_bytes"] == 8 * 3001
+    # a plan translate verified but kept sequential (the transfer rule, without a GPU) is measured all the
+    # same, and the pageable copy rate the rule stands for is measured once
+    assert all(k[n]["translate"]["status"] in ("verified", "sequential") for n in ("saxpy", "max_abs"))
+    assert json.loads(out.read_text())["bus"]["h2d_gbs"] > 0
 
 
 # ---------------------------------------------------------------------------
@@ -461,3 +465,161 @@ def test_mandelbrot_on_the_gpu_equals_the_c_code(tmp_path, args):
     assert b.returncode == 0, b.stderr
     got = subprocess.run([str(tmp_path / "m"), *args], capture_output=True, text=True, check=True).stdout.split()
     assert sum(a != b for a, b in zip(got, want)) == 0 and len(got) == len(want)
+
+
+# ---------------------------------------------------------------------------
+# issue 24: bytes moved, kernel time and end-to-end time in the verdict; the transfer rule
+# ---------------------------------------------------------------------------
+from paralift.sandbox import cuda_profile  # noqa: E402
+
+
+def test_profiling_hook_counts_bytes_per_direction_as_the_emulator_logs_them(tmp_path):
+    """The hook's cudaMemcpy wrappers (what a GPU reports) and the emulator's transfer log agree,
+    byte for byte and per direction, on a one-step stencil and a host loop of launches; every
+    launch is bracketed by events (one 2-D launch + 9 steps of two sweeps)."""
+    jac = cuda_profile.instrument(cuda_of((ROOT / "data/kernels/jacobi2d.c").read_text(), "jacobi2d"))
+    sw = cuda_profile.instrument(cuda_of(SWEEPS_SRC, "sweeps"))
+    exe = build_emulated([jac, sw], JACOBI_DRIVER, tmp_path / "j" / "j")
+    prof = tmp_path / "p.json"
+    r = subprocess.run([str(exe)], capture_output=True, text=True,
+                       env={cuda_cpu.TRANSFERS_ENV: "1", cuda_profile.PROFILE_ENV: str(prof)})
+    assert r.returncode == 0, r.stderr
+    raw = cuda_profile.read_profile(prof)
+    logged = transfers(r.stderr)
+    h2d = sum(sum(v) for (d, _), v in logged.items() if d == "h2d")
+    d2h = sum(sum(v) for (d, _), v in logged.items() if d == "d2h")
+    assert raw["emulated"] and (raw["h2d_bytes"], raw["d2h_bytes"]) == (raw["emulator_h2d_bytes"],
+                                                                        raw["emulator_d2h_bytes"]) == (h2d, d2h)
+    assert raw["h2d_copies"] == sum(len(v) for (d, _), v in logged.items() if d == "h2d")
+    # jacobi2d: `in` up once, `out` back once; sweeps: a and b up at most once and back once each
+    assert h2d <= 67 * 45 * 8 + 2 * 500 * 8 and d2h == 67 * 45 * 8 + 2 * 500 * 8
+    launches = len(re.findall(r"__pl_prof::begin\(\)", jac + sw))
+    assert len(raw["launch_ms"]) == 1 + 9 * (launches - 1) and all(x >= 0 for x in raw["launch_ms"])
+
+
+def test_launch_bracketing_keeps_statements_whole():
+    """Multi-line and templated launches are bracketed; an unbraced `if` keeps one statement; a
+    launch inside a macro definition is left alone (and counted as unbracketed)."""
+    cu = ("template <int B> __global__ void k(int *p) {}\n"
+          "#define GO k<1><<<1, 1>>>(d)\n"
+          "void f(int *d, int c) {\n"
+          "    if (c) k<4><<<dim3(2, 2),\n        32>>>(d);\n"
+          "    else k<2><<<1, 1>>>(f2(d, (c)));\n"
+          "}\n")
+    out, wrapped, left = cuda_profile._wrap_launches(cu)
+    assert (wrapped, left) == (2, 1)
+    assert "if (c) { __pl_prof::begin(); k<4><<<dim3(2, 2),\n        32>>>(d); __pl_prof::end(); }" in out
+    assert "else { __pl_prof::begin(); k<2><<<1, 1>>>(f2(d, (c))); __pl_prof::end(); }" in out
+    assert "#define GO k<1><<<1, 1>>>(d)\n" in out
+
+
+def test_per_call_figures_skip_the_warm_up_and_never_report_emulated_time():
+    raw = {"h2d_bytes": 3 * 800, "d2h_bytes": 3 * 400, "h2d_copies": 6, "d2h_copies": 3,
+           "launch_ms": [50.0, 1.0, 2.0, 1.5, 2.5, 1.0, 2.0]}      # 7 launches over 3 calls: not even
+    s = cuda_profile.summarize(raw, 3, emulated=False)
+    assert (s["h2d_bytes"], s["d2h_bytes"], s["h2d_copies"], s["d2h_copies"]) == (800, 400, 2, 1)
+    assert s["kernel_s"] == pytest.approx(sum(raw["launch_ms"]) / 3 / 1e3)
+    raw["launch_ms"] = [50.0, 1.0, 2.0, 1.5, 2.5, 1.0]                # 2 per call: the warm-up call is skipped
+    s = cuda_profile.summarize(raw, 3, emulated=False)
+    assert s["launches"] == 2 and s["kernel_s"] == pytest.approx(3.5e-3)
+    e = cuda_profile.summarize({**raw, "emulator_h2d_bytes": 3 * 900, "emulator_d2h_bytes": 0}, 3, emulated=True)
+    assert e["kernel_s"] is None and e["emulated_kernel_s"] is not None
+    assert (e["h2d_bytes"], e["d2h_bytes"], e["bytes_source"]) == (900, 0, "emulator transfer log")
+
+
+def test_transfer_rule_numbers(monkeypatch):
+    """At 8 GB/s: saxpy on 2^27 floats moves 1.5 GB (1.07 GB up, 0.54 GB back): 0.2 s of copies
+    against ~0.13 s for one core, withheld; sgemm at n = 4096 moves 0.2 GB (25 ms) against minutes
+    of sequential work, kept. The bandwidth can be set for another machine."""
+    n = 1 << 27
+    bus, why = cuda_profile.transfer_rule(8 * n, 4 * n, 0.13)
+    assert bus == pytest.approx(12 * n / 8e9) and "transfers outweigh the work" in why and "8 GB/s" in why
+    bus, why = cuda_profile.transfer_rule(2 * 4 * 4096 ** 2, 4 * 4096 ** 2, 2 * 4096 ** 3 / 3e9)
+    assert why == "" and bus < 0.03
+    assert cuda_profile.transfer_rule(8 * n, 4 * n, None)[1] == ""          # nothing measured: nothing withheld
+    monkeypatch.setenv(cuda_profile.BUS_ENV, "450")                          # NVLink-C2C
+    assert cuda_profile.transfer_rule(8 * n, 4 * n, 0.13)[1] == ""
+
+
+SAXPY_R = "void saxpy(int n, float a, const float *restrict x, float *restrict y)\n" \
+          "{\n    for (int i = 0; i < n; i++)\n        y[i] = a * x[i] + y[i];\n}\n"
+MATMUL_SRC = (ROOT / "data/kernels/matmul.c").read_text()
+SIZES = [1, 2, 3, 5, 17, 100, 1000, 20000]
+
+
+def _saxpy_suite():
+    from paralift.types import ArraySpec, TestCase, TestSuite
+    return TestSuite("saxpy", [TestCase(f"n{n}", {"n": n, "a": 1.5}, {"x": ArraySpec(n, seed=n),
+                                                                      "y": ArraySpec(n, seed=n + 1)})
+                               for n in SIZES], generator="test")
+
+
+FAST = dict(timing=False, cuda_tsan_cases=0)
+
+
+def test_cuda_verdict_reports_bytes_moved_per_call_and_no_emulated_time():
+    """The verdict's `cuda` field: per call of the profiled case, the bytes each direction
+    (saxpy: x and y up, y back), one launch, and kernel/end-to-end times null on the emulation,
+    with the reason in the field; the bus time is the bytes at the stated bandwidth."""
+    from paralift.sandbox.verify import VerifyOptions, verify_source
+    cu = cuda_of(SAXPY_R, "saxpy")
+    v = verify_source(SAXPY_R, cu, "cuda", "saxpy", tests=_saxpy_suite(), options=VerifyOptions(**FAST))
+    assert v.verified, v.reason
+    c = v.cuda
+    n = int(c.case[1:])
+    assert c.case in {f"n{k}" for k in SIZES} and c.calls == 1 + cuda_profile.EMULATED_REPS
+    assert (c.h2d_bytes, c.d2h_bytes, c.h2d_copies, c.d2h_copies, c.launches) == (8 * n, 4 * n, 2, 1, 1)
+    assert c.bytes_source == "emulator transfer log" and not c.note
+    assert c.kernel_s is None and c.end_to_end_s is None and "CPU emulation" in c.kernel_time
+    assert c.sequential_s > 0 and c.bus_s == pytest.approx(12 * n / c.bus_bytes_per_s)
+    assert (c.withheld != "") == (c.bus_s >= c.sequential_s)
+
+
+def test_compute_bound_product_is_kept_by_the_transfer_rule():
+    """matmul moves 3 n^2 doubles for 2 n^3 flops: at the stated bandwidth its copies are a small
+    part of the sequential time, so the plan is proposed."""
+    from paralift.sandbox.verify import VerifyOptions, verify_source
+    from paralift.types import ArraySpec, TestCase, TestSuite
+    cases = [TestCase(f"n{n}", {"m": n, "n": n + 1, "k": n + 2},
+                      {"A": ArraySpec(n * (n + 2), seed=n), "B": ArraySpec((n + 2) * (n + 1), seed=n + 1),
+                       "C": ArraySpec(n * (n + 1), seed=n + 2)}) for n in (1, 2, 3, 5, 9, 17, 40, 96)]
+    v = verify_source(MATMUL_SRC, cuda_of(MATMUL_SRC, "matmul"), "cuda", "matmul",
+                      tests=TestSuite("matmul", cases, generator="test"), options=VerifyOptions(**FAST))
+    assert v.verified, v.reason
+    c = v.cuda
+    n = int(c.case[1:])
+    assert c.h2d_bytes == 8 * (n * (n + 2) + (n + 2) * (n + 1)) and c.d2h_bytes == 8 * n * (n + 1)
+    assert c.withheld == "" and c.bus_s < c.sequential_s
+
+
+def test_translate_keeps_a_withheld_plan_sequential_with_the_reason(monkeypatch, tmp_path):
+    """A plan the rule withholds is not written: the function is 'sequential' with the rule's reason
+    (exit status 0), no .cu is written for a file whose only function stays sequential, and the JSON
+    report carries the figures. (The bandwidth is set absurdly low so that the outcome does not
+    depend on this machine's speed.)"""
+    from paralift import pipeline
+    monkeypatch.setenv(cuda_profile.BUS_ENV, "0.000001")          # 1 kB/s
+    monkeypatch.setattr(pipeline, "make_suite", lambda task: _saxpy_suite())
+    rep = pipeline.translate_file(tmp_path / "saxpy.c", SAXPY_R, Target.CUDA, [], None, backends=["rule"],
+                                  timing=False, write=False, on_event=lambda m: None)
+    f = rep.functions[0]
+    assert f.status == "sequential" and "transfers outweigh the work" in f.reason and "1e-06 GB/s" in f.reason
+    assert rep.exit_code() == 0 and rep.text is None
+    j = f.to_json()["verdict"]["cuda"]
+    assert j["withheld"] and j["h2d_bytes"] > 0 and j["kernel_s"] is None
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _have_gpu(), reason="needs a CUDA GPU")
+def test_cuda_verdict_on_the_gpu_has_kernel_and_end_to_end_time():
+    """On a GPU the same hook gives the bytes (from its cudaMemcpy wrappers) and CUDA-event kernel
+    time; end-to-end time is measured too, and the measured speed (not the rule) decides."""
+    from paralift.sandbox.verify import VerifyOptions, verify_source
+    v = verify_source(SAXPY_R, cuda_of(SAXPY_R, "saxpy"), "cuda", "saxpy", tests=_saxpy_suite(),
+                      options=VerifyOptions(cuda_tsan_cases=0))
+    assert v.verified and v.executor == "gpu", v.reason
+    c = v.cuda
+    n = int(c.case[1:])
+    assert (c.h2d_bytes, c.d2h_bytes, c.launches, c.bytes_source) == (8 * n, 4 * n, 1, "cudaMemcpy wrappers")
+    assert c.kernel_s is not None and c.end_to_end_s is not None and 0 < c.kernel_s < c.end_to_end_s, c
+    assert "CUDA events" in c.kernel_time and c.withheld == ""
