@@ -8,10 +8,15 @@ For each kernel: `paralift translate KERNEL.c --to cuda` writes the .cu (verifie
 sandbox, on the GPU when there is one); a driver then calls the sequential C function (gcc -O2, one
 core) and the CUDA one on the same inputs, checks that they agree, and times both end to end (median
 of --reps calls after one warm-up; the sequential code once at the largest sizes, or at a smaller
-size and scaled by the work, marked "extrapolated"). Kernel time: CUDA events around every launch
-in the written code (the benchmark adds them to its copy). Bytes moved: every cudaMemcpy of the
-call. Peaks: fp32/fp64 from the SM count and clock (128 fp32 and 64 fp64 lanes per SM from sm_80 on,
-FMA counted as 2 flops), memory bandwidth from the memory clock and bus width.
+size and scaled by the work, marked "extrapolated"). Kernel time and bytes moved come from the
+profiling hook paralift's own verdicts use (paralift.sandbox.cuda_profile, added to the benchmark's
+copy of the written code): CUDA events around every launch, bytes of every host<->device copy,
+per call. Peaks: fp32/fp64 from the SM count and clock (128 fp32 and 64 fp64 lanes per SM from sm_80 on,
+FMA counted as 2 flops), memory bandwidth from the memory clock and bus width. The "bus" line is the
+measured rate of cudaMemcpy from and to pageable host memory (256 MB, best of 3), the figure the
+transfer rule's PARALIFT_CUDA_BUS_GBPS stands for. A kernel paralift verified but kept sequential
+(slower end to end on this GPU, or withheld by the transfer rule without one) is benchmarked all
+the same, from its verified plan, and listed as such.
 
 Prints a table and writes JSON (--out). Without a GPU, --emulate runs everything on paralift's CPU
 emulation at tiny sizes: it checks the benchmark itself, its figures mean nothing. One run on a GPU
@@ -122,32 +127,17 @@ SPECS = [
 ]
 
 HOOK = r"""
-// Added by bench_cuda_gpu to its copy of the written code: CUDA events around each launch,
-// bytes of every host<->device cudaMemcpy.
-#include <cuda_runtime.h>
-#include <stdio.h>
-static double __bench_kernel_ms = 0;
-static double __bench_bytes[2] = {0, 0};
-static cudaEvent_t __bench_ev[2];
-static inline void __bench_start(void) {
-    if (!__bench_ev[0]) { cudaEventCreate(&__bench_ev[0]); cudaEventCreate(&__bench_ev[1]); }
-    cudaEventRecord(__bench_ev[0]);
-}
-static inline void __bench_stop(void) {
-    float ms = 0;
-    cudaEventRecord(__bench_ev[1]);
-    cudaEventSynchronize(__bench_ev[1]);
-    cudaEventElapsedTime(&ms, __bench_ev[0], __bench_ev[1]);
-    __bench_kernel_ms += ms;
-}
-static inline cudaError_t __bench_memcpy(void *d, const void *s, size_t n, cudaMemcpyKind k) {
-    if (k == cudaMemcpyHostToDevice) __bench_bytes[0] += n;
-    if (k == cudaMemcpyDeviceToHost) __bench_bytes[1] += n;
-    return cudaMemcpy(d, s, n, k);
-}
+// Added by bench_cuda_gpu after paralift's profiling hook (paralift.sandbox.cuda_profile, the one the
+// sandbox's verdicts use): per call, the launches' CUDA-event time and the bytes of every
+// host<->device copy, read and reset after each call; the device's peaks; the pageable copy rate.
+#include <vector>
 extern "C" void __bench_counters(double *kernel_ms, double *h2d, double *d2h) {
-    *kernel_ms = __bench_kernel_ms; *h2d = __bench_bytes[0]; *d2h = __bench_bytes[1];
-    __bench_kernel_ms = 0; __bench_bytes[0] = __bench_bytes[1] = 0;
+    __pl_prof::flush();
+    __pl_prof::State &s = __pl_prof::st();
+    double ms = 0;
+    for (size_t i = 0; i < s.launch_ms.size(); i++) ms += s.launch_ms[i];
+    *kernel_ms = ms; *h2d = (double)s.bytes[0]; *d2h = (double)s.bytes[1];
+    s.launch_ms.clear(); s.bytes[0] = s.bytes[1] = 0; s.copies[0] = s.copies[1] = 0;
 }
 extern "C" void __bench_device(double *fp32, double *fp64, double *gbs, char *name) {
     int dev = 0, sms = 0, clk = 0, mclk = 0, bus = 0;
@@ -163,15 +153,37 @@ extern "C" void __bench_device(double *fp32, double *fp64, double *gbs, char *na
     *gbs = 2.0 * mclk * 1e3 * bus / 8.0;
     snprintf(name, 256, "%s", p.name);
 }
+/* The rate of cudaMemcpy from and to ordinary (pageable) host memory, as paralift's CUDA functions
+   copy the caller's arrays: `bytes` each way, best of 3 (the transfer rule's PARALIFT_CUDA_BUS_GBPS). */
+extern "C" void __bench_bus(size_t bytes, double *h2d_gbs, double *d2h_gbs) {
+    std::vector<char> h(bytes, 1);
+    void *d = NULL;
+    *h2d_gbs = *d2h_gbs = 0;
+    if (cudaMalloc(&d, bytes) != cudaSuccess) return;
+    cudaEvent_t a, b;
+    cudaEventCreate(&a); cudaEventCreate(&b);
+    for (int dir = 0; dir < 2; dir++)
+        for (int r = 0; r < 3; r++) {
+            float ms = 0;
+            cudaEventRecord(a);
+            if (dir == 0) cudaMemcpy(d, h.data(), bytes, cudaMemcpyHostToDevice);
+            else cudaMemcpy(h.data(), d, bytes, cudaMemcpyDeviceToHost);
+            cudaEventRecord(b); cudaEventSynchronize(b); cudaEventElapsedTime(&ms, a, b);
+            double gbs = ms > 0 ? bytes / (ms * 1e-3) / 1e9 : 0;
+            double *best = dir == 0 ? h2d_gbs : d2h_gbs;
+            if (gbs > *best) *best = gbs;
+        }
+    cudaEventDestroy(a); cudaEventDestroy(b);
+    cudaFree(d);
+}
 """
 
 
 def instrument(cu: str) -> str:
-    """The written code with the hook: launches timed, copies counted."""
-    cu = re.sub(r"\bcudaMemcpy\(", "__bench_memcpy(", cu)
-    launch = re.compile(r"(?m)^(\s*)(\w+<<<[^;]*>>>\([^;]*\);)")
-    cu = launch.sub(lambda mm: f"{mm.group(1)}__bench_start(); {mm.group(2)} __bench_stop();", cu)
-    return HOOK + cu
+    """The written code with paralift's profiling hook (copies counted, launches bracketed by
+    CUDA events: sandbox.cuda_profile) and the benchmark's accessors after it."""
+    from paralift.sandbox import cuda_profile
+    return cuda_profile.instrument(cu) + HOOK
 
 
 def driver(spec: Spec, fn_seq: str, fn: str) -> str:
@@ -187,6 +199,7 @@ def driver(spec: Spec, fn_seq: str, fn: str) -> str:
          f'extern "C" {proto};', f'extern "C" {proto_seq};',
          'extern "C" void __bench_counters(double *, double *, double *);',
          'extern "C" void __bench_device(double *, double *, double *, char *);',
+         'extern "C" void __bench_bus(size_t, double *, double *);',
          "static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now()"
          ".time_since_epoch()).count(); }",
          "static unsigned h32(unsigned x) { x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; "
@@ -261,6 +274,8 @@ def driver(spec: Spec, fn_seq: str, fn: str) -> str:
         L += [f"  if ({check_seq}) {{ double d = fabs((double)r_g - (double)r_s) / (fabs((double)r_s) > 1 ? "
               "fabs((double)r_s) : 1); if (d > tol) bad++; if (d > worst) worst = d; }"]
     L += ["  double fp32, fp64, gbs; char name[256]; __bench_device(&fp32, &fp64, &gbs, name);",
+          "  double bus_h2d = 0, bus_d2h = 0; long busb = get(argc, argv, 3, \"BUSBYTES\");",
+          "  if (busb > 0) __bench_bus((size_t)busb, &bus_h2d, &bus_d2h);",
           f"  double flops = {spec.flops}, bytes = {spec.bytes};"]
     if any(spec.seq):
         # the sequential time scaled by the work: (flops or bytes at full) / (at the sequential sizes)
@@ -272,8 +287,9 @@ def driver(spec: Spec, fn_seq: str, fn: str) -> str:
     L += ['  printf("{\\"seq_s\\": %.6g, \\"gpu_e2e_s\\": %.6g, \\"gpu_kernel_s\\": %.6g, \\"h2d_bytes\\": %.0f, '
           '\\"d2h_bytes\\": %.0f, \\"flops\\": %.6g, \\"min_bytes\\": %.6g, \\"mismatches\\": %ld, '
           '\\"worst_rel_diff\\": %.3g, \\"seq_extrapolated\\": %s, \\"peak_fp32\\": %.6g, \\"peak_fp64\\": %.6g, '
-          '\\"peak_bytes_per_s\\": %.6g, \\"device\\": \\"%s\\"}\\n", seq, gpu_e2e, gpu_kernel, bh, bd, flops, bytes, '
-          'bad, worst, scaled ? "true" : "false", fp32, fp64, gbs, name);',
+          '\\"peak_bytes_per_s\\": %.6g, \\"bus_h2d_gbs\\": %.4g, \\"bus_d2h_gbs\\": %.4g, \\"device\\": \\"%s\\"}\\n", '
+          'seq, gpu_e2e, gpu_kernel, bh, bd, flops, bytes, '
+          'bad, worst, scaled ? "true" : "false", fp32, fp64, gbs, bus_h2d, bus_d2h, name);',
           "  return bad != 0;", "}"]
     return "\n".join(L) + "\n"
 
@@ -282,23 +298,38 @@ def sh(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def translate(spec: Spec, work: Path, timeout: float) -> tuple[Path | None, str]:
+def translate(spec: Spec, work: Path, timeout: float) -> tuple[Path | None, str, dict]:
+    """(source file, why not, what translate reported). A function paralift verified but kept
+    sequential (slower on this GPU, or withheld by the transfer rule) is still benchmarked: its
+    verified plan is regenerated here (the rule agent is deterministic) and marked not written."""
     src = work / (spec.source if spec.source not in SOURCES else spec.source + ".c")
-    src.write_text(SOURCES.get(spec.source) or (KERNELS_DIR / spec.source).read_text())
+    text = SOURCES.get(spec.source) or (KERNELS_DIR / spec.source).read_text()
+    src.write_text(text)
     cu = work / f"{spec.name}.cu"
     r = sh([sys.executable, "-m", "paralift", "translate", str(src), "--to", "cuda", "-o", str(cu), "--json"],
            work, timeout)
     try:
         rep = json.loads(r.stdout)
     except json.JSONDecodeError:
-        return None, f"translate failed: {r.stderr.strip()[-300:]}"
+        return None, f"translate failed: {r.stderr.strip()[-300:]}", {}
     f = rep["functions"][0]
-    if f["status"] != "verified" or not cu.exists():
-        return None, f"not translated: {f['status']} {f.get('reason', '')}"
-    return src, ""
+    info = {"status": f["status"], "reason": f.get("reason", ""), "speedup": f.get("speedup"),
+            "verdict_cuda": (f.get("verdict") or {}).get("cuda"), "written": cu.exists()}
+    if f["status"] == "verified" and cu.exists():
+        return src, "", info
+    tests = f.get("tests") or {}
+    if f["status"] == "sequential" and f.get("agent") == "rule" and tests.get("total") and \
+            tests.get("passed") == tests.get("total"):
+        from paralift.agents import RuleBasedTranslator, build_task
+        from paralift.types import Target
+        fn = re.search(r"\b(\w+)\(", spec.call).group(1)
+        cu.write_text(RuleBasedTranslator().propose(build_task(text, "c", fn, Target.CUDA), Target.CUDA)[0].code)
+        return src, "", info
+    return None, f"not translated: {f['status']} {f.get('reason', '')}", info
 
 
-def build_and_run(spec: Spec, src: Path, work: Path, emulate: bool, reps: int, timeout: float) -> dict:
+def build_and_run(spec: Spec, src: Path, work: Path, emulate: bool, reps: int, timeout: float,
+                  bus_bytes: int = 0) -> dict:
     fn = re.search(r"\b(\w+)\(", spec.call).group(1)
     (work / f"{spec.name}.bench.cu").write_text(instrument((work / f"{spec.name}.cu").read_text()))
     (work / f"{spec.name}_driver.cpp").write_text(driver(spec, fn + "_seq", fn))
@@ -320,7 +351,7 @@ def build_and_run(spec: Spec, src: Path, work: Path, emulate: bool, reps: int, t
     if r.returncode:
         return {"error": "build: " + (r.stderr + r.stdout)[-400:]}
     sizes = spec.tiny if emulate else spec.gpu
-    args = [str(exe), str(reps), "1", *[f"{k}={v}" for k, v in sizes.items()]]
+    args = [str(exe), str(reps), "1", *[f"{k}={v}" for k, v in sizes.items()], f"BUSBYTES={bus_bytes}"]
     if spec.seq and not emulate:
         args += ["--seq", *[f"{k}={v}" for k, v in spec.seq.items()]]
     r = sh(args, work, timeout)
@@ -366,17 +397,22 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_cuda_gpu-"))
     t0 = time.time()
     results: dict = {}
+    bus: dict = {}
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         futs = {s.name: ex.submit(translate, s, (work / s.name), a.timeout)
                 for s in specs if (work / s.name).mkdir() is None}
     for s in specs:
-        src, why = futs[s.name].result()
+        src, why, info = futs[s.name].result()
         if src is None:
-            results[s.name] = {"error": why}
+            results[s.name] = {"error": why, "translate": info}
             continue
-        m = build_and_run(s, src, work / s.name, a.emulate, a.reps, a.timeout)
+        m = build_and_run(s, src, work / s.name, a.emulate, a.reps, a.timeout, bus_bytes=0 if bus else
+                          (1 << 20 if a.emulate else 256 << 20))
         m.update(figures(s, m))
+        m["translate"] = info
         results[s.name] = m
+        if not bus and m.get("bus_h2d_gbs"):
+            bus = {"h2d_gbs": m["bus_h2d_gbs"], "d2h_gbs": m["bus_d2h_gbs"]}
     rows = [("kernel", "sizes", "e2e x", "kernel", "of peak", "H2D MB", "D2H MB", "check")]
     for s in specs:
         m = results[s.name]
@@ -396,11 +432,20 @@ def main(argv: list[str] | None = None) -> int:
     dev = next((m["device"] for m in results.values() if "device" in m), "")
     print(f"device: {dev}; {'CPU emulation (figures meaningless)' if a.emulate else 'GPU'}; "
           f"* = sequential time measured at smaller sizes and scaled by the work; {time.time() - t0:.0f} s")
+    if bus:
+        from paralift.sandbox import cuda_profile
+        print(f"bus: cudaMemcpy from pageable host memory {bus['h2d_gbs']:.3g} GB/s to the device, "
+              f"{bus['d2h_gbs']:.3g} GB/s back (the transfer rule assumes {cuda_profile.bus_bytes_per_s() / 1e9:g} GB/s"
+              f" for both: {cuda_profile.BUS_ENV})")
+    held = [f"{s.name} ({results[s.name]['translate']['status']})" for s in specs
+            if (results[s.name].get("translate") or {}).get("status") not in (None, "verified")]
+    if held:
+        print("benchmarked though translate kept them sequential (the plan paralift verified): " + ", ".join(held))
     comp = [results[s.name]["speedup_e2e"] for s in specs if s.compute_bound and "speedup_e2e" in results[s.name]]
     if comp:
         print(f"compute-bound geometric-mean end-to-end speedup: {statistics.geometric_mean(comp):.2f}x")
     out = Path(a.out) if a.out else work / "bench_cuda_gpu.json"
-    out.write_text(json.dumps({"emulated": a.emulate, "device": dev, "reps": a.reps, "kernels": results,
+    out.write_text(json.dumps({"emulated": a.emulate, "device": dev, "reps": a.reps, "bus": bus, "kernels": results,
                                "command": " ".join(sys.argv), "seconds": time.time() - t0}, indent=1))
     print(f"wrote {out}")
     if a.out and not a.keep:          # without --out the JSON lives in the work folder, which stays
