@@ -62,3 +62,21 @@ def test_grpo_rejects_bad_group_sizes(tmp_path):
     from paralift.errors import UsageError
     with pytest.raises(UsageError, match="multiple"):
         train_grpo(tmp_path, [], tmp_path / "o", GRPOSettings(batch_size=6, num_generations=4))
+
+
+@pytest.mark.slow
+def test_grpo_time_budget_stops_and_saves(tmp_path):
+    """--max-minutes: the run ends after the step that passes the budget and is saved like a finished one;
+    every reward call is in reward_calls.jsonl."""
+    rows = rule_based_records(kernel_units(["vec_add", "sum"]), "openmp", verify=False)
+    base = tiny_model(tmp_path / "base")
+    out = tmp_path / "grpo"
+    res = train_grpo(base, rows, out,
+                     GRPOSettings(lora=True, lora_r=4, max_steps=4, batch_size=4, num_generations=4,
+                                  max_completion_length=16, learning_rate=1e-4, save_steps=100, threads=1,
+                                  prompt_form="directives", use_vllm=False, max_minutes=1e-4,
+                                  reward=RewardConfig(timing=False)))
+    assert res["global_step"] == 1 and res["stopped_by_time_budget"] == 1
+    calls = [json.loads(l) for l in (out / "reward_calls.jsonl").read_text().splitlines()]
+    assert len(calls) == 1 and calls[0]["completions"] == 4
+    assert (out / "adapter_config.json").exists() and (out / "train_summary.json").exists()

@@ -181,7 +181,8 @@ def musl(
     if replay_tiny:
         from .tiny import corpus_records, known_sources
         info = json.loads((Path(model) / "paralift.json").read_text()) if (Path(model) / "paralift.json").exists() else {}
-        replay_records += corpus_records(replay_tiny, int(info.get("seed", 0)))
+        replay_records += corpus_records(replay_tiny, int(info.get("seed", 0)),
+                                         "plan" if info.get("prompt_format") == "plan" else "directives")
         known_keys = known_sources(int(info.get("examples", 8000)), int(info.get("seed", 0)))
     sft_s = SFTSettings(lora=lora, lora_r=lora_r, lora_alpha=2 * lora_r, max_steps=-1 if epochs else steps,
                         epochs=epochs or 3.0, batch_size=batch_size, learning_rate=lr,
@@ -241,6 +242,8 @@ def grpo(
     save_steps: int = typer.Option(50, "--save-steps"),
     seed: int = typer.Option(0, "--seed"),
     threads: Optional[int] = typer.Option(None, "--threads"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop after the step that passes this "
+                                                "much wall time (the model, curves and summary are written as usual)"),
     as_json: bool = typer.Option(False, "--json"),
 ):
     """RL with GRPO: rewards from the sandbox (gates, hidden tests, dead-zoned log speedup, audits)."""
@@ -252,12 +255,14 @@ def grpo(
                     ("--lr", lr), ("--save-steps", save_steps), ("--temperature", temperature)):
         _positive(name, v)
     _positive("--beta", beta, allow_zero=True)
+    if max_minutes is not None:
+        _positive("--max-minutes", max_minutes)
     records = _read_corpus(corpus)
     s = GRPOSettings(lora=lora, lora_r=lora_r, lora_alpha=2 * lora_r, max_steps=steps, batch_size=batch_size,
                      num_generations=num_generations, max_completion_length=max_completion_length,
                      temperature=temperature, learning_rate=lr, beta=beta, save_steps=save_steps,
                      prompt_form=prompt_form, use_vllm="auto" if use_vllm is None else use_vllm, seed=seed,
-                     threads=threads, reward=RewardConfig(timing=timing))
+                     threads=threads, reward=RewardConfig(timing=timing), max_minutes=max_minutes)
     summary = train_grpo(model, records, out, s)
     _emit(summary, as_json)
 
@@ -269,5 +274,17 @@ def tiny(ctx: typer.Context):
     try:
         rc = recipe.main(list(ctx.args))
     except SystemExit as e:            # argparse: --help (0) or a bad argument (2, message already printed)
+        rc = e.code if isinstance(e.code, int) else 2
+    raise typer.Exit(rc or 0)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def compare(ctx: typer.Context):
+    """Two policies (e.g. SFT and GRPO) side by side on the held-out kernels in one run: pass@1, interleaved
+    timing, geo-mean speedups, audits (arguments go to paralift.training.compare; --help lists them)."""
+    from . import compare as cmp
+    try:
+        rc = cmp.main(list(ctx.args))
+    except SystemExit as e:
         rc = e.code if isinstance(e.code, int) else 2
     raise typer.Exit(rc or 0)

@@ -58,6 +58,7 @@ class GRPOSettings:
     resume: bool | str = "auto"
     seed: int = 0
     threads: int | None = None
+    max_minutes: float | None = None     # stop after the step that passes this much wall time (then save as usual)
     reward: RewardConfig = field(default_factory=RewardConfig)
     extra: dict[str, Any] = field(default_factory=dict)   # more GRPOConfig fields
 
@@ -137,6 +138,9 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
                                  target_modules=s.target_modules)
     trainer = GRPOTrainer(model=lm, reward_funcs=[reward_fn], args=cfg, train_dataset=Dataset.from_list(rows),
                           processing_class=tok, peft_config=peft_config)
+    stopped = {}
+    if s.max_minutes:
+        trainer.add_callback(_TimeBudget(s.max_minutes * 60, stopped, log))
     resume = _last_checkpoint(ckpt_dir) if s.resume else None
     if resume:
         log(f"resuming from {resume}")
@@ -149,6 +153,7 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
     summary = {"model": str(model), "out": str(out), "adapter": bool(s.lora), "prompt_format": form,
                "prompts": len(rows), "global_step": trainer.state.global_step, "resumed_from": resume,
                "use_vllm": use_vllm, "audits": reward_fn.audits,
+               "stopped_by_time_budget": stopped.get("step"),
                "rewards": [{"step": h["step"], "reward": h["reward"], "reward_std": h.get("reward_std")}
                            for h in history],
                "settings": {k: v for k, v in asdict(s).items() if k != "extra"}}
@@ -166,6 +171,27 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
         log(f"mean reward {history[0]['reward']:.3f} (step {history[0]['step']}) -> {history[-1]['reward']:.3f} "
             f"(step {history[-1]['step']})")
     return summary
+
+
+def _TimeBudget(seconds: float, stopped: dict, log):
+    """A TrainerCallback that ends training after the step that passes `seconds` of wall time."""
+    import time
+
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0 = time.monotonic()
+
+        def on_step_end(self, args, state, control, **kw):
+            if time.monotonic() - self.t0 >= seconds:
+                stopped["step"] = state.global_step
+                log(f"time budget of {seconds / 60:g} min reached after step {state.global_step}: stopping")
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+    return TimeBudget()
 
 
 def reward_curves(reward_fn, trl_history: list[dict]) -> list[dict]:
