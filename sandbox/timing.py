@@ -1,6 +1,21 @@
-"""Speedup measurement: interleaved processes, warm calls, a confidence interval.
+"""Speedup measurement: interleaved calls, warm processes, a confidence interval.
 
-Each timing run is a fresh sandboxed process whose driver makes one untimed
+Paired measurement (OpenMP and MPI on the CPU; sandbox.paired): the
+reference and the candidate are linked into one driver and called
+alternately on the same arrays, in blocks of four calls (ABBA, then BAAB).
+Within a process the speedup is the interquartile mean (25 % trimmed from
+each end) of the blocks' log ratios, log(sum of the reference's two times /
+sum of the candidate's two): adjacent calls share the moment, so drift and
+frequency changes cancel, and the trimming drops calls hit by an interrupt or
+another process. Processes, not calls, are the units of the interval: what
+differs between processes (where code and data landed, the pool's threads)
+is in the spread of the per-process figures, and the 95 % interval is a
+t interval over them (PairedInterval). Processes are added until it is within
++-TARGET_HALF_WIDTH or a time cap is reached; the calls per process scale
+with the kernel (blocks_for).
+
+Separate processes (CUDA on a GPU, or a candidate the paired build cannot
+link): each timing run is a fresh sandboxed process whose driver makes one untimed
 warm-up call and then times every call (reading inputs and writing outputs
 are excluded); the process's figure is the median of its calls. Reference
 and candidate processes alternate (ref, cand, cand, ref, ...) so that drift
@@ -25,6 +40,10 @@ from dataclasses import dataclass, field
 TARGET_HALF_WIDTH = 0.05        # +-5 % around the speedup
 MIN_PAIRS = 4
 MAX_PAIRS = 40
+MIN_PROCESSES = 4               # paired: processes before the interval may stop the measurement (with 3,
+                                # stopping once narrow let simulated coverage fall to 91 %; 4 keeps it ~95 %)
+MAX_PROCESSES = 16
+TRIM = 0.25                     # paired: fraction of a process's block ratios trimmed from each end
 CONTENDED_CORES = 0.25          # other processes' busy cores that flag a measurement
 
 # two-sided 95 % quantiles of Student's t, by degrees of freedom
@@ -112,6 +131,82 @@ class Interval:
             return False
         point, lo, hi = self.result()
         return within(lo, hi, point, self.half_width)
+
+
+def block_log_ratios(blocks) -> list[float]:
+    """log(reference / candidate) of each block (r1, r2, c1, c2) of a paired run."""
+    return [math.log((b[0] + b[1]) / (b[2] + b[3])) for b in blocks if b[0] + b[1] > 0 and b[2] + b[3] > 0]
+
+
+def trimmed_mean(xs: list[float], trim: float = TRIM) -> float:
+    """Mean of xs without the lowest and highest `trim` fraction (trim=0.25:
+    the interquartile mean); nan when empty."""
+    if not xs:
+        return float("nan")
+    ys = sorted(xs)
+    k = int(len(ys) * trim)
+    if len(ys) - 2 * k < 1:
+        k = (len(ys) - 1) // 2
+    return statistics.fmean(ys[k:len(ys) - k])
+
+
+@dataclass
+class PairedInterval:
+    """The processes of one paired measurement (each a list of blocks of
+    four calls) and its stopping rule; the interval is a t interval over
+    the per-process figures (trimmed_mean of block_log_ratios)."""
+    cap_s: float
+    half_width: float = TARGET_HALF_WIDTH
+    min_processes: int = MIN_PROCESSES
+    max_processes: int = MAX_PROCESSES
+    processes: list[list[tuple[float, float, float, float]]] = field(default_factory=list)
+    spent_s: float = 0.0
+
+    def add(self, blocks, wall_s: float = 0.0) -> None:
+        self.processes.append([tuple(b) for b in blocks])
+        self.spent_s += wall_s
+
+    def estimates(self) -> list[float]:
+        """Each process's speedup (exp of its trimmed mean block log ratio)."""
+        out = []
+        for blocks in self.processes:
+            m = trimmed_mean(block_log_ratios(blocks))
+            if math.isfinite(m):
+                out.append(math.exp(m))
+        return out
+
+    def result(self) -> tuple[float, float, float]:
+        return interval(self.estimates())
+
+    def enough(self) -> bool:
+        n = len(self.processes)
+        if n >= self.max_processes or (n >= 2 and self.spent_s >= self.cap_s):
+            return True
+        if n < self.min_processes:
+            return False
+        point, lo, hi = self.result()
+        return within(lo, hi, point, self.half_width)
+
+    def calls(self) -> tuple[list[float], list[float]]:
+        """Every timed call's seconds: (reference, candidate)."""
+        ref = [t for blocks in self.processes for b in blocks for t in b[:2]]
+        cand = [t for blocks in self.processes for b in blocks for t in b[2:]]
+        return ref, cand
+
+    def spread(self) -> float:
+        """(max - min) / median of the per-process speedups."""
+        e = self.estimates()
+        return (max(e) - min(e)) / statistics.median(e) if e else 0.0
+
+
+def blocks_for(single_call_s: float, target_s: float = 0.2, max_blocks: int = 1000) -> int:
+    """Blocks per paired process so that its timed calls (four a block, two
+    of each side) take about target_s when the candidate is about as fast as
+    the reference: many short calls for a millisecond kernel, one block for a
+    kernel whose call takes longer than target_s / 4."""
+    if single_call_s <= 0:
+        return max_blocks
+    return max(1, min(max_blocks, int(target_s / (4 * single_call_s) + 0.999)))
 
 
 def reps_for(single_call_s: float, target_s: float = 0.25, max_reps: int = 2000) -> int:

@@ -35,7 +35,7 @@ import numpy as np
 
 from paralift.types import CaseResult, Candidate, Target, Task, TestCase, TestSuite, Timing, Verdict, to_jsonable
 
-from . import harness, inputs, isolation, locks, policy, timing
+from . import harness, inputs, isolation, locks, paired, policy, timing
 from .races import find_cuda_races, find_races
 from .compare import case_terms, compare, depends_on_input
 from .isolation import Limits, RunResult
@@ -58,6 +58,8 @@ class VerifyOptions:
     timing_cap_s: float = 10.0             # per input profile: pairs are added until the speedup's 95 %
     timing_half_width: float = 0.05        # interval is within +-timing_half_width, or this time is spent
     pin: bool = True                       # timed runs pin threads (OMP_PROC_BIND) and ranks (-bind-to core)
+    paired: bool = True                    # OpenMP/MPI: reference and candidate interleaved in one process
+                                           # (sandbox.paired; processes are then the interval's units)
     timing_min_s: float = 0.2              # sequential time per timed process
     timing_workers: int = 0                # threads/ranks when timing (0: all cores)
     timing_max_bytes: int = 96 << 20       # input size cap for the timing case
@@ -1019,19 +1021,104 @@ class _TimingFailed(Exception):
         self.failure = failure
 
 
+def _build_paired(task: Task, code: str, target: Target | None, work: Path, opts: VerifyOptions) -> tuple[str | None, str]:
+    """Link the reference and `code` into one paired timing driver in
+    `work/paired/` (sandbox.paired): ("paired/paired", "") or (None, why not).
+    target None builds the reference against a second copy of itself."""
+    tc = detect()
+    objcopy = paired.objcopy_path()
+    if objcopy is None:
+        return None, "objcopy is not installed"
+    if target == Target.MPI and not (tc.mpicc.found and tc.mpirun.found):
+        return None, "MPI is not installed"
+    try:
+        plan = paired.plan(task.signature, task.language, target, task.source, code, opts.cflags, tc.cc.path,
+                           tc.cxx.path, tc.mpicc.path or "", tc.mpicxx.path or "", objcopy)
+    except ValueError as e:
+        return None, str(e)
+    d = work / "paired"
+    d.mkdir(exist_ok=True)
+    for name, text in plan.files.items():
+        (d / name).write_text(text)
+    with locks.shared():
+        for cmd in plan.commands:
+            r = isolation.run(cmd, d, opts.build_limits)
+            if not r.ok:
+                return None, f"the paired build failed: {_first_error(r.stderr + r.stdout)}"
+    return "paired/" + plan.binary.removeprefix("./"), ""
+
+
+def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dict, launcher: list[str],
+                    workers: int, probe: timing.LoadProbe, opts: VerifyOptions
+                    ) -> tuple[timing.PairedInterval | None, RunResult | None, int]:
+    """Paired processes (reference and candidate interleaved in each) on
+    `case` until the speedup's interval is narrow enough or the cap is
+    spent: (measurement, the last run, blocks per process); the measurement
+    is None when the candidate failed (the run says how)."""
+    call_s = ref.seconds.get(case, 0.0)
+    blocks = timing.blocks_for(call_s, opts.timing_min_s)
+    warm = paired.warmup_calls(call_s)
+    ref_calls_s = (2 * blocks + warm) * call_s
+    # the cap scales with the kernel: at least enough for MIN_PROCESSES + 1 processes
+    cap = max(opts.timing_cap_s, (timing.MIN_PROCESSES + 1) * 2.5 * ref_calls_s)
+    meas = timing.PairedInterval(cap_s=cap, half_width=opts.timing_half_width,
+                                 min_processes=max(2, min(opts.timing_runs, timing.MIN_PROCESSES)),
+                                 max_processes=max(timing.MIN_PROCESSES, min(opts.timing_max_runs,
+                                                                             timing.MAX_PROCESSES)))
+    base = candidate_limits(opts, (2 * blocks + warm + 1) * call_s, ref.process_s, mpi=bool(launcher))
+    limits = dataclasses.replace(base, wall_s=round(base.wall_s + 2 * ref_calls_s, 3))
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    r = None
+    while not meas.enough():
+        for ext in (".out", paired.TIMES_EXT):
+            (out / (case + ext)).unlink(missing_ok=True)
+        cmd = [*launcher, binary, str(blocks), str(warm), "out", case]
+        with locks.exclusive():
+            probe.expect(workers)
+            r = isolation.run(cmd, work, limits, env=env, ro_binds=ref.binds)
+            if r.timed_out and limits.wall_s < opts.run_limits.wall_s:
+                # as _run_limited: once more with SLOW_RETRY x the limit before it is a timeout
+                limits = dataclasses.replace(limits, wall_s=round(min(opts.run_limits.wall_s,
+                                                                      SLOW_RETRY * limits.wall_s), 3))
+                r = isolation.run(cmd, work, limits, env=env, ro_binds=ref.binds)
+            probe.expect(0)
+        found = paired.read_blocks(out / (case + paired.TIMES_EXT))
+        if not r.ok or len(found) != blocks:
+            return None, r, blocks
+        meas.add(found, r.wall_s)
+    return meas, r, blocks
+
+
 def _measure_profiles(task: Task, ref: Reference, binary: str, work: Path, env: dict, launcher: list[str],
-                      workers: int, opts: VerifyOptions, build: "_Build | None" = None) -> Timing | None:
+                      workers: int, opts: VerifyOptions, build: "_Build | None" = None,
+                      paired_binary: str | None = None, paired_note: str = "") -> Timing | None:
     """Time `binary` (run in `work`) against the reference on every input
     profile (_timing_profiles): the Timing of the slower profile, with each
     profile's figures and the machine's load; None when the reference could
-    not be timed. Raises _TimingFailed when the candidate fails or is wrong."""
+    not be timed. With `paired_binary` (the reference and the candidate
+    linked into one driver, _build_paired) the two are interleaved inside
+    each process; else separate processes alternate (paired_note says why).
+    Raises _TimingFailed when the candidate fails or is wrong."""
     ref_work = _mkdtemp("paralift-reftime-")
     build = build or _Build(True, binary)
     results: dict[str, dict] = {}
     try:
         with timing.LoadProbe() as probe:
             for profile, case, reps in _timing_profiles(ref, opts):
-                meas, rc = _measure(ref, build, work, ref_work, case, reps, env, launcher, workers, probe, opts)
+                pm = None
+                if paired_binary:
+                    pm, rc, blocks = _measure_paired(ref, paired_binary, work, case, env, launcher, workers, probe,
+                                                     opts)
+                    if pm is None and not rc.timed_out:
+                        # The paired run failed some other way: the separate processes below
+                        # decide whether the candidate itself fails (a fault of the paired
+                        # driver must not reject a candidate that passed its tests).
+                        paired_note = f"the paired run failed ({rc.describe()}: {_interesting_stderr(rc.stderr)})"
+                        paired_binary = None
+                meas = pm
+                if pm is None and not (paired_binary and rc.timed_out):
+                    meas, rc = _measure(ref, build, work, ref_work, case, reps, env, launcher, workers, probe, opts)
                 if meas is None:
                     raise _TimingFailed(f"failed at the timing size ({profile} input): "
                                         + (timeout_detail(rc, opts) if rc.timed_out else rc.describe()))
@@ -1039,6 +1126,20 @@ def _measure_profiles(task: Task, ref: Reference, binary: str, work: Path, env: 
                 if diff:
                     raise _TimingFailed(f"wrong result at the timing size ({profile} input): {diff}",
                                         CaseResult(case, False, f"timing, workers={workers}", diff))
+                if pm is not None:
+                    point, lo, hi = pm.result()
+                    ref_calls, cand_calls = pm.calls()
+                    results[profile] = {"case": case, "calls": 2 * blocks, "runs": len(pm.processes),
+                                        "sequential_s": statistics.median(ref_calls),
+                                        "candidate_s": statistics.median(cand_calls),
+                                        "speedup": round(point, 4), "ci_low": round(lo, 4),
+                                        "ci_high": round(hi, 4) if math.isfinite(hi) else None,
+                                        "spread": round(pm.spread(), 4), "method": "paired",
+                                        "estimator": f"per process: {timing.TRIM:g}-trimmed mean of ABBA/BAAB block "
+                                                     "log ratios; interval: t over processes",
+                                        "process_speedups": [round(e, 4) for e in pm.estimates()],
+                                        "seconds": round(pm.spent_s, 3)}
+                    continue
                 if not meas.samples.reference:
                     continue
                 point, lo, hi = meas.result()
@@ -1047,7 +1148,10 @@ def _measure_profiles(task: Task, ref: Reference, binary: str, work: Path, env: 
                                     "sequential_s": statistics.median(meas.samples.reference),
                                     "candidate_s": statistics.median(meas.samples.candidate),
                                     "speedup": round(point, 4), "ci_low": round(lo, 4),
-                                    "ci_high": round(hi, 4) if math.isfinite(hi) else None, "spread": round(spread, 4)}
+                                    "ci_high": round(hi, 4) if math.isfinite(hi) else None, "spread": round(spread, 4),
+                                    "method": "processes", "seconds": round(meas.spent_s, 3)}
+                if paired_note:
+                    results[profile]["paired_note"] = paired_note[:200]
         load = probe.report()
     finally:
         _rmtree(ref_work)
@@ -1077,8 +1181,11 @@ def _time_candidate(task: Task, ref: Reference, build: _Build, work: Path, v: Ve
         return True
     workers = opts.workers()
     env, launcher = _timing_env(v.target, build, task, workers, opts)
+    pb, note = (None, "CUDA on a GPU") if build.executor == "gpu" else \
+        (None, "separate processes requested") if not opts.paired else \
+        _build_paired(task, (work / _candidate_file(task, v.target)).read_text(), v.target, work, opts)
     try:
-        t = _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build)
+        t = _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build, pb, note)
     except _TimingFailed as e:
         v.status, v.reason = "failed", str(e)
         if e.failure:
@@ -1113,13 +1220,19 @@ def measure(task: Task, candidate: Candidate | None, tests: TestSuite | None = N
         if candidate is None:
             build = _Build(True, "refbin/ref")
             env, launcher, workers = {}, [], 1
+            if opts.pin:
+                env = {"OMP_NUM_THREADS": "1", "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
         else:
             build = _build_candidate(task, candidate, work, opts)
             if not build.ok:
                 raise RuntimeError(build.reason)
             env, launcher = _timing_env(candidate.target, build, task, workers, opts)
+        pb, note = None, "separate processes requested"
+        if opts.paired and build.executor != "gpu":
+            pb, note = _build_paired(task, task.source if candidate is None else candidate.code,
+                                     None if candidate is None else candidate.target, work, opts)
         try:
-            return _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build)
+            return _measure_profiles(task, ref, build.binary, work, env, launcher, workers, opts, build, pb, note)
         except _TimingFailed as e:
             raise RuntimeError(str(e)) from None
     finally:
