@@ -38,7 +38,7 @@ from paralift.types import Candidate, Target, Task
 
 from .base import NotParallelizable
 from .extract import ExtractionError, apply_directives, build_translation_unit, check_signature, extract_code
-from .plan import apply_plan
+from .plan import apply_plan, parse_plan
 from .prompts import (STOP, compact_prompt, directive_prompt, function_source, plan_prompt, translator_messages,
                       translator_prompt)
 from .providers import GenerationRequest, Provider, ProviderError, make_provider
@@ -209,10 +209,12 @@ class LLMTranslator:
         reasons: list[str] = []
         form = self.prompt_form()
         for k, comp in enumerate(outs):
+            answer = ""
             try:
                 if form == "plan":   # the completion is a plan; the target's code generator carries it out
                     try:
                         unit = apply_plan(task, comp.text, target)[0]
+                        answer = "; plan: " + " | ".join(str(parse_plan(comp.text)).splitlines())
                     except NotParallelizable as e:
                         raise ExtractionError(f"the plan cannot be carried out: {e}") from None
                 else:
@@ -235,7 +237,7 @@ class LLMTranslator:
                 continue
             seen.add(unit)
             candidates.append(Candidate(unit, target, agent=self.name, model=self.model, prompt=prompt_text,
-                                        notes=f"sample {k + 1}/{len(outs)}"))
+                                        notes=f"sample {k + 1}/{len(outs)}{answer}"))
         self.stats["candidates"] += len(candidates)
         if not candidates:
             common, count = collections.Counter(reasons).most_common(1)[0] if reasons else ("no completion", 0)

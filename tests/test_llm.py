@@ -235,6 +235,31 @@ def test_model_declared_directive_format(task):
         agent.propose(task, Target.CUDA)
 
 
+def test_model_declared_plan_format_for_three_targets():
+    """A model that declares the plan format is asked for any target it names
+    (the heading says which); its plan goes through the target's code
+    generator, the plan is noted on the candidate, and an impossible plan is
+    dropped with the reason."""
+    class Plans(Scripted):
+        def model_info(self):
+            return {"prompt_format": "plan", "targets": ["openmp", "mpi", "cuda"], "languages": ["c"]}
+    prov = Plans(["L1: parallel\n```", "L1: parallel\n", "L2: parallel", "L1: parallel schedule(guided)"])
+    agent = LLMTranslator(prov, samples=4, quiet=True)
+    for target, label, marker in ((Target.OPENMP, "OpenMP", "#pragma omp parallel for"),
+                                  (Target.MPI, "MPI", "MPI_Comm_size"), (Target.CUDA, "CUDA", "<<<")):
+        t = build_task(SAXPY, "c", "saxpy", target, "examples/saxpy.c")
+        agent.dropped.clear()
+        cands = agent.propose(t, target)
+        assert cands[0].prompt.endswith(f"### {label} plan\n```\n") and "/*L1*/ for" in cands[0].prompt
+        assert marker in cands[0].code and cands[0].notes.endswith("plan: L1: parallel")
+        reasons = [r for _, r in agent.dropped]
+        assert any("L2" in r for r in reasons)              # the function has one loop
+        if target == Target.OPENMP:                          # a schedule is an OpenMP clause: a second candidate
+            assert len(cands) == 2 and cands[1].notes.endswith("plan: L1: parallel schedule(guided)")
+        else:
+            assert len(cands) == 1 and any("OpenMP clauses" in r for r in reasons)
+
+
 @pytest.mark.skipif(not __import__("shutil").which("gcc"), reason="gcc not found")
 def test_wrong_llm_candidate_for_a_recurrence_is_rejected_and_kept_sequential(tmp_path, monkeypatch):
     """The rule agent proves a dependence; the LLM's racy candidate fails
