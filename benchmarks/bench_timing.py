@@ -1,20 +1,25 @@
 """Do paralift's speed measurements decide correctly? (issue 21)
 
     .venv/bin/python benchmarks/bench_timing.py [--kernels saxpy,dot] [--self-runs 20] [--translations 5]
-        [--targets openmp] [--json F] [--md F] [--min-s 0.2] [--cap 10]
+        [--targets openmp,mpi] [--json F] [--md F] [--min-s 0.2] [--cap 10]
     .venv/bin/python benchmarks/bench_timing.py --from-json F     # re-render the table and markdown
 
-Two checks, with verify's own measurement (sandbox.verify.measure: warm-up
-call, interleaved reference/candidate processes, pinned threads and ranks,
-pairs added until the speedup's 95 % interval is within +-5 % or the cap):
+Two checks, with verify's own measurement (sandbox.verify.measure): the
+reference and the candidate linked into one driver and called alternately
+(ABBA/BAAB blocks after warm-up calls, sandbox.paired), pinned threads and
+ranks; per process the interquartile mean of the blocks' log ratios, and
+the speedup's 95 % interval a t interval over processes, which are added
+until it is within +-5 % or the cap:
 
-A. **A/A**: the sequential build timed against itself, --self-runs times per
-   kernel. A right measurement's interval contains 1.0 (95 % of them should)
-   and is within +-5 % of its point (narrow enough to decide).
-B. **Stable decisions**: each kernel's correct candidates (the rule-based
-   translation and the hand-written tests/candidates/<kernel>/*_ok.* ones)
-   are verified once (correctness does not depend on timing), then timed
-   --translations times; each time the pipeline's selection
+A. **A/A**: the sequential build timed against itself (a second copy of it
+   linked beside it), --self-runs times per kernel (the reference does not
+   depend on the target, so once per kernel). A right measurement's interval
+   contains 1.0 (95 % of them should) and is within +-5 % of its point
+   (narrow enough to decide).
+B. **Stable decisions**: each kernel's correct candidates per target (the
+   rule-based translation and the hand-written tests/candidates/<kernel>/*_ok.*
+   ones) are verified once (correctness does not depend on timing), then
+   timed --translations times; each time the pipeline's selection
    (paralift.pipeline.select_candidate, then not_faster: sequential unless
    faster with confidence) picks a winner. Stable: the same winner every
    time, or winners whose intervals overlap (the sequential code counting
@@ -24,8 +29,11 @@ The JSON file is rewritten after every measurement and an interrupted run
 resumes from it (measurements already there are not redone); the machine's
 load average and each measurement's `contended` flag are recorded, so a run
 on a busy machine shows as such. Results: benchmarks/results/bench_timing-DATE.{json,md}.
-Not a test: it takes minutes on a quiet machine (target: < 15 min on 2 cores
-with the defaults).
+Not a test. Expected runtime with the defaults on a quiet 2-core machine:
+about 12 minutes (A/A: 6 kernels x 20 measurements, 8 input profiles, about
+1 s each; decisions: 12 kernel/target pairs, each verifying 2 candidates
+once and timing them 5 times); a loaded machine takes longer, with wider
+intervals. --targets openmp alone: about 7 minutes.
 """
 from __future__ import annotations
 
@@ -37,8 +45,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_KERNELS = "saxpy,dot,histogram,matvec,jacobi2d,spmv_csr"
+DEFAULT_KERNELS = "saxpy,dot,histogram,matvec,jacobi2d,spmv_csr"   # the kernels of issue 21
+DEFAULT_TARGETS = "openmp,mpi"
 EXT_TARGET = {"omp": "openmp", "mpi": "mpi"}
+METHOD = ("reference and candidate in one process (sandbox.paired), ABBA/BAAB blocks after warm-up calls; "
+          "per process the interquartile mean of the block log ratios; 95 % t interval over processes "
+          "(at least 4, added until within ±5 % or the cap)")
 
 
 def load() -> float | None:
@@ -78,28 +90,37 @@ def timing_row(t) -> dict | None:
     if t is None:
         return None
     lo, hi = t.interval()
+    p = t.profiles.get(t.profile, {})
     return {"speedup": t.speedup, "ci_low": lo, "ci_high": None if hi == float("inf") else hi, "runs": t.runs,
             "calls": t.calls, "profile": t.profile, "contended": t.contended,
-            "other_cores": t.load.get("other_cores"), "sequential_s": t.sequential_s}
+            "other_cores": t.load.get("other_cores"), "loadavg": t.load.get("loadavg_before"),
+            "sequential_s": t.sequential_s, "method": p.get("method"),
+            "profiles": {name: {k: v for k, v in q.items() if k in ("speedup", "ci_low", "ci_high", "runs", "calls",
+                                                                   "method", "process_speedups", "seconds")}
+                         for name, q in t.profiles.items()}}
 
 
-def self_check(kernel: str, target: str, runs: int, opts, data: dict, save) -> None:
+def self_check(kernel: str, runs: int, opts, data: dict, save) -> None:
     """Part A: the reference timed against itself `runs` times."""
     from paralift.pipeline import make_suite
     from paralift.sandbox.verify import measure
-    key = f"{kernel}/{target}"
+    key, target = kernel, "openmp"
     rows = data["self"].setdefault(key, [])
     if len(rows) >= runs:
         return
     task = kernel_task(kernel, target)
     suite = make_suite(task)
+    t0 = time.monotonic()
     while len(rows) < runs:
         t = measure(task, None, suite, opts)
         rows.append(timing_row(t))
         r = rows[-1]
         if r:
             sys.stderr.write(f"A/A {key} {len(rows)}/{runs}: {r['speedup']:.3f} [{r['ci_low']:.3f}, "
-                             f"{r['ci_high'] or float('inf'):.3f}] runs={r['runs']}{' contended' if r['contended'] else ''}\n")
+                             f"{r['ci_high'] or float('inf'):.3f}] {r['method']} runs={r['runs']}"
+                             f"{' contended' if r['contended'] else ''}\n")
+        phase(data, f"{key}: A/A", time.monotonic() - t0)
+        t0 = time.monotonic()
         save()
 
 
@@ -119,12 +140,16 @@ def decision_check(kernel: str, target: str, translations: int, opts, data: dict
     suite = make_suite(task)
     cands = candidates(kernel, task, target)
     if entry["verified"] is None:
+        t0 = time.monotonic()
         vopts = dataclasses.replace(opts, timing=False)
-        entry["verified"] = [label for label, c in cands if verify(task, c, suite, vopts).verified]
-        entry["rejected"] = [label for label, c in cands if label not in entry["verified"]]
+        verdicts = {label: verify(task, c, suite, vopts) for label, c in cands}
+        entry["verified"] = [label for label, v in verdicts.items() if v.verified]
+        entry["rejected"] = {label: v.reason[:200] for label, v in verdicts.items() if not v.verified}
+        phase(data, f"{key}: verify candidates", time.monotonic() - t0)
         save()
     good = [(label, c) for label, c in cands if label in entry["verified"]]
     while len(entry["runs"]) < translations:
+        t0 = time.monotonic()
         run = {"timings": {}}
         pairs = []
         for label, c in good:
@@ -145,7 +170,14 @@ def decision_check(kernel: str, target: str, translations: int, opts, data: dict
             run["winner"] = "sequential"
         entry["runs"].append(run)
         sys.stderr.write(f"decision {key} {len(entry['runs'])}/{translations}: {run['winner']}\n")
+        phase(data, f"{key}: timing and selection", time.monotonic() - t0)
         save()
+
+
+def phase(data: dict, name: str, seconds: float) -> None:
+    """Add `seconds` to the wall time of one part of the run (meta.phases)."""
+    phases = data["meta"].setdefault("phases", {})
+    phases[name] = round(phases.get(name, 0.0) + seconds, 1)
 
 
 def interval_of(entry_run: dict) -> tuple[float, float]:
@@ -186,9 +218,11 @@ def render(data: dict, s: dict) -> str:
     pct = lambda a, b: f"{100 * a / b:.0f} %" if b else "-"
     L = [f"# bench_timing ({data['meta']['started'][:10]})", "",
          f"Command: `{data['meta']['command']}`  ", f"Machine: {data['meta']['cores']} cores, load average "
-         f"{data['meta']['load_start']} at the start, {data['meta'].get('load_end')} at the end.", "",
+         f"{data['meta']['load_start']} at the start, {data['meta'].get('load_end')} at the end; "
+         f"{data['meta'].get('seconds', '?')} s in all.", "",
+         "Measurement: " + (data["meta"].get("method") or "") , "",
          "## A/A: the sequential build timed against itself", "",
-         "| kernel | measurements | interval contains 1.0 | within ±5 % | both | median pairs | contended |",
+         "| kernel | measurements | interval contains 1.0 | within ±5 % | both | median processes | contended |",
          "|---|---:|---:|---:|---:|---:|---:|"]
     for r in s["self"]:
         L.append(f"| {r['kernel']} | {r['measurements']} | {pct(r['contain_1'], r['measurements'])} | "
@@ -204,19 +238,34 @@ def render(data: dict, s: dict) -> str:
         L.append(f"| {d['kernel']} | {d['candidates']} | {', '.join(d['winners'])} | {'yes' if d['same_winner'] else 'no'} | "
                  f"{'yes' if d['overlapping'] else 'no'} | {'yes' if d['stable'] else '**no**'} |")
     L += ["", f"**Stable: {s['stable']} of {s['decision_kernels']} kernels.**", ""]
+    if data["meta"].get("skipped"):
+        L += [f"Not run (time budget): {', '.join(data['meta']['skipped'])}.", ""]
+    rejected = {k: e.get("rejected") for k, e in sorted(data["decisions"].items()) if e.get("rejected")}
+    if rejected:
+        L += ["Candidates that did not verify (not timed):", ""]
+        for k, rej in rejected.items():
+            items = rej.items() if isinstance(rej, dict) else ((r, "") for r in rej)
+            L += [f"- {k} {label}: {why}" for label, why in items]
+        L.append("")
+    if data["meta"].get("phases"):
+        L += ["Wall time by part (s):", "", "| part | s |", "|---|---:|"]
+        L += [f"| {k} | {v} |" for k, v in data["meta"]["phases"].items()]
+        L.append("")
     return "\n".join(L)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kernels", default=DEFAULT_KERNELS)
-    ap.add_argument("--targets", default="openmp")
+    ap.add_argument("--targets", default=DEFAULT_TARGETS)
     ap.add_argument("--self-runs", type=int, default=20)
     ap.add_argument("--translations", type=int, default=5)
     ap.add_argument("--min-s", type=float, default=None, help="reference time per timed process (verify's default)")
     ap.add_argument("--cap", type=float, default=None, help="seconds per profile before the interval is given up")
     ap.add_argument("--max-runs", type=int, default=None, help="most pairs per measurement")
     ap.add_argument("--skip-decisions", action="store_true")
+    ap.add_argument("--budget-min", type=float, default=14.0,
+                    help="start no new part after this many minutes (A/A and the first target come first)")
     stamp = time.strftime("%Y-%m-%d")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / f"bench_timing-{stamp}.json"))
     ap.add_argument("--md", default=None, help="markdown results (default: the --json path with .md)")
@@ -235,6 +284,7 @@ def main() -> int:
     md = Path(args.md) if args.md else out.with_suffix(".md")
     data = json.loads(out.read_text()) if out.exists() else {
         "meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join(sys.argv),
+                 "method": METHOD,
                  "cores": os.cpu_count(), "load_start": load()}, "self": {}, "decisions": {}}
     out.parent.mkdir(parents=True, exist_ok=True)
 
@@ -245,11 +295,26 @@ def main() -> int:
         tmp.replace(out)
 
     t0 = time.monotonic()
-    for kernel in [k for k in args.kernels.split(",") if k]:
-        for target in args.targets.split(","):
-            self_check(kernel, target, args.self_runs, opts, data, save)
-            if not args.skip_decisions:
-                decision_check(kernel, target, args.translations, opts, data, save)
+    kernels = [k for k in args.kernels.split(",") if k]
+    targets = [t for t in args.targets.split(",") if t]
+    # the done-when's parts first: every kernel's A/A and the first target's decisions, then the
+    # other targets' decisions while the budget lasts (a part not started is listed as skipped;
+    # run the same command again to resume and add it)
+    parts = [(k, None) for k in kernels]
+    if not args.skip_decisions:
+        parts = [p for k in kernels for p in ((k, None), (k, targets[0]))] + \
+                [(k, t) for t in targets[1:] for k in kernels]
+    skipped = []
+    for kernel, target in parts:
+        if time.monotonic() - t0 > 60 * args.budget_min:
+            skipped.append(f"{kernel}/{target}" if target else f"{kernel} A/A")
+            continue
+        if target is None:
+            self_check(kernel, args.self_runs, opts, data, save)
+        else:
+            decision_check(kernel, target, args.translations, opts, data, save)
+        sys.stderr.write(f"{kernel} {target or 'A/A'} done, {time.monotonic() - t0:.0f} s\n")
+    data["meta"]["skipped"] = skipped
     data["meta"]["seconds"] = round(data["meta"].get("seconds", 0) + time.monotonic() - t0, 1)
     save()
     text = render(data, summarize(data))
