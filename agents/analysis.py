@@ -454,9 +454,15 @@ class _Analyzer:
             f.reason = f"loop at line {L.line}: {reason}"
             return f
         if f.scan is not None:
+            # the two-pass translation carries only the running sum out of its blocks
+            others = [d.name for d in list(f.reductions) + list(f.array_reductions) + f.lastprivate]
+            if others or f.argminmax is not None:
+                f.reason = (f"loop at line {L.line}: loop-carried dependence on scalar '{f.scan.decl.name}' (a prefix "
+                            f"sum, next to other values carried out of the loop: {', '.join(others) or 'an argmin'})")
+                return f
             f.scan_ok = True
-            f.reason = (f"loop at line {L.line}: prefix sum of '{f.scan.decl.name}' (its running value is read "
-                        f"inside the loop): parallel only in two passes (OpenMP, MPI)")
+            f.reason = (f"loop at line {L.line}: prefix sum (scan) of '{f.scan.decl.name}' (its running value is "
+                        f"read inside the loop): parallel only in two passes (OpenMP, MPI)")
             return f
         f.parallel = True
         f.reason = ""

@@ -72,10 +72,8 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
                  f"{i2}#pragma omp parallel for reduction(min:__pl_hl{k}) reduction(max:__pl_hh{k})",
                  f"{i2}for (long long __pl_j = 0; __pl_j < __pl_htrip; __pl_j++) {{ "
                  f"const {vt} {L.var.name} = ({vt})(({lo_c}) + __pl_j); {upd} }}"]
-    pre = scan
     # the private version: each update goes to the thread's own bins, shifted by the smallest bin; each
     # thread's bins are 16 elements apart from the next's, so that no cache line is shared
-
     priv_edits = list(extra_edits)
     for k, d, _e in arrays:
         for e in m.events:
@@ -95,7 +93,7 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
     cl = "".join(" " + c for c in clauses)
     i2 = ind + "    "
     out = [f"{{ /* paralift: histogram: private bins per thread when bins x threads <= iterations, else atomics */"]
-    out += pre
+    out += scan
     out.append(f"{i2}const int __pl_hnt = omp_get_max_threads();")
     out.append(f"{i2}int __pl_hok = __pl_hnt > 1;")
     for k, d, _evs in arrays:
