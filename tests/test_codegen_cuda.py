@@ -384,13 +384,17 @@ int main(int argc, char **argv) {
 
 
 def test_dense_product_uses_shared_memory_tiles_and_gives_the_c_results(tmp_path):
-    """matmul (i, j, then the p loop adding A[i*k+p] * B[p*n+j] into s): one thread per C element,
-    16x16 tiles of A and B staged in shared memory, the products added in the order of p, so C
-    equals the sequential result exactly, also for sides that are not multiples of 16 and k = 0."""
+    """matmul (i, j, then the p loop adding A[i*k+p] * B[p*n+j] into s): 64x64 patches of C per
+    16x16 block, 4x4 elements per thread summed in registers (agents/cuda_tiles.py), 64x16 and
+    16x64 slabs of A and B staged in shared memory, the products added in the order of p, so C
+    equals the sequential result exactly, also for sides that are not multiples of 16 or 64, k = 0,
+    and grids smaller than the matrix (grid-stride patches)."""
     cu = cuda_of((ROOT / "data/kernels/matmul.c").read_text(), "matmul")
-    assert "__shared__ double __pl_tx[16][16]" in cu and "__syncthreads()" in cu
+    assert "__shared__ double __pl_tx[64][16]" in cu and "__syncthreads()" in cu
+    assert "double __pl_acc[4][4];" in cu and "__pl_acc[__pl_r][__pl_c] += __pl_a[__pl_r] *__pl_rn* __pl_b[__pl_c];" in cu
     exe = build_emulated(cu, SGEMM_DRIVER, tmp_path / "m" / "m")
-    for dims in [("37", "45", "29"), ("16", "32", "48"), ("5", "3", "0"), ("1", "70", "17")]:
+    for dims in [("37", "45", "29"), ("16", "32", "48"), ("5", "3", "0"), ("1", "70", "17"), ("70", "131", "33"),
+                 ("65", "1", "16")]:
         r = subprocess.run([str(exe), *dims], capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.strip() == "0", (dims, r.stdout + r.stderr)
 
@@ -428,11 +432,13 @@ int main(int argc, char **argv) {
 def test_ikj_product_is_interchanged_onto_tiles(tmp_path):
     """The issue's matmul order (i, k, j: C[i*n+j] += alpha*A[i*n+k]*B[k*n+j]) had one thread per
     row walking its row of C; now threads take (i, j), each sums its C element in a register along
-    k on shared-memory tiles, from C's value before, in k's order: C equals the C code's."""
+    k on shared-memory tiles (4x4 C elements per thread), from C's value before, in k's order: C
+    equals the C code's."""
     cu = cuda_of(IKJ_SRC, "mm_ikj")
-    assert "__pl_tx[16][16]" in cu and "__pl_acc += alpha *__pl_rn* __pl_tx" in cu
+    assert "__pl_tx[64][16]" in cu and "__pl_acc[__pl_r][__pl_c] += alpha *__pl_rn* __pl_a[__pl_r] *__pl_rn* " \
+        "__pl_b[__pl_c];" in cu
     exe = build_emulated(cu, IKJ_DRIVER, tmp_path / "k" / "k")
-    for n in ("1", "23", "40"):
+    for n in ("1", "23", "40", "67"):
         r = subprocess.run([str(exe), n], capture_output=True, text=True)
         assert r.returncode == 0 and r.stdout.strip() == "0", (n, r.stdout + r.stderr)
 
