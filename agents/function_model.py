@@ -195,6 +195,30 @@ class Call:
     pure: bool
 
 
+def _template_value_params(fn: Node, tparams: set[str]) -> set[str] | None:
+    """Names of a function template's parameters when each is a scalar or a template type parameter
+    taken by value or const& (what a pure helper may take); None otherwise."""
+    from .unit import _function_declarator
+    fd = _function_declarator(fn)
+    plist = fd.child_by_field_name("parameters") if fd is not None else None
+    if plist is None:
+        return None
+    names = set()
+    for pd in plist.named_children:
+        if pd.type != "parameter_declaration":
+            return None
+        ty, d = pd.child_by_field_name("type"), pd.child_by_field_name("declarator")
+        const = any(c.type == "type_qualifier" and text(c) == "const" for c in pd.named_children)
+        if ty is None or d is None or not (text(ty) in tparams or ty.type == "primitive_type"):
+            return None
+        if d.type == "reference_declarator" and const and d.named_children and d.named_children[0].type == "identifier":
+            d = d.named_children[0]
+        if d.type != "identifier":
+            return None
+        names.add(text(d))
+    return names
+
+
 def _subscript_index(node: Node) -> Node | None:
     """The index of `a[i]` (C: field 'index'; C++: one expression in 'indices')."""
     idx = node.child_by_field_name("index")
@@ -812,7 +836,7 @@ class FunctionModel:
             self.decls.append(decl)
             if kind == "array2" and not ("const" in quals and value is not None and len(dims) == 2
                                          and _int_literal(dims[0]) is not None):
-                kind = "array2w"
+                kind = decl.kind = "array2w"
             if kind in ("localref", "localptr", "array2w", "other"):
                 what = {"localref": "local reference", "localptr": "local pointer",
                         "array2w": "2-D local array (other than a const table with an initializer)",
@@ -1181,21 +1205,31 @@ class FunctionModel:
 
     def _pure_user_function(self, name: str, seen: set | None = None) -> bool:
         fn = self.unit.functions.get(name)
-        if fn is None:
+        template = self.unit.template_functions.get(name) if fn is None else None
+        if fn is None and template is None:
             return False
         seen = set() if seen is None else seen
         if name in seen:
             return False  # recursion: keep it simple
         seen.add(name)
-        try:
-            infos, _ = parse_params(self.unit, fn, name)
-        except AnalysisError:
-            return False
-        if any(i.param.kind != ParamKind.SCALAR for i in infos):
-            return False
-        record_params = {i.param.name for i in infos if self._is_record(i.param.base_type)}
+        if template is not None:
+            fn, tparams = template
+            names = _template_value_params(fn, tparams)
+            if names is None:
+                return False
+            infos, record_params = [], set()
+        else:
+            tparams = set()
+            try:
+                infos, _ = parse_params(self.unit, fn, name)
+            except AnalysisError:
+                return False
+            if any(i.param.kind != ParamKind.SCALAR for i in infos):
+                return False
+            names = {i.param.name for i in infos}
+            record_params = {i.param.name for i in infos if self._is_record(i.param.base_type)}
         body = fn.child_by_field_name("body")
-        local_names = {i.param.name for i in infos}
+        local_names = set(names)
         for n in _walk(body):
             if n.type == "declaration":
                 if any(text(c) == "static" for c in n.named_children if c.type == "storage_class_specifier"):
@@ -1208,8 +1242,8 @@ class FunctionModel:
                         return False
             elif n.type == "call_expression":
                 f = text(n.child_by_field_name("function")).replace(" ", "")
-                if f not in PURE_FUNCTIONS and not self._pure_user_function(f, seen):
-                    return False
+                if f not in PURE_FUNCTIONS and f not in tparams and not self._pure_user_function(f, seen):
+                    return False     # (T(0): a conversion to a template type parameter)
             elif n.type in ("assignment_expression", "update_expression"):
                 tgt = n.child_by_field_name("left") or n.child_by_field_name("argument")
                 if tgt is None or tgt.type != "identifier" or text(tgt) not in local_names:

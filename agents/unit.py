@@ -36,6 +36,8 @@ class Unit:
     # plain field; their values cross the test driver and MPI ranks as bytes
     records: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     member_functions: dict[str, Node] = field(default_factory=dict)  # 'Class::f' defined outside its class
+    # function templates: name -> (definition, names of its type parameters)
+    template_functions: dict[str, tuple[Node, set[str]]] = field(default_factory=dict)
 
     def macro_int(self, name: str) -> int | None:
         v = self.object_macros.get(name)
@@ -121,6 +123,7 @@ def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
                     n = _function_name(sub)
                     if n:
                         u.templates.add(n)
+                        u.template_functions[n] = (sub, _template_type_params(ch))
                 elif sub.type in ("class_specifier", "struct_specifier"):
                     _scan_class(u, sub)
         elif t == "function_definition":
@@ -151,6 +154,15 @@ def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
                 _scan_enum(u, ch)
         elif t == "expression_statement":
             pass
+
+
+def _template_type_params(decl: Node) -> set[str]:
+    params = decl.child_by_field_name("parameters")
+    out = set()
+    for p in (params.named_children if params is not None else []):
+        if p.type in ("type_parameter_declaration", "optional_type_parameter_declaration"):
+            out |= {text(c) for c in p.named_children if c.type == "type_identifier"}
+    return out
 
 
 def _scan_enum(u: Unit, node: Node) -> None:
