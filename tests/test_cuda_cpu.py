@@ -702,3 +702,51 @@ def test_a_forked_child_launches_on_its_own_grid_threads(tmp_path, asan):
     assert b.returncode == 0, b.stderr[-3000:]
     p = subprocess.run([str(exe)], capture_output=True, text=True, env=cc.run_env("forward", threads=2), timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("PASS"), p.stdout + p.stderr
+
+
+PROFILED = r"""
+#include <cuda_runtime.h>
+#include <stdio.h>
+template <int K> __global__ void scale(float *x, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] *= K;
+}
+int main() {
+    const int n = 1000;
+    float h[n], *d, *e;
+    for (int i = 0; i < n; i++) h[i] = i;
+    cudaStream_t s;
+    cudaStreamCreate(&s);
+    cudaMalloc(&d, n * sizeof(float));
+    cudaMalloc(&e, n * sizeof(float));
+    cudaMemcpyAsync(d, h, n * sizeof(float), cudaMemcpyHostToDevice, s);   /* 4000 up */
+    scale<2><<<(n + 255) / 256, 256, 0, s>>>(d, n);
+    cudaMemcpy(e, d, n * sizeof(float), cudaMemcpyDeviceToDevice);         /* not over the bus */
+    for (int r = 0; r < 3; r++)
+        scale<3><<<dim3((n + 127) / 128),
+                   dim3(128)>>>(e, n);
+    cudaMemcpy(h, e, 100 * sizeof(float), cudaMemcpyDefault);             /* 400 back, direction from the pointers */
+    cudaMemcpy(e, h, 10 * sizeof(float), cudaMemcpyDefault);              /* 40 up */
+    cudaDeviceSynchronize();
+    printf("%s\n", h[7] == 7 * 54 ? "PASS" : "FAIL");
+    return 0;
+}
+"""
+
+
+def test_profiling_hook_counts_every_copy_kind_and_launch(tmp_path):
+    """sandbox.cuda_profile's hook on a hand-written program: async and cudaMemcpyDefault copies are
+    counted in their direction (the pointers decide), device-to-device copies are not, templated,
+    streamed and multi-line launches are all bracketed; the figures equal the emulator's own log."""
+    from paralift.sandbox import cuda_profile
+    cpp, exe, prof = tmp_path / "p.cpp", tmp_path / "p", tmp_path / "p.json"
+    cpp.write_text(cc.rewrite(cuda_profile.instrument(PROFILED)))
+    b = subprocess.run(cc.build_command([cpp], exe), capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr[-3000:]
+    r = subprocess.run([str(exe)], capture_output=True, text=True, env={**cc.run_env("forward"),
+                                                                        cuda_profile.PROFILE_ENV: str(prof)})
+    assert r.returncode == 0 and r.stdout.strip() == "PASS", r.stdout + r.stderr
+    raw = cuda_profile.read_profile(prof)
+    assert (raw["h2d_bytes"], raw["d2h_bytes"], raw["h2d_copies"], raw["d2h_copies"]) == (4040, 400, 2, 1)
+    assert (raw["emulator_h2d_bytes"], raw["emulator_d2h_bytes"]) == (4040, 400)
+    assert len(raw["launch_ms"]) == 4 and cuda_profile.unwrapped_launches(PROFILED) == 0
