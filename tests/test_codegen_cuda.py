@@ -628,4 +628,5 @@ def test_cuda_verdict_on_the_gpu_has_kernel_and_end_to_end_time():
     n = int(c.case[1:])
     assert (c.h2d_bytes, c.d2h_bytes, c.launches, c.bytes_source) == (8 * n, 4 * n, 1, "cudaMemcpy wrappers")
     assert c.kernel_s is not None and c.end_to_end_s is not None and 0 < c.kernel_s < c.end_to_end_s, c
-    assert "CUDA events" in c.kernel_time and c.withheld == ""
+    assert "CUDA events" in c.kernel_time
+    assert v.speedup is None or c.withheld == ""       # a measured speedup decides, not the rule
