@@ -151,6 +151,9 @@ def test_histogram_is_timed_on_a_skewed_profile_too():
     assert set(v.timing.profiles) == {"uniform", "skewed"}
     assert v.timing.profile == min(v.timing.profiles, key=lambda p: v.timing.profiles[p]["speedup"])
     assert v.timing.ci_low is not None and v.timing.load
+    # both profiles timed with the reference and the candidate interleaved in one process
+    assert {p["method"] for p in v.timing.profiles.values()} == {"paired"}
+    assert all(p["runs"] == len(p["process_speedups"]) for p in v.timing.profiles.values())
 
 
 @pytest.mark.parametrize("kernel, skewed", [("histogram", {"bin"}), ("scatter", {"idx"}), ("spmv_csr", {"rowptr"}),
