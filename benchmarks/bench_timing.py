@@ -282,10 +282,15 @@ def main() -> int:
                                                           ("timing_max_runs", args.max_runs)) if v is not None})
     out = Path(args.json)
     md = Path(args.md) if args.md else out.with_suffix(".md")
-    data = json.loads(out.read_text()) if out.exists() else {
-        "meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join(sys.argv),
-                 "method": METHOD,
-                 "cores": os.cpu_count(), "load_start": load()}, "self": {}, "decisions": {}}
+    data = json.loads(out.read_text()) if out.exists() else None
+    if data is not None and data["meta"].get("method") != METHOD:
+        # results of another measurement method (an older run of the same day): not resumed, replaced
+        sys.stderr.write(f"{out} holds another method's results: starting afresh (it is overwritten)\n")
+        data = None
+    if data is None:
+        data = {"meta": {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join(sys.argv),
+                         "method": METHOD, "cores": os.cpu_count(), "load_start": load()},
+                "self": {}, "decisions": {}}
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:
