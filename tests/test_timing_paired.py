@@ -13,7 +13,7 @@ import pytest
 from paralift.sandbox import paired, timing
 from paralift.types import Param, ParamKind, Role, Signature, Target
 
-# Both files define the same global helper, global variable and function: the
+# Both files define the same global helper, global variable, function and a main: the
 # paired binary must keep them apart. Each call appends its side to a sequence
 # that an extra object (linked in by the test only) writes out at exit.
 REF = """extern int seq[]; extern int nseq;
@@ -26,6 +26,7 @@ double work(int n, double *y) {
   for (int i = 0; i < n; i++) { y[i] = weight(y[i]); s += twice(y[i]); }
   return s;
 }
+int main(void) { double y[2] = {1, 2}; return (int)work(2, y); }
 """
 CAND = REF.replace("seq[nseq++] = 1", "seq[nseq++] = 2").replace("2.0 * v", "v + v")
 SEQ = """#include <stdio.h>
