@@ -202,11 +202,16 @@ class PairedInterval:
 def blocks_for(single_call_s: float, target_s: float = 0.2, max_blocks: int = 1000) -> int:
     """Blocks per paired process so that its timed calls (four a block, two
     of each side) take about target_s when the candidate is about as fast as
-    the reference: many short calls for a millisecond kernel, one block for a
-    kernel whose call takes longer than target_s / 4."""
+    the reference: many short calls for a millisecond kernel, two blocks for
+    a long call. Always even, so that a process has as many ABBA blocks as
+    BAAB ones: neither side sits at the blocks' edges more often (periodic
+    noise, a scheduler's time slice, would otherwise favour one)."""
     if single_call_s <= 0:
-        return max_blocks
-    return max(1, min(max_blocks, int(target_s / (4 * single_call_s) + 0.999)))
+        n = max_blocks
+    else:
+        n = int(target_s / (4 * single_call_s) + 0.999)
+    n = max(2, min(max_blocks, n))
+    return n + n % 2
 
 
 def reps_for(single_call_s: float, target_s: float = 0.25, max_reps: int = 2000) -> int:

@@ -188,7 +188,8 @@ def test_interval_coverage_is_honest_on_simulated_measurements(between_sd, withi
 
 def test_blocks_and_warmup_scale_with_the_kernel():
     assert timing.blocks_for(0.001, 0.2) == 50          # a millisecond kernel: many short blocks
-    assert timing.blocks_for(0.5, 0.2) == 1              # a long call: one block
+    assert timing.blocks_for(0.5, 0.2) == 2              # a long call: one ABBA and one BAAB block
+    assert all(timing.blocks_for(t) % 2 == 0 for t in (1e-6, 0.0007, 0.003, 0.011, 0.04, 2.0))
     assert paired.warmup_calls(0.001) == paired.MAX_WARMUP and paired.warmup_calls(1.0) == 1
 
 
