@@ -255,7 +255,31 @@ def record_type(u: Unit, ty: Node) -> str | None:
     m = re.fullmatch(r"(?:std::)?complex<(float|double)>", name)
     if m:
         return COMPLEX_TYPES[m.group(1)]
+    if re.fullmatch(r"(?:std::)?pair<.*>", name) and ty.type in ("template_type", "qualified_identifier"):
+        return _pair_record(u, ty)
     return None
+
+
+def _pair_record(u: Unit, ty: Node) -> str | None:
+    """std::pair of two carried types: recorded as the struct {first; second;} it is laid out as."""
+    node = ty.child_by_field_name("name") if ty.type == "qualified_identifier" else ty
+    args = node.child_by_field_name("arguments") if node is not None else None
+    descs = [a for a in args.named_children if a.type == "type_descriptor"] if args is not None else []
+    if len(descs) != 2:
+        return None
+    parts = []
+    for d in descs:
+        inner = d.child_by_field_name("type")
+        if inner is None or d.child_by_field_name("declarator") is not None or \
+                any(c.type == "type_qualifier" for c in d.named_children):
+            return None
+        t = record_type(u, inner)
+        if t is None:
+            return None
+        parts.append(t)
+    name = f"std::pair<{parts[0]}, {parts[1]}>"
+    u.records[name] = [("first", parts[0], 1), ("second", parts[1], 1)]
+    return name
 
 
 def record_dtype(u: Unit, name: str):
