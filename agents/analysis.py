@@ -462,7 +462,7 @@ class _Analyzer:
                 return f
             f.scan_ok = True
             f.reason = (f"loop at line {L.line}: prefix sum (scan) of '{f.scan.decl.name}' (its running value is "
-                        f"read inside the loop): parallel only in two passes (OpenMP, MPI)")
+                        f"read inside the loop): parallel only in two passes")
             return f
         f.parallel = True
         f.reason = ""

@@ -146,3 +146,54 @@ def _pure(m, node, L, written) -> bool:
         if node.start_byte <= e.node.start_byte < node.end_byte and e.decl is not L.var and (e.write or e.decl in written):
             return False
     return True
+
+
+# -- CUDA: per-block bins in shared memory ------------------------------------------------------------
+# Every block keeps its own copy of the bins in shared memory (atomics there are cheap and contended only
+# within the block) and adds the non-zero ones to the global bins at the end. Used when the bins fit the
+# 48 KiB every device gives a block and clearing and merging them (bins x blocks) is at most the loop's
+# work; otherwise the kernel keeps its global atomics. The device array holds the bins [0, count) the
+# wrapper sized at entry (from the extents, or a scan of the index values), so the shared copy is
+# indexed like the global one.
+SHARED_BYTES = 48 * 1024
+
+
+def cuda_shared_array(f, two_d: bool):
+    """The one array reduction of loop f a shared-memory copy can hold, or None."""
+    if two_d or len(f.array_reductions) != 1:
+        return None
+    (d, op), = f.array_reductions.items()
+    if op != "+" or d.base_type not in ("int", "unsigned int", "float") or d.kind != "pointer" or not d.is_param:
+        return None
+    return d
+
+
+def cuda_shared_edits(d, edits: list) -> list:
+    """The kernel body's atomicAdd on d's elements, made to go to the block's copy when it is in use."""
+    out = []
+    head = f"atomicAdd(&({d.name}["
+    for s, e, r in edits:
+        if r.startswith(head):
+            r = f"if (__pl_hs) {{ atomicAdd(&(__pl_sh[{r[len(head):]} }} else {{ {r} }}"
+        out.append((s, e, r))
+    return out
+
+
+def cuda_shared_lines(d, ind: str) -> tuple[list[str], list[str]]:
+    """(kernel prologue, kernel epilogue) around the grid-stride loop."""
+    ty = d.base_type
+    pro = [f"{ind}extern __shared__ unsigned char __pl_shraw[];",
+           f"{ind}{ty} *__pl_sh = ({ty} *)__pl_shraw;",
+           f"{ind}if (__pl_hs) {{ for (long long __pl_k = threadIdx.x; __pl_k < __pl_hc; __pl_k += blockDim.x) "
+           f"__pl_sh[__pl_k] = 0; __syncthreads(); }}"]
+    epi = [f"{ind}if (__pl_hs) {{ __syncthreads(); for (long long __pl_k = threadIdx.x; __pl_k < __pl_hc; "
+           f"__pl_k += blockDim.x) if (__pl_sh[__pl_k] != 0) atomicAdd(&{d.name}[__pl_k], __pl_sh[__pl_k]); }}"]
+    return pro, epi
+
+
+def cuda_shared_launch(d, ind: str) -> tuple[str, str]:
+    """(the host statement choosing the shared copy, the launch's shared-memory size)."""
+    n = f"__pl_n_{d.name}"
+    choose = (f"{ind}const int __pl_hs = {n} > 0 && {n} * (long long)sizeof({d.base_type}) <= {SHARED_BYTES} && "
+              f"{n} * (long long)__pl_grid.x <= __pl_n;")
+    return choose, f"__pl_hs ? (size_t){n} * sizeof({d.base_type}) : 0"

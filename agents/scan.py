@@ -1,4 +1,4 @@
-"""Prefix sums (scans) in two passes, for OpenMP and MPI (issue 22).
+"""Prefix sums (scans) in two passes, for OpenMP, MPI and CUDA (issue 22).
 
 `s += in[i]; out[i] = s;` (inclusive) or `out[i] = s; s += in[i];` (exclusive): the loop carries s, so
 it is not parallel as written. It is when split the classic way: the iterations in contiguous blocks,
@@ -11,6 +11,11 @@ the scalar s is `s += E` or `s = s + E`, where E reads only the loop variable an
 not write (its arrays and scalars), with no calls but pure math; every other use of s in the loop is a
 read. The rest of the loop must be parallel once s is known per iteration: the analysis checks that as
 for any loop (agents/analysis.py, LoopFacts.scan).
+
+OpenMP: a block per thread, the offsets summed by one thread between the passes. MPI: a block per rank,
+MPI_Exscan of the block sums, the written slices gathered on rank 0 (codegen_mpi's gathers). CUDA: a
+block of at least CHUNK iterations per device thread, the block sums scanned on the host between two
+kernels (a chunked scan, not a shared-memory block scan: simple, and right for any trip count).
 
 Integer scans are exact. Floating-point ones are reassociated (block sums are added before the block's
 own terms): the results differ from the sequential ones in rounding, as a parallel reduction's do, and
@@ -190,3 +195,94 @@ def mpi_local(gen, D, f, ind: str, lo_body_edits) -> tuple[str, list[str], str]:
              f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_tot, 1, {mt}, MPI_SUM, MPI_COMM_WORLD);",
              f"{ind}{name} = __pl_s0 + __pl_tot;"]
     return local, after, _note(sc, D, "rank blocks, MPI_Exscan of the block sums")
+
+
+CHUNK = 64
+
+
+def cuda_launch(gen, L, f) -> str:
+    """For codegen_cuda.CudaGen.kernel on a scan loop: the host block that runs it on the device, the two
+    kernels appended to gen.kernels. The iterations are cut into one contiguous block per device thread
+    (a fixed number of threads, so that the block sums fit one small host scan): kernel 1 writes each
+    thread's block sum, the host turns them into exclusive offsets from the value before the loop, and
+    kernel 2 runs the body over each block from its offset."""
+    sc = f.scan
+    m, fx = gen.m, gen.fx
+    ty, name = sc.decl.base_type, sc.decl.name
+    k = len(gen.kernels)
+    base = f"__pl_kernel_{fx.signature.name}_{k}"
+    evs = [e for e in m.events if L in e.loops]
+    arrays = []
+    for e in evs:
+        d = e.decl
+        if d.is_array and d not in arrays and not (d.node is not None and not d.is_param and L.contains(d.node)):
+            if not d.is_param or d.kind != "pointer":
+                raise NotParallelizable(f"the scan at line {L.line} uses the array '{d.name}', which is not a "
+                                        f"pointer parameter")
+            arrays.append(d)
+    for d in arrays:
+        if d not in gen.used_arrays:
+            gen.used_arrays.append(d)
+    written = [d for d in arrays if any(e.decl is d and e.write for e in evs)]
+    scalars = [d for d in f.scalars_read if d is not sc.decl and d not in f.private and not d.is_array]
+    for d in scalars + list(f.private) + [sc.decl]:
+        if d.kind == "global" or d.base_type in (None, "auto"):
+            raise NotParallelizable(f"the scan at line {L.line} uses '{d.name}', which the kernel cannot take")
+    kparams = [("" if d in written else "const ") + f"{d.base_type} *{d.name}" for d in arrays]
+    kparams += [f"{d.base_type} {d.name}" for d in scalars] + ["long long __pl_lo", "long long __pl_n"]
+    kargs = [f"__pl_d_{d.name}" for d in arrays] + [d.name for d in scalars] + ["__pl_lo", "__pl_n"]
+    vt = var_type(L.var)
+    body = node_text_with(gen.data, L.body, gen.body_edits(L, f) + skip_edits(L))
+    incr = node_text_with(gen.data, sc.incr, [e for e in gen.body_edits(L, f)
+                                              if sc.incr.start_byte <= e[0] < sc.incr.end_byte])
+    block = ("const long long __pl_t = (long long)blockIdx.x * blockDim.x + threadIdx.x, "
+             "__pl_k = (long long)gridDim.x * blockDim.x;\n"
+             "    const long long __pl_q = __pl_n / __pl_k, __pl_r = __pl_n % __pl_k;\n"
+             "    const long long __pl_b = __pl_t * __pl_q + (__pl_t < __pl_r ? __pl_t : __pl_r);\n"
+             "    const long long __pl_e = __pl_b + __pl_q + (__pl_t < __pl_r ? 1 : 0);\n")
+    privs = "".join(f"    {d.base_type} {d.name};\n" for d in f.private)
+    gen.kernels.append(
+        f"__global__ void {base}_sums({', '.join(kparams + [f'{ty} *__pl_part'])}) {{\n    {block}"
+        f"    {ty} __pl_p = 0;\n"
+        f"    for (long long __pl_j = __pl_b; __pl_j < __pl_e; __pl_j++) {{ {vt} {L.var.name} = ({vt})(__pl_lo + __pl_j); "
+        f"__pl_p += ({incr}); }}\n"
+        f"    __pl_part[__pl_t] = __pl_p;\n}}")
+    gen.kernels.append(
+        f"__global__ void {base}_scan({', '.join(kparams + [f'const {ty} *__pl_off'])}) {{\n    {block}{privs}"
+        f"    {ty} {name} = __pl_off[__pl_t];\n"
+        f"    for (long long __pl_j = __pl_b; __pl_j < __pl_e; __pl_j++) {{ {vt} {L.var.name} = ({vt})(__pl_lo + __pl_j);\n"
+        f"    {body}\n    }}\n}}")
+    ind, ii = "    ", "        "
+    h = [f"{{ /* paralift: prefix sum of '{name}' at line {L.line}: block sums per device thread, their exclusive "
+         f"prefix on the host, the blocks again */",
+         f"{ind}const long long __pl_lo = (long long)({L.init_text()});",
+         f"{ind}const long long __pl_hi = (long long)({L.bound_text()});",
+         f"{ind}const long long __pl_n = {trip_count_c(L, '__pl_lo', '__pl_hi')};",
+         f"{ind}if (__pl_n > 0) {{"]
+    for d in arrays:
+        h.append(f"{ii}if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {gen.host_ptr(d)}, "
+                 f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); __pl_dv_{d.name} = 1; }}")
+    # at least CHUNK iterations per thread: the host's scan of the block sums stays small next to the loop
+    h += [f"{ii}const long long __pl_nb = __pl_min((__pl_n + {256 * CHUNK - 1}) / {256 * CHUNK}, __pl_max_blocks());",
+          f"{ii}const long long __pl_nt = __pl_nb * 256;",
+          f"{ii}{ty} *__pl_dp = NULL;",
+          f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dp, sizeof({ty}) * (size_t)__pl_nt));",
+          f"{ii}{base}_sums<<<(unsigned)__pl_nb, 256>>>({', '.join(kargs + ['__pl_dp'])});",
+          f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
+          f"{ii}{ty} *__pl_hp = ({ty} *)malloc(sizeof({ty}) * (size_t)__pl_nt);",
+          f"{ii}if (__pl_hp == NULL) {{ fprintf(stderr, \"out of host memory\\n\"); exit(1); }}",
+          f"{ii}PL_CUDA_CHECK(cudaMemcpy(__pl_hp, __pl_dp, sizeof({ty}) * (size_t)__pl_nt, cudaMemcpyDeviceToHost));",
+          f"{ii}{{ {ty} __pl_run = {name}; for (long long __pl_u = 0; __pl_u < __pl_nt; __pl_u++) "
+          f"{{ const {ty} __pl_v = __pl_hp[__pl_u]; __pl_hp[__pl_u] = __pl_run; __pl_run = __pl_run + __pl_v; }} "
+          f"{name} = __pl_run; }}",
+          f"{ii}PL_CUDA_CHECK(cudaMemcpy(__pl_dp, __pl_hp, sizeof({ty}) * (size_t)__pl_nt, cudaMemcpyHostToDevice));",
+          f"{ii}{base}_scan<<<(unsigned)__pl_nb, 256>>>({', '.join(kargs + ['__pl_dp'])});",
+          f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
+          f"{ii}PL_CUDA_CHECK(cudaDeviceSynchronize());",
+          f"{ii}free(__pl_hp);",
+          f"{ii}PL_CUDA_CHECK(cudaFree(__pl_dp));"]
+    for d in written:
+        h.append(f"{ii}__pl_hv_{d.name} = 0;")
+    h += [f"{ind}}}", "}"]
+    gen.notes.append(_note(sc, L, "a block per device thread, the block sums' exclusive prefix on the host"))
+    return "\n".join(h)
