@@ -23,9 +23,9 @@ from .frontend import text
 
 def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: list) -> tuple[tuple, str] | None:
     """(edit replacing loop f, note) for the run-time choice between private bins and atomics, or None
-    when loop f is not a histogram this handles. `clauses` are the loop's OpenMP clauses (array
-    reductions excluded: they are the atomics), `extra_edits` the other byte edits inside the loop
-    (condition rewrites) that both versions must carry."""
+    when loop f is not a histogram this handles. `clauses` are the loop's OpenMP clauses, `atomics` the
+    updates that need an atomic, `extra_edits` the other byte edits inside the loop (condition rewrites)
+    that both versions must carry."""
     L = f.loop
     m = fx.model
     if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
@@ -90,7 +90,11 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
             atom_edits.append((s.start_byte, s.start_byte, f"\n{sind}#pragma omp atomic\n{sind}"))
     loop_priv = _splice_within(data, L.node, priv_edits)
     loop_atom = _splice_within(data, L.node, atom_edits)
+    # the private version privatizes every array reduction of the loop, array-section ones included
     cl = "".join(" " + c for c in clauses)
+    names = {d.name for d in f.array_reductions}
+    cl_priv = "".join(" " + c for c in clauses
+                      if not (c.startswith("reduction(") and "[" in c and c.split(":", 1)[1].split("[")[0] in names))
     i2 = ind + "    "
     out = [f"{{ /* paralift: histogram: private bins per thread when bins x threads <= iterations, else atomics */"]
     out += scan
@@ -108,7 +112,7 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
     out.append(f"{i2}{{")
     for k, d, _e in arrays:
         out.append(f"{i2}{d.base_type} *const __pl_hm{k} = __pl_hp{k} + (size_t)omp_get_thread_num() * (size_t)(__pl_hc{k} + 16);")
-    out.append(f"{i2}#pragma omp for{cl}")
+    out.append(f"{i2}#pragma omp for{cl_priv}")
     out.append(f"{i2}{loop_priv}")
     for k, d, _e in arrays:
         out.append(f"{i2}#pragma omp for")
