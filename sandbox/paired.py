@@ -18,7 +18,9 @@ process, the memory and the moment:
         call. Writes OUTDIR/CASE.pairs, one block a line: the reference's two
         times, then the candidate's two, in seconds; then makes one more
         candidate call and writes its outputs to OUTDIR/CASE.out (checked
-        like any output).
+        like any output), unless a fifth argument `times-only` says that an
+        earlier process already did (writing a large output takes as long as
+        many calls).
 
 How the two live in one binary: each source is compiled alone in a wrapper
 that #includes it (static functions and a `main` of its own work) and adds
@@ -112,7 +114,8 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     L.append("  int __pl_rank = 0;")
     if mpi:
         L += ["  MPI_Init(&argc, &argv);", "  MPI_Comm_rank(MPI_COMM_WORLD, &__pl_rank);"]
-    L.append("  if (argc != 5) { fprintf(stderr, \"usage: paired BLOCKS WARMUP OUTDIR CASE\\n\"); return 2; }")
+    L.append("  if (argc != 5 && argc != 6) { fprintf(stderr, \"usage: paired BLOCKS WARMUP OUTDIR CASE [times-only]\\n\"); return 2; }")
+    L.append("  int __pl_outputs = argc == 5 || strcmp(argv[5], \"times-only\") != 0;")
     L.append("  int __pl_blocks = atoi(argv[1]); if (__pl_blocks < 1) __pl_blocks = 1;")
     L.append("  int __pl_warm = atoi(argv[2]);")
     L.append("  FILE *__pl_in = __pl_open(\"in\", argv[4], \".in\", \"rb\");")
@@ -168,8 +171,8 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     L.append("      __PL_REF(); __pl_bt[1] = __pl_t0; __PL_CAND(); __pl_bt[3] = __pl_t0;")
     L.append("    }")
     L.append("  }")
-    L.append("  __PL_CAND();      /* the outputs compared: the candidate's */")
-    L.append("  if (__pl_rank == 0) {")
+    L.append("  if (__pl_outputs) __PL_CAND();      /* the outputs compared: the candidate's */")
+    L.append("  if (__pl_rank == 0 && __pl_outputs) {")
     L.append("    FILE *__pl_out = __pl_open(argv[3], argv[4], \".out\", \"wb\");")
     index = {p.name: i for i, p in enumerate(sig.params)}
     for p in outputs_of(sig):
@@ -185,6 +188,8 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     if has_ret:
         L.append("    __pl_write(__pl_out, &__pl_ret, sizeof __pl_ret);")
     L.append("    fclose(__pl_out);")
+    L.append("  }")
+    L.append("  if (__pl_rank == 0) {")
     L.append(f"    FILE *__pl_tt = __pl_open(argv[3], argv[4], \"{TIMES_EXT}\", \"w\");")
     L.append("    for (int __pl_b = 0; __pl_b < __pl_blocks; ++__pl_b)")
     L.append("      fprintf(__pl_tt, \"%.9f %.9f %.9f %.9f\\n\", __pl_times[4 * __pl_b], __pl_times[4 * __pl_b + 1],"

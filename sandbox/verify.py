@@ -1053,8 +1053,9 @@ def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dic
                     ) -> tuple[timing.PairedInterval | None, RunResult | None, int]:
     """Paired processes (reference and candidate interleaved in each) on
     `case` until the speedup's interval is narrow enough or the cap is
-    spent: (measurement, the last run, blocks per process); the measurement
-    is None when the candidate failed (the run says how)."""
+    spent: (measurement, the first run, whose outputs are the ones written,
+    blocks per process); the measurement is None when the candidate failed
+    (the run, then the failing one, says how)."""
     call_s = ref.seconds.get(case, 0.0)
     blocks = timing.blocks_for(call_s, opts.timing_min_s)
     warm = paired.warmup_calls(call_s)
@@ -1069,11 +1070,13 @@ def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dic
     limits = dataclasses.replace(base, wall_s=round(base.wall_s + 2 * ref_calls_s, 3))
     out = work / "out"
     out.mkdir(exist_ok=True)
-    r = None
+    r = first = None
+    for ext in (".out", paired.TIMES_EXT):
+        (out / (case + ext)).unlink(missing_ok=True)
     while not meas.enough():
-        for ext in (".out", paired.TIMES_EXT):
-            (out / (case + ext)).unlink(missing_ok=True)
-        cmd = [*launcher, binary, str(blocks), str(warm), "out", case]
+        (out / (case + paired.TIMES_EXT)).unlink(missing_ok=True)
+        # the first process writes the candidate's outputs (checked by the caller), the others only times
+        cmd = [*launcher, binary, str(blocks), str(warm), "out", case, *(["times-only"] if first else [])]
         with locks.exclusive():
             probe.expect(workers)
             r = isolation.run(cmd, work, limits, env=env, ro_binds=ref.binds)
@@ -1086,8 +1089,9 @@ def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dic
         found = paired.read_blocks(out / (case + paired.TIMES_EXT))
         if not r.ok or len(found) != blocks:
             return None, r, blocks
+        first = first or r
         meas.add(found, r.wall_s)
-    return meas, r, blocks
+    return meas, first, blocks
 
 
 def _measure_profiles(task: Task, ref: Reference, binary: str, work: Path, env: dict, launcher: list[str],

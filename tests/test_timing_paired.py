@@ -84,6 +84,12 @@ def test_paired_driver_links_both_copies_and_alternates(tmp_path):
     y = [2.0 * i for i in range(1000)]
     assert list(out["y"]) == y
     assert float(out["return"][0]) == pytest.approx(sum(2 * v for v in y))
+    # later processes of a measurement only time: no last candidate call, no outputs
+    (tmp_path / "out" / "c.out").unlink()
+    r = subprocess.run([str(binary), "2", "1", "out", "c", "times-only"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "seq.txt").read_text() == "12" + "1221" + "2112"
+    assert not (tmp_path / "out" / "c.out").exists() and len(paired.read_blocks(tmp_path / "out" / "c.pairs")) == 2
 
 
 @needs_tools
