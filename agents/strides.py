@@ -84,7 +84,9 @@ def value_facts(m, nonneg: set, integer_types) -> list[ValueFact]:
             if not others:
                 add(ValueFact(Poly.sym(s) - 1, s, "stride", ev.line))
                 continue
+            # the row's columns over every iteration: a triangular row (j <= i) is at most as wide as the last
             order = [(o.var.key, m.expand(o.lower), m.expand(o.upper)) for o in reversed(others)]
+            order.append((v, m.expand(lp.lower), m.expand(lp.upper)))
             nn = set(nonneg)
             for key, lo, _ in order:
                 if lo is not None and lo.nonneg(nn):
