@@ -35,6 +35,34 @@ def test_synthetic_corpus_is_rule_translated_and_held_out_clean():
     assert build_corpus(40, seed=3) == pairs          # deterministic
 
 
+def test_plan_corpus_has_the_rule_agents_plans_for_three_targets():
+    """The plan corpus: per synthetic kernel and target, the rule agent's plan
+    in its short form (no reduction clauses) that the target's code generator
+    carries out into exactly the rule agent's candidate; the prompt names the
+    target; held-out functions never appear."""
+    from paralift.agents import build_task
+    from paralift.agents.plan import apply_plan, parse_plan, rule_plan
+    from paralift.training.tiny import _body, _norm, build_plan_corpus, example_text, held_out_units
+    pairs = build_plan_corpus(60, seed=3)
+    assert len(pairs) >= 45 and {p["target"] for p in pairs} == {"openmp", "mpi", "cuda"}
+    held = {_norm(_body(u[2], u[1])) for u in held_out_units()}
+    for p in pairs:
+        assert _norm(p["source"]) not in held
+        plan = parse_plan(p["plan"])
+        assert all(not lp.reductions for lp in plan.loops) and "reduction" not in p["plan"]
+        task = build_task(p["unit"], "c", p["function"], Target(p["target"]))
+        full = rule_plan(task, Target(p["target"]))
+        assert str(full) == p["full_plan"]
+        assert apply_plan(task, p["plan"], Target(p["target"]))[0] == apply_plan(task, full, Target(p["target"]))[0]
+        prompt, completion = example_text(p)
+        label = {"openmp": "OpenMP", "mpi": "MPI", "cuda": "CUDA"}[p["target"]]
+        assert prompt.endswith(f"### {label} plan\n```\n") and "/*L1*/ " in prompt
+        assert completion == p["plan"] + "\n```"
+    # a reduction kernel's label leaves the clause to the analysis
+    assert any(p["full_plan"] != p["plan"] and "reduction(" in p["full_plan"] for p in pairs)
+    assert build_plan_corpus(60, seed=3) == pairs          # deterministic
+
+
 def _bundled_skip() -> str | None:
     if not all(importlib.util.find_spec(m) for m in ("torch", "transformers")):
         return "torch/transformers not installed (pip install 'paralift[llm]')"
@@ -62,28 +90,37 @@ def test_bundled_model_folder_is_complete_and_small():
         assert (folder / name).exists(), name
     assert sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) < 30 * 2**20
     info = json.loads((folder / "paralift.json").read_text())
-    assert info["prompt_format"] == "directives" and info["targets"] == ["openmp"]
+    assert info["prompt_format"] == "plan" and info["targets"] == ["openmp", "mpi", "cuda"]
     card = (folder / "README.md").read_text()
     assert card.startswith("---\nlicense: apache-2.0\n") and "demonstrator" in card
-    ev = info["evaluation"]                 # the card states the scores the recipe measured
-    assert f"**{ev['greedy_verified']}/{ev['functions']}**" in card
-    assert f"**{ev['sampled_verified']}/{ev['functions']}**" in card
+    ev = info["evaluation"]                 # the card states the pass@1 per target the recipe measured
+    assert ev["functions"] == 49
+    for target, label in (("openmp", "OpenMP"), ("mpi", "MPI"), ("cuda", "CUDA")):
+        assert f"| {label} | " in card and f"**{ev['targets'][target]['greedy_verified']}/49**" in card
     assert "python -m paralift.training.tiny" in card
+    rows = json.loads((folder / "evaluation.json").read_text())["rows"]
+    assert len(rows) == 3 * 49 and {r["target"] for r in rows} == {"openmp", "mpi", "cuda"}
 
 
 @needs_model
-@pytest.mark.parametrize("path, function", [("examples/saxpy.c", "saxpy"), ("data/kernels/dot.c", "dot")])
-def test_bundled_model_translation_verifies(clean_env, path, function):
+@pytest.mark.parametrize("path, function, target, marker", [
+    ("examples/saxpy.c", "saxpy", Target.OPENMP, "#pragma omp"),
+    ("data/kernels/dot.c", "dot", Target.OPENMP, "#pragma omp"),
+    ("examples/saxpy.c", "saxpy", Target.MPI, "MPI_"),
+    ("data/kernels/dot.c", "dot", Target.CUDA, "<<<")])
+def test_bundled_model_translation_verifies(clean_env, path, function, target, marker):
+    """The bundled plan model's greedy answer for each target, carried out by
+    the target's code generator and verified by the sandbox."""
     from paralift.agents import build_task
     from paralift.agents.llm import LLMTranslator
     from paralift.sandbox import VerifyOptions, verify
     from paralift.sandbox.inputs import generate_suite
     src = (ROOT / path).read_text()
-    task = build_task(src, "c", function, Target.OPENMP)
+    task = build_task(src, "c", function, target)
     agent = LLMTranslator.create("hf")                 # the default model is the bundled one
-    assert agent.prompt_form() == "directives"
-    [cand] = agent.propose(task, Target.OPENMP)        # greedy
-    assert cand.agent == "hf" and "#pragma omp" in cand.code and "/*L" not in cand.code
+    assert agent.prompt_form() == "plan"
+    [cand] = agent.propose(task, target)               # greedy
+    assert cand.agent == "hf" and marker in cand.code and "/*L" not in cand.code and "plan: L" in cand.notes
     v = verify(task, cand, generate_suite(task.signature), VerifyOptions(timing=False))
     assert v.verified, v.reason
 
@@ -111,15 +148,36 @@ def test_translate_with_the_bundled_model_counts_candidates_and_verdicts(clean_e
 
 
 @pytest.mark.slow
-def test_recipe_end_to_end_small(tmp_path):
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("fmt", ["plan", "directives"])
+def test_recipe_end_to_end_small(tmp_path, fmt):
     """`python -m paralift.training.tiny` at toy size: corpus, tokenizer,
-    model, evaluation, card (the real run takes ~40 minutes)."""
+    model, evaluation (per target for plans), card (the real run takes ~40 minutes)."""
     pytest.importorskip("transformers", reason="transformers not installed")
     from paralift.training.tiny import main
     out = tmp_path / "m"
     assert main(["--out", str(out), "--examples", "60", "--max-steps", "3", "--hidden", "32", "--layers", "1",
-                 "--heads", "2", "--vocab", "400", "--no-verify", "--eval-samples", "2", "--threads", "1"]) == 0
+                 "--heads", "2", "--vocab", "400", "--no-verify", "--eval-samples", "2", "--threads", "1",
+                 "--format", fmt]) == 0
     info = json.loads((out / "paralift.json").read_text())
-    assert info["prompt_format"] == "directives" and info["trained_steps"] == 3
+    assert info["prompt_format"] == fmt and info["trained_steps"] == 3
     assert info["evaluation"]["functions"] >= 40 and (out / "tokenizer.json").exists()
-    assert (out / "README.md").read_text().startswith("---\nlicense: apache-2.0")
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nlicense: apache-2.0") and "--format " + fmt in card
+    if fmt == "plan":
+        assert info["targets"] == ["openmp", "mpi", "cuda"]
+        assert set(info["evaluation"]["targets"]) == {"openmp", "mpi", "cuda"}
+        assert "pass@1" in card and "| MPI |" in card and "| CUDA |" in card
+        rows = json.loads((out / "evaluation.json").read_text())["rows"]
+        assert {r["target"] for r in rows} == {"openmp", "mpi", "cuda"}
+
+
+def test_plan_corpus_replay_records_build_plan_examples():
+    from paralift.training.sft import build_examples
+    from paralift.training.tiny import corpus_records
+    recs = corpus_records(9, seed=0, form="plan")
+    assert len(recs) >= 6 and {r["target"] for r in recs} == {"openmp", "mpi", "cuda"}
+    ex = build_examples(recs, "plan")
+    assert len(ex) == len(recs)
+    assert all(e["completion"].startswith("L") and e["completion"].endswith("\n```") for e in ex)
+    assert any("### MPI plan" in e["prompt"] for e in ex) and any("### CUDA plan" in e["prompt"] for e in ex)

@@ -6,7 +6,7 @@ the same base, or a full model).
         --policy grpo=data/models/paralift-tiny+runs/grpo --out training/results/compare
 
 Per policy and target: the greedy answer (pass@1) on every held-out C
-function (data/kernels, examples/: `tiny.held_out_units`), each distinct
+function (data/kernels, examples/: the 49 of `tiny.evaluation_units`), each distinct
 candidate verified by the sandbox (generated tests, no timing). Then the
 verified candidates are timed with `sandbox.verify.measure` (the sequential
 reference and the candidate in interleaved processes, 95 % interval, the
@@ -73,7 +73,7 @@ def compare_policies(policies: list[tuple[str, str, str | None]], targets: list[
     from paralift.types import Target
 
     from .rewards import RewardConfig, plausible_bound
-    from .tiny import held_out_units
+    from .tiny import evaluation_units
 
     t_start = time.time()
     agents = {}
@@ -87,7 +87,7 @@ def compare_policies(policies: list[tuple[str, str, str | None]], targets: list[
         agents[name] = LLMTranslator(prov, samples=1, max_tokens=max_tokens, quiet=True, strict=True,
                                      adapter=name if adapter else None)
     names = [p[0] for p in policies]
-    units = [u for u in held_out_units() if u[3] == "c"][:limit]
+    units = evaluation_units()[:limit]
     rows: list[dict] = []
     jobs: dict[tuple[str, str, str], tuple] = {}
     for tg in targets:
