@@ -405,6 +405,27 @@ def _vector_arg_text(ty: Node) -> str:
     return t[t.find("<") + 1:t.rfind(">")].strip() if "<" in t else t
 
 
+def _std_array(u: Unit, ty: Node) -> tuple[str, int] | None:
+    """(element type, size) of `std::array<T, N>` with a carried T and a literal (or macro) N."""
+    node = ty
+    if node.type == "qualified_identifier":
+        if text(node.child_by_field_name("scope")) != "std":
+            return None
+        node = node.child_by_field_name("name")
+    if node is None or node.type != "template_type" or text(node.child_by_field_name("name")) != "array":
+        return None
+    args = node.child_by_field_name("arguments")
+    parts = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    if len(parts) != 2 or parts[0].type != "type_descriptor" or parts[0].child_by_field_name("declarator"):
+        return None
+    inner = parts[0].child_by_field_name("type")
+    elem = record_type(u, inner) if inner is not None else None
+    count = _literal_size(u, parts[1])
+    if elem is None or count is None or elem in ("bool", "_Bool"):
+        return None
+    return elem, count
+
+
 def parse_params(u: Unit, fn: Node, fname: str) -> tuple[list[ParamInfo], str]:
     fdecl = _function_declarator(fn)
     plist = fdecl.child_by_field_name("parameters") if fdecl is not None else None
@@ -482,6 +503,13 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
     if name is None:
         raise AnalysisError(f"parameter '{ptext}' of '{fname}' has no name")
     del ptr_const
+    arr = _std_array(u, ty)
+    if arr is not None and not (ptr_depth or arr_depth) and ref:
+        elem, count = arr
+        register_records(u, elem)
+        p = Param(name=name, base_type=elem, kind=ParamKind.VECTOR, const=const, role=Role.IN if const else Role.INOUT,
+                  extent=str(count), container=f"std::array<{elem}, {count}>")
+        return ParamInfo(p, ptext)
     is_vec, vec_elem, vdesc = _vector_elem(u, ty)
     if is_vec:
         if ptr_depth or arr_depth:
