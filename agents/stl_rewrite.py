@@ -251,7 +251,7 @@ class _Context:
                 cond = f"{v}[{i}] == {text(val)}"
             else:
                 cond = self._apply(a[2], [f"{v}[{i}]"])
-            pre = f"std::ptrdiff_t {s} = 0; {self._loop(i, v, f'if ({cond}) ++{s};')}"
+            pre = f"long {s} = 0; {self._loop(i, v, f'if ({cond}) ++{s};')}"
         elif name in ("min_element", "max_element"):
             if len(a) != 2:
                 raise _Skip
@@ -266,7 +266,7 @@ class _Context:
                 pre = f"{t} {s} = {first}; " + self._loop(i, v, f"if ({v}[{i}] {op} {s}) {s} = {v}[{i}];", "1")
             else:           # its position: the first smallest (a strict comparison keeps the earliest)
                 best = f"{s}b"
-                pre = (f"std::ptrdiff_t {s} = 0; {t} {best} = {first}; "
+                pre = (f"long {s} = 0; {t} {best} = {first}; "
                        + self._loop(i, v, f"if ({v}[{i}] {op} {best}) {{ {best} = {v}[{i}]; {s} = {i}; }}", "1"))
         else:
             raise _Skip
