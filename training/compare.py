@@ -198,7 +198,8 @@ def compare_policies(policies: list[tuple[str, str, str | None]], targets: list[
     loads = [m["loadavg_1min"] for m in measurements if m.get("loadavg_1min") is not None]
     return {"policies": [{"name": n, "model": m, "adapter": a} for n, m, a in policies], "targets": targets,
             "timing": timing, "timing_cap_s": timing_cap_s, "cores": os.cpu_count(),
-            "loadavg_during_timing": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)}
+            "loadavg_during_timing": {"min": round(min(loads), 2), "median": round(statistics.median(loads), 2),
+                                      "max": round(max(loads), 2)}
             if loads else None,
             "contended_measurements": sum(bool(m.get("contended")) for m in measurements),
             "timed_kernels": sum(1 for r in rows if any(a.get("timing") is not None for a in r["answers"].values())),
