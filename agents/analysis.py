@@ -56,6 +56,9 @@ class LoopFacts:
     # pairs of distinct pointer parameters the loop is parallel only if they do not overlap: the code
     # generators check their accessed ranges at entry and run the sequential code when they do
     alias_checks: set = field(default_factory=set)        # {(Decl, Decl)}, ordered by name
+    # the subset that conflicts even when the two pointers are equal (an in-place call): for the others,
+    # `f(n, a, a)` is as parallel as separate arrays and only a shifted overlap needs the sequential code
+    alias_equal_unsafe: set = field(default_factory=set)
     # `if (v < best) { best = v; idx = i; }`: (best Decl, idx Decl, "min"|"max", the if node); the parallel
     # loop keeps per-thread (best, idx) pairs merged by value, then lowest index (the sequential answer)
     argminmax: tuple | None = None
@@ -80,6 +83,7 @@ class LoopFacts:
             "schedule": "guided" if self.varying else "static", "collapse": self.collapse, "simd": self.simd,
             "writes": [d.name for d in self.arrays_written],
             "alias_checks": sorted([a.name, b.name] for a, b in self.alias_checks),
+            "alias_equal_ok": sorted([a.name, b.name] for a, b in self.alias_checks - self.alias_equal_unsafe),
             "argminmax": None if self.argminmax is None else {
                 "op": self.argminmax[2], "value": self.argminmax[0].name, "index": self.argminmax[1].name},
             "scan": self.scan.decl.name if self.scan_ok else None,
@@ -147,6 +151,22 @@ class FunctionFacts:
                     pairs |= self.loops[lp].alias_checks
         return sorted(pairs, key=lambda p: (p[0].name, p[1].name))
 
+    def alias_equal_safe(self) -> set:
+        """The pairs of alias_checks() whose parallel loops are right for equal pointers (an in-place call):
+        only an overlap at another offset needs the sequential code. Not for CUDA, whose device copies of
+        the two arguments are separate arrays whatever the host pointers are."""
+        unsafe: set = set()
+        for f in self.scan_loops():
+            # the first pass reads the increments before the loop runs: `offset[i] = total; total +=
+            # count[i];` called in place reads the value just written, which that pass cannot see
+            unsafe |= f.alias_checks
+        for f in self.chosen_loops():
+            unsafe |= f.alias_equal_unsafe
+            for lp in self.model.loops:
+                if lp is not f.loop and f.loop.encloses(lp) and self.loops[lp].parallel:
+                    unsafe |= self.loops[lp].alias_equal_unsafe
+        return set(self.alias_checks()) - unsafe
+
     def _name(self, key: str) -> str:
         d = self.model.decl_by_key(key)
         return d.name if d is not None else key
@@ -194,6 +214,16 @@ def analyze(source: str, language: str, function: str) -> FunctionFacts:
     key = (source, language, function)
     if key in _CACHE:
         return _CACHE[key]
+    if language == "cpp":
+        # std::accumulate, std::transform, ...: analysed (and translated) as the loops they stand for
+        from .stl_rewrite import NOTE, rewrite
+        looped = rewrite(source, language, function)
+        if looped is not None:
+            fx = analyze(looped, language, function)
+            if NOTE not in fx.notes:
+                fx.notes.append(NOTE)
+            _CACHE[key] = fx
+            return fx
     unit = load_unit(source, language)
     if function in unit.templates:
         raise AnalysisError(f"function '{function}' is a C++ template, which the analysis does not support")
@@ -277,6 +307,8 @@ class _Analyzer:
         chosen = self.fx.chosen_loops()
         if not m.loops:
             self.fx.parallel, self.fx.reason = False, "the function has no loops"
+            if m.blockers:      # e.g. a standard algorithm call the rewrite did not understand: name it
+                self.fx.reason += f" ({m.blockers[0].reason})"
         elif not chosen:
             first = self.fx.loops[m.loops[0]]
             self.fx.parallel = False
@@ -479,7 +511,10 @@ class _Analyzer:
             if lp.var is not None and (lp is L or L.encloses(lp)) and lp.canonical:
                 written_syms.discard(lp.var.key)
         # distinct pointer parameters that may share storage: a dependence between two of them exists only
-        # when they overlap, which the translation tests at run time (f.alias_checks) instead of giving up
+        # when they overlap, which the translation tests at run time (f.alias_checks) instead of giving up.
+        # Their relative offset is unknown, so even y[i] = x[i] conflicts across iterations when y = x + 1:
+        # every written pair is checked; the dependence test at equal origins says whether an in-place
+        # call (y == x) may still take the parallel path.
         groups: dict[str, list[Event]] = {}
         for e in arr:
             groups.setdefault(self.may_alias_group(e.decl), []).append(e)
@@ -489,8 +524,9 @@ class _Analyzer:
                     if e.decl is w.decl or (e.write and e.seq < w.seq):
                         continue
                     pair = tuple(sorted((w.decl, e.decl), key=lambda d: d.name))
-                    if pair not in f.alias_checks and self.dep.test(L, w, e, written_syms).dependent:
-                        f.alias_checks.add(pair)
+                    f.alias_checks.add(pair)
+                    if pair not in f.alias_equal_unsafe and self.dep.test(L, w, e, written_syms).dependent:
+                        f.alias_equal_unsafe.add(pair)
         by_decl: dict[Decl, list[Event]] = {}
         for e in arr:
             by_decl.setdefault(e.decl, []).append(e)
@@ -791,7 +827,7 @@ class _ParamInference:
             if lp.range_of is not None:
                 sized.add(lp.range_of.name)
         for p in fx.signature.params:
-            if p.kind == ParamKind.VECTOR and p.name in sized:
+            if p.kind == ParamKind.VECTOR and p.name in sized and not p.container:   # std::array: a fixed size
                 used_sizes.append(p.name)
         # every free size is the one token the input generator knows: "N" (vectors whose sizes the code does
         # not relate to anything else get the same length; that is one consistent choice, not an assumption
@@ -822,6 +858,9 @@ class _ParamInference:
         rendered: dict[str, str] = {}
         polys: dict[str, Poly] = {}
         for d in arrays:
+            if params[d.name].container:       # std::array<T, N>: N elements, whatever is accessed
+                rendered[d.name], polys[d.name] = params[d.name].extent, Poly.const(int(params[d.name].extent))
+                continue
             cands = ext.get(d.name, [])
             nn = self.an._nonneg_keys() | {f"@size:{v}" for v in fx.size_tokens}
             cands = _max_reduce([_round_up(c, nn) for c in cands], an_nonneg=nn)

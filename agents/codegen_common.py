@@ -419,20 +419,51 @@ def _overlap_expr(a: str, na: str, b: str, nb: str) -> str:
             f"&& {ub} < {ua} + (unsigned long long)({na}))")
 
 
+def _inline_minmax(e: str) -> str:
+    """`e` with __pl_imax/__pl_imin calls spelled as conditional expressions: the overlap test is spliced
+    into any translation unit (a model's candidate too), which need not define those helpers. The
+    operands are side-effect-free size arithmetic, so evaluating one twice is harmless."""
+    import re
+    m = re.search(r"__pl_im(ax|in)\(", e)
+    if m is None:
+        return e
+    depth, i, comma = 1, m.end(), None
+    while depth:
+        c = e[i]
+        depth += (c == "(") - (c == ")")
+        if c == "," and depth == 1:
+            comma = i
+        i += 1
+    a, b = _inline_minmax(e[m.end():comma]), _inline_minmax(e[comma + 1:i - 1])
+    op = ">" if m.group(1) == "ax" else "<"
+    return _inline_minmax(e[:m.start()] + f"(({a}) {op} ({b}) ? ({a}) : ({b}))" + e[i:])
+
+
 def overlap_condition(fx: FunctionFacts) -> str | None:
     """C condition true when two pointer arguments the parallel code needs apart overlap in the ranges the
     function accesses (None when no pair needs a check)."""
     return overlap_test(fx)[1]
 
 
-def overlap_test(fx: FunctionFacts, pairs: list | None = None) -> tuple[list[str], str | None]:
+def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = False) -> tuple[list[str], str | None]:
     """(statements to run first, the condition) of overlap_condition (for `pairs`, by default the
-    analysis' fx.alias_checks())."""
-    pairs = fx.alias_checks() if pairs is None else pairs
-    if not pairs:
-        return [], None
+    analysis' fx.alias_checks(); for CUDA, every pair of arguments that may overlap with one written:
+    the device copies of two overlapping arguments are separate arrays, so any overlap changes what the
+    kernels read). With the analysis' own pairs on the host, equal pointers the parallel loops are
+    right for (fx.alias_equal_safe(): `scale(n, a, x, x)`) keep the parallel path."""
+    equal_ok: set = set()
+    if cuda and pairs is None:
+        from .overlap_guard import overlap_pairs
+        pairs = overlap_pairs(fx)
+    elif pairs is None:
+        pairs = fx.alias_checks()
+        equal_ok = fx.alias_equal_safe()
     r = CRenderer(fx)
-    terms = []
+    # strides, leading dimensions and offsets of unknown sign (agents/strides.py): the extents and the
+    # parallel loops hold only when these facts do, so they are tested first (|| short-circuits)
+    terms = [f"!(({r.poly(f.fact)}) >= 0)" for f in getattr(fx, "value_facts", [])]
+    if not pairs and not terms:
+        return [], None
     for a, b in pairs:
         sizes = []
         for d in (a, b):
@@ -442,10 +473,7 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None) -> tuple[list[str
                 raise NotParallelizable(
                     f"'{a.name}' and '{b.name}' may point into the same array, and the range to check at "
                     f"run time is unknown ({e})") from None
-            if "__pl_im" in ext:
-                raise NotParallelizable(f"'{a.name}' and '{b.name}' may point into the same array, and the "
-                                        f"range of '{d.name}' is not a simple expression")
-            sizes.append(ext)
+            sizes.append(_inline_minmax(ext))
         if any(x.startswith("__pl_rx") for x in sizes):
             # a range scanned at run time (r.prelude): a negative index (-1) counts as an overlap
             terms.append("(" + " || ".join(f"{x} < 0" for x in sizes if x.startswith("__pl_rx")) + " || "
@@ -453,7 +481,10 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None) -> tuple[list[str
                                          b.name, f"({sizes[1]}) * (long long)sizeof(*{b.name})") + ")")
             continue
         sizes = [f"(({x}) * (long long)sizeof(*{d.name}))" for x, d in zip(sizes, (a, b))]
-        terms.append(_overlap_expr(a.name, sizes[0], b.name, sizes[1]))
+        overlap = _overlap_expr(a.name, sizes[0], b.name, sizes[1])
+        if (a, b) in equal_ok:
+            overlap = f"((const void *)({a.name}) != (const void *)({b.name}) && {overlap})"
+        terms.append(overlap)
     return list(getattr(r, "prelude", [])), " || ".join(terms)
 
 
@@ -477,7 +508,7 @@ def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
 def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None) -> str:
     """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
     no pair of arguments needs a check)."""
-    prelude, cond = overlap_test(fx, pairs)
+    prelude, cond = overlap_test(fx, pairs, cuda)
     if cond is None:
         return ""
     return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
@@ -498,4 +529,9 @@ def add_alias_fallback(fx: FunctionFacts, code: str, pairs: list | None = None) 
         raise NotParallelizable("cannot find the translated function to add its overlap test")
     code = splice(unit.data, [(body.start_byte + 1, body.start_byte + 1, "\n    " + entry)])
     names = ", ".join(f"{a.name}/{b.name}" for a, b in (fx.alias_checks() if pairs is None else pairs))
-    return code, f"runtime overlap check of {names}: overlapping arguments run the sequential code"
+    note = f"runtime overlap check of {names}: overlapping arguments run the sequential code" if names else ""
+    checks = [f.describe(fx._name) for f in getattr(fx, "value_facts", [])]
+    if checks:
+        note = "; ".join(x for x in (note, "runtime check " + ", ".join(checks) + ": other strides and leading "
+                                     "dimensions run the sequential code") if x)
+    return code, note

@@ -8,7 +8,8 @@ copy-back and free itself.  Every CUDA call is checked.
   arrays' stride-1 index), grid-stride loops over a grid sized from the
   device's SM count, no launch when the trip count is 0;
 * dense products (for i, for j, for p: acc += X[..p..] * Y[..p..j..]): 16x16
-  shared-memory tiles of X and Y, products added in the order of p;
+  shared-memory tiles of X and Y, products added in the order of p; where the
+  nest allows, each thread sums 4x4 outputs in registers (agents/cuda_tiles.py);
 * scalar reductions: per-thread partials, a warp-shuffle block reduction,
   then atomicAdd for sums of types with a native atomicAdd, or per-block
   partials combined on the host (a second pass) for the rest;
@@ -196,9 +197,11 @@ class CudaGen:
         self.used_arrays: list[Decl] = []
         self.device_calls: set[str] = set()
         self.notes: list[str] = []
-        self.chosen = {f.loop: f for f in fx.chosen_loops()}
+        self.chosen = {f.loop: f for f in fx.chosen_loops() + (fx.scan_loops() if hasattr(fx, "scan_loops") else [])}
         self.nonneg = {d.key for d in self.m.params.values() if d.kind == "scalar" and
                        fx.signature.param(d.name).values.kind.value == "size"}
+        # strides and leading dimensions the function checks at entry (agents/strides.py)
+        self.nonneg |= {f.fact for f in getattr(fx, "value_facts", [])}
 
     # -- checks --------------------------------------------------------------
     def check(self) -> None:
@@ -310,6 +313,9 @@ class CudaGen:
     # -- kernels -------------------------------------------------------------
     def kernel(self, L: Loop) -> str:
         f = self.chosen[L]
+        if getattr(f, "scan_ok", False):
+            from .scan import cuda_launch     # a prefix sum: two kernels around a host scan of block sums
+            return cuda_launch(self, L, f)
         fx, m = self.fx, self.m
         k = len(self.kernels)
         kname = f"__pl_kernel_{fx.signature.name}_{k}"
@@ -355,6 +361,9 @@ class CudaGen:
             d = e.decl
             if d.is_array and d not in arrays and not (d.node is not None and not d.is_param and L.contains(d.node)):
                 arrays.append(d)
+        # const local tables (stencil weights) are declared again inside the kernel: constants, no copy
+        tables = [d for d in arrays if not d.is_param and _const_table(d)]
+        arrays = [d for d in arrays if d not in tables]
         for d in arrays:
             if not d.is_param:
                 raise NotParallelizable(f"the loop at line {L.line} uses the local array '{d.name}'")
@@ -419,8 +428,17 @@ class CudaGen:
             x_outer = bool(wr) and all(unit(e, L) and not unit(e, child) for e in wr)
         # body
         edits = self.body_edits(L, f)
+        # few bins: a per-block copy in shared memory (agents/histogram.py)
+        from . import histogram as hist
+        hist_d = hist.cuda_shared_array(f, two_d or ikj_lines is not None)
+        if hist_d is not None:
+            edits = hist.cuda_shared_edits(hist_d, edits)
+            kparams += ["long long __pl_hc", "int __pl_hs"]
+            kargs += [f"__pl_n_{hist_d.name}", "__pl_hs"]
         ind = "    "
         lines = [f"__global__ void {kname}({', '.join(kparams)}) {{"]
+        for decl in dict.fromkeys(_declaration_of(d) for d in tables):
+            lines.append(f"{ind}{text(decl).strip()}")
         for d in privs:
             lines.append(f"{ind}{d.base_type} {d.name};")
         for d, op, atomic, i in red_info:
@@ -451,12 +469,13 @@ class CudaGen:
             body = node_text_with(self.data, L.body, edits)
             if L.body.type != "compound_statement" or L.body_prefix():
                 body = "{ " + L.body_prefix() + " " + body + " }"
-            lines += [
+            pro, epi = hist.cuda_shared_lines(hist_d, ind) if hist_d is not None else ([], [])
+            lines += pro + [
                 f"{ind}for (long long __pl_t = (long long)blockIdx.x * blockDim.x + threadIdx.x; __pl_t < __pl_n; "
                 f"__pl_t += (long long)blockDim.x * gridDim.x) {{",
                 f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_t * ({L.step}));",
                 f"{ind}    {body}",
-                f"{ind}}}"]
+                f"{ind}}}"] + epi
         for d, op, atomic, i in red_info:
             # __pl_r is right in thread 0 only (see __pl_block_reduce)
             lines.append(f"{ind}{{ const {d.base_type} __pl_r = __pl_block_reduce({d.name}, {_OPS[op]}());")
@@ -502,10 +521,11 @@ class CudaGen:
         # grids of at most 32 blocks of 256 threads per SM (4 waves of the 8 an SM holds); the
         # kernels' grid-stride loops cover the rest
         if tiled is not None:
+            pt = getattr(self, "patch", TILE)       # the (i, j) patch a block computes (product_tiles)
             h += [f"{ii}const dim3 __pl_block({TILE}, {TILE});",
-                  f"{ii}const long long __pl_gx = __pl_min((__pl_n2 + {TILE - 1}) / {TILE}, __pl_max_blocks());",
-                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min((__pl_n + {TILE - 1}) / "
-                  f"{TILE}, __pl_max_blocks() / __pl_gx + 1), 65535LL));"]
+                  f"{ii}const long long __pl_gx = __pl_min((__pl_n2 + {pt - 1}) / {pt}, __pl_max_blocks());",
+                  f"{ii}const dim3 __pl_grid((unsigned)__pl_gx, (unsigned)__pl_min(__pl_min((__pl_n + {pt - 1}) / "
+                  f"{pt}, __pl_max_blocks() / __pl_gx + 1), 65535LL));"]
             nblocks = "((size_t)__pl_grid.x * __pl_grid.y)"
         elif two_d:
             nx, ny = ("__pl_n", "__pl_n2") if x_outer else ("__pl_n2", "__pl_n")
@@ -527,7 +547,12 @@ class CudaGen:
             else:
                 h += [f"{ii}{ty} *__pl_dr_{i} = NULL;",
                       f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dr_{i}, sizeof({ty}) * {nblocks}));"]
-        h += [f"{ii}{kname}<<<__pl_grid, __pl_block>>>({', '.join(kargs)});",
+        shmem = ""
+        if hist_d is not None:
+            choose, shmem = hist.cuda_shared_launch(hist_d, ii)
+            h.append(choose)
+            shmem = ", " + shmem
+        h += [f"{ii}{kname}<<<__pl_grid, __pl_block{shmem}>>>({', '.join(kargs)});",
               f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
               f"{ii}PL_CUDA_CHECK(cudaDeviceSynchronize());"]
         for d, op, atomic, i in red_info:
@@ -552,12 +577,16 @@ class CudaGen:
         if x_outer:
             desc += f" (threadIdx.x on '{L.var.name}', the written array's stride-1 index)"
         if tiled is not None:
-            desc += f" ({TILE}x{TILE} shared-memory tiles of the product's operands)"
+            desc += f" ({TILE}x{TILE} shared-memory tiles of the product's operands" + (
+                f", {self.patch // TILE}x{self.patch // TILE} outputs per thread)" if getattr(self, "patch", TILE) > TILE
+                else ")")
         if red_info:
             desc += ", reductions " + ", ".join(f"{op}:{d.name}" + (" (atomicAdd)" if a else " (second pass)")
                                                 for d, op, a, _ in red_info)
         if f.array_reductions:
             desc += ", atomicAdd on " + ", ".join(d.name for d in f.array_reductions)
+            if hist_d is not None:
+                desc += " (into a per-block copy in shared memory when the bins fit and bins x blocks <= iterations)"
         self.notes.append(desc)
         return "\n".join(h)
 
@@ -696,6 +725,12 @@ class CudaGen:
         ind = "    "
         vt, vt2, vp = var_type(L.var), var_type(child.var), var_type(P.var)
         text_of = lambda n: node_text_with(self.data, n, [e for e in edits if n.start_byte <= e[0] < n.end_byte])  # noqa: E731
+        from .cuda_tiles import RB, register_blocked     # RB x RB outputs per thread, where the nest allows
+        blocked = register_blocked(self, L, child, P, pre, post, acc, acc_ev, rhs, X, Y, tx, ty, TILE, text_of,
+                                   rounded_products)
+        self.patch = TILE * RB if blocked is not None else TILE
+        if blocked is not None:
+            return blocked
         return [
             f"{ind}__shared__ {tx} __pl_tx[{TILE}][{TILE}];",
             f"{ind}__shared__ {ty} __pl_ty[{TILE}][{TILE}];",
@@ -1021,6 +1056,10 @@ class CudaGen:
                 out.append(text(n).rstrip())
             elif n.type == "enum_specifier":
                 out.append(text(n).rstrip() + ";")
+            elif n.type in ("struct_specifier", "class_specifier") and \
+                    text(n.child_by_field_name("name")) in self.fx.unit.records:
+                # trivially copyable: copied to the device as bytes, its fields read and written there
+                out.append(text(n).rstrip() + ";")
         return out
 
     def device_function(self, name: str) -> str:
@@ -1034,6 +1073,23 @@ class CudaGen:
         return "static __host__ __device__ inline " + src
 
 
+def _declaration_of(d: Decl):
+    n = d.node
+    while n is not None and n.type != "declaration":
+        n = n.parent
+    return n
+
+
+def _const_table(d: Decl) -> bool:
+    """A local array declared const with an initializer and never written: it can be declared again in
+    a kernel (every one of its declarators is such a table, so the copied declaration is harmless)."""
+    decl = _declaration_of(d)
+    if d.kind not in ("array", "array2") or d.init is None or d.writes or decl is None:
+        return False
+    return any(c.type == "type_qualifier" and text(c) == "const" for c in decl.named_children) and \
+        all(c.type == "init_declarator" for c in decl.children_by_field_name("declarator"))
+
+
 class _Dep:
     """Adapter giving full_cover the extremum() it expects (unused there)."""
 
@@ -1042,6 +1098,6 @@ class _Dep:
 
 
 def generate_cuda(fx: FunctionFacts) -> tuple[str, str]:
-    if not fx.chosen_loops():
+    if not fx.chosen_loops() and not (fx.scan_loops() if hasattr(fx, "scan_loops") else []):
         raise NotParallelizable(fx.reason or "no parallel loop")
     return CudaGen(fx).generate()

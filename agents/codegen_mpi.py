@@ -21,6 +21,8 @@ MPI_Init/MPI_Finalize are the caller's.
 """
 from __future__ import annotations
 
+import re
+
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
 from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, scanned_extent,
@@ -46,10 +48,21 @@ _LOC_TYPES = {"float": "MPI_FLOAT_INT", "double": "MPI_DOUBLE_INT", "int": "MPI_
               "short": "MPI_SHORT_INT", "long double": "MPI_LONG_DOUBLE_INT"}
 
 
+_BYTE_TYPES: dict[str, str] = {}   # datatype variable suffix -> the C++ type it carries as bytes
+
+
 def mpi_type(base: str | None, language: str) -> str:
     if base in ("bool", "_Bool"):
         return "MPI_CXX_BOOL" if language == "cpp" else "MPI_C_BOOL"
     t = MPI_TYPES.get(base or "")
+    if t is None and language == "cpp" and base in ("std::complex<float>", "std::complex<double>"):
+        return "MPI_CXX_FLOAT_COMPLEX" if "float" in base else "MPI_CXX_DOUBLE_COMPLEX"
+    if t is None and language == "cpp" and base and re.fullmatch(r"[A-Za-z_]\w*|std::pair<[\w :<>,]+>", base):
+        # a trivially copyable struct or std::pair (agents.unit records only those): its bytes as one
+        # contiguous datatype, so counts and displacements stay in elements; gen_block makes and frees it
+        name = re.sub(r"\W+", "_", base)
+        _BYTE_TYPES[name] = base
+        return f"__pl_type_{name}"
     if t is None:
         raise NotParallelizable(f"no MPI datatype for '{base}'")
     return t
@@ -77,6 +90,8 @@ class MPIGen:
                                               if d.kind == "scalar" and d.base_type and
                                               (d.base_type.startswith("unsigned") or d.base_type == "size_t")}
         self.nonneg |= {f"@size:{v}" for v in fx.size_tokens}
+        # strides and leading dimensions the function checks at entry (agents/strides.py)
+        self.nonneg |= {f.fact for f in getattr(fx, "value_facts", [])}
         self.dep = DependenceTester(self.m, self.nonneg)
         self.k = 0
 
@@ -296,6 +311,12 @@ class MPIGen:
                  f"{ind}    {body}\n{ind}}}")
         if O is not None:
             local = node_text_with(self.data, O.node, [(D.node.start_byte, D.node.end_byte, local)])
+        if getattr(f, "scan_ok", False):
+            # a prefix sum: block sums, MPI_Exscan, the block again from its offset (agents/scan.py)
+            from .scan import mpi_local
+            local, after, note = mpi_local(self, D, f, ind, renames)
+            epi += after
+            notes.append(note)
         out.append(f"{ind}{local}")
         # gathers
         if hulls:
@@ -344,9 +365,14 @@ class MPIGen:
             mt = mpi_type(d.base_type, self.lang)
             epi.append(f"{ind}if (__pl_n > 0) MPI_Bcast(&{d.name}, 1, {mt}, "
                        f"(int)(__pl_n >= __pl_size ? __pl_size - 1 : __pl_n - 1), MPI_COMM_WORLD);")
-        if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate and f.argminmax is None:
+        if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate and f.argminmax is None \
+                and not getattr(f, "scan_ok", False):
             raise NotParallelizable(f"loop at line {D.line} produces no result to communicate")
         out += epi
+        structs = sorted(set(re.findall(r"__pl_type_(\w+)", "\n".join(out))))
+        out[1:1] = [f"{ind}MPI_Datatype __pl_type_{t}; MPI_Type_contiguous((int)sizeof({_BYTE_TYPES.get(t, t)}), "
+                    f"MPI_BYTE, &__pl_type_{t}); MPI_Type_commit(&__pl_type_{t});" for t in structs]
+        out += [f"{ind}MPI_Type_free(&__pl_type_{t});" for t in structs]
         out.append("}")
         return (block.node.start_byte, block.node.end_byte, "\n".join(out)), ", ".join(notes)
 
@@ -363,7 +389,7 @@ def _pick(polys: list[Poly], nonneg: set[str], want_max: bool) -> Poly | None:
 
 
 def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
-    chosen = fx.chosen_loops()
+    chosen = fx.chosen_loops() + (fx.scan_loops() if hasattr(fx, "scan_loops") else [])
     if not chosen:
         raise NotParallelizable(fx.reason or "no parallel loop")
     gen = MPIGen(fx)

@@ -101,14 +101,31 @@ def _declared_inside(d, loop: Loop) -> bool:
 def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
     """(code, notes) for the whole translation unit."""
     chosen = fx.chosen_loops()
-    if not chosen:
+    scans = fx.scan_loops() if hasattr(fx, "scan_loops") else []
+    if not chosen and not scans:
         raise NotParallelizable(fx.reason or "no parallel loop")
     data = fx.unit.data
     edits: list[tuple[int, int, str]] = []
     notes: list[str] = []
+    if scans:
+        from .scan import openmp_edit
+        for f in scans:
+            e, n = openmp_edit(fx, f)
+            edits.append(e)
+            notes.append(n)
     atomic_stmts: dict[int, object] = {}
+    needs_stdlib = needs_limits = False
     for f in chosen:
         clauses, atomics = _clauses(fx, f, top=True)
+        if atomics:
+            # few bins: private copies beat contended atomics; the choice is made at run time
+            from .histogram import openmp_privatized
+            hist = openmp_privatized(fx, f, clauses, atomics, condition_edits(f.loop))
+            if hist is not None:
+                edits.append(hist[0])
+                notes.append(hist[1])
+                needs_stdlib = needs_limits = True
+                continue
         head = "#pragma omp parallel for"
         if f.simd and f.collapse == 1 and f.loop.range_of is None and not f.loop.while_form:
             head += " simd"
@@ -159,6 +176,10 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
         notes.append("array reduction(s) via omp atomic")
     code = _apply(data, edits)
     code = add_include(code, "omp.h")
+    if needs_stdlib or scans:
+        code = add_include(code, "stdlib.h")
+    if needs_limits:
+        code = add_include(code, "limits.h")
     return code, "; ".join(notes)
 
 

@@ -21,7 +21,8 @@ class RuleBasedTranslator:
         target = Target(target) if not isinstance(target, Target) else target
         fx = analyze(task.source, task.language, task.function)
         if not fx.model.loops:
-            raise NotParallelizable(f"'{task.function}' is kept sequential: it has no loops")
+            why = fx.reason.replace("the function has no loops", "it has no loops")
+            raise NotParallelizable(f"'{task.function}' is kept sequential: {why}")
         extra_notes = []
         if not fx.chosen_loops() and "early return" in (fx.reason or ""):
             searched = first_match.rewrite(task.source, task.language, task.function)
@@ -35,13 +36,29 @@ class RuleBasedTranslator:
                 fx2 = analyze(walked, task.language, task.function)
                 if fx2.chosen_loops():
                     fx, extra_notes = fx2, [pointer_walk.NOTE]
-        if not fx.chosen_loops():
+        if not fx.chosen_loops() and not fx.scan_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         arg = next((f for f in fx.chosen_loops() if f.argminmax is not None), None)
         if arg is not None and target == Target.CUDA:
             raise NotParallelizable(f"'{task.function}' is kept sequential for {target.value}: the loop at line "
                                     f"{arg.loop.line} finds an arg{arg.argminmax[2]} ('{arg.argminmax[1].name}'), "
                                     f"which the CUDA translation does not combine yet")
+        if target == Target.CUDA:
+            cx = next((d for d in fx.model.decls if (d.base_type or "").startswith(("std::complex<", "std::pair<"))),
+                      None)
+            if cx is not None:
+                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: '{cx.name}' is a "
+                                        f"{cx.base_type}, which the CUDA translation does not use on the device yet")
+            vb = next((p for p in fx.signature.params if p.kind.value == "vector" and p.base_type in ("bool", "_Bool")),
+                      None)
+            if vb is not None:
+                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: '{vb.name}' is a "
+                                        f"std::vector<bool> (bit-packed, no contiguous elements to copy to the device)")
+            tc = next((c for c in fx.model.calls if c.name in fx.unit.template_functions), None)
+            if tc is not None:
+                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: it calls the function "
+                                        f"template '{tc.name}' (line {tc.line}), which the CUDA translation does "
+                                        f"not compile for the device yet")
         try:
             if target == Target.OPENMP:
                 from .codegen_openmp import generate_openmp

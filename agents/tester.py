@@ -44,6 +44,7 @@ The provider layer plugs in as `generate(prompt) -> list[str]`.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import math
@@ -429,9 +430,75 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
         if nm in big and big[nm] > CONTENTION_BOUND:
             add(make_case(sig, big, "signed", seed * 1000 + 910 + j, f"contention-{nm}{CONTENTION_BOUND}", "large",
                           overrides={nm: CONTENTION_BOUND}))
+    if isinstance(task, Task):
+        for case in alias_cases(task, seed):
+            add(case)
     if not cases:
         raise TesterError("no test case fits the function's extents")
     return TestSuite(function=sig.name, cases=cases, generator="deterministic", seed=seed)
+
+
+ALIAS_SIZE = 29          # size knob of the overlapping calls: several chunks for 2-3 threads or ranks
+MAX_ALIAS_CASES = 8
+
+
+def overlap_candidates(task: Task) -> list[tuple[str, str]]:
+    """Pairs of parameters a caller may pass overlapping arrays for: pointers of one element type, not
+    restrict, one of them written (the analysis' pairs, the ones the entry overlap checks guard).
+    Empty when the function cannot be analyzed: then no candidate is versioned for overlaps either."""
+    from .analysis import analyze
+    from .base import AnalysisError
+    from .overlap_guard import overlap_pairs
+    try:
+        fx = analyze(task.source, task.language, task.function)
+    except (AnalysisError, ValueError):
+        return []
+    params = {p.name for p in task.signature.params if p.kind == ParamKind.POINTER}
+    return [(a.name, b.name) for a, b in overlap_pairs(fx) if a.name in params and b.name in params]
+
+
+def alias_cases(task: Task, seed: int = 0) -> list[TestCase]:
+    """Overlapping calls, the ones C callers make and the sequential code defines: in place (`f(n, a,
+    a)`), shifted by one element either way (`f(n, a, a + 1)`, `f(n, a + 1, a)`) and overlapping by
+    the last element only (the tightest case for a range check). A candidate must give the sequential
+    code's answer for each: the versioned ones do by taking the original loop.
+
+    The array whose values are constrained (indices, offsets, divisors) owns the memory, so that the
+    view the other parameter gets still satisfies the constraint; a pair where both are constrained
+    is left out (its overlapping calls would mostly be invalid inputs)."""
+    sig = task.signature
+    params = {p.name: p for p in sig.params}
+    sizes = _sizes(sig, ALIAS_SIZE)
+    out: list[TestCase] = []
+    for k, (a, b) in enumerate(overlap_candidates(task)):
+        ca, cb = (params[a].values.kind != ValueKind.ANY), (params[b].values.kind != ValueKind.ANY)
+        if ca and cb:
+            continue
+        base = make_case(sig, sizes, "signed", seed * 1000 + 950 + k, "alias", "alias")
+        if base is None:
+            continue
+        views = [(b, a, 0)]
+        if ca:
+            views.append((b, a, 1))
+        elif cb:
+            views.append((a, b, 1))
+        else:
+            views += [(b, a, 1), (a, b, 1)]
+        last = base.arrays[a].count - 1
+        if last > 1:
+            views.append((b, a, last) if not cb else (a, b, base.arrays[b].count - 1))
+        for alias, owner, off in views:
+            if off < 0 or len(out) >= MAX_ALIAS_CASES:
+                continue
+            arrays = dict(base.arrays)
+            need = off + arrays[alias].count
+            if arrays[alias].count < 1:
+                continue
+            if need > arrays[owner].count:
+                arrays[owner] = dataclasses.replace(arrays[owner], count=need)
+            out.append(TestCase(safe_name(f"alias-{alias}-at-{owner}-{off}"), dict(base.scalars), arrays,
+                                "alias", {alias: [owner, off]}))
+    return out
 
 
 def _index_bounds(sig: Signature) -> list[str]:
@@ -551,7 +618,7 @@ def _finite(outputs: dict) -> bool:
 
 
 def _renamed(c: TestCase) -> TestCase:
-    return TestCase(safe_name(c.name), dict(c.scalars), dict(c.arrays), c.tag)
+    return TestCase(safe_name(c.name), dict(c.scalars), dict(c.arrays), c.tag, dict(c.aliases))
 
 
 def check_structure(sig: Signature, suite: TestSuite) -> None:
@@ -1166,7 +1233,7 @@ def merge_cases(suite: TestSuite, cases: list[TestCase], limit: int = 16) -> Tes
             j += 1
         seen.add(fp)
         names.add(name)
-        merged.append(TestCase(name, dict(c.scalars), dict(c.arrays), c.tag))
+        merged.append(TestCase(name, dict(c.scalars), dict(c.arrays), c.tag, dict(c.aliases)))
         added += 1
     generator = suite.generator if not added or "llm" in suite.generator else suite.generator + "+llm"
     return TestSuite(suite.function, merged, generator, suite.seed)

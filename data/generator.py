@@ -1093,6 +1093,60 @@ def _flat_stencil_np(s: Style):
     return f, s.function("void", f, params, body, f"3-tap {'vertical' if vertical else 'horizontal'} blur")
 
 
+@family("blas_strided", group="blas")
+def _blas_strided(s: Style):
+    """BLAS-style increments and leading dimensions (issue 22): x[i*incx], a[i*lda + j]."""
+    s.used.update(_LOCALS)
+    t = _fp(s)
+    n, i = s.name(_SIZES), s.name(_LOOPVARS)
+    x, y = s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT)
+    ix, iy = s.name(["incx", "inc_x", "sx", "stride_x"]), s.name(["incy", "inc_y", "sy", "stride_y"])
+    kind = s.choice(["axpy", "scal", "copy", "gemv", "geam"])
+    if kind in ("axpy", "scal", "copy"):
+        f = s.fname([kind, f"{kind}_inc", f"blas_{kind}"], ["strided", "inc", "step"])
+        al = s.name(["alpha", "a_", "scale_", "factor"])
+        if kind == "scal":
+            stmt = f"{y}[{i} * {iy}] = {al} * {y}[{i} * {iy}];"
+            params = [f"int {n}", f"{t} {al}", s.ptr(t, y, const=False), f"int {iy}"]
+        else:
+            rhs = f"{al} * {x}[{i} * {ix}]" + (f" + {y}[{i} * {iy}]" if kind == "axpy" else "")
+            stmt = f"{y}[{i} * {iy}] = {rhs};"
+            params = [f"int {n}", f"{t} {al}", _plain_ptr(s, t, x), f"int {ix}", s.ptr(t, y, const=False), f"int {iy}"]
+        body = s.loop(i, "0", s.op(i, "<", n), [stmt])
+        return f, s.function("void", f, params, body, f"BLAS {kind} with increments")
+    m, j = s.name(["m", "rows", "nrows", "M"]), s.name(_LOOPVARS2)
+    a, lda = s.name(["a", "A", "mat", "src"]), s.name(["lda", "ld_a", "stride_a"])
+    if kind == "gemv":
+        f = s.fname(["gemv", "matvec", "mv"], ["ld", "lda", "rows"])
+        acc = "acc"
+        inner = s.loop(j, "0", s.op(j, "<", n), [s.assign_acc(acc, "+", f"{a}[{i} * {lda} + {j}] * {x}[{j}]")])
+        body = s.loop(i, "0", s.op(i, "<", m), [f"{t} {acc} = {_lit(t, 0)};", *inner, f"{y}[{i}] = {acc};"])
+        params = [f"int {m}", f"int {n}", _plain_ptr(s, t, a), f"int {lda}", _plain_ptr(s, t, x), s.ptr(t, y, const=False)]
+        return f, s.function("void", f, params, body, "y = A x, A row-major with leading dimension lda >= n")
+    f = s.fname(["geam", "add_block", "axpby_block"], ["ld", "sub", "tile"])
+    c, ldc = s.name(["c", "C", "dst", "out"]), s.name(["ldc", "ld_c", "stride_c"])
+    inner = s.loop(j, "0", s.op(j, "<", n), [f"{c}[{i} * {ldc} + {j}] += {a}[{i} * {lda} + {j}];"])
+    body = s.loop(i, "0", s.op(i, "<", m), inner)
+    params = [f"int {m}", f"int {n}", _plain_ptr(s, t, a), f"int {lda}", s.ptr(t, c, const=False), f"int {ldc}"]
+    return f, s.function("void", f, params, body, "C += A on an m x n block, each with its leading dimension")
+
+
+@family("scan_running", parallel=False, group="scan")
+def _scan_running(s: Style):
+    """A running sum carried in a scalar (inclusive or exclusive): parallel only in two passes."""
+    t = s.choice(["double", "float", "int", "long"])
+    f = s.fname(["cumsum", "prefix", "running", "scan"], ["sum", "total", "offsets", "inclusive", "exclusive"])
+    n, x, y, i = s.name(_SIZES), s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT), s.name(_LOOPVARS)
+    run = s.name(["run", "total", "partial", "carry"])
+    upd = s.assign_acc(run, "+", f"{x}[{i}]")
+    incl = s.rng.random() < 0.5
+    stmts = [upd, f"{y}[{i}] = {run};"] if incl else [f"{y}[{i}] = {run};", upd]
+    body = [f"{t} {run} = {_lit(t, 0) if t in ('double', 'float') else '0'};", *s.loop(i, "0", s.op(i, "<", n), stmts),
+            f"return {run};"]
+    params = [f"int {n}", s.ptr(t, x), s.ptr(t, y, const=False)]
+    return f, s.function(t, f, params, body, f"{'inclusive' if incl else 'exclusive'} running sum; returns the total")
+
+
 # ------------------------------------------------------------------ API
 
 def family_names(parallel_only: bool = False) -> list[str]:

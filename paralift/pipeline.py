@@ -64,6 +64,8 @@ class FunctionReport:
                 "failures": to_jsonable(v.failures[:10]),
                 "timing": to_jsonable(v.timing), "speedup_reason": v.speedup_reason, "logs": v.logs,
             }
+            if v.cuda is not None:      # bytes moved, kernel and end-to-end time per call (issue 24)
+                out["verdict"]["cuda"] = to_jsonable(v.cuda)
         if self.candidates:
             out["candidates"] = to_jsonable(self.candidates)
         return out
@@ -162,6 +164,10 @@ def select_functions(source: str, language: str, requested: list[str]) -> list[s
     from paralift.agents import list_functions
 
     names = [s.name for s in list_functions(source, language)]
+    # templates and member functions are reported (kept sequential, with the reason) rather than
+    # ignored: a C++ file made only of them is still a valid input
+    from paralift.agents.unit import other_definitions
+    names += [n for n in other_definitions(source, language) if n not in names]
     if requested:
         for r in requested:
             if r not in names:
@@ -293,8 +299,10 @@ def _translate_file(path: Path, text: str, target: Target, functions: list[str],
             task = build_task(text, language, name, target, str(path))
             task.build_flags = proj.flags if proj else ()
         except AnalysisError as e:
-            if functions:      # the user asked for this one: bad input
+            if functions and language != "cpp":      # the user asked for this one: bad input
                 raise
+            # C++ (issue 23): a valid file whose function uses a construct the analysis does not
+            # understand keeps that function sequential, with the construct named
             reports[name] = FunctionReport(name, "sequential", reason=str(e))
             continue
         tasks[name] = task
@@ -335,6 +343,17 @@ def _translate_file(path: Path, text: str, target: Target, functions: list[str],
     for name, pairs in by_fn.items():
         cands = [CandidateReport.of(j.candidate, v) for j, v in pairs]
         good = [(j, v) for j, v in pairs if v.verified]
+        # a CUDA plan whose copies alone outweigh the sequential call (sandbox.cuda_profile's transfer
+        # rule, applied where the speed cannot be measured) is not proposed
+        held = [(j, v) for j, v in good if v.cuda is not None and v.cuda.withheld]
+        if held and len(held) == len(good):
+            j, v = held[0]
+            reports[name] = FunctionReport(
+                name, "sequential", j.candidate.agent, v.tests_passed, v.tests_total, None,
+                f"the verified CUDA plan (by {j.candidate.agent}) is not proposed: {v.cuda.withheld}; kept sequential",
+                v, cands)
+            continue
+        good = [(j, v) for j, v in good if v.cuda is None or not v.cuda.withheld]
         if good:
             j, v = select_candidate(good)
             if not_faster(v):
@@ -486,8 +505,9 @@ def write_output(path: Path, text: str, language: str, target: Target, tasks: di
 
 def _guard_overlaps(task: Task, candidates: list[Candidate], reasons: list[str]) -> list[Candidate]:
     """Every candidate paralift did not version itself gets the entry overlap check (agents.overlap_guard):
-    the tests call with separate buffers, so a parallel loop wrong for an in-place call would pass them
-    (DESIGN.md §3). A candidate whose check cannot be built is dropped with the reason."""
+    an overlapping call then takes the original loop, right by definition, instead of failing the
+    tester's overlapping cases (DESIGN.md §3). A candidate whose check cannot be built is dropped with
+    the reason."""
     from paralift.agents import NotParallelizable
     from paralift.agents.overlap_guard import guard
     out = []

@@ -72,6 +72,9 @@ class Param:
     role: Role = Role.IN
     extent: str | None = None
     values: ValueSpec = field(default_factory=ValueSpec)
+    # VECTOR kind only: the C++ container when it is not std::vector<base_type>
+    # ("std::array<double, 3>": a fixed size; the driver fills it from the case's elements)
+    container: str | None = None
 
     @property
     def is_array(self) -> bool:
@@ -144,7 +147,10 @@ class TestCase:
     name: str
     scalars: dict[str, Any]         # scalar parameter values
     arrays: dict[str, ArraySpec]    # array parameter contents
-    tag: str = "random"             # edge | random | large | timing
+    tag: str = "random"             # edge | random | large | timing | alias
+    # An overlapping call: parameter -> [base parameter, element offset]. The parameter is passed as
+    # `base + offset` (f(n, a, a), f(n, a, a + 1)); its ArraySpec only gives its element count.
+    aliases: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass
@@ -195,6 +201,30 @@ class Timing:
 
 
 @dataclass
+class CudaCosts:
+    """Where a CUDA candidate's time goes, per call of the function (issue 24), from one profiled run
+    on one test case (sandbox.cuda_profile). Kernel and end-to-end times are a GPU's only: on the
+    CPU emulation they are null and `kernel_time`/`end_to_end_time` say so."""
+    case: str = ""                          # the test case profiled
+    calls: int = 0                          # calls in the profiled process (the first one a warm-up)
+    h2d_bytes: int = 0                      # bytes copied host -> device per call
+    d2h_bytes: int = 0                      # bytes copied device -> host per call
+    h2d_copies: int = 0                     # copies per call, by direction
+    d2h_copies: int = 0
+    bytes_source: str = ""                  # "emulator transfer log" | "cudaMemcpy wrappers"
+    launches: int = 0                       # kernel launches per call
+    kernel_s: float | None = None           # GPU time of the launches per call (CUDA events)
+    kernel_time: str = ""                   # how kernel_s was measured, or why it is null
+    end_to_end_s: float | None = None       # one call as the caller sees it, on a GPU
+    end_to_end_time: str = ""               # how end_to_end_s was measured, or why it is null
+    sequential_s: float | None = None       # the sequential code's time per call on the same case
+    bus_s: float | None = None              # (h2d + d2h) bytes at bus_bytes_per_s: what the copies take at least
+    bus_bytes_per_s: float = 0.0
+    withheld: str = ""                      # the transfer rule's reason when the plan is not proposed
+    note: str = ""                          # what could not be measured, and why
+
+
+@dataclass
 class Verdict:
     target: Target
     status: str = "failed"          # verified | failed | error
@@ -212,6 +242,7 @@ class Verdict:
     isolation: str = ""             # "bubblewrap+cgroup", "rlimits (bubblewrap missing)", ...
     reason: str = ""                # one line a user can act on
     logs: list[str] = field(default_factory=list)
+    cuda: CudaCosts | None = None   # CUDA: bytes moved, kernel and end-to-end time per call (issue 24)
 
     @property
     def verified(self) -> bool:
@@ -236,6 +267,7 @@ def suite_from_json(data: dict) -> TestSuite:
         TestCase(
             name=c["name"], scalars=dict(c["scalars"]), tag=c.get("tag", "random"),
             arrays={k: ArraySpec(**v) for k, v in c["arrays"].items()},
+            aliases={k: [v[0], int(v[1])] for k, v in (c.get("aliases") or {}).items()},
         )
         for c in data["cases"]
     ]

@@ -39,6 +39,7 @@ def tolerance(dtype: np.dtype, want: np.ndarray, terms: int = 1) -> np.ndarray:
 def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray], terms: int = 1) -> str | None:
     """None when equal, else a one-line description of the first difference.
     `terms`: the case's largest input count (the most terms a reduction can have)."""
+    want, got = _components(want), _components(got)
     for name, w in want.items():
         label = "return value" if name == "return" else f"output {name!r}"
         if name not in got:
@@ -68,6 +69,21 @@ def compare(want: dict[str, np.ndarray], got: dict[str, np.ndarray], terms: int 
             return (f"{label}{where} = {_fmt(g.flat[idx])}, expected {_fmt(w.flat[idx])}"
                     f" ({nbad} of {w.size} element{'s' if w.size != 1 else ''} differ)")
     return None
+
+
+def _components(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Struct and complex outputs as their scalar parts ('p.x', 'z.real'), each compared by its own
+    type: an integer field exactly, a floating-point one with its tolerance."""
+    out: dict[str, np.ndarray] = {}
+    for name, a in arrays.items():
+        if a.dtype.fields:
+            for f in a.dtype.names:
+                out.update(_components({f"{name}.{f}": np.ascontiguousarray(a[f]).reshape(-1)}))
+        elif a.dtype.kind == "c":
+            out[f"{name}.real"], out[f"{name}.imag"] = np.ascontiguousarray(a.real), np.ascontiguousarray(a.imag)
+        else:
+            out[name] = a
+    return out
 
 
 def case_terms(case) -> int:

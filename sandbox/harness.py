@@ -58,6 +58,17 @@ static void *__pl_read_array(FILE *f, size_t el, uint64_t *count) {
   __pl_read(f, p, (size_t)*count * el);
   return p;
 }
+static void *__pl_read_view(FILE *f, size_t el, uint64_t *count, int64_t *base, uint64_t *off) {
+  /* a pointer parameter: its own array, or (flag bit set) an offset into another parameter's */
+  uint64_t head;
+  __pl_read(f, &head, 8);
+  if (head >> 63) { *base = (int64_t)(head & ~(1ULL << 63)); __pl_read(f, off, 8); *count = 0; return NULL; }
+  *base = -1; *off = 0; *count = head;
+  void *p = malloc(head ? (size_t)head * el : 1);
+  if (!p) { fprintf(stderr, "paralift driver: out of memory\n"); exit(96); }
+  __pl_read(f, p, (size_t)head * el);
+  return p;
+}
 static void *__pl_dup(const void *p, size_t n) {
   void *q = malloc(n ? n : 1);
   if (!q) { fprintf(stderr, "paralift driver: out of memory\n"); exit(96); }
@@ -86,6 +97,26 @@ def shared_helpers(cpp: bool) -> tuple[str, str]:
     decls = "\n" + "".join(f"{link}{h};\n" for h in heads)
     defs = re.sub(r"^static ", link, HELPERS, flags=re.M)
     return decls, defs
+
+
+def _alias_views(sig: Signature) -> list[str]:
+    """Driver lines that point each aliased pointer parameter into its base's array (an overlapping
+    call, sandbox.inputs.write_case), after every parameter is read: the base may come later."""
+    ptrs = [(i, p) for i, p in enumerate(sig.params) if p.kind == ParamKind.POINTER]
+    L = []
+    for i, p in ptrs:
+        v = f"__pl_a{i}"
+        arms = []
+        for j, b in ptrs:
+            if j != i and dtype_of(b.base_type) == dtype_of(p.base_type):
+                w = f"__pl_a{j}"
+                arms.append(f"case {j}: if ({w}_b < 0 && {v}_o <= {w}_n) {{ {v} = ({p.base_type} *){w} + {v}_o;"
+                            f" {v}_n = {w}_n - {v}_o; __pl_ok = 1; }} break;")
+        L.append(f"    if ({v}_b >= 0) {{")
+        L.append(f"      int __pl_ok = 0; switch ({v}_b) {{ {' '.join(arms)} default: break; }}")
+        L.append(f"      if (!__pl_ok) {{ fprintf(stderr, \"paralift driver: bad alias of parameter {i}\\n\"); exit(97); }}")
+        L.append("    }")
+    return L
 
 
 def driver_source(sig: Signature, unit: str, target: Target | None, language: str) -> str:
@@ -122,21 +153,28 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
                 save.append(f"    {t} {v}_0 = {v};")
                 restore.append(f"{v} = {v}_0;")
         elif p.kind == ParamKind.POINTER:
-            L.append(f"    uint64_t {v}_n; {t} *{v} = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
+            L.append(f"    uint64_t {v}_n, {v}_o; int64_t {v}_b;"
+                     f" {t} *{v} = ({t} *)__pl_read_view(__pl_in, sizeof({t}), &{v}_n, &{v}_b, &{v}_o);")
             args.append(v)
-            frees.append(f"free({v});")
+            frees.append(f"if ({v}_b < 0) free({v});")
             if not p.const:
                 save.append(f"    {t} *{v}_0 = __pl_reps > 1 ? ({t} *)__pl_dup({v}, {v}_n * sizeof({t})) : NULL;")
                 restore.append(f"memcpy({v}, {v}_0, {v}_n * sizeof({t}));")
                 frees.append(f"free({v}_0);")
         elif p.kind == ParamKind.VECTOR:
             L.append(f"    uint64_t {v}_n; {t} *{v}_raw = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
-            L.append(f"    std::vector<{t}> {v}({v}_raw, {v}_raw + {v}_n); free({v}_raw);")
+            ct = p.container or f"std::vector<{t}>"
+            if p.container:     # a fixed-size container (std::array): its first elements from the case
+                L.append(f"    {ct} {v}{{}}; for (uint64_t __pl_k = 0; __pl_k < {v}_n && __pl_k < {v}.size();"
+                         f" ++__pl_k) {v}[__pl_k] = {v}_raw[__pl_k]; free({v}_raw);")
+            else:
+                L.append(f"    {ct} {v}({v}_raw, {v}_raw + {v}_n); free({v}_raw);")
             args.append(v)
             if not p.const:
-                save.append(f"    std::vector<{t}> {v}_0 = {v};")
+                save.append(f"    {ct} {v}_0 = {v};")
                 restore.append(f"{v} = {v}_0;")
     L.append("    fclose(__pl_in);")
+    L += _alias_views(sig)
     L += save
     ret = sig.return_type.strip()
     has_ret = ret not in ("void", "")

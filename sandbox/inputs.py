@@ -8,6 +8,9 @@ ArraySpec, seeded); `materialize` turns a case into concrete numpy arrays and
     for each parameter, in order:
       scalar / reference:  the value's raw bytes
       array / vector:      uint64 element count, then the elements' raw bytes
+      aliased pointer:     uint64 ALIAS_FLAG | index of the base parameter, then the uint64 element
+                           offset: the driver passes base + offset (an overlapping call, see
+                           TestCase.aliases), with base's element count minus the offset
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 
 from paralift.types import ArraySpec, Param, ParamKind, Signature, TestCase, TestSuite, ValueKind
 
+ALIAS_FLAG = 1 << 63
 FREE_SIZE = "N"   # extent token for "a size the generator picks" (std::vector inputs)
 
 _DTYPES = {
@@ -36,7 +40,25 @@ _DTYPES = {
 }
 
 
+# Element types beyond the scalars: std::complex, and the trivially copyable structs of the file
+# under test (paralift.agents.unit registers their C layout when a parameter uses one). Both are
+# carried as bytes like any array; the generator fills each field (or real/imaginary part).
+_COMPLEX = {"std::complex<float>": np.complex64, "std::complex<double>": np.complex128}
+_RECORDS: dict[str, np.dtype] = {}
+
+
+def register_record(name: str, dtype: np.dtype) -> None:
+    _RECORDS[name] = np.dtype(dtype)
+
+
 def dtype_of(base_type: str) -> np.dtype:
+    compact = base_type.replace(" ", "")
+    if compact in _COMPLEX:
+        return np.dtype(_COMPLEX[compact])
+    if compact in _RECORDS:
+        return _RECORDS[compact]
+    if base_type in _RECORDS:
+        return _RECORDS[base_type]
     key = " ".join(base_type.replace("const", " ").replace("std::", "std::").split())
     if key.startswith("std::") and key not in _DTYPES:
         key = key[5:]
@@ -252,7 +274,7 @@ def _array_spec(p: Param, count: int, seed: int, sizes: dict[str, int], case_no:
     if kind == ValueKind.FACTOR and dt.kind == "f":
         h = factor_spread(count)
         return ArraySpec(count=count, dist="uniform", lo=factor_datum(p, 1 - h), hi=factor_datum(p, 1 + h), seed=seed)
-    if dt.kind == "f":
+    if dt.kind in "fcV":
         # Alternate signed and positive data: all-negative inputs expose a max
         # initialised to 0, positive ones keep sqrt/log kernels meaningful.
         lo, hi = [(-1.0, 1.0), (0.1, 2.0), (-2.0, -0.1)][case_no % 3]
@@ -354,6 +376,8 @@ def _apply_overrides(vals: np.ndarray, overrides: list, dtype: np.dtype) -> np.n
 
 
 def _materialize_base(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    if dtype.fields or dtype.kind == "c":
+        return _materialize_compound(spec, dtype)
     rng = np.random.default_rng(spec.seed)
     n = spec.count
     if spec.dist == "explicit":
@@ -381,13 +405,63 @@ def _materialize_base(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
     return rng.integers(int(spec.lo), int(spec.hi), size=n, endpoint=False).astype(dtype)
 
 
+def _materialize_compound(spec: ArraySpec, dtype: np.dtype) -> np.ndarray:
+    """A struct or complex array: each field (real/imaginary part) drawn like an array of its own type
+    from the spec's range (integer fields from a small signed range), with its own seed."""
+    if spec.dist == "explicit":
+        return np.asarray(spec.values if spec.values is not None else [], dtype=dtype)
+    out = np.zeros(spec.count, dtype=dtype)
+    if dtype.kind == "c":
+        part = np.dtype(np.float32 if dtype.itemsize == 8 else np.float64)
+        for k, attr in enumerate(("real", "imag")):
+            sub = ArraySpec(count=spec.count, dist="uniform", lo=spec.lo, hi=spec.hi, seed=spec.seed * 7 + k)
+            setattr(out, attr, _materialize_base(sub, part))
+        return out
+    for k, name in enumerate(dtype.names):
+        fdt = dtype.fields[name][0]
+        base, shape = (fdt.base, fdt.shape) if fdt.subdtype else (fdt, ())
+        count = spec.count * int(np.prod(shape, dtype=np.int64))
+        lo, hi = (spec.lo, spec.hi) if base.kind in "fcV" else ((0, 100) if base.kind == "u" else (-50, 50))
+        if base.kind in "iu" and base.itemsize == 1:
+            lo, hi = 0, 2
+        sub = ArraySpec(count=count, dist="uniform", lo=lo, hi=hi, seed=spec.seed * 7 + k)
+        out[name] = _materialize_base(sub, base).reshape((spec.count,) + shape)
+    return out
+
+
+def check_aliases(sig: Signature, case: TestCase) -> None:
+    """ValueError unless every alias of `case` is one the driver can pass: a pointer parameter into
+    another pointer parameter's array of the same element type (not itself an alias), its elements
+    within that array."""
+    params = {p.name: p for p in sig.params}
+    for name, (base, off) in case.aliases.items():
+        p, b = params.get(name), params.get(base)
+        if p is None or b is None or p.kind != ParamKind.POINTER or b.kind != ParamKind.POINTER:
+            raise ValueError(f"case {case.name}: alias {name} -> {base}: only pointer parameters can overlap")
+        if base in case.aliases or name == base:
+            raise ValueError(f"case {case.name}: alias {name} -> {base}: the base must own its array")
+        if dtype_of(p.base_type) != dtype_of(b.base_type):
+            raise ValueError(f"case {case.name}: alias {name} -> {base}: the element types differ")
+        if off < 0 or off + case.arrays[name].count > case.arrays[base].count:
+            raise ValueError(f"case {case.name}: alias {name} -> {base}+{off}: its {case.arrays[name].count} "
+                             f"elements are not inside {base}'s {case.arrays[base].count}")
+
+
 def materialize(sig: Signature, case: TestCase) -> list[np.ndarray]:
-    """Concrete values, one array per parameter (scalars as 1-element arrays)."""
+    """Concrete values, one array per parameter (scalars as 1-element arrays); an aliased parameter's
+    array is the view of its base's that the function sees at entry."""
     values = []
+    owned: dict[str, np.ndarray] = {}
+    for p in sig.params:
+        if p.is_array and p.name not in case.aliases:
+            owned[p.name] = materialize_array(case.arrays[p.name], dtype_of(p.base_type))
     for p in sig.params:
         dt = dtype_of(p.base_type)
-        if p.is_array:
-            values.append(materialize_array(case.arrays[p.name], dt))
+        if p.name in case.aliases:
+            base, off = case.aliases[p.name]
+            values.append(owned[base][off:off + case.arrays[p.name].count])
+        elif p.is_array:
+            values.append(owned[p.name])
         else:
             values.append(np.asarray([case.scalars[p.name]], dtype=dt))
     return values
@@ -395,8 +469,16 @@ def materialize(sig: Signature, case: TestCase) -> list[np.ndarray]:
 
 def write_case(sig: Signature, case: TestCase, path: Path) -> int:
     """Write the driver's input file; returns its size in bytes."""
+    if case.aliases:
+        check_aliases(sig, case)
+    index = {p.name: i for i, p in enumerate(sig.params)}
     with open(path, "wb") as f:
         for p, arr in zip(sig.params, materialize(sig, case)):
+            if p.name in case.aliases:
+                base, off = case.aliases[p.name]
+                f.write(np.uint64(ALIAS_FLAG | index[base]).tobytes())
+                f.write(np.uint64(off).tobytes())
+                continue
             if p.is_array:
                 f.write(np.uint64(arr.size).tobytes())
             f.write(np.ascontiguousarray(arr).tobytes())
@@ -406,7 +488,7 @@ def write_case(sig: Signature, case: TestCase, path: Path) -> int:
 def case_bytes(sig: Signature, case: TestCase) -> int:
     total = 0
     for p in sig.params:
-        if p.is_array:
+        if p.is_array and p.name not in case.aliases:
             total += case.arrays[p.name].count * dtype_of(p.base_type).itemsize
     return total
 

@@ -513,8 +513,15 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
     log = _tail(r.stderr + r.stdout)
     if not r.ok:
         return _Build(False, log=log, reason=f"does not compile with nvcc: {_first_error(r.stderr + r.stdout)}")
+    from . import cuda_profile
     if tc.gpu:
-        return _Build(True, "./cand", executor="gpu", log=log, variants={"gpu": {}})
+        # the profiling build (sandbox.cuda_profile: bytes per direction, CUDA events around launches),
+        # made after the candidate passed
+        for name, text in cuda_profile.instrumented_sources(cand.code, driver, emulated=False).items():
+            (work / name).write_text(text)
+        prof = [nvcc, "-O2", "-std=c++17", *_header_flags(task, True), "driver_prof.cu", "-o", "cand_prof"]
+        return _Build(True, "./cand", executor="gpu", log=log, variants={"gpu": {}},
+                      deferred={cuda_profile.PROFILE_BINARY: prof})
     from . import cuda_cpu
     missing = cuda_cpu.unsupported_features(cand.code)
     if missing:
@@ -539,6 +546,10 @@ def _build_cuda(task: Task, cand: Candidate, work: Path, opts: VerifyOptions) ->
     # passed, with fail_fast): a candidate that already failed never pays for them.
     deferred = {"./cand_asan": [gxx, *cuda_cpu.compile_flags(asan=True), "driver_cpu.cpp", "-o", "cand_asan",
                                 "-lm"]}
+    for name, text in cuda_profile.instrumented_sources(cand.code, driver, emulated=True).items():
+        (work / name).write_text(text)
+    deferred[cuda_profile.PROFILE_BINARY] = [gxx, *cuda_cpu.compile_flags(asan=False, opt=EMULATION_OPT),
+                                             *_header_flags(task), "driver_prof_cpu.cpp", "-o", "cand_prof", "-lm"]
     if opts.cuda_tsan_cases:
         # Fibers switch only at barriers, so a lost update between threads of
         # different blocks (a plain `*out += r` instead of atomicAdd) never
@@ -621,11 +632,19 @@ def timeout_detail(r: RunResult, opts: VerifyOptions) -> str:
 
 def failure_reason(first: CaseResult) -> str:
     """The verdict's reason for its first failing case: a timeout is not a wrong result."""
+    m = re.fullmatch(r"alias-(.+)-at-(.+)-([0-9]+)", first.name)
+    why = ""
+    if m:
+        # an overlapping call (tester.alias_cases): legal C for these parameters, so the candidate changed the
+        # function's meaning; say so, and how a caller who never overlaps them can tell the compiler
+        p, base, off = m.groups()
+        why = (f" [an overlapping call: '{p}' passed as '{base}' + {off}, which the sequential code allows; "
+               f"declare the pointers restrict if callers never overlap them]")
     if first.detail.startswith("timeout: "):
-        return f"timeout on test {first.name} ({first.config}): {first.detail[len('timeout: '):]}"
+        return f"timeout on test {first.name} ({first.config}): {first.detail[len('timeout: '):]}{why}"
     if first.detail.startswith("ThreadSanitizer"):
-        return f"data race on test {first.name} ({first.config}): {first.detail}"
-    return f"wrong result on test {first.name} ({first.config}): {first.detail}"
+        return f"data race on test {first.name} ({first.config}): {first.detail}{why}"
+    return f"wrong result on test {first.name} ({first.config}): {first.detail}{why}"
 
 
 def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
@@ -726,6 +745,9 @@ def verify(task: Task, candidate: Candidate, tests: TestSuite | None = None,
             return v
         if _time_candidate(task, ref, build, work, v, opts):
             v.status = "verified"
+            if target == Target.CUDA:
+                from . import cuda_profile     # bytes moved, kernel and end-to-end time; the transfer rule
+                cuda_profile.profile(task, ref, build, work, v, opts)
         return v
     finally:
         _rmtree(work)
@@ -754,6 +776,9 @@ def tsan_case_names(names: list[str], seconds: dict[str, float], n: int) -> list
     (shared with the batch verifier, which must pick the same cases)."""
     small = [c for c in names if not c.startswith("race-") and seconds.get(c, 0.0) <= TSAN_CASE_SECONDS]
     pick = set(sorted(small, key=lambda c: (seconds.get(c, 0.0), c))[-n:])
+    # Overlapping calls shifted by an element (tester.alias_cases): a candidate without an overlap check
+    # races there across iterations, which a run at these sizes rarely shows and ThreadSanitizer does.
+    pick |= set([c for c in names if re.fullmatch(r"alias-.+-at-.+-[1-9][0-9]*", c)][:2])
     return [c for c in names if c in pick] or names[:1]
 
 

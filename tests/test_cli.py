@@ -44,10 +44,12 @@ def one_line_error(r):
 
 
 def test_verify_correct_openmp_saxpy_reports_a_speedup(tmp_path):
+    # restrict: callers never pass overlapping arrays, so the candidate needs no overlap check
+    omp = SAXPY_OMP.replace("const float *x, float *y", "const float *restrict x, float *restrict y")
     seq = tmp_path / "saxpy.c"
-    seq.write_text(SAXPY_OMP.replace("#include <omp.h>\n", "").replace("  #pragma omp parallel for\n", ""))
+    seq.write_text(omp.replace("#include <omp.h>\n", "").replace("  #pragma omp parallel for\n", ""))
     cand = tmp_path / "saxpy_omp.c"
-    cand.write_text(SAXPY_OMP)
+    cand.write_text(omp)
     r = run("verify", seq, "--candidate", cand, "--to", "openmp", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
@@ -111,9 +113,21 @@ def test_translate_writes_a_verified_file_and_json(tmp_path):
         subprocess.run([str(tmp_path / "s.out")], capture_output=True, text=True).stdout
 
 
+def test_verify_names_an_overlapping_call_a_candidate_gets_wrong(tmp_path):
+    seq = tmp_path / "saxpy.c"
+    seq.write_text(SAXPY_OMP.replace("#include <omp.h>\n", "").replace("  #pragma omp parallel for\n", ""))
+    cand = tmp_path / "saxpy_omp.c"
+    cand.write_text(SAXPY_OMP)
+    r = run("verify", seq, "--candidate", cand, "--to", "openmp", "--json", "--no-timing")
+    assert r.returncode == 1
+    reason = json.loads(r.stdout)["functions"][0]["reason"]
+    assert "an overlapping call" in reason and "restrict" in reason
+
+
 def test_translate_keeps_a_recurrence_sequential_with_a_reason(tmp_path):
-    src = tmp_path / "prefix.c"
-    src.write_text((ROOT / "examples" / "prefix_sum.c").read_text())
+    # a first-order linear recurrence (prefix sums are parallel scans now)
+    src = tmp_path / "recurrence.c"
+    src.write_text((ROOT / "data" / "kernels" / "linear_recurrence.c").read_text())
     r = run("translate", src, "--to", "openmp", "--json", "--no-timing")
     assert r.returncode == 0, r.stderr
     f = json.loads(r.stdout)["functions"][0]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from paralift.agents import RuleBasedTranslator, build_task
+from paralift.agents.overlap_guard import guard
 from paralift.agents.tester import generate_tests
 from paralift.sandbox.batch import BatchItem, verify_batch
 from paralift.sandbox.toolchains import detect
@@ -72,7 +73,10 @@ def _item(kernel: dict, entries: list[dict], extra: list[Candidate] = ()) -> tup
     source = (KERNELS / kernel["file"]).read_text()
     task = build_task(source, "c", kernel["function"], None)
     suite = generate_tests(task, 0)
-    cands = [Candidate((CANDS / e["file"]).read_text(), Target.parse(e["target"]), agent="hand") for e in entries]
+    # hand-written candidates carry no overlap check: judged, as paralift judges any candidate it did not
+    # write, with the entry check added (the suite makes overlapping calls)
+    cands = [guard(task, Candidate((CANDS / e["file"]).read_text(), Target.parse(e["target"]), agent="hand"))
+             for e in entries]
     expect = [e["expect"] for e in entries]
     cands += list(extra)
     expect += ["fail"] * len(extra)

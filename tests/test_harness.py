@@ -34,7 +34,7 @@ def test_driver_calls_the_optimized_function_it_tests(tmp_path):
     main = main[:main.index(".size\tmain")]
     assert re.search(r"call\s+saxpy\b", main), "the function under test was inlined into the driver"
     # the driver's own helpers are -O0 functions of their own, not inlined either
-    assert re.search(r"call\s+__pl_read_array\b", main)
+    assert re.search(r"call\s+__pl_read_view\b", main)
     body = r.stdout[r.stdout.index("\nsaxpy:"):]
     body = body[:body.index(".size\tsaxpy")]
     # x86-64 GCC sets up a frame pointer at -O0 and omits it at -O2

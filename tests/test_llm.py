@@ -268,8 +268,8 @@ def test_wrong_llm_candidate_for_a_recurrence_is_rejected_and_kept_sequential(tm
     from paralift import pipeline
     from paralift.agents import RuleBasedTranslator
     monkeypatch.chdir(tmp_path)
-    src_text = (ROOT / "examples" / "prefix_sum.c").read_text()
-    src = tmp_path / "prefix.c"
+    src_text = (ROOT / "data" / "kernels" / "linear_recurrence.c").read_text()   # prefix sums are scans now
+    src = tmp_path / "recurrence.c"
     src.write_text(src_text)
     llm = LLMTranslator(Scripted(["L1: #pragma omp parallel for\n"]), prompt_style="directives", quiet=True, name="hf")
     monkeypatch.setattr(pipeline, "make_agents", lambda *a, **k: ([RuleBasedTranslator(), llm], []))
