@@ -175,12 +175,12 @@ class Timing:
     candidate_s: float
     speedup: float                  # geometric mean of the per-pair ratios
     spread: float                   # (max-min)/median of the per-pair ratios
-    runs: int                       # interleaved pairs of processes
+    runs: int                       # timing processes (each one interval unit; paired: both sides in one process)
     size: dict[str, Any] = field(default_factory=dict)
     workers: int = 0                # threads or ranks used
     ci_low: float | None = None     # 95 % confidence interval of the speedup (None: not measured so)
     ci_high: float | None = None    # (None with ci_low set: unbounded, too few runs)
-    calls: int = 0                  # timed calls per process, after one warm-up call
+    calls: int = 0                  # timed calls of each side per process, after warm-up calls
     load: dict[str, Any] = field(default_factory=dict)   # loadavg_before/after, cores, other_cores, contended
     contended: bool = False         # other processes held cores while measuring
     profile: str = ""               # the input profile these figures are from (the slower one)
