@@ -222,7 +222,7 @@ def test_reference_cases_failing_under_asan_are_discarded_as_verify_does():
     task = build_task(UB_ON_13, "c", "twice", None)
     suite = generate_tests(task, 0)
     assert any(c.name.endswith("-13") for c in suite.cases)
-    cand = Candidate(TWICE_OMP, Target.OPENMP, agent="hand")
+    cand = guard(task, Candidate(TWICE_OMP, Target.OPENMP, agent="hand"))
     (v,), = verify_batch([BatchItem(task, suite, [cand])], OPTS, fallback=False)
     assert v.verified, v.reason
     assert not any("individually" in line for line in v.logs)
@@ -238,7 +238,7 @@ def test_cases_far_costlier_than_the_large_case_are_dropped():
     suite = generate_tests(task, 0, large=512, race=512)
     names = [c.name for c in suite.cases]
     assert any(n.endswith("-4099") for n in names) and any(n.endswith("-2053") for n in names)
-    item = BatchItem(task, suite, [Candidate(LAGGED_OMP, Target.OPENMP, agent="hand")], max_case_ratio=2.0)
+    item = BatchItem(task, suite, [guard(task, Candidate(LAGGED_OMP, Target.OPENMP, agent="hand"))], max_case_ratio=2.0)
     (v,), = verify_batch([item], OPTS, fallback=False)
     assert v.verified, v.reason
     assert {n for n in names if n.endswith("-4099")} <= set(item.dropped_cases)     # 64x the large case's work
@@ -281,7 +281,7 @@ def test_race_stage_and_thread_sanitizer_run_inside_the_batch_as_in_verify():
             for n, s in src.items() for t in (Target.OPENMP, Target.CUDA)}
     (plain,) = mutants(rule["dot", Target.CUDA], Target.CUDA, ["atomic_to_plain"])
     items = [BatchItem(tasks["matmul"], generate_tests(tasks["matmul"], 0),
-                       [Candidate(MATMUL_SHARED_VIA_POINTER, Target.OPENMP, agent="hand")]),
+                       [guard(tasks["matmul"], Candidate(MATMUL_SHARED_VIA_POINTER, Target.OPENMP, agent="hand"))]),
              BatchItem(tasks["dot"], generate_tests(tasks["dot"], 0),
                        [Candidate(plain.code, Target.CUDA, agent="mutant"),
                         Candidate(rule["dot", Target.OPENMP], Target.OPENMP, agent="rule")]),

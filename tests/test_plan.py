@@ -69,7 +69,10 @@ def test_the_rule_agents_decision_is_a_plan_that_reproduces_its_candidate():
                 continue
             if first_match.NOTE in rule.notes:      # rewritten before analysis: not a plan over the source's loops
                 continue
-            plan = parse_plan(str(rule_plan(task, tg)))
+            planned = rule_plan(task, tg)
+            if planned is None:     # a scan-only function (agents/scan.py): the plan language has no scans yet
+                continue
+            plan = parse_plan(str(planned))
             code, notes = apply_plan(task, plan, tg)
             assert code == rule.code, (fn, tg.value, str(plan))
             checked += 1
