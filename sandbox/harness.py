@@ -119,6 +119,26 @@ def _alias_views(sig: Signature) -> list[str]:
     return L
 
 
+def output_writes(sig: Signature, ind: str) -> list[str]:
+    """Driver lines writing every output (sandbox.inputs.read_outputs' format) to the open FILE
+    *__pl_out: the test driver's and the paired timing driver's (sandbox.paired) one spelling."""
+    L = []
+    index = {p.name: i for i, p in enumerate(sig.params)}
+    for p in outputs_of(sig):
+        v = f"__pl_a{index[p.name]}"
+        t = p.base_type
+        if p.kind == ParamKind.POINTER:
+            L.append(f"{ind}__pl_write(__pl_out, &{v}_n, 8); __pl_write(__pl_out, {v}, {v}_n * sizeof({t}));")
+        elif p.kind == ParamKind.VECTOR:
+            L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
+                     f" __pl_write(__pl_out, {v}.data(), __pl_k * sizeof({t})); }}")
+        else:
+            L.append(f"{ind}__pl_write(__pl_out, &{v}, sizeof {v});")
+    if sig.return_type.strip() not in ("void", ""):
+        L.append(f"{ind}__pl_write(__pl_out, &__pl_ret, sizeof __pl_ret);")
+    return L
+
+
 def driver_source(sig: Signature, unit: str, target: Target | None, language: str) -> str:
     """Driver text for `unit` (the file name to #include), compiled as C unless
     language is cpp or the target is CUDA (then C++/CUDA)."""
@@ -204,19 +224,7 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     L.append("    }")
     L.append("    if (__pl_rank == 0) {")
     L.append("      FILE *__pl_out = __pl_open(argv[2], argv[__pl_c], \".out\", \"wb\");")
-    index = {p.name: i for i, p in enumerate(sig.params)}
-    for p in outputs_of(sig):
-        v = f"__pl_a{index[p.name]}"
-        t = p.base_type
-        if p.kind == ParamKind.POINTER:
-            L.append(f"      __pl_write(__pl_out, &{v}_n, 8); __pl_write(__pl_out, {v}, {v}_n * sizeof({t}));")
-        elif p.kind == ParamKind.VECTOR:
-            L.append(f"      {{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
-                     f" __pl_write(__pl_out, {v}.data(), __pl_k * sizeof({t})); }}")
-        else:
-            L.append(f"      __pl_write(__pl_out, &{v}, sizeof {v});")
-    if has_ret:
-        L.append("      __pl_write(__pl_out, &__pl_ret, sizeof __pl_ret);")
+    L += output_writes(sig, "      ")
     L.append("      fclose(__pl_out);")
     L.append("      FILE *__pl_tf = __pl_open(argv[2], argv[__pl_c], \".time\", \"w\");")
     L.append("      fprintf(__pl_tf, \"%.9f\\n\", __pl_total); fclose(__pl_tf);")

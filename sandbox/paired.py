@@ -53,7 +53,7 @@ from pathlib import Path
 from paralift.types import ParamKind, Signature, Target
 
 from . import harness
-from .inputs import dtype_of, outputs_of
+from .inputs import dtype_of
 
 WARMUP_S = 0.05                 # untimed calls of each side before the first block: about this long,
 MAX_WARMUP = 3                  # at least 1 and at most MAX_WARMUP calls each
@@ -174,19 +174,7 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     L.append("  if (__pl_outputs) __PL_CAND();      /* the outputs compared: the candidate's */")
     L.append("  if (__pl_rank == 0 && __pl_outputs) {")
     L.append("    FILE *__pl_out = __pl_open(argv[3], argv[4], \".out\", \"wb\");")
-    index = {p.name: i for i, p in enumerate(sig.params)}
-    for p in outputs_of(sig):
-        v = f"__pl_a{index[p.name]}"
-        t = p.base_type
-        if p.kind == ParamKind.POINTER:
-            L.append(f"    __pl_write(__pl_out, &{v}_n, 8); __pl_write(__pl_out, {v}, {v}_n * sizeof({t}));")
-        elif p.kind == ParamKind.VECTOR:
-            L.append(f"    {{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
-                     f" __pl_write(__pl_out, {v}.data(), __pl_k * sizeof({t})); }}")
-        else:
-            L.append(f"    __pl_write(__pl_out, &{v}, sizeof {v});")
-    if has_ret:
-        L.append("    __pl_write(__pl_out, &__pl_ret, sizeof __pl_ret);")
+    L += harness.output_writes(sig, "    ")
     L.append("    fclose(__pl_out);")
     L.append("  }")
     L.append("  if (__pl_rank == 0) {")
