@@ -44,6 +44,7 @@ import math
 import os
 import random
 import sys
+import re
 import time
 from pathlib import Path
 
@@ -129,8 +130,22 @@ def _expr(r: random.Random, t: str, xs: list[str], i: str, scal: list[str]) -> s
     return r.choice(opts)
 
 
+_DECL = re.compile(r"\b(?:const\s+)?(?:int|long|size_t|float|double)\s*\*?\s*(\w+)\s*(?=[,;=)\[])")
+
+
 def synthetic_kernel(r: random.Random) -> tuple[str, str]:
-    """(function name, a C translation unit defining it)."""
+    """(function name, a C translation unit defining it). The templates pick names independently, so a
+    draw can declare one name twice (a parameter and a local, a width and an array); such a draw is
+    redrawn from the same generator, which keeps the recipe deterministic."""
+    while True:
+        name, unit = _synthetic_kernel(r)
+        head, _, body = unit.partition("{")
+        params = _DECL.findall(head)
+        if len(set(params)) == len(params) and name not in params and not set(params) & set(_DECL.findall(body)):
+            return name, unit
+
+
+def _synthetic_kernel(r: random.Random) -> tuple[str, str]:
     t = r.choice(["double", "double", "float", "float", "int"])
     n = r.choice(_SIZE)
     i = r.choice(_IDX)
@@ -271,7 +286,7 @@ def synthetic_kernel(r: random.Random) -> tuple[str, str]:
         ret = t
         zero = "0" if t == "int" else "0.0" if t == "double" else "0.0f"
         ab = {"int": "abs", "double": "fabs", "float": "fabsf"}[t]
-        tmp = r.choice(["v", "a_", "d"])
+        tmp = r.choice([v for v in ("v", "a_", "d") if v not in (x, m, n, i, name)])
         pre.append(f"    {t} {m} = {zero};")
         body = _loop(r, i, "0", n, [f"{t} {tmp} = {ab}({x}[{i}]);", f"if ({tmp} > {m}) {m} = {tmp};"], declared) + \
             [f"    return {m};"]
@@ -332,7 +347,10 @@ def synthetic_kernel(r: random.Random) -> tuple[str, str]:
     brace_own_line = r.random() < 0.6
     head = f"{ret} {name}({', '.join(params)})"
     fn = head + ("\n{\n" if brace_own_line else " {\n") + "\n".join(pre + body) + "\n}\n"
-    includes = "#include <math.h>\n\n" if ("fabs" in fn or "sqrt" in fn) else ""
+    # the unit must build on its own: size_t comes from <stddef.h>, not from the C language
+    heads = (["math.h"] if ("fabs" in fn or "sqrt" in fn) else []) + (["stddef.h"] if "size_t" in fn else []) + \
+        (["stdlib.h"] if re.search(r"(?<![\w.])abs\(", fn) else [])
+    includes = "".join(f"#include <{h}>\n" for h in heads) + ("\n" if heads else "")
     return name, includes + fn
 
 
