@@ -233,3 +233,38 @@ def test_identical_completions_are_verified_once_and_rewarded_alike(monkeypatch)
     assert rewards == [r.cfg.correct, r.cfg.wrong, r.cfg.correct, r.cfg.correct]
     assert [i.kind for i in r.last] == ["correct", "wrong", "correct", "correct"]
     assert r.history[-1]["completions"] == 4 and r.history[-1]["verified_rate"] == 0.75
+
+
+def test_a_program_judged_once_per_run_and_read_back_on_resume(monkeypatch, tmp_path):
+    """The memo: a program judged in one call is not verified again in a later call of the run, a new reward
+    object with the same settings reads the judgements back from the file (a resumed run), and other
+    settings (another hidden suite) do not reuse them."""
+    import paralift.sandbox.pool as pool
+    seen = []
+    real = pool.verify_many
+
+    def spy(jobs, *a, **k):
+        jobs = list(jobs)
+        seen.append(len(jobs))
+        return real(jobs, *a, **k)
+
+    monkeypatch.setattr(pool, "verify_many", spy)
+    memo = tmp_path / "reward_memo.jsonl"
+    r = SandboxReward(RewardConfig(timing=False), memo_path=memo)
+    first = _score(r, [CORRECT, WRONG])
+    again = _score(r, [WRONG, CORRECT, NO_CODE])
+    assert seen == [2]                                   # the second call verified nothing
+    assert again == [first[1], first[0], r.cfg.extract_fail]
+    assert [i.memo for i in r.last] == [True, True, False] and r.history[-1]["from_memo"] == 2
+    assert r.history[-1]["verified_rate"] == round(1 / 3, 4) and r.history[-1]["wrong_but_rewarded"] == 0
+    assert len(memo.read_text().splitlines()) == 2
+
+    resumed = SandboxReward(RewardConfig(timing=False), memo_path=memo)
+    assert _score(resumed, [CORRECT, WRONG]) == first and seen == [2]
+
+    other = SandboxReward(RewardConfig(timing=False, hidden_seed=12345), memo_path=memo)
+    assert _score(other, [CORRECT]) == [other.cfg.correct] and seen == [2, 1]
+
+    fresh = SandboxReward(RewardConfig(timing=False), memo_path=memo, memo=False)
+    _score(fresh, [CORRECT])
+    assert seen == [2, 1, 1]

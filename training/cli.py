@@ -244,6 +244,9 @@ def grpo(
     threads: Optional[int] = typer.Option(None, "--threads"),
     max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop after the step that passes this "
                                                 "much wall time (the model, curves and summary are written as usual)"),
+    reward_memo: bool = typer.Option(True, "--reward-memo/--no-reward-memo",
+                                     help="verify and time each distinct program once per run and reuse the "
+                                          "judgement (OUT/reward_memo.jsonl, read back on resume)"),
     as_json: bool = typer.Option(False, "--json"),
 ):
     """RL with GRPO: rewards from the sandbox (gates, hidden tests, dead-zoned log speedup, audits)."""
@@ -262,7 +265,8 @@ def grpo(
                      num_generations=num_generations, max_completion_length=max_completion_length,
                      temperature=temperature, learning_rate=lr, beta=beta, save_steps=save_steps,
                      prompt_form=prompt_form, use_vllm="auto" if use_vllm is None else use_vllm, seed=seed,
-                     threads=threads, reward=RewardConfig(timing=timing), max_minutes=max_minutes)
+                     threads=threads, reward=RewardConfig(timing=timing), max_minutes=max_minutes,
+                     reward_memo=reward_memo)
     summary = train_grpo(model, records, out, s)
     _emit(summary, as_json)
 

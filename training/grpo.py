@@ -59,6 +59,7 @@ class GRPOSettings:
     seed: int = 0
     threads: int | None = None
     max_minutes: float | None = None     # stop after the step that passes this much wall time (then save as usual)
+    reward_memo: bool = True             # judge each distinct program once per run (OUT/reward_memo.jsonl)
     reward: RewardConfig = field(default_factory=RewardConfig)
     extra: dict[str, Any] = field(default_factory=dict)   # more GRPOConfig fields
 
@@ -113,7 +114,9 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
     use_vllm = vllm_available() if s.use_vllm == "auto" else bool(s.use_vllm)
     if use_vllm and importlib.util.find_spec("vllm") is None:
         raise UsageError("--use-vllm needs the vllm package: pip install 'paralift[vllm]'")
-    reward_fn = reward or SandboxReward(s.reward, form=form if form in ("directives", "plan") else "code")
+    # the memo lives in the output folder: a resumed run does not re-measure the programs it has measured
+    reward_fn = reward or SandboxReward(s.reward, form=form if form in ("directives", "plan") else "code",
+                                        memo=s.reward_memo, memo_path=out / "reward_memo.jsonl")
     if getattr(reward_fn, "on_call", "absent") is None:
         calls_path = out / "reward_calls.jsonl"     # one line per reward call, written as the run goes
 
@@ -153,6 +156,7 @@ def train_grpo(model: str | Path, records: list[dict], out: str | Path, settings
     summary = {"model": str(model), "out": str(out), "adapter": bool(s.lora), "prompt_format": form,
                "prompts": len(rows), "global_step": trainer.state.global_step, "resumed_from": resume,
                "use_vllm": use_vllm, "audits": reward_fn.audits,
+               "reward_memo_hits": getattr(reward_fn, "memo_hits", None),
                "stopped_by_time_budget": stopped.get("step"),
                "rewards": [{"step": h["step"], "reward": h["reward"], "reward_std": h.get("reward_std")}
                            for h in history],

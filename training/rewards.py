@@ -41,6 +41,14 @@ candidate is audited: re-verified on fresh inputs (a suite with another seed,
 no timing); if it passes it gets correctness credit only (1.0), otherwise the
 wrong-answer reward. Every audit is recorded in `reward.audits`.
 
+Memo: the same program for the same function and target is verified and timed
+once per run, not once per sample (`memo_path`: a JSONL file that a resumed
+or repeated run with the same settings reads back). A small policy samples
+a small set of programs again and again; without the memo almost every GRPO
+step re-measures answers it has already measured, and two samples of one
+program get two draws of the timing noise as if they differed. Outcomes the
+sandbox could not judge (`None`) are never kept.
+
 `None` is returned only when the sandbox could not judge (Verdict.status ==
 "error": the reference cannot be built, a toolchain is missing, an internal
 error), so TRL leaves such samples out of the advantage baseline instead of
@@ -48,16 +56,19 @@ treating them as zero.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 
 __all__ = ["RewardConfig", "RewardInfo", "SandboxReward", "speed_term", "completion_text", "plausible_bound",
-           "candidate_code", "call_summary", "largest_case_scalars"]
+           "candidate_code", "call_summary", "largest_case_scalars", "read_memo"]
 
 
 @dataclass
@@ -88,6 +99,12 @@ class RewardInfo:
     reason: str = ""
     speedup: float | None = None
     verdict: Verdict | None = None
+    verified: bool | None = None        # set when the info comes from the memo (no Verdict object)
+    memo: bool = False                  # judged in an earlier call (or run) of the same settings
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.verified if self.verdict is not None else bool(self.verified)
 
 
 def completion_text(completion: Any) -> str:
@@ -127,7 +144,8 @@ class SandboxReward:
     __name__ = "sandbox_reward"
 
     def __init__(self, config: RewardConfig | None = None, verify_options=None, quiet: bool = True,
-                 form: str = "auto", tester_options=None):
+                 form: str = "auto", tester_options=None, memo_path: str | Path | None = None,
+                 memo: bool = True):
         from paralift.sandbox import VerifyOptions
 
         if form not in ("auto", "code", "directives", "plan"):
@@ -144,6 +162,37 @@ class SandboxReward:
         self.on_call = None                     # called with each summary (progress lines)
         self._tasks: dict[tuple, tuple[Task, TestSuite] | str] = {}
         self._lock = threading.Lock()
+        self.use_memo = memo
+        self.memo_path = Path(memo_path) if memo_path else None
+        self._memo: dict[str, RewardInfo] = {}
+        self.memo_hits = 0
+        if memo and self.memo_path and self.memo_path.exists():
+            self._memo.update(read_memo(self.memo_path, self._settings_key()))
+
+    # ------------------------------------------------------------ the memo
+    def _settings_key(self) -> str:
+        """What a judgement depends on besides the program: the reward levels, the hidden suite's seed and the
+        verification options (threads, ranks, timing protocol)."""
+        opts = asdict(self.options) if is_dataclass(self.options) else repr(self.options)
+        tester = asdict(self.tester_options) if is_dataclass(self.tester_options) else repr(self.tester_options)
+        blob = json.dumps({"cfg": asdict(self.cfg), "options": opts, "tester": tester}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def memo_key(self, job) -> str:
+        blob = "\0".join((self._settings_key(), job.task.language, job.task.source, job.task.function,
+                          job.candidate.target.value, job.candidate.code))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _remember(self, key: str, info: RewardInfo) -> None:
+        if not self.use_memo or info.reward is None:      # not judged: ask again next time
+            return
+        self._memo[key] = RewardInfo(info.kind, info.reward, info.reason, info.speedup, None, info.passed, True)
+        if self.memo_path:
+            self.memo_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.memo_path.open("a") as f:
+                f.write(json.dumps({"settings": self._settings_key(), "key": key, "kind": info.kind,
+                                    "reward": info.reward, "reason": info.reason[:400], "speedup": info.speedup,
+                                    "verified": info.passed}) + "\n")
 
     # ------------------------------------------------------------ tasks and hidden tests
     def task_and_suite(self, source: str, function: str, language: str, target: Target) -> tuple[Task, TestSuite]:
@@ -226,9 +275,15 @@ class SandboxReward:
                 first.setdefault((job.task.source, job.task.function, job.candidate.target.value,
                                   job.candidate.code), j)
             distinct = sorted(set(first.values()))
-            verdicts = verify_many([jobs[j] for j in distinct], self.options, workers=self.cfg.workers,
-                                   label="rewards", quiet=self.quiet)
-            judged = {j: self._judge(jobs[j], v) for j, v in zip(distinct, verdicts)}
+            keys = {j: self.memo_key(jobs[j]) for j in distinct}
+            judged = {j: self._memo[keys[j]] for j in distinct if self.use_memo and keys[j] in self._memo}
+            self.memo_hits += len(judged)
+            todo = [j for j in distinct if j not in judged]
+            verdicts = verify_many([jobs[j] for j in todo], self.options, workers=self.cfg.workers,
+                                   label="rewards", quiet=self.quiet) if todo else []
+            for j, v in zip(todo, verdicts):
+                judged[j] = self._judge(jobs[j], v)
+                self._remember(keys[j], judged[j])
             for k, job in zip(where, jobs):
                 infos[k] = judged[first[(job.task.source, job.task.function, job.candidate.target.value,
                                          job.candidate.code)]]
@@ -297,6 +352,21 @@ class SandboxReward:
         return RewardInfo("audit-failed", self.cfg.wrong, record["result"], speedup=v.speedup, verdict=again)
 
 
+def read_memo(path: Path, settings: str) -> dict[str, RewardInfo]:
+    """The judgements a memo file holds for these settings (lines of other settings, or torn by a crash,
+    are skipped)."""
+    out: dict[str, RewardInfo] = {}
+    for line in path.read_text().splitlines():
+        try:
+            r = json.loads(line)
+            if r["settings"] == settings and r["reward"] is not None:
+                out[r["key"]] = RewardInfo(r["kind"], float(r["reward"]), r.get("reason", ""), r.get("speedup"),
+                                           None, bool(r.get("verified")), True)
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
 def largest_case_scalars(suite: TestSuite) -> dict:
     """The scalar arguments of the suite's largest case (most array elements)."""
     if not suite.cases:
@@ -321,9 +391,9 @@ def call_summary(infos: Sequence[RewardInfo], cfg: RewardConfig, call: int) -> d
     candidates were rewarded above the wrong-answer level without being
     verified (must stay 0: the audit's and the gates' job)."""
     judged = [i for i in infos if i.reward is not None]
-    ok = [i for i in judged if i.verdict is not None and i.verdict.verified]
+    ok = [i for i in judged if i.passed]
     timed = [i.speedup for i in ok if i.speedup and i.speedup > 0 and math.isfinite(i.speedup)]
-    wrong_rewarded = [i for i in judged if i.reward > cfg.wrong and not (i.verdict is not None and i.verdict.verified)]
+    wrong_rewarded = [i for i in judged if i.reward > cfg.wrong and not i.passed]
     kinds: dict[str, int] = {}
     for i in infos:
         kinds[i.kind] = kinds.get(i.kind, 0) + 1
@@ -332,6 +402,7 @@ def call_summary(infos: Sequence[RewardInfo], cfg: RewardConfig, call: int) -> d
             "verified_rate": round(len(ok) / len(infos), 4) if infos else None,
             "mean_speedup": round(math.exp(sum(math.log(x) for x in timed) / len(timed)), 4) if timed else None,
             "timed": len(timed), "wrong_but_rewarded": len(wrong_rewarded),
+            "from_memo": sum(1 for i in infos if i.memo),
             "wrong_but_rewarded_reasons": [f"{i.kind}: {i.reason[:120]}" for i in wrong_rewarded], "kinds": kinds}
 
 
