@@ -8,7 +8,11 @@ candidate: the same reference, the same test cases, 1/2/3-thread runs and
 the same timing protocol as ``sandbox.verify``; only the build differs, and
 the policy check is replaced by a fact check: a build in which GCC
 parallelized no loop is a sequential program, so it fails as "did not use
-its model" (GCC reports what it parallelized with ``-fopt-info-loop-optimized``).
+its model" (GCC reports what it parallelized with ``-fopt-info-loop-optimized``), with GCC's own
+reason from its parloops dump (``parloops_failures``). On most kernels that is the finding, not a
+harness fault: GCC 12's parloops does not version loops for pointer parameters that may alias (saxpy's
+x and y without ``restrict``), and reorders no floating-point reduction without -ffast-math (sum);
+``no_loop_parallelized`` tells that sequential build (1.0x) from a failure.
 
 Polly (``clang -O3 -mllvm -polly -mllvm -polly-parallel``, see ``polly_clang``)
 is judged the same way, except that a Polly build that parallelized no loop
@@ -36,7 +40,17 @@ from paralift.types import CaseResult, Candidate, Target, Task, TestSuite, Timin
 
 AGENT = "gcc-autopar"
 POLLY = "clang-polly"
-_PARALLELIZED = re.compile(r"optimized: parallelizing (inner|outer) loop")
+_PARALLELIZED = re.compile(r"^(?P<file>[^:\s]+):\d+:\d+: optimized: parallelizing (inner|outer) loop", re.M)
+# GCC's parloops dump: why a loop was not parallelized ("FAILED: ..."), mapped to what it means for the source
+_DUMP = "parloops.dump"
+_FAILED = re.compile(r"FAILED: (.+?)\.?$", re.M)
+_CAUSES = (
+    ("data dependencies exist across iterations",
+     "GCC could not prove the iterations independent (parloops does not version loops for pointers that may "
+     "alias, the vectorizer's runtime check; 'restrict' parameters or a proof of independence are needed)"),
+    ("it is not a part of reduction",
+     "a reduction GCC may not reorder (a floating-point reduction needs -ffast-math) or does not recognize"),
+)
 POLLY_FLAGS = ("-O3", "-mllvm", "-polly", "-mllvm", "-polly-parallel")
 
 
@@ -101,7 +115,7 @@ def verify_autopar(task: Task, candidate: Candidate, tests: TestSuite | None, op
             tc = detect()
             cc = tc.cxx.path if task.language == "cpp" else tc.cc.path
             cmd = [cc, *opts.cflags, f"-ftree-parallelize-loops={threads}", "-fopt-info-loop-optimized",
-                   drv, "-o", "cand", "-lm"]
+                   f"-fdump-tree-parloops2-details={_DUMP}", drv, "-o", "cand", "-lm"]
         with locks.shared():
             r = isolation.run(cmd, work, opts.build_limits)
         v.build_log = (r.stderr + r.stdout)[-4000:]
@@ -112,12 +126,15 @@ def verify_autopar(task: Task, candidate: Candidate, tests: TestSuite | None, op
         v.built = True
         if polly:
             v.logs.append("parallel: " + ("yes" if _calls_gomp(work / "cand") else "no (Polly parallelized no loop)"))
-        loops = _PARALLELIZED.findall(r.stderr + r.stdout)
+        # only the candidate's loops: the driver's own loops (input generation, output writing) do not count
+        loops = [m for m in _PARALLELIZED.finditer(r.stderr + r.stdout) if Path(m["file"]).name == unit]
         if not polly:
             v.logs.append(f"gcc parallelized {len(loops)} loop(s)")
         if not loops and not polly:
             v.policy_ok = False
-            v.policy_violations = ["GCC's auto-parallelizer parallelized no loop (the build is sequential)"]
+            why = parloops_failures(work / _DUMP, set(re.findall(r"\b(\w+)\s*\(", candidate.code)) - {"main"})
+            v.policy_violations = ["GCC's auto-parallelizer parallelized no loop (the build is sequential)"
+                                   + (": " + "; ".join(why) if why else "")]
             v.reason = "policy: " + v.policy_violations[0]
             return v
 
@@ -162,6 +179,35 @@ def verify_autopar(task: Task, candidate: Candidate, tests: TestSuite | None, op
         return v
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+_FUNCTION = re.compile(r"^;; Function (\S+) ", re.M)
+
+
+def parloops_failures(dump: Path, functions: set[str] | None = None) -> list[str]:
+    """Why GCC's parloops pass kept each loop sequential, from its -details dump: the distinct FAILED
+    reasons, each with what it means for the source (possible aliasing, a floating-point reduction).
+    ``functions``: only these functions' sections (the candidate's, not the driver's)."""
+    try:
+        text = dump.read_text(errors="replace")
+    except OSError:
+        return []
+    heads = list(_FUNCTION.finditer(text))
+    sections = [text[h.end():(heads[i + 1].start() if i + 1 < len(heads) else len(text))]
+                for i, h in enumerate(heads) if functions is None or h.group(1) in functions]
+    out: list[str] = []
+    for m in _FAILED.finditer("\n".join(sections)):
+        raw = m.group(1).strip()
+        why = next((meaning for key, meaning in _CAUSES if key in raw), raw)
+        if why not in out:
+            out.append(why)
+    return out
+
+
+def no_loop_parallelized(v: Verdict) -> bool:
+    """A gcc-autopar verdict whose build GCC left sequential (it ran the sequential code: 1.0x), as
+    opposed to one that failed to build or computed a wrong result."""
+    return v.status != "verified" and v.built and not v.policy_ok and not v.failures
 
 
 def _time(task, ref, v, opts, threads, run, check, work) -> None:

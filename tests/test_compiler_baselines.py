@@ -44,3 +44,30 @@ def test_polly_build_is_verified_and_says_whether_it_is_parallel():
     v = autopar.verify_autopar(t, c, _suite(), OPTS, 2)
     assert v.status == "verified", v.reason
     assert any(l.startswith("parallel: ") for l in v.logs)
+
+
+SAXPY = """void saxpy(int n, float a, const float *x, float *y)
+{
+    for (int i = 0; i < n; i++)
+        y[i] = a * x[i] + y[i];
+}
+double total(int n, const double *x)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    return s;
+}
+"""
+
+
+@pytest.mark.parametrize("function,cause", [("saxpy", "may alias"), ("total", "floating-point reduction")])
+def test_gcc_autopar_that_parallelizes_nothing_is_the_sequential_build_with_gccs_reason(function, cause):
+    # GCC 12's parloops neither versions a loop for pointers that may alias nor reorders a floating-point
+    # sum without -ffast-math: the build is the sequential program (1.0x, not a wrong result), and the
+    # verdict names why from GCC's own dump, for this function only (not the driver's loops)
+    t = build_task(SAXPY, "c", function, Target.OPENMP, "k.c")
+    v = autopar.verify_autopar(t, autopar.propose(t, 2), None, OPTS, 2)
+    assert v.built and autopar.no_loop_parallelized(v), v.reason
+    assert "parallelized no loop" in v.reason and cause in v.reason, v.reason
+    assert "gcc parallelized 0 loop(s)" in v.logs
