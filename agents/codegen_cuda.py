@@ -38,6 +38,7 @@ from .base import NotParallelizable
 from .codegen_common import CRenderer, fallback_entry, iminmax_needed, node_text_with, trip_count_c, user_functions_called, var_type
 from .frontend import FLOAT_TYPES, Decl, Loop, text, walk
 from .poly import Poly
+from .unit import is_nested
 
 _ATOMIC_NATIVE = {"int", "unsigned int", "unsigned long long", "float", "double"}
 _ATOMIC_CAST64 = {"long", "unsigned long", "long long", "size_t", "int64_t", "uint64_t", "ssize_t", "ptrdiff_t"}
@@ -1100,4 +1101,9 @@ class _Dep:
 def generate_cuda(fx: FunctionFacts) -> tuple[str, str]:
     if not fx.chosen_loops() and not (fx.scan_loops() if hasattr(fx, "scan_loops") else []):
         raise NotParallelizable(fx.reason or "no parallel loop")
+    nested = [p for p in fx.signature.params if is_nested(p)]
+    if nested:
+        raise NotParallelizable(f"parameter '{nested[0].name}' is a {nested[0].container} (nested std::vector): "
+                                f"the CUDA generator does not flatten rows to the device yet (OpenMP and MPI "
+                                f"translate it)")
     return CudaGen(fx).generate()

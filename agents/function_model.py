@@ -16,7 +16,7 @@ from .poly import Poly
 from .shapes import _atom, _atom2, _strip_parens, atom_symbols, if_minmax_shape, reduction_shape
 from .syntax import (INTEGER_TYPES, _always_jumps, _int_literal, _scope_node, _strip, _walk, is_unsigned, line_of,
                      normalize_type, text)
-from .unit import ParamInfo, Unit, _declarator_name, _type_words, _vector_elem, parse_params, record_type
+from .unit import ParamInfo, Unit, _declarator_name, _type_words, _vector_elem, is_nested, parse_params, record_type
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +163,10 @@ class Event:
     index_arrays: tuple = ()      # arrays whose element is the whole subscript (A[B[..]])
     index_scalar: Decl | None = None  # scalar that is the whole subscript (A[k])
     expr_cond: bool = False       # inside ?:, && or || within its statement
+    # a nested vector's element A[r][c]: (row Poly, column Poly) (either may be None); `poly` is then
+    # the flattened r*@cols:A + c, whose stride @cols:A stands for the row's length (DependenceTester
+    # tests each dimension: different rows, or different columns of one row, are different elements)
+    dims: tuple | None = None
 
     @property
     def is_array(self) -> bool:
@@ -429,11 +433,29 @@ class FunctionModel:
         dnode = node.child_by_field_name("declarator")
         ty = node.child_by_field_name("type")
         rd = self._array_base(right) if right is not None and right.type == "identifier" else None
+        row_of = None      # `for (T v : row)` over a row of a nested vector (`for (auto const& row : A)`)
+        if rd is None and right is not None and right.type == "identifier":
+            rr = self._resolve(text(right))
+            if rr is not None and rr.kind == "nrow":
+                rd, row_of = rr, rr.elem_of
+        elif right is not None and self._nested_of(_strip_parens(right)) is not None:
+            # `for (T v : A[r])`: a row of a nested vector, named by its subscript
+            sub = _strip_parens(right)
+            top = self._nested_of(sub)
+            ri = _subscript_index(sub)
+            self._expr(ri)
+            rd = Decl(name=" ".join(text(sub).split()), key=self._key("__pl_row"), kind="nrow",
+                      base_type=top.base_type, type_text="", node=sub, param=top.param)
+            rd.elem_of = (top, self.poly(ri))
+            row_of = rd.elem_of
         dname = _declarator_name(dnode)
         by_ref = dnode is not None and dnode.type == "reference_declarator" and "&&" not in text(dnode)
-        ok = rd is not None and rd.kind == "vector" and dname is not None and ty is not None and \
+        ok = rd is not None and rd.kind in ("vector", "nrow") and dname is not None and ty is not None and \
             dnode is not None and (dnode.type == "identifier" or (by_ref and dnode.named_children and
                                                                  dnode.named_children[0].type == "identifier"))
+        nested_rows = ok and rd.kind == "vector" and rd.param is not None and is_nested(rd.param)
+        if nested_rows and not by_ref:
+            ok = False      # a copy of each row: not analysed
         self._scopes.append({})
         self._loop_stack.append(loop)
         self._breakables.append(loop)
@@ -444,14 +466,22 @@ class FunctionModel:
             self.decls.append(var)
             loop.var, loop.range_of, loop.kind, loop.canonical, loop.why_not = var, rd, "for", True, ""
             loop.cond_op, loop.step = "<", 1
-            loop.lower, loop.upper = Poly.const(0), Poly.sym(f"@size:{rd.name}") - 1
+            top = row_of[0] if row_of is not None else rd
+            loop.lower = Poly.const(0)
+            loop.upper = (Poly.sym(f"@cols:{top.name}") if row_of is not None else Poly.sym(f"@size:{rd.name}")) - 1
             loop.elem_text = self.unit.data[node.start_byte:dnode.end_byte].decode("utf-8").split("(", 1)[1].strip()
-            elem = Decl(name=dname, key=self._key(dname), kind="elem" if by_ref else "scalar",
+            kind = "nrow" if nested_rows else ("nelem" if row_of is not None and by_ref else
+                                               ("elem" if by_ref else "scalar"))
+            elem = Decl(name=dname, key=self._key(dname), kind=kind,
                         base_type=rd.base_type, type_text=text(ty), node=dnode, loop=loop, line=line_of(node))
-            elem.elem_of = (rd, loop)
+            elem.elem_of = (rd, Poly.sym(var.key)) if nested_rows else \
+                ((rd, loop) if row_of is None else (top, row_of[1], loop))
             self.decls.append(elem)
             self._scopes[-1][dname] = elem
-            if not by_ref:
+            if not by_ref and row_of is not None:
+                self._nested_event(top, right, row_of[1], Poly.sym(var.key), write=False, read=True)
+                self._event(elem, dnode, write=True, read=False)
+            elif not by_ref:
                 self._event(rd, right, write=False, read=True, index=right, poly=Poly.sym(var.key))
                 self._event(elem, dnode, write=True, read=False)
         else:
@@ -1041,6 +1071,14 @@ class FunctionModel:
                 self._block(f"writes global variable '{name}' at line {line_of(node)}", node)
             self._event(d, node, write, read)
             return
+        if d.kind == "nelem":
+            self._nested_event(d.elem_of[0], node, d.elem_of[1], Poly.sym(d.elem_of[2].var.key), write, read)
+            return
+        if d.kind == "nrow":
+            self._block(f"row '{name}' of the nested vector '{d.elem_of[0].name}' used as a whole at line "
+                        f"{line_of(node)}", node)
+            self._event(d.elem_of[0], node, write or read, True)
+            return
         if d.kind == "elem":
             arr, lp = d.elem_of
             if write and arr.param is not None and arr.param.const:
@@ -1069,9 +1107,37 @@ class FunctionModel:
             return None
         return d
 
+    def _nested_of(self, node: Node | None) -> Decl | None:
+        """The nested-vector declaration A of a row `A[r]` (None for anything else)."""
+        if node is None or node.type != "subscript_expression":
+            return None
+        d = self._array_base(node.child_by_field_name("argument"))
+        return d if d is not None and d.param is not None and is_nested(d.param) else None
+
     def _subscript(self, node: Node, write: bool, read: bool) -> None:
         base = node.child_by_field_name("argument")
         if base is not None and base.type == "subscript_expression" and self._table2(node, base, write, read):
+            return
+        if self._nested_of(base) is not None:
+            self._nested_access(self._nested_of(base), node, base, write, read)
+            return
+        rowd = self._resolve(text(base)) if base is not None and base.type == "identifier" else None
+        if rowd is not None and rowd.kind == "nrow":
+            ci = _subscript_index(node)
+            if ci is None:
+                self._block(f"unsupported array access '{text(node)}' at line {line_of(node)}", node)
+                return
+            self._expr(ci)
+            self._nested_event(rowd.elem_of[0], node, rowd.elem_of[1], self.poly(ci), write, read)
+            return
+        d0 = self._array_base(base)
+        if d0 is not None and d0.param is not None and is_nested(d0.param):
+            self._block(f"row '{text(node)}' of the nested vector '{d0.name}' used as a whole at line "
+                        f"{line_of(node)}", node)
+            idx0 = _subscript_index(node)
+            if idx0 is not None:
+                self._expr(idx0)
+            self._event(d0, node, write or read, True, index=idx0, poly=None)
             return
         idx = node.child_by_field_name("index")
         if idx is None:
@@ -1087,6 +1153,27 @@ class FunctionModel:
                 self._expr(idx)
             return
         self._array_access(d, node, idx, write, read)
+
+    def _nested_event(self, d: Decl, node: Node, pr: Poly | None, pc: Poly | None, write: bool, read: bool) -> None:
+        """Element (pr, pc) of the nested vector d (a row named by a range-for or by its subscript)."""
+        if write and d.param.const:
+            self._block(f"write to the const nested vector '{d.name}' at line {line_of(node)}", node)
+        flat = None if pc is None or pr is None else pr * Poly.sym(f"@cols:{d.name}") + pc
+        self._event(d, node, write, read, index=node, poly=flat, dims=(pr, pc))
+
+    def _nested_access(self, d: Decl, node: Node, row: Node, write: bool, read: bool) -> None:
+        """`A[r][c]` on a std::vector<std::vector<T>> parameter: element c of row r."""
+        ri, ci = _subscript_index(row), _subscript_index(node)
+        if ri is None or ci is None:
+            self._block(f"unsupported array access '{text(node)}' at line {line_of(node)}", node)
+            return
+        self._expr(ri)
+        self._expr(ci)
+        if write and d.param.const:
+            self._block(f"write to the const nested vector '{d.name}' at line {line_of(node)}", node)
+        pr, pc = self.poly(ri), self.poly(ci)
+        flat = None if pr is None or pc is None else pr * Poly.sym(f"@cols:{d.name}") + pc
+        self._event(d, node, write, read, index=node, poly=flat, dims=(pr, pc))
 
     def _table2(self, node: Node, inner: Node, write: bool, read: bool) -> bool:
         """`k[a + 1][b + 1]` on a const 2-D local table: a read at the flattened subscript."""
@@ -1174,6 +1261,13 @@ class FunctionModel:
             field_ = text(fn.child_by_field_name("field"))
             d = self._array_base(obj)
             if d is not None and d.kind in ("vector", "localvec") and field_ in ("size", "empty") and not argn:
+                return
+            rowd = self._resolve(text(obj)) if obj is not None and obj.type == "identifier" else None
+            if rowd is not None and rowd.kind == "nrow" and field_ in ("size", "empty") and not argn:
+                return
+            nd = self._nested_of(_strip_parens(obj))
+            if nd is not None and field_ in ("size", "empty") and not argn:
+                self._expr(_subscript_index(_strip_parens(obj)))
                 return
             if field_ in ("real", "imag") and not argn and self._member(fn, False, True):
                 self.calls.append(Call(f"std::complex::{field_}", node, loops, line_of(node), True))
@@ -1356,7 +1450,17 @@ class FunctionModel:
             args = node.child_by_field_name("arguments")
             if fn is not None and fn.type == "field_expression" and text(fn.child_by_field_name("field")) == "size" \
                     and args is not None and not args.named_children:
-                d = self._resolve_at(text(fn.child_by_field_name("argument")), node)
+                obj = _strip_parens(fn.child_by_field_name("argument"))
+                rowd = self._resolve_at(text(obj), node) if obj.type == "identifier" else None
+                if rowd is not None and rowd.kind == "nrow":
+                    return Poly.sym(f"@cols:{rowd.elem_of[0].name}")
+                if obj.type == "subscript_expression":
+                    b = obj.child_by_field_name("argument")
+                    d = self._resolve_at(text(b), node) if b is not None and b.type == "identifier" else None
+                    if d is not None and d.param is not None and is_nested(d.param):
+                        return Poly.sym(f"@cols:{d.name}")    # the row's length (see Event.dims)
+                    return None
+                d = self._resolve_at(text(obj), node)
                 if d is not None and d.kind == "vector":
                     return Poly.sym(f"@size:{d.name}")
             return None

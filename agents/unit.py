@@ -400,6 +400,35 @@ def _vector_elem(u: Unit, ty: Node) -> tuple[bool, str | None, str]:
     return True, record_type(u, inner), text(ty)
 
 
+NESTED_PREFIX = "std::vector<std::vector<"
+
+
+def nested_container(elem: str) -> str:
+    """The container text of a nested vector of `elem` (Param.container; DESIGN: rows of any lengths)."""
+    return f"{NESTED_PREFIX}{elem}>>"
+
+
+def is_nested(p) -> bool:
+    """A std::vector<std::vector<T>> parameter (Param or its Decl's param)."""
+    c = getattr(p, "container", None)
+    return bool(c) and c.startswith(NESTED_PREFIX)
+
+
+def _nested_vector_elem(u: Unit, ty: Node) -> str | None:
+    """T of `std::vector<std::vector<T>>` when T is carried (scalar, std::complex, trivially copyable struct)."""
+    node = ty.child_by_field_name("name") if ty.type == "qualified_identifier" else ty
+    args = node.child_by_field_name("arguments") if node is not None else None
+    descs = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    if len(descs) != 1 or descs[0].type != "type_descriptor" or descs[0].child_by_field_name("declarator") or \
+            any(c.type == "type_qualifier" for c in descs[0].named_children):
+        return None
+    inner = descs[0].child_by_field_name("type")
+    if inner is None:
+        return None
+    is_vec, elem, _ = _vector_elem(u, inner)
+    return elem if is_vec else None
+
+
 def _vector_arg_text(ty: Node) -> str:
     t = " ".join(text(ty).split())
     return t[t.find("<") + 1:t.rfind(">")].strip() if "<" in t else t
@@ -511,6 +540,18 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
                   extent=str(count), container=f"std::array<{elem}, {count}>")
         return ParamInfo(p, ptext)
     is_vec, vec_elem, vdesc = _vector_elem(u, ty)
+    nested = _nested_vector_elem(u, ty) if is_vec and vec_elem is None else None
+    if nested is not None:
+        if ptr_depth or arr_depth:
+            raise AnalysisError(bad)
+        if not ref:
+            raise AnalysisError(bad + " (std::vector passed by value; pass it by reference)")
+        if nested in ("bool", "_Bool"):
+            raise AnalysisError(bad + " (std::vector<std::vector<bool>>: bit-packed rows are not supported)")
+        register_records(u, nested)
+        p = Param(name=name, base_type=nested, kind=ParamKind.VECTOR, const=const,
+                  role=Role.IN if const else Role.INOUT, container=nested_container(nested))
+        return ParamInfo(p, ptext)
     if is_vec:
         if ptr_depth or arr_depth:
             raise AnalysisError(bad)
