@@ -35,6 +35,8 @@ class Unit:
     # trivially copyable structs/classes: name -> [(field, element type, count)], count 1 for a
     # plain field; their values cross the test driver and MPI ranks as bytes
     records: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    ambiguous_records: set[str] = field(default_factory=set)   # one name, different layouts (namespaces)
+    namespace: str = ""       # while scanning: the enclosing namespaces ("a::b::")
     member_functions: dict[str, Node] = field(default_factory=dict)  # 'Class::f' defined outside its class
     # function templates: name -> (definition, names of its type parameters)
     template_functions: dict[str, tuple[Node, set[str]]] = field(default_factory=dict)
@@ -101,7 +103,13 @@ def _scan_top(u: Unit, node: Node, in_template: bool) -> None:
         elif t in ("preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "linkage_specification",
                    "declaration_list", "namespace_definition"):
             body = ch.child_by_field_name("body")
-            _scan_top(u, body if body is not None else ch, in_template)
+            outer = u.namespace
+            if t == "namespace_definition" and ch.child_by_field_name("name") is not None:
+                u.namespace = outer + text(ch.child_by_field_name("name")) + "::"
+            try:
+                _scan_top(u, body if body is not None else ch, in_template)
+            finally:
+                u.namespace = outer
         elif t == "type_definition":
             ty = ch.child_by_field_name("type")
             if ty is not None and ty.type == "enum_specifier":
@@ -231,7 +239,11 @@ def _scan_record(u: Unit, node: Node, body: Node) -> None:
                 return
             fields.append((text(d), elem, count))
     if fields:
+        if name in u.records and u.records[name] != fields:
+            u.ambiguous_records.add(name)     # e.g. two namespaces' Point: which one a name means is not known
         u.records[name] = fields
+        if u.namespace:
+            u.records[u.namespace + name] = fields    # geo::Point: the qualified name is never ambiguous
 
 
 def _literal_size(u: Unit, sz: Node | None) -> int | None:
@@ -250,7 +262,7 @@ def record_type(u: Unit, ty: Node) -> str | None:
     if base is not None and base != "void":
         return base
     name = text(ty).replace(" ", "")
-    if name in u.records:
+    if name in u.records and name not in u.ambiguous_records:
         return name
     m = re.fullmatch(r"(?:std::)?complex<(float|double)>", name)
     if m:
@@ -408,10 +420,40 @@ def nested_container(elem: str) -> str:
     return f"{NESTED_PREFIX}{elem}>>"
 
 
+STRINGS = "std::vector<std::string>"
+STRING = "std::string"
+
+
 def is_nested(p) -> bool:
-    """A std::vector<std::vector<T>> parameter (Param or its Decl's param)."""
+    """A std::vector<std::vector<T>> parameter (Param or its Decl's param), or a read-only
+    std::vector<std::string> (rows of char: the same model, row = string)."""
     c = getattr(p, "container", None)
-    return bool(c) and c.startswith(NESTED_PREFIX)
+    return bool(c) and (c.startswith(NESTED_PREFIX) or c == STRINGS)
+
+
+def _is_string(u: Unit, ty: Node | None) -> bool:
+    """std::string (or `string` after `using namespace std`)."""
+    if ty is None:
+        return False
+    t = text(ty).replace(" ", "")
+    return t in ("std::string", "std::__cxx11::string") or (t == "string" and "using namespace std" in u.source)
+
+
+def _string_param(u: Unit, ty: Node) -> str | None:
+    """STRING for a std::string type, STRINGS for std::vector<std::string>, None otherwise."""
+    if _is_string(u, ty):
+        return STRING
+    node = ty.child_by_field_name("name") if ty.type == "qualified_identifier" else ty
+    if node is None or node.type != "template_type" or text(node.child_by_field_name("name")) != "vector":
+        return None
+    if ty.type == "qualified_identifier" and text(ty.child_by_field_name("scope")) != "std":
+        return None
+    args = node.child_by_field_name("arguments")
+    descs = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+    if len(descs) != 1 or descs[0].type != "type_descriptor" or descs[0].child_by_field_name("declarator") or \
+            any(c.type == "type_qualifier" for c in descs[0].named_children):
+        return None
+    return STRINGS if _is_string(u, descs[0].child_by_field_name("type")) else None
 
 
 def _nested_vector_elem(u: Unit, ty: Node) -> str | None:
@@ -539,6 +581,16 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
         p = Param(name=name, base_type=elem, kind=ParamKind.VECTOR, const=const, role=Role.IN if const else Role.INOUT,
                   extent=str(count), container=f"std::array<{elem}, {count}>")
         return ParamInfo(p, ptext)
+    strings = _string_param(u, ty)
+    if strings is not None:
+        if ptr_depth or arr_depth:
+            raise AnalysisError(bad)
+        if not const:
+            raise AnalysisError(bad + f" (a written {strings}: only read-only strings (const&) are supported)")
+        if not ref:
+            raise AnalysisError(bad + f" ({strings} passed by value; pass it by const reference)")
+        p = Param(name=name, base_type="char", kind=ParamKind.VECTOR, const=True, role=Role.IN, container=strings)
+        return ParamInfo(p, ptext)
     is_vec, vec_elem, vdesc = _vector_elem(u, ty)
     nested = _nested_vector_elem(u, ty) if is_vec and vec_elem is None else None
     if nested is not None:
@@ -570,6 +622,9 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
     base, desc = _type_words(u, ty)
     if base is None:
         base = record_type(u, ty)
+        if base is None and text(ty).replace(" ", "") in u.ambiguous_records:
+            raise AnalysisError(bad + f" (struct '{text(ty)}' is defined more than once in this file, with "
+                                      "different fields (namespaces): which one the parameter has is not resolved)")
         if base is None:
             raise AnalysisError(bad + f" (type '{text(ty)}' is not a scalar, std::complex or trivially copyable struct)")
         register_records(u, base)
@@ -610,5 +665,12 @@ def signature_of(u: Unit, fn: Node, name: str, strict: bool = True) -> Signature
     d = fn.child_by_field_name("declarator")
     if d is not None and d.type == "pointer_declarator":
         ret_words += " *"
+    from paralift.sandbox.inputs import layout_of
+    records = {}
+    for t in [p.base_type for p in params] + [" ".join(ret_words.split())]:
+        if t in u.records and t not in u.ambiguous_records:
+            dt = record_dtype(u, t)
+            if dt is not None:
+                records[t] = layout_of(dt)
     return Signature(name=name, return_type=" ".join(ret_words.split()), params=params, text=head,
-                     static=static, start_line=line_of(fn), end_line=fn.end_point[0] + 1)
+                     static=static, start_line=line_of(fn), end_line=fn.end_point[0] + 1, records=records)
