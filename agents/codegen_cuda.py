@@ -1101,9 +1101,10 @@ class _Dep:
 def generate_cuda(fx: FunctionFacts) -> tuple[str, str]:
     if not fx.chosen_loops() and not (fx.scan_loops() if hasattr(fx, "scan_loops") else []):
         raise NotParallelizable(fx.reason or "no parallel loop")
-    nested = [p for p in fx.signature.params if is_nested(p)]
+    nested = [p for p in fx.signature.params if is_nested(p) or p.container == "std::string"]
     if nested:
-        raise NotParallelizable(f"parameter '{nested[0].name}' is a {nested[0].container} (nested std::vector): "
-                                f"the CUDA generator does not flatten rows to the device yet (OpenMP and MPI "
+        what = "nested std::vector" if "std::vector<std::vector" in nested[0].container else "strings"
+        raise NotParallelizable(f"parameter '{nested[0].name}' is a {nested[0].container} ({what}): "
+                                f"the CUDA generator does not flatten it to the device yet (OpenMP and MPI "
                                 f"translate it)")
     return CudaGen(fx).generate()
