@@ -30,6 +30,7 @@ from .frontend import (FLOAT_TYPES, INTEGER_TYPES, Decl, Event, FunctionModel, L
                        load_unit, parse_params, signature_of, text)
 from .frontend import _strip
 from .poly import Poly
+from .unit import is_nested
 
 __all__ = ["detect_language", "list_functions", "build_task", "analyze", "FunctionFacts", "LoopFacts"]
 
@@ -101,6 +102,7 @@ class FunctionFacts:
     extents: dict = field(default_factory=dict)   # param name -> Poly | str (rendered)
     extent_polys: dict = field(default_factory=dict)  # param name -> Poly (when a single poly)
     size_tokens: dict = field(default_factory=dict)   # vector name -> free size token
+    row_extents: dict = field(default_factory=dict)   # nested vector name -> its Param.row_extent
     extent_cands: dict = field(default_factory=dict)  # param name -> [Poly] when the extent is a max(...)
     notes: list = field(default_factory=list)
     alias_groups: dict = field(default_factory=dict)  # decl key -> group key
@@ -827,7 +829,8 @@ class _ParamInference:
             if lp.range_of is not None:
                 sized.add(lp.range_of.name)
         for p in fx.signature.params:
-            if p.kind == ParamKind.VECTOR and p.name in sized and not p.container:   # std::array: a fixed size
+            if p.kind == ParamKind.VECTOR and p.name in sized and (not p.container or is_nested(p) or
+                                                                  p.container == "std::string"):   # std::array: fixed
                 used_sizes.append(p.name)
         # every free size is the one token the input generator knows: "N" (vectors whose sizes the code does
         # not relate to anything else get the same length; that is one consistent choice, not an assumption
@@ -840,9 +843,10 @@ class _ParamInference:
         # extents from affine subscripts
         ext: dict[str, list[Poly]] = {}
         index_scalars: dict[str, list[str]] = {}
+        row_ext = self._nested_rows(ext)
         for ev in m.events:
             d = ev.decl
-            if not d.is_param or not d.is_array or ev.index is None:
+            if not d.is_param or not d.is_array or ev.index is None or ev.dims is not None:
                 continue
             if ev.index_scalar is not None and ev.index_scalar.is_param and \
                     ev.index_scalar.key not in self.an.size_params:
@@ -858,7 +862,7 @@ class _ParamInference:
         rendered: dict[str, str] = {}
         polys: dict[str, Poly] = {}
         for d in arrays:
-            if params[d.name].container:       # std::array<T, N>: N elements, whatever is accessed
+            if params[d.name].container and params[d.name].container.startswith("std::array"):   # N elements
                 rendered[d.name], polys[d.name] = params[d.name].extent, Poly.const(int(params[d.name].extent))
                 continue
             cands = ext.get(d.name, [])
@@ -983,6 +987,10 @@ class _ParamInference:
             d = m.params[p.name]
             if p.is_array:
                 p.extent = rendered.get(p.name)
+                if is_nested(p):
+                    p.row_extent = row_ext.get(p.name)
+                    if p.row_extent == "~" and p.extent:
+                        p.row_extent = "~" + p.extent
             p.values = ValueSpec(ValueKind.ANY)
         for p in fx.signature.params:
             d = m.params[p.name]
@@ -1056,6 +1064,70 @@ class _ParamInference:
             d = m.params[p.name]
             p.role = self._role(p, d)
 
+    def _nested_rows(self, ext: dict) -> dict[str, str]:
+        """Nested vectors (std::vector<std::vector<T>>): their row counts go into `ext` (from the row
+        subscripts), and the result gives each one's row length (Param.row_extent): ragged ("~" + the row
+        count) when only its own rows' lengths (A[i].size()) bound its columns, else the one length
+        every row has (a column bound such as n, or the free size N when other arrays are as long)."""
+        m, fx = self.m, self.fx
+        out: dict[str, str] = {}
+        for d in [d for d in m.params.values() if d.param is not None and is_nested(d.param)]:
+            own = Poly.sym(f"@cols:{d.name}")
+            cols: list[Poly] = []
+            for ev in m.events:
+                if ev.decl is not d or ev.dims is None:
+                    continue
+                pr, pc = ev.dims
+                hr = self._max_poly(m.expand(pr), ev) if pr is not None else None
+                hc = self._max_poly(m.expand(pc), ev) if pc is not None else None
+                if hr is None or hc is None:
+                    raise AnalysisError(f"cannot infer the rows and row lengths of nested vector '{d.name}' of "
+                                        f"'{fx.signature.name}' (subscript '{_short(ev.node)}' at line {ev.line} "
+                                        f"is not affine in the loop variables and parameters)")
+                ext.setdefault(d.name, []).append(hr + 1)
+                cols.append(hc + 1)
+            # ragged rows only when every access (and every A[r].size()) is of one row r: A[i][j] for
+            # j < A[i].size() reads within row i; A[i - 1][j] for j < A[i].size() needs rows as long
+            row_polys = {str(m.expand(ev.dims[0])) for ev in m.events if ev.decl is d and ev.dims is not None}
+            for n in _walk_nodes(m.body):
+                if n.type == "call_expression":
+                    fnode = n.child_by_field_name("function")
+                    if fnode is not None and fnode.type == "field_expression" and \
+                            text(fnode.child_by_field_name("field")) in ("size", "empty"):
+                        obj = _strip(fnode.child_by_field_name("argument"))
+                        if obj.type == "subscript_expression" and \
+                                text(obj.child_by_field_name("argument")) == d.name:
+                            idx = obj.child_by_field_name("indices") or obj.child_by_field_name("index")
+                            ch = idx.named_children if idx is not None and idx.named_children else [idx]
+                            row_polys.add(str(m.expand(m.poly(ch[0]))) if ch[0] is not None else "?")
+            one_row = len(row_polys) <= 1 and "None" not in row_polys
+            nn = self.an._nonneg_keys() | {f"@size:{v}" for v in fx.size_tokens} | {own.render(str)}
+            others = [c for c in cols if c != own and not (own - c).nonneg(nn)]
+            if any(own.symbols() & c.symbols() for c in others):
+                raise AnalysisError(f"cannot infer the row lengths of nested vector '{d.name}' of "
+                                    f"'{fx.signature.name}'")
+            shared = any(f"@cols:{d.name}" in (m.expand(e.poly) or Poly()).symbols()
+                         for e in m.events if e.decl is not d and e.dims is None and e.poly is not None) or \
+                any(f"@cols:{d.name}" in (m.expand(lp.upper) or Poly()).symbols()
+                    for lp in m.loops if lp.upper is not None and lp.var is not None and any(
+                        e.decl is not d and e.decl.is_array and lp in e.loops and e.dims is None and
+                        (e.poly is None or lp.var.key in (m.expand(e.poly) or Poly.sym(lp.var.key)).symbols())
+                        for e in m.events))
+            if others and not (d.param.container == "std::vector<std::string>" and one_row and not shared
+                               and all(c.is_const() for c in others)):
+                self.an.size_params |= {s for c in others for s in c.symbols() if not s.startswith("@")}
+                red = _max_reduce(others, an_nonneg=self.an._nonneg_keys())
+                out[d.name] = self.render(red[0]) if len(red) == 1 else \
+                    "max(" + ", ".join(self.render(c) for c in red) + ")"
+            elif shared or not one_row:
+                out[d.name] = "N"
+            elif d.param.container == "std::vector<std::string>" and all(c.is_const() for c in others):
+                out[d.name] = "~"       # s[i][0] behind s[i].empty(): strings of any lengths
+            else:
+                out[d.name] = "~"
+            fx.row_extents[d.name] = out[d.name]
+        return out
+
     # helpers
     def render(self, p: Poly) -> str:
         # all free sizes are the one token "N": merge them first (x.size() - k.size() + 1 -> 1 when both are N)
@@ -1066,6 +1138,8 @@ class _ParamInference:
         def name(s: str) -> str:
             if s == "@size:":
                 return "N"
+            if s.startswith("@cols:"):
+                return self.fx.row_extents.get(s[6:], "N").lstrip("~")
             if s.startswith("@size:"):
                 return self.fx.size_tokens.get(s[6:], "N")
             if s.startswith("@div:"):
@@ -1116,7 +1190,7 @@ class _ParamInference:
             return None
         # only parameters (and vector sizes / div atoms of them) may remain
         for s in hi.symbols():
-            if s.startswith("@size:"):
+            if s.startswith(("@size:", "@cols:")):
                 continue
             if s.startswith("@"):
                 if all((dd := self.m.decl_by_key(x)) is not None and dd.is_param for x in atom_symbols(s)):
@@ -1325,6 +1399,8 @@ class _ParamInference:
             return Role.IN
         if p.const or not writes:
             return Role.IN
+        if is_nested(p):
+            return Role.INOUT
         if p.kind == ParamKind.REF:
             mw = _MW(m, d)
             mw.stmt(m.body, False)

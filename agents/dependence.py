@@ -15,6 +15,7 @@ Anything not proven independent is reported as a dependence.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from math import gcd
 
@@ -74,7 +75,7 @@ class DependenceTester:
 
     def _order_and_nonneg(self, L: Loop, e1: Event, e2: Event, m1: dict, m2: dict):
         order = []
-        nonneg = set(self.nonneg_params) | {s for s in self._all_syms() if s.startswith("@size:")}
+        nonneg = set(self.nonneg_params) | {s for s in self._all_syms() if s.startswith(("@size:", "@cols:"))}
         nonneg |= {s for s in self._all_syms() if s.startswith("@") and atom_nonneg(s, nonneg)}
         lvar = L.var.key
         for ev, mp in ((e1, m1), (e2, m2)):
@@ -124,6 +125,22 @@ class DependenceTester:
 
     # -- the test -----------------------------------------------------------
     def test(self, L: Loop, e1: Event, e2: Event, written: set[str]) -> DepResult:
+        if e1.dims is not None and e2.dims is not None:
+            # a nested vector's elements (Event.dims): different iterations never meet when, in one
+            # dimension, their subscripts always differ (different rows, or different columns of a row)
+            flat = None
+            for k, what in ((0, "rows"), (1, "columns")):
+                if e1.dims[k] is None or e2.dims[k] is None:
+                    continue
+                r = self._test(L, dataclasses.replace(e1, poly=e1.dims[k]), dataclasses.replace(e2, poly=e2.dims[k]),
+                               written)
+                if not r.dependent:
+                    return DepResult(False, f"{r.detail} ({what})")
+            flat = self._test(L, e1, e2, written) if e1.poly is not None and e2.poly is not None else None
+            return flat if flat is not None else DepResult(True, "possible loop-carried dependence")
+        return self._test(L, e1, e2, written)
+
+    def _test(self, L: Loop, e1: Event, e2: Event, written: set[str]) -> DepResult:
         p1, p2 = self.m.expand(e1.poly), self.m.expand(e2.poly)
         if p1 is None or p2 is None:
             bad = e1 if p1 is None else e2

@@ -59,7 +59,7 @@ from paralift.types import (ArraySpec, Param, ParamKind, Role, Signature, Target
                             ValueKind, to_jsonable)
 
 from paralift.sandbox import inputs
-from paralift.sandbox.inputs import FREE_SIZE, dtype_of, eval_extent
+from paralift.sandbox.inputs import FREE_SIZE, dtype_of, eval_extent, shape_rows
 
 from .coverage import Coverage, CoverageError, ReferenceBuild, measure_coverage, safe_name
 
@@ -365,6 +365,7 @@ def make_case(sig: Signature, sizes: dict[str, int], profile: str, seed: int, na
             if spec is None:
                 return None
             arrays[p.name] = spec
+        shape_rows(sig, arrays, env)     # nested vectors: their row lengths
     except ValueError:
         return None
     return TestCase(name=safe_name(name), scalars=scalars, arrays=arrays, tag=tag)

@@ -75,6 +75,9 @@ class Param:
     # VECTOR kind only: the C++ container when it is not std::vector<base_type>
     # ("std::array<double, 3>": a fixed size; the driver fills it from the case's elements)
     container: str | None = None
+    # nested vectors only (container "std::vector<std::vector<T>>"; `extent` counts the rows): the
+    # length of every row ("n"), or "~" + an expression for ragged rows of lengths around it ("~N")
+    row_extent: str | None = None
 
     @property
     def is_array(self) -> bool:
@@ -94,6 +97,9 @@ class Signature:
     static: bool = False
     start_line: int = 0            # 1-based, of the function definition
     end_line: int = 0
+    # the C layout of each struct type its parameters and result use, as this file defines it
+    # (name -> sandbox.inputs.layout_of): two files (namespaces) may define different `Point`s
+    records: dict = field(default_factory=dict)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -140,6 +146,7 @@ class ArraySpec:
     hi: float = 1.0
     seed: int = 0
     values: list | None = None      # for dist == "explicit"
+    rows: list | None = None        # a nested vector: the row lengths (their sum is count)
 
 
 @dataclass

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from paralift.types import ParamKind, Signature, Target
 
-from .inputs import dtype_of, outputs_of
+from .inputs import dtype_of, is_nested, outputs_of
 
 HEADERS = r"""
 #include <stdio.h>
@@ -129,6 +130,10 @@ def output_writes(sig: Signature, ind: str) -> list[str]:
         t = p.base_type
         if p.kind == ParamKind.POINTER:
             L.append(f"{ind}__pl_write(__pl_out, &{v}_n, 8); __pl_write(__pl_out, {v}, {v}_n * sizeof({t}));")
+        elif p.kind == ParamKind.VECTOR and is_nested(p):
+            L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
+                     f" for (auto &__pl_row : {v}) {{ uint64_t __pl_m = __pl_row.size(); __pl_write(__pl_out, &__pl_m, 8); }}"
+                     f" for (auto &__pl_row : {v}) __pl_write(__pl_out, __pl_row.data(), __pl_row.size() * sizeof({t})); }}")
         elif p.kind == ParamKind.VECTOR:
             L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
                      f" __pl_write(__pl_out, {v}.data(), __pl_k * sizeof({t})); }}")
@@ -137,6 +142,67 @@ def output_writes(sig: Signature, ind: str) -> list[str]:
     if sig.return_type.strip() not in ("void", ""):
         L.append(f"{ind}__pl_write(__pl_out, &__pl_ret, sizeof __pl_ret);")
     return L
+
+
+@dataclass
+class InputReads:
+    """Driver lines that read one case (sandbox.inputs.write_case's format) from the open FILE
+    *__pl_in into __pl_a0, __pl_a1, ... (one variable a parameter, of its own type): `lines`
+    read, `after_close` (after fclose) point aliased pointers into their base's array and
+    save the written values, `restore` (one line) puts them back between calls, `frees`
+    release what was allocated. The test driver's and the paired timing driver's
+    (sandbox.paired) one spelling."""
+    lines: list[str]
+    after_close: list[str]
+    restore: str
+    frees: list[str]
+
+
+def input_reads(sig: Signature, ind: str, dup_if: str | None = None) -> InputReads:
+    """The reading code of every parameter (InputReads). A written pointer's values are saved
+    for `restore` when the C condition `dup_if` holds (always when None)."""
+    L, restore, frees, save = [], [], [], []
+    for i, p in enumerate(sig.params):
+        t = p.base_type
+        v = f"__pl_a{i}"
+        if p.kind == ParamKind.SCALAR or p.kind == ParamKind.REF:
+            L.append(f"{ind}{t} {v}; __pl_read(__pl_in, &{v}, sizeof {v});")
+            if p.kind == ParamKind.REF:
+                save.append(f"{ind}{t} {v}_0 = {v};")
+                restore.append(f"{v} = {v}_0;")
+        elif p.kind == ParamKind.POINTER:
+            L.append(f"{ind}uint64_t {v}_n, {v}_o; int64_t {v}_b;"
+                     f" {t} *{v} = ({t} *)__pl_read_view(__pl_in, sizeof({t}), &{v}_n, &{v}_b, &{v}_o);")
+            frees.append(f"if ({v}_b < 0) free({v});")
+            if not p.const:
+                dup = f"({t} *)__pl_dup({v}, {v}_n * sizeof({t}))"
+                save.append(f"{ind}{t} *{v}_0 = " + (f"{dup_if} ? {dup} : NULL;" if dup_if else f"{dup};"))
+                restore.append(f"memcpy({v}, {v}_0, {v}_n * sizeof({t}));")
+                frees.append(f"free({v}_0);")
+        elif p.kind == ParamKind.VECTOR and is_nested(p):
+            # std::vector<std::vector<T>>: the row count, the row lengths, then each row's elements
+            ct = p.container
+            L.append(f"{ind}uint64_t {v}_n; __pl_read(__pl_in, &{v}_n, 8); {ct} {v}({v}_n);"
+                     f" for (uint64_t __pl_k = 0; __pl_k < {v}_n; ++__pl_k) {{ uint64_t __pl_m;"
+                     f" __pl_read(__pl_in, &__pl_m, 8); {v}[__pl_k].resize(__pl_m); }}"
+                     f" for (uint64_t __pl_k = 0; __pl_k < {v}_n; ++__pl_k) if (!{v}[__pl_k].empty())"
+                     f" __pl_read(__pl_in, &{v}[__pl_k][0], {v}[__pl_k].size() * sizeof({t}));")
+            if not p.const:
+                save.append(f"{ind}{ct} {v}_0 = {v};")
+                restore.append(f"{v} = {v}_0;")
+        elif p.kind == ParamKind.VECTOR:
+            L.append(f"{ind}uint64_t {v}_n; {t} *{v}_raw = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
+            ct = p.container or f"std::vector<{t}>"
+            if p.container and p.container.startswith("std::array"):   # fixed size: its first elements from the case
+                L.append(f"{ind}{ct} {v}{{}}; for (uint64_t __pl_k = 0; __pl_k < {v}_n && __pl_k < {v}.size();"
+                         f" ++__pl_k) {v}[__pl_k] = {v}_raw[__pl_k]; free({v}_raw);")
+            else:
+                L.append(f"{ind}{ct} {v}({v}_raw, {v}_raw + {v}_n); free({v}_raw);")
+            if not p.const:
+                save.append(f"{ind}{ct} {v}_0 = {v};")
+                restore.append(f"{v} = {v}_0;")
+    views = [ind + line[4:] for line in _alias_views(sig)]
+    return InputReads(L, views + save, " ".join(restore), frees)
 
 
 def driver_source(sig: Signature, unit: str, target: Target | None, language: str) -> str:
@@ -162,40 +228,11 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     L.append("  int __pl_reps = atoi(argv[1]);")
     L.append("  for (int __pl_c = 3; __pl_c < argc; ++__pl_c) {")
     L.append("    FILE *__pl_in = __pl_open(\"in\", argv[__pl_c], \".in\", \"rb\");")
-    args, restore, frees, save = [], [], [], []
-    for i, p in enumerate(sig.params):
-        t = p.base_type
-        v = f"__pl_a{i}"
-        if p.kind == ParamKind.SCALAR or p.kind == ParamKind.REF:
-            L.append(f"    {t} {v}; __pl_read(__pl_in, &{v}, sizeof {v});")
-            args.append(v)
-            if p.kind == ParamKind.REF:
-                save.append(f"    {t} {v}_0 = {v};")
-                restore.append(f"{v} = {v}_0;")
-        elif p.kind == ParamKind.POINTER:
-            L.append(f"    uint64_t {v}_n, {v}_o; int64_t {v}_b;"
-                     f" {t} *{v} = ({t} *)__pl_read_view(__pl_in, sizeof({t}), &{v}_n, &{v}_b, &{v}_o);")
-            args.append(v)
-            frees.append(f"if ({v}_b < 0) free({v});")
-            if not p.const:
-                save.append(f"    {t} *{v}_0 = __pl_reps > 1 ? ({t} *)__pl_dup({v}, {v}_n * sizeof({t})) : NULL;")
-                restore.append(f"memcpy({v}, {v}_0, {v}_n * sizeof({t}));")
-                frees.append(f"free({v}_0);")
-        elif p.kind == ParamKind.VECTOR:
-            L.append(f"    uint64_t {v}_n; {t} *{v}_raw = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
-            ct = p.container or f"std::vector<{t}>"
-            if p.container:     # a fixed-size container (std::array): its first elements from the case
-                L.append(f"    {ct} {v}{{}}; for (uint64_t __pl_k = 0; __pl_k < {v}_n && __pl_k < {v}.size();"
-                         f" ++__pl_k) {v}[__pl_k] = {v}_raw[__pl_k]; free({v}_raw);")
-            else:
-                L.append(f"    {ct} {v}({v}_raw, {v}_raw + {v}_n); free({v}_raw);")
-            args.append(v)
-            if not p.const:
-                save.append(f"    {ct} {v}_0 = {v};")
-                restore.append(f"{v} = {v}_0;")
+    reads = input_reads(sig, "    ", dup_if="__pl_reps > 1")
+    L += reads.lines
+    args, restore, frees = [f"__pl_a{i}" for i in range(len(sig.params))], reads.restore, reads.frees
     L.append("    fclose(__pl_in);")
-    L += _alias_views(sig)
-    L += save
+    L += reads.after_close
     ret = sig.return_type.strip()
     has_ret = ret not in ("void", "")
     if has_ret:
@@ -208,7 +245,7 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     L.append("    int __pl_first = __pl_reps > 1 ? -1 : 0;")
     L.append("    for (int __pl_r = __pl_first; __pl_r < __pl_reps; ++__pl_r) {")
     if restore:
-        L.append("      if (__pl_r != __pl_first) { " + " ".join(restore) + " }")
+        L.append("      if (__pl_r != __pl_first) { " + restore + " }")
     if mpi:
         L.append("      MPI_Barrier(MPI_COMM_WORLD);")
     L.append("      double __pl_t0 = __pl_now();")

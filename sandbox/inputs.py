@@ -8,6 +8,8 @@ ArraySpec, seeded); `materialize` turns a case into concrete numpy arrays and
     for each parameter, in order:
       scalar / reference:  the value's raw bytes
       array / vector:      uint64 element count, then the elements' raw bytes
+      nested vector:       uint64 row count R, R uint64 row lengths, then every row's elements in order
+                           (std::vector<std::vector<T>>: Param.row_extent, ArraySpec.rows)
       aliased pointer:     uint64 ALIAS_FLAG | index of the base parameter, then the uint64 element
                            offset: the driver passes base + offset (an overlapping call, see
                            TestCase.aliases), with base's element count minus the offset
@@ -49,6 +51,39 @@ _RECORDS: dict[str, np.dtype] = {}
 
 def register_record(name: str, dtype: np.dtype) -> None:
     _RECORDS[name] = np.dtype(dtype)
+
+
+def layout_of(dt: np.dtype) -> dict:
+    """A struct dtype as plain JSON data (names, formats, offsets, itemsize; nested structs and
+    fixed-size array fields included): Signature.records."""
+    def fmt(f: np.dtype):
+        if f.subdtype is not None:
+            return {"base": fmt(f.subdtype[0]), "shape": list(f.subdtype[1])}
+        if f.fields:
+            return layout_of(f)
+        return f.str
+    names = list(dt.names)
+    return {"names": names, "formats": [fmt(dt.fields[n][0]) for n in names],
+            "offsets": [int(dt.fields[n][1]) for n in names], "itemsize": int(dt.itemsize)}
+
+
+def dtype_from_layout(d: dict) -> np.dtype:
+    def fmt(f):
+        if isinstance(f, dict) and "base" in f:
+            return (fmt(f["base"]), tuple(f["shape"]))
+        if isinstance(f, dict):
+            return dtype_from_layout(f)
+        return np.dtype(f)
+    return np.dtype({"names": d["names"], "formats": [fmt(f) for f in d["formats"]], "offsets": d["offsets"],
+                     "itemsize": d["itemsize"]})
+
+
+def sig_dtype(sig: Signature, base_type: str) -> np.dtype:
+    """dtype_of, with the struct layouts of the signature's own file first (Signature.records): the
+    process-wide registry holds only the last file's struct of a name."""
+    recs = getattr(sig, "records", None) or {}
+    lay = recs.get(base_type) or recs.get(base_type.replace(" ", ""))
+    return dtype_from_layout(lay) if lay else dtype_of(base_type)
 
 
 def dtype_of(base_type: str) -> np.dtype:
@@ -144,18 +179,21 @@ def _names_in(expr: str) -> set[str]:
 
 
 def data_degree(sig: Signature) -> int:
-    degs = [extent_degree(p.extent) for p in sig.params if p.is_array and p.extent]
+    degs = [extent_degree(p.extent) + (extent_degree(p.row_extent.lstrip("~")) if p.row_extent else 0)
+            for p in sig.params if p.is_array and p.extent]
     return max(degs, default=1) or 1
 
 
 def check_signature(sig: Signature) -> None:
     """Raise ValueError when the generator cannot produce inputs for this signature."""
     for p in sig.params:
-        dtype_of(p.base_type)
+        sig_dtype(sig, p.base_type)
         if p.is_array and not p.extent:
             raise ValueError(f"cannot infer how many elements parameter {p.name!r} has")
+        if is_nested(p) and not p.row_extent:
+            raise ValueError(f"cannot infer how long the rows of nested vector {p.name!r} are")
     if sig.return_type.strip() not in ("void", ""):
-        dtype_of(sig.return_type)
+        sig_dtype(sig, sig.return_type)
 
 
 # ---------------------------------------------------------------- suites
@@ -234,6 +272,40 @@ def fit_extents(sig: Signature, sizes: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def is_nested(p: Param) -> bool:
+    """A std::vector<std::vector<T>> parameter: `extent` counts its rows, `row_extent` their lengths."""
+    return bool(p.container) and (p.container.startswith("std::vector<std::vector<") or
+                                  p.container == "std::vector<std::string>")
+
+
+def shape_rows(sig: Signature, arrays: dict[str, ArraySpec], env: dict[str, int]) -> None:
+    """Give each nested vector's spec (made with count = its row count) its row lengths (strings:
+    lower-case letters as their characters, std::string parameters too): all
+    `row_extent` long, or for a ragged "~E" seeded lengths in [0, 2E] (an empty row among them when
+    there are several); count becomes the total number of elements."""
+    for p in sig.params:
+        spec = arrays.get(p.name)
+        if spec is not None and p.container == "std::string" and spec.dist != "explicit":
+            spec.dist, spec.lo, spec.hi, spec.values = "uniform", ord("a"), ord("z") + 1, None   # a word
+            continue
+        if spec is None or not is_nested(p) or spec.rows is not None:
+            continue
+        rows = spec.count
+        if p.row_extent and p.row_extent.startswith("~"):
+            base = max(eval_extent(p.row_extent[1:], env), 0)
+            rng = np.random.default_rng(spec.seed * 17 + 3)
+            lengths = [int(x) for x in rng.integers(0, 2 * base + 1, size=rows)]
+            if rows >= 3:
+                lengths[int(rng.integers(0, rows))] = 0
+        else:
+            lengths = [max(eval_extent(p.row_extent or "0", env), 0)] * rows
+        spec.rows = lengths
+        spec.count = int(sum(lengths))
+        if p.container == "std::vector<std::string>":
+            # strings of lower-case letters (what code over words looks at); their own seed
+            spec.dist, spec.lo, spec.hi, spec.values = "uniform", ord("a"), ord("z") + 1, None
+
+
 def _scalar_value(p: Param, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
     dt = dtype_of(p.base_type)
     if p.values.kind == ValueKind.SIZE:
@@ -306,6 +378,7 @@ def make_case(sig: Signature, s: int, seed: int, name: str, tag: str, case_no: i
                 arrays[p.name] = _array_spec(p, count, seed * 131 + i, env, case_no)
                 if arrays[p.name].dist == "index" and arrays[p.name].hi <= 0 and count > 0:
                     return None
+        shape_rows(sig, arrays, env)
     except ValueError:
         return None
     return TestCase(name=name, scalars=scalars, arrays=arrays, tag=tag)
@@ -454,9 +527,9 @@ def materialize(sig: Signature, case: TestCase) -> list[np.ndarray]:
     owned: dict[str, np.ndarray] = {}
     for p in sig.params:
         if p.is_array and p.name not in case.aliases:
-            owned[p.name] = materialize_array(case.arrays[p.name], dtype_of(p.base_type))
+            owned[p.name] = materialize_array(case.arrays[p.name], sig_dtype(sig, p.base_type))
     for p in sig.params:
-        dt = dtype_of(p.base_type)
+        dt = sig_dtype(sig, p.base_type)
         if p.name in case.aliases:
             base, off = case.aliases[p.name]
             values.append(owned[base][off:off + case.arrays[p.name].count])
@@ -479,7 +552,14 @@ def write_case(sig: Signature, case: TestCase, path: Path) -> int:
                 f.write(np.uint64(ALIAS_FLAG | index[base]).tobytes())
                 f.write(np.uint64(off).tobytes())
                 continue
-            if p.is_array:
+            if is_nested(p):
+                rows = case.arrays[p.name].rows or []
+                if sum(rows) != arr.size:
+                    raise ValueError(f"case {case.name}: the rows of {p.name} hold {sum(rows)} elements, "
+                                     f"not {arr.size}")
+                f.write(np.uint64(len(rows)).tobytes())
+                f.write(np.asarray(rows, dtype=np.uint64).tobytes())
+            elif p.is_array:
                 f.write(np.uint64(arr.size).tobytes())
             f.write(np.ascontiguousarray(arr).tobytes())
         return f.tell()
@@ -489,7 +569,7 @@ def case_bytes(sig: Signature, case: TestCase) -> int:
     total = 0
     for p in sig.params:
         if p.is_array and p.name not in case.aliases:
-            total += case.arrays[p.name].count * dtype_of(p.base_type).itemsize
+            total += case.arrays[p.name].count * sig_dtype(sig, p.base_type).itemsize
     return total
 
 
@@ -512,8 +592,19 @@ def read_outputs(sig: Signature, path: Path) -> dict[str, np.ndarray]:
         return chunk
 
     for p in outputs_of(sig):
-        dt = dtype_of(p.base_type)
-        if p.is_array:
+        dt = sig_dtype(sig, p.base_type)
+        if is_nested(p):
+            # the elements, and the row lengths as their own output (a different shape is a mismatch)
+            nrows = int(np.frombuffer(take(8), dtype=np.uint64)[0])
+            if nrows > (1 << 34):
+                raise ValueError("implausible output size")
+            rows = np.frombuffer(take(8 * nrows), dtype=np.uint64)
+            count = int(rows.sum())
+            if count > (1 << 34):
+                raise ValueError("implausible output size")
+            out[p.name + "@rows"] = rows
+            out[p.name] = np.frombuffer(take(count * dt.itemsize), dtype=dt)
+        elif p.is_array:
             count = int(np.frombuffer(take(8), dtype=np.uint64)[0])
             if count > (1 << 34):
                 raise ValueError("implausible output size")
@@ -521,6 +612,6 @@ def read_outputs(sig: Signature, path: Path) -> dict[str, np.ndarray]:
         else:
             out[p.name] = np.frombuffer(take(dt.itemsize), dtype=dt)
     if sig.return_type.strip() != "void":
-        dt = dtype_of(sig.return_type)
+        dt = sig_dtype(sig, sig.return_type)
         out["return"] = np.frombuffer(take(dt.itemsize), dtype=dt)
     return out

@@ -259,6 +259,12 @@ def _subscript_names(sub, defs: dict, depth: int = 0) -> tuple[set, bool]:
             if name in defs and name not in seen and d < 8:
                 seen.add(name)
                 stack.extend((v, d + 1) for v in defs[name])
+    arg = sub.child_by_field_name("argument")
+    if arg is not None and arg.type == "subscript_expression" and depth < 4:
+        # a[i][j] (a 2-D array, a nested vector): the element depends on the row subscript too
+        n2, l2 = _subscript_names(arg, defs, depth + 1)
+        names |= n2
+        loaded = loaded or l2
     return names, loaded
 
 
