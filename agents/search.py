@@ -106,11 +106,18 @@ def structure_key(code: str) -> tuple[int, int, int]:
 def choose(intervals: list[tuple[float, float] | None], speedups: list[float | None], codes: list[str]) -> int:
     """The index of the candidate to keep among verified ones: those whose
     interval no other's lies above (beats) are the contenders; among them the
-    best structure_key wins, then the higher measured speedup, then the
-    earlier candidate (the caller's order: the rule-based agent first)."""
+    best structure_key wins, then the earlier candidate (the caller's order:
+    the rule-based agent first). The higher point speedup breaks the tie only
+    where some contender has no interval (a point measurement): between
+    overlapping intervals the points' order is the measurement's noise, and a
+    choice that follows it changes from one translation to the next."""
     idx = range(len(codes))
     contenders = [i for i in idx if not any(beats(intervals[j], intervals[i]) for j in idx if j != i)]
-    return max(contenders, key=lambda i: (structure_key(codes[i]), speedups[i] if speedups[i] is not None else 0.0))
+    best = max(structure_key(codes[i]) for i in contenders)
+    tied = [i for i in contenders if structure_key(codes[i]) == best]
+    if all(intervals[i] is not None and intervals[i][0] < intervals[i][1] for i in tied):
+        return tied[0]
+    return max(tied, key=lambda i: speedups[i] if speedups[i] is not None else 0.0)
 
 
 def choose_verdict(verdicts: list[Verdict], codes: list[str]) -> int:

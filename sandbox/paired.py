@@ -39,8 +39,16 @@ call's time, as in the test driver); the reference runs on rank 0 alone
 while the other ranks wait in a non-blocking barrier, sleeping between
 polls, so that they do not hold the cores the reference runs on.
 
-Anything this cannot handle (CUDA, an aliased case, a build that fails)
-makes `build` return None with the reason; the caller then times separate
+Layouts: the objects are linked twice, the reference's copy first and the
+candidate's first (layouts()); processes alternate between the two, so a
+bias of where each copy sits in memory (identical in every process of one
+binary, so never averaged out by adding processes) is spread between
+processes, where the interval sees it, and cancels in the mean.
+
+Inputs are read by the test driver's own code (harness.input_reads), aliased
+cases (an overlapping call) included. Anything this cannot handle (CUDA, a
+type the driver cannot carry, a build that fails) makes the build return None
+with the reason; the caller then times separate
 processes as before (sandbox.verify).
 """
 from __future__ import annotations
@@ -71,7 +79,7 @@ def wrapper_source(sig: Signature, unit: str, slot: str, cpp: bool) -> str:
         elif p.kind == ParamKind.POINTER:
             args.append(f"({t} *)__pl_a[{i}]")
         else:
-            args.append(f"*(std::vector<{t}> *)__pl_a[{i}]")
+            args.append(f"*({p.container or f'std::vector<{t}>'} *)__pl_a[{i}]")
     ret = sig.return_type.strip()
     # Through a pointer the compiler cannot see through: the function is not
     # inlined into the trampoline, so it runs as the code the user's callers get.
@@ -119,39 +127,19 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     L.append("  int __pl_blocks = atoi(argv[1]); if (__pl_blocks < 1) __pl_blocks = 1;")
     L.append("  int __pl_warm = atoi(argv[2]);")
     L.append("  FILE *__pl_in = __pl_open(\"in\", argv[4], \".in\", \"rb\");")
-    ptrs, restore, frees, save = [], [], [], []
-    for i, p in enumerate(sig.params):
-        t = p.base_type
-        v = f"__pl_a{i}"
-        if p.kind in (ParamKind.SCALAR, ParamKind.REF):
-            L.append(f"  {t} {v}; __pl_read(__pl_in, &{v}, sizeof {v});")
-            ptrs.append(f"(void *)&{v}")
-            if p.kind == ParamKind.REF:
-                save.append(f"  {t} {v}_0 = {v};")
-                restore.append(f"{v} = {v}_0;")
-        elif p.kind == ParamKind.POINTER:
-            L.append(f"  uint64_t {v}_n; {t} *{v} = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
-            L.append(f"  if ({v}_n >> 63) {{ fprintf(stderr, \"paralift paired driver: aliased case\\n\"); return 94; }}")
-            ptrs.append(f"(void *){v}")
-            frees.append(f"free({v});")
-            if not p.const:
-                save.append(f"  {t} *{v}_0 = ({t} *)__pl_dup({v}, {v}_n * sizeof({t}));")
-                restore.append(f"memcpy({v}, {v}_0, {v}_n * sizeof({t}));")
-                frees.append(f"free({v}_0);")
-        else:
-            L.append(f"  uint64_t {v}_n; {t} *{v}_raw = ({t} *)__pl_read_array(__pl_in, sizeof({t}), &{v}_n);")
-            L.append(f"  std::vector<{t}> {v}({v}_raw, {v}_raw + {v}_n); free({v}_raw);")
-            ptrs.append(f"(void *)&{v}")
-            if not p.const:
-                save.append(f"  std::vector<{t}> {v}_0 = {v};")
-                restore.append(f"{v} = {v}_0;")
+    # the test driver's reading code (harness.input_reads): aliased cases (an overlapping call,
+    # one pointer an offset into another parameter's array) are read and timed like any other
+    reads = harness.input_reads(sig, "  ")
+    L += reads.lines
     L.append("  fclose(__pl_in);")
-    L += save
+    L += reads.after_close
+    ptrs = [f"(void *)__pl_a{i}" if p.kind == ParamKind.POINTER else f"(void *)&__pl_a{i}"
+            for i, p in enumerate(sig.params)]
+    restore_all, frees = reads.restore, reads.frees
     ret = sig.return_type.strip()
     has_ret = ret not in ("void", "")
     L.append(f"  {ret if has_ret else 'char'} __pl_ret = 0;")
     L.append(f"  void *__pl_args[{max(1, len(ptrs))}] = {{{', '.join(ptrs) or '0'}}};")
-    restore_all = " ".join(restore)
     # one call: restore the written arrays, synchronize the ranks, time rank 0's call
     L.append("  double __pl_t0;")
     L.append(f"#define __PL_REF() do {{ {restore_all} {'MPI_Barrier(MPI_COMM_WORLD); ' if mpi else ''}"
@@ -192,9 +180,20 @@ def driver_source(sig: Signature, cpp: bool, mpi: bool) -> str:
     return "\n".join(L) + "\n"
 
 
+SWAPPED = "-swapped"
+
+
+def layouts(binary: str) -> list[str]:
+    """The paired build's binaries (Plan): `binary`, the reference's copy linked first, and
+    the same objects linked the other way round. A measurement alternates them process by
+    process, so that where each copy sits (a bias identical in every process of one layout,
+    which adding processes would never average out) becomes spread between processes."""
+    return [binary, binary + SWAPPED]
+
+
 @dataclass
 class Plan:
-    """The commands that build the paired binary `paired` in a work directory
+    """The commands that build the paired binaries (layouts(binary)) in a work directory
     holding pl_ref.<ext> and pl_cand.<ext> (the two sources as given)."""
     files: dict[str, str]               # file name -> text to write
     commands: list[list[str]]           # run in order, in the work directory
@@ -231,7 +230,10 @@ def plan(sig: Signature, language: str, target: Target | None, ref_source: str, 
         [cand_cc, *cflags, *cand_flags, "-c", f"pl_cand_w.{ext}", "-o", "pl_cand_w.o"],
         [objcopy, "-G", "__pl_call_ref", "pl_ref_w.o", "pl_ref.o"],
         [objcopy, "-G", "__pl_call_cand", "pl_cand_w.o", "pl_cand.o"],
-        [linker, *cflags, *link_flags, f"pl_driver.{ext}", "pl_ref.o", "pl_cand.o", "-o", "paired", "-lm"],
+        [compiler if not mpi else linker, *cflags, *link_flags, "-c", f"pl_driver.{ext}", "-o", "pl_driver.o"],
+        # two layouts of the same objects: the reference's copy first, then the candidate's first
+        [linker, *cflags, *link_flags, "pl_driver.o", "pl_ref.o", "pl_cand.o", "-o", "paired", "-lm"],
+        [linker, *cflags, *link_flags, "pl_driver.o", "pl_cand.o", "pl_ref.o", "-o", "paired" + SWAPPED, "-lm"],
     ]
     return Plan(files, commands)
 

@@ -54,6 +54,7 @@ class VerifyOptions:
     repeats: int = 2                       # runs of each parallel configuration
     timing: bool = True
     timing_runs: int = 4                   # least pairs of (reference, candidate) processes
+    timing_min_processes: int = 4          # paired: least processes, then added in pairs (timing.MIN_PROCESSES)
     timing_max_runs: int = 40              # most pairs
     timing_cap_s: float = 10.0             # per input profile: pairs are added until the speedup's 95 %
     timing_half_width: float = 0.05        # interval is within +-timing_half_width, or this time is spent
@@ -1085,11 +1086,11 @@ def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dic
     blocks = timing.blocks_for(call_s, opts.timing_min_s)
     warm = paired.warmup_calls(call_s)
     ref_calls_s = (2 * blocks + warm) * call_s
-    # the cap scales with the kernel: at least enough for MIN_PROCESSES + 1 processes
-    cap = max(opts.timing_cap_s, (timing.MIN_PROCESSES + 1) * 2.5 * ref_calls_s)
+    # the cap scales with the kernel: at least enough for the least processes and one pair more
+    cap = max(opts.timing_cap_s, (max(2, opts.timing_min_processes) + 2) * 2.5 * ref_calls_s)
     meas = timing.PairedInterval(cap_s=cap, half_width=opts.timing_half_width,
-                                 min_processes=max(2, min(opts.timing_runs, timing.MIN_PROCESSES)),
-                                 max_processes=max(timing.MIN_PROCESSES, min(opts.timing_max_runs,
+                                 min_processes=max(2, opts.timing_min_processes),
+                                 max_processes=max(opts.timing_min_processes, min(opts.timing_max_runs,
                                                                              timing.MAX_PROCESSES)))
     base = candidate_limits(opts, (2 * blocks + warm + 1) * call_s, ref.process_s, mpi=bool(launcher))
     limits = dataclasses.replace(base, wall_s=round(base.wall_s + 2 * ref_calls_s, 3))
@@ -1098,10 +1099,13 @@ def _measure_paired(ref: Reference, binary: str, work: Path, case: str, env: dic
     r = first = None
     for ext in (".out", paired.TIMES_EXT):
         (out / (case + ext)).unlink(missing_ok=True)
+    binaries = paired.layouts(binary)
     while not meas.enough():
         (out / (case + paired.TIMES_EXT)).unlink(missing_ok=True)
-        # the first process writes the candidate's outputs (checked by the caller), the others only times
-        cmd = [*launcher, binary, str(blocks), str(warm), "out", case, *(["times-only"] if first else [])]
+        # the first process writes the candidate's outputs (checked by the caller), the others only
+        # times; the processes alternate between the binary's two layouts (paired.layouts)
+        layout = binaries[len(meas.processes) % len(binaries)]
+        cmd = [*launcher, layout, str(blocks), str(warm), "out", case, *(["times-only"] if first else [])]
         with locks.exclusive():
             probe.expect(workers)
             r = isolation.run(cmd, work, limits, env=env, ro_binds=ref.binds)

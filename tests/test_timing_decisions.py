@@ -106,6 +106,27 @@ def test_fewer_synchronizations_then_simpler_code_break_ties():
     assert choose([None, None], [None, None], ["/* longer */\n" + WITH_REDUCTION, WITH_REDUCTION]) == 0
 
 
+def test_overlapping_intervals_of_the_same_structure_keep_the_callers_order():
+    """dot/openmp of the 2026-12-04 benchmark, the rule's and a hand-written
+    reduction (the same structure): 1.76x [1.64, 1.89] against 1.89x [1.83,
+    1.94] (the hand's higher point won), then 2.28x [2.18, 2.38] against 1.86x
+    [1.80, 1.93] (the rule faster with confidence), then 1.66x and 1.66x. Not
+    told apart, the earlier candidate (the rule agent's) is kept; one faster
+    with confidence wins whatever the order."""
+    rule, hand = WITH_REDUCTION, "/* hand */\n" + WITH_REDUCTION
+    assert structure_key(rule) == structure_key(hand)
+    runs = [([(1.643, 1.890), (1.833, 1.944)], [1.762, 1.888]), ([(2.184, 2.375), (1.796, 1.929)], [2.277, 1.861]),
+            ([(1.563, 1.768), (1.584, 1.740)], [1.662, 1.660])]
+    assert [choose(ivs, pts, [rule, hand]) for ivs, pts in runs] == [0, 0, 0]
+    # the other order: the hand-written one first is kept where nothing tells them apart
+    assert [choose(ivs[::-1], pts[::-1], [hand, rule]) for ivs, pts in runs] == [0, 1, 0]
+    assert choose([(1.5, 1.6), (1.7, 1.9)], [1.55, 1.8], [rule, hand]) == 1          # beaten: the measurement decides
+    vs = [_v(1.76, 1.64, 1.89), _v(1.89, 1.83, 1.94)]
+    assert choose_verdict(vs, [rule, hand]) == 0
+    # point measurements (no interval): the higher point, as before
+    assert choose([(1.2, 1.2), (1.4, 1.4)], [1.2, 1.4], [rule, hand]) == 1
+
+
 def test_timing_round_trips_through_json_and_reads_old_verdicts():
     t = Timing(0.01, 0.005, 2.0, 0.1, 6, {"case": "large"}, 2, ci_low=1.9, ci_high=2.1, calls=40,
                load={"loadavg_before": 0.1, "contended": False}, profile="skewed",

@@ -50,7 +50,7 @@ def _build(tmp_path, ref=REF, cand=CAND):
         (tmp_path / name).write_text(text)
     (tmp_path / "seq.c").write_text(SEQ)
     for cmd in p.commands:
-        if cmd[-2:] == ["paired", "-lm"]:
+        if cmd[-1] == "-lm":           # the links (one a layout, paired.layouts)
             cmd = [*cmd[:-3], "seq.c", *cmd[-3:]]
         r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
         assert r.returncode == 0, (cmd, r.stderr)
@@ -92,6 +92,25 @@ def test_paired_driver_links_both_copies_and_alternates(tmp_path):
     assert not (tmp_path / "out" / "c.out").exists() and len(paired.read_blocks(tmp_path / "out" / "c.pairs")) == 2
 
 
+def _symbol(binary, name):
+    out = subprocess.run(["nm", str(binary)], capture_output=True, text=True, check=True).stdout
+    return next(int(line.split()[0], 16) for line in out.splitlines() if line.endswith(" " + name))
+
+
+@needs_tools
+def test_the_two_layouts_link_the_copies_in_opposite_order(tmp_path):
+    binary = _build(tmp_path)
+    first, swapped = (tmp_path / b for b in paired.layouts("paired"))
+    assert paired.layouts("paired/paired") == ["paired/paired", "paired/paired" + paired.SWAPPED]
+    assert _symbol(first, "__pl_call_ref") < _symbol(first, "__pl_call_cand")
+    assert _symbol(swapped, "__pl_call_cand") < _symbol(swapped, "__pl_call_ref")
+    _case(tmp_path)
+    for b in (first, swapped):
+        r = subprocess.run([str(b), "2", "1", "out", "c", "times-only"], cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / "seq.txt").read_text() == "12" + "1221" + "2112"
+
+
 @needs_tools
 def test_the_slower_side_shows_as_the_slower_side(tmp_path):
     slow = CAND.replace("for (int i = 0; i < n; i++) {", "for (int k = 0; k < 8; k++) for (int i = 0; i < n; i++) {"
@@ -108,6 +127,51 @@ def test_the_slower_side_shows_as_the_slower_side(tmp_path):
     assert len(ref_calls) == len(cand_calls) == 30
     # the candidate repeats the loop 8 times: its calls take longer, whatever the load
     assert point < 1.0 and sum(cand_calls) > sum(ref_calls)
+
+
+SHIFT = """void shift(int n, const double *x, double *y) {
+  for (int i = 0; i < n; i++) y[i] = 0.5 * x[i] + 1.0;
+}
+"""
+SHIFT_SIG = Signature("shift", "void", [
+    Param("n", "int"), Param("x", "double", ParamKind.POINTER, const=True, extent="n + 1"),
+    Param("y", "double", ParamKind.POINTER, role=Role.OUT, extent="n")])
+
+
+@needs_tools
+def test_an_aliased_case_is_read_and_timed_like_any_other(tmp_path):
+    """An overlapping call (y passed as x + 1: each element computed from the one
+    the previous iteration wrote) read by the test driver's own code
+    (harness.input_reads): every call starts from the restored input, and the
+    outputs written are the ones the test driver's reference run writes."""
+    from paralift.sandbox import harness, inputs
+    from paralift.types import ArraySpec, TestCase
+    case = TestCase("alias", {"n": 3000}, {"x": ArraySpec(3001, seed=3), "y": ArraySpec(3000)}, tag="alias",
+                    aliases={"y": ["x", 1]})
+    for d in ("in", "out", "ref"):
+        (tmp_path / d).mkdir()
+    inputs.write_case(SHIFT_SIG, case, tmp_path / "in" / "alias.in")
+    p = paired.plan(SHIFT_SIG, "c", Target.OPENMP, SHIFT, SHIFT, ("-O2",), "gcc", "g++")
+    for name, text in p.files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "unit.c").write_text(SHIFT)
+    (tmp_path / "driver.c").write_text(harness.driver_source(SHIFT_SIG, "unit.c", None, "c"))
+    for cmd in [*p.commands, ["gcc", "-O2", "driver.c", "-o", "driver", "-lm"]]:
+        r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, (cmd, r.stderr)
+    r = subprocess.run(["./driver", "1", "ref", "alias"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    expected = inputs.read_outputs(SHIFT_SIG, tmp_path / "ref" / "alias.out")["y"]
+    for b in paired.layouts("./paired"):
+        (tmp_path / "out" / "alias.out").unlink(missing_ok=True)
+        r = subprocess.run([b, "4", "1", "out", "alias"], cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert len(paired.read_blocks(tmp_path / "out" / ("alias" + paired.TIMES_EXT))) == 4
+        got = inputs.read_outputs(SHIFT_SIG, tmp_path / "out" / "alias.out")["y"]
+        # the cascade (y[i] = x[i + 1] is what y[i - 1] became) after 1 + 4 x 4 + 1 calls: the same
+        # as one call from the input, so every call was restored, the view included
+        assert got.tobytes() == expected.tobytes()
+    assert len(set(expected[:50].tolist())) > 10      # the values were not all the same
 
 
 def test_trimmed_mean_drops_the_ends():
@@ -132,8 +196,17 @@ def test_paired_interval_is_a_t_interval_over_processes():
     point, lo, hi = m.result()
     logs = [math.log(r) for r in (1.00, 1.01, 0.99)]
     sd = (sum((x - sum(logs) / 3) ** 2 for x in logs) / 2) ** 0.5
-    assert math.log(hi / point) == pytest.approx(timing.t975(2) * sd / math.sqrt(3))
+    # the standard error and the systematic allowance in quadrature
+    assert math.log(hi / point) == pytest.approx(timing.t975(2) * math.sqrt(sd ** 2 / 3 + timing.SYSTEMATIC_SD ** 2))
     assert lo < 1.0 < hi and m.enough()
+    bare = timing.PairedInterval(cap_s=60, min_processes=3, systematic=0.0, processes=m.processes)
+    assert math.log(bare.result()[2] / point) == pytest.approx(timing.t975(2) * sd / math.sqrt(3))
+    # identical processes: the allowance alone, never a zero-width interval
+    same = timing.PairedInterval(cap_s=60)
+    for _ in range(4):
+        same.add([(1.0, 1.0, 1.0, 1.0)] * 8)
+    _, lo, hi = same.result()
+    assert math.log(hi) == pytest.approx(timing.t975(3) * timing.SYSTEMATIC_SD) and lo < 1.0 < hi
     # the calls within a process do not narrow the interval: one process is one unit
     one = timing.PairedInterval(cap_s=60)
     one.add([(1.0, 1.0, 1.0, 1.0)] * 500)
@@ -151,6 +224,27 @@ def test_paired_interval_stops_at_the_cap_or_the_most_processes():
         assert not most.enough()
         most.add([(1.0 + 0.5 * (k % 2), 1.0, 1.0, 1.0)])
     assert most.enough()
+
+
+def test_the_measurement_stops_with_as_many_processes_of_each_layout():
+    m = timing.PairedInterval(cap_s=60)
+    assert timing.MIN_PROCESSES % 2 == 0 and timing.MAX_PROCESSES % 2 == 0
+    for k in range(timing.MIN_PROCESSES - 1):
+        m.add([(1.0, 1.0, 1.0, 1.0)] * 4)
+        assert not m.enough()
+    m.add([(1.0, 1.0, 1.0, 1.0)] * 4)
+    assert m.enough()                               # narrow, and two of each layout
+    wide = timing.PairedInterval(cap_s=60)
+    for k in range(timing.MIN_PROCESSES):
+        wide.add([(1.0 + 0.3 * (k % 2), 1.0, 1.0, 1.0)])
+    assert not wide.enough()
+    wide.add([(1.0, 1.0, 1.0, 1.0)])
+    assert not wide.enough()                        # an odd count is never looked at
+    for _ in range(40):
+        wide.add([(1.0, 1.0, 1.0, 1.0)])
+        if wide.enough():
+            break
+    assert len(wide.processes) % 2 == 0
 
 
 def _simulated_process(rng, true_log, between_sd, within_sd, blocks, outlier_share):
@@ -180,16 +274,42 @@ def test_interval_coverage_is_honest_on_simulated_measurements(between_sd, withi
     added until the interval is within +-5 %): the 95 % interval contains the
     true ratio in about 95 % of measurements (the statistic is honest;
     narrowness is the machine's business)."""
-    rng = random.Random(21)
-    for true in trues:
+    for systematic in (0.0, timing.SYSTEMATIC_SD):
+        rng = random.Random(21)
+        for true in trues:
+            hits, runs = 0, 300
+            for _ in range(runs):
+                m = timing.PairedInterval(cap_s=1e9, systematic=systematic)
+                while not m.enough():
+                    m.add(_simulated_process(rng, math.log(true), between_sd, within_sd, 12, outliers))
+                _, lo, hi = m.result()
+                hits += lo <= true <= hi
+            if systematic == 0.0:       # the statistic alone: about 95 %, neither short nor padded
+                assert 0.91 <= hits / runs <= 0.99, (true, hits / runs)
+            else:                       # with the allowance: never short of 95 %
+                assert hits / runs >= 0.94, (true, hits / runs)
+
+
+@pytest.mark.parametrize("bias", [0.004, 0.01])
+def test_alternating_layouts_turn_a_placement_bias_into_spread(bias):
+    """Where each copy sits can favour one by `bias` in every process of a
+    binary, which no number of processes averages out: with one layout the
+    intervals centre on the bias and miss 1.0; with the two layouts
+    alternating (the bias changes sign from one process to the next) they
+    contain 1.0 as an honest interval should."""
+    cover = {}
+    for alternate in (False, True):
+        rng = random.Random(5)
         hits, runs = 0, 300
         for _ in range(runs):
-            m = timing.PairedInterval(cap_s=1e9)
+            m = timing.PairedInterval(cap_s=1e9, systematic=0.0)
             while not m.enough():
-                m.add(_simulated_process(rng, math.log(true), between_sd, within_sd, 12, outliers))
+                sign = -1 if alternate and len(m.processes) % 2 else 1
+                m.add(_simulated_process(rng, sign * bias, 0.002, 0.01, 12, 0.0))
             _, lo, hi = m.result()
-            hits += lo <= true <= hi
-        assert 0.91 <= hits / runs <= 0.99, (true, hits / runs)
+            hits += lo <= 1.0 <= hi
+        cover[alternate] = hits / runs
+    assert cover[True] >= 0.93 and cover[False] < 0.8, cover
 
 
 def test_blocks_and_warmup_scale_with_the_kernel():
