@@ -132,14 +132,24 @@ class CRenderer:
                 parts.append(f"((long long)({src}) < 0 ? -1LL : (long long)({src}) + 1)")
                 continue
             n = self.overlap_extent_c(src)
-            k = len(self.prelude)
             add = "1" if kind == "index" else "0"
-            self.prelude.append(
-                f"long long __pl_rm{k} = -1; int __pl_rneg{k} = 0; const long long __pl_rn{k} = {n}; "
-                f"if (__pl_rn{k} < 0) __pl_rneg{k} = 1; "
-                f"for (long long __pl_rq{k} = 0; __pl_rq{k} < __pl_rn{k}; __pl_rq{k}++) {{ "
-                f"const long long __pl_rv{k} = (long long)({src})[__pl_rq{k}]; if (__pl_rv{k} < 0) __pl_rneg{k} = 1; "
-                f"if (__pl_rv{k} > __pl_rm{k}) __pl_rm{k} = __pl_rv{k}; }}")
+            # one scan per array and length (rowptr bounds two arrays of a CSR matrix: scanned once); in
+            # OpenMP code the scan is a parallel max reduction (it reads the whole index array: sequential,
+            # it cost as much as a small histogram's whole call)
+            if not hasattr(self, "scans"):
+                self.scans = {}
+            k = self.scans.get((src, n))
+            if k is None:
+                k = self.scans[(src, n)] = len(self.prelude)
+                self.prelude.append(f"long long __pl_rm{k} = -1; int __pl_rneg{k} = 0; const long long __pl_rn{k} = {n}; "
+                                    f"if (__pl_rn{k} < 0) __pl_rneg{k} = 1;")
+                if getattr(self, "omp", False):
+                    self.prelude.append(f"#pragma omp parallel for if (__pl_rn{k} > 65536) reduction(max:__pl_rm{k}) "
+                                        f"reduction(|:__pl_rneg{k})")
+                self.prelude.append(
+                    f"for (long long __pl_rq{k} = 0; __pl_rq{k} < __pl_rn{k}; __pl_rq{k}++) {{ "
+                    f"const long long __pl_rv{k} = (long long)({src})[__pl_rq{k}]; if (__pl_rv{k} < 0) __pl_rneg{k} = 1; "
+                    f"if (__pl_rv{k} > __pl_rm{k}) __pl_rm{k} = __pl_rv{k}; }}")
             parts.append(f"(__pl_rneg{k} ? -1LL : (__pl_rm{k} < 0 ? 0LL : ({self.poly(off)}) + __pl_rm{k} + {add}))")
         if not parts:
             raise NotParallelizable(f"the number of elements of '{name}' is not known from the code")
@@ -445,7 +455,24 @@ def overlap_condition(fx: FunctionFacts) -> str | None:
     return overlap_test(fx)[1]
 
 
-def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = False) -> tuple[list[str], str | None]:
+def entry_pairs(fx: FunctionFacts) -> tuple[list, set]:
+    """(pairs, the equal-pointer-safe ones) the entry test checks: fx.alias_checks(), less the pairs only
+    loops that test their own after a side-effect-free pass need (fx.self_checked: histogram.py)."""
+    skip = getattr(fx, "self_checked", None)
+    if not skip:
+        return fx.alias_checks(), fx.alias_equal_safe()
+    from .histogram import loop_pairs
+    pairs: set = set()
+    for f in fx.scan_loops():
+        pairs |= f.alias_checks
+    for f in fx.chosen_loops():
+        if f.loop not in skip:
+            pairs |= loop_pairs(fx, f)
+    return sorted(pairs, key=lambda p: (p[0].name, p[1].name)), fx.alias_equal_safe() & pairs
+
+
+def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = False,
+                 omp: bool = False) -> tuple[list[str], str | None]:
     """(statements to run first, the condition) of overlap_condition (for `pairs`, by default the
     analysis' fx.alias_checks(); for CUDA, every pair of arguments that may overlap with one written:
     the device copies of two overlapping arguments are separate arrays, so any overlap changes what the
@@ -456,9 +483,9 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = Fals
         from .overlap_guard import overlap_pairs
         pairs = overlap_pairs(fx)
     elif pairs is None:
-        pairs = fx.alias_checks()
-        equal_ok = fx.alias_equal_safe()
+        pairs, equal_ok = entry_pairs(fx)
     r = CRenderer(fx)
+    r.omp = omp and not cuda
     # strides, leading dimensions and offsets of unknown sign (agents/strides.py): the extents and the
     # parallel loops hold only when these facts do, so they are tested first (|| short-circuits)
     terms = [f"!(({r.poly(f.fact)}) >= 0)" for f in getattr(fx, "value_facts", [])]
@@ -505,10 +532,11 @@ def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
     return inner
 
 
-def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None) -> str:
+def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None, omp: bool = False) -> str:
     """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
-    no pair of arguments needs a check)."""
-    prelude, cond = overlap_test(fx, pairs, cuda)
+    no pair of arguments needs a check). `omp`: the translation unit is OpenMP code (the range scans may
+    run in parallel)."""
+    prelude, cond = overlap_test(fx, pairs, cuda, omp)
     if cond is None:
         return ""
     return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
@@ -518,7 +546,7 @@ def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = N
 def add_alias_fallback(fx: FunctionFacts, code: str, pairs: list | None = None) -> tuple[str, str]:
     """Version the function of a whole generated translation unit (OpenMP, MPI) at its entry. Returns
     (code, note); code unchanged when no pair of arguments needs a check."""
-    entry = fallback_entry(fx, pairs=pairs)
+    entry = fallback_entry(fx, pairs=pairs, omp="#include <omp.h>" in code)
     if not entry:
         return code, ""
     from .frontend import load_unit

@@ -29,6 +29,7 @@ from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include,
                              splice, trip_count_c, var_type)
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text, walk
 from .poly import Poly
+from .unit import is_nested
 
 MPI_TYPES = {
     "double": "MPI_DOUBLE", "float": "MPI_FLOAT", "long double": "MPI_LONG_DOUBLE",
@@ -188,6 +189,15 @@ class MPIGen:
                     err = f"loop at line {D.line} writes the local array '{decl.name}'"
                     break
                 writes = [e for e in self.m.events if e.decl is decl and D in e.loops and e.write]
+                if decl.param is not None and is_nested(decl.param):
+                    # a nested vector: iteration v writes only within row v (its rows are gathered)
+                    if O is not None or any(e.dims is None or e.dims[0] is None or
+                                            self.m.expand(e.dims[0]) != Poly.sym(D.var.key) for e in writes):
+                        err = (f"the loop at line {D.line} writes the nested vector '{decl.name}' other than "
+                               f"row by row (row = the loop variable)")
+                        break
+                    hulls[decl] = "rows"
+                    continue
                 h = self.hull(D, O, decl, writes)
                 if isinstance(h, str):
                     err = h
@@ -246,7 +256,8 @@ class MPIGen:
                f"{ind}const long long __pl_e = __pl_b + __pl_q + (__pl_rank < __pl_r ? 1 : 0);"]
         epi: list[str] = []
         notes = [f"loop at line {D.line}: block-distributed"]
-        # scalar reductions
+        # scalar reductions: one MPI_Allreduce per (type, operator), several scalars packed in an array
+        groups: dict[tuple[str, str, str], list[tuple[int, Decl]]] = {}
         for i, (d, op) in enumerate(f.reductions.items()):
             ty = d.base_type
             if ty in (None, "auto"):
@@ -258,10 +269,20 @@ class MPIGen:
                 ident = "0" if op in ("+", "^") else "1"
                 out.append(f"{ind}const {ty} __pl_s0_{i} = {d.name};")
                 out.append(f"{ind}{d.name} = ({ty}){ident};")
-            epi.append(f"{ind}MPI_Allreduce(MPI_IN_PLACE, &{d.name}, 1, {mt}, {MPI_OPS[op]}, MPI_COMM_WORLD);")
-            if op not in _IDEMPOTENT:
-                epi.append(f"{ind}{d.name} = __pl_s0_{i} {op} {d.name};")
-            notes.append(f"MPI_Allreduce({op}) of '{d.name}'")
+            groups.setdefault((ty, mt, op), []).append((i, d))
+        for g, ((ty, mt, op), members) in enumerate(groups.items()):
+            if len(members) == 1:
+                epi.append(f"{ind}MPI_Allreduce(MPI_IN_PLACE, &{members[0][1].name}, 1, {mt}, {MPI_OPS[op]}, "
+                           f"MPI_COMM_WORLD);")
+            else:
+                epi += [f"{ind}{ty} __pl_rv{g}[{len(members)}] = {{ {', '.join(d.name for _, d in members)} }};",
+                        f"{ind}MPI_Allreduce(MPI_IN_PLACE, __pl_rv{g}, {len(members)}, {mt}, {MPI_OPS[op]}, "
+                        f"MPI_COMM_WORLD);"]
+                epi += [f"{ind}{d.name} = __pl_rv{g}[{j}];" for j, (_, d) in enumerate(members)]
+            for i, d in members:
+                if op not in _IDEMPOTENT:
+                    epi.append(f"{ind}{d.name} = __pl_s0_{i} {op} {d.name};")
+            notes.append(f"MPI_Allreduce({op}) of {', '.join(repr(d.name) for _, d in members)}")
         # array reductions
         for i, (d, op) in enumerate(f.array_reductions.items()):
             if op != "+":
@@ -273,14 +294,22 @@ class MPIGen:
             # hist[bin[i]]: the touched range [first, first + count) from a scan of bin at entry (issue 19)
             first, ext = scanned_extent(r, d.name, out, ind, self.nonneg)
             base = f"({d.name}.data() + __pl_f{i})" if d.kind == "vector" else f"({d.name} + __pl_f{i})"
+            # rank 0 adds its block's counts onto the array as it is (the caller's values stay, as in the
+            # sequential code); every other rank counts from zero in its own copy (its outputs are not the
+            # caller's: results are on rank 0), so one reduction of the touched range, in place, gives the
+            # result with no saved copy and no second pass
             out += [f"{ind}const long long __pl_f{i} = {first}, __pl_x{i} = {ext};",
                     f"{ind}{ty} *const __pl_base{i} = {base};",
-                    f"{ind}{ty} *__pl_save{i} = ({ty} *)malloc(sizeof({ty}) * (size_t)(__pl_x{i} > 0 ? __pl_x{i} : 1));",
-                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) {{ __pl_save{i}[__pl_k] = __pl_base{i}[__pl_k]; __pl_base{i}[__pl_k] = ({ty})0; }}"]
-            epi += [f"{ind}if (__pl_x{i} > 0) MPI_Allreduce(MPI_IN_PLACE, __pl_base{i}, (int)__pl_x{i}, {mt}, MPI_SUM, MPI_COMM_WORLD);",
-                    f"{ind}for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) __pl_base{i}[__pl_k] = __pl_save{i}[__pl_k] + __pl_base{i}[__pl_k];",
-                    f"{ind}free(__pl_save{i});"]
-            notes.append(f"array reduction of '{d.name}' with MPI_Allreduce")
+                    f"{ind}if (__pl_rank != 0)",
+                    f"{ind}    for (long long __pl_k = 0; __pl_k < __pl_x{i}; __pl_k++) __pl_base{i}[__pl_k] = ({ty})0;"]
+            if self.used_later(d, D if O is None else O):
+                epi.append(f"{ind}if (__pl_x{i} > 0) MPI_Allreduce(MPI_IN_PLACE, __pl_base{i}, (int)__pl_x{i}, "
+                           f"{mt}, MPI_SUM, MPI_COMM_WORLD);")
+                notes.append(f"array reduction of '{d.name}' with one MPI_Allreduce in place")
+            else:
+                epi += [f"{ind}if (__pl_x{i} > 0) MPI_Reduce(__pl_rank == 0 ? MPI_IN_PLACE : (const void *)__pl_base{i}, "
+                        f"__pl_base{i}, (int)__pl_x{i}, {mt}, MPI_SUM, 0, MPI_COMM_WORLD);"]
+                notes.append(f"array reduction of '{d.name}' with one MPI_Reduce to rank 0, in place")
         # argmin/argmax with the index: per-rank pairs, then MPI_MINLOC/MAXLOC (lower index on equal values)
         renames = []
         if f.argminmax is not None:
@@ -323,6 +352,11 @@ class MPIGen:
             out_g = [f"{ind}int *__pl_cnt = (int *)malloc(sizeof(int) * (size_t)__pl_size);",
                      f"{ind}int *__pl_dsp = (int *)malloc(sizeof(int) * (size_t)__pl_size);"]
             for decl, h in hulls.items():
+                if h == "rows":
+                    out_g += self._gather_rows(D, decl, block, ind)
+                    notes.append(f"rows of the nested vector '{decl.name}' packed and "
+                                 f"{'all-gathered' if self.used_later(decl, block) else 'gathered to rank 0'}")
+                    continue
                 mt = mpi_type(decl.base_type, self.lang)
                 buf = f"{decl.name}.data()" if decl.kind == "vector" else decl.name
                 c = r.poly(h.c)
@@ -332,6 +366,9 @@ class MPIGen:
                     vmin, vmax = "(__pl_lo + __pl_kb)", "(__pl_lo + __pl_ke - 1)"
                 else:
                     vmin, vmax = "(__pl_lo - (__pl_ke - 1))", "(__pl_lo - __pl_kb)"
+                if self._strided(D, h):
+                    out_g += self._gather_strided(decl, h, buf, mt, block, ind)
+                    continue
                 if h.c.nonneg(self.nonneg):
                     s_expr, e_expr = f"({c}) * {vmin} + ({fmin})", f"({c}) * {vmax} + ({fmax})"
                 else:
@@ -377,6 +414,84 @@ class MPIGen:
         return (block.node.start_byte, block.node.end_byte, "\n".join(out)), ", ".join(notes)
 
 
+    def _strided(self, D: Loop, h: _Hull) -> bool:
+        """One element per iteration, `c` apart with c >= 1 proven (or checked at entry: a BLAS
+        increment, agents/strides.py) and not the constant 1: the hull of a rank's block holds c - 1
+        elements it did not write between each two it did."""
+        return (D.step > 0 and h.fmin == h.fmax and not h.c.is_const() and (h.c - 1).nonneg(self.nonneg))
+
+    def _gather_strided(self, decl: Decl, h: _Hull, buf: str, mt: str, block: Loop, ind: str) -> list[str]:
+        """The written elements only, `c` apart: a datatype of one element whose extent is c elements
+        (MPI_Type_create_resized), counts and displacements in iterations from the first written
+        element; the user's array is the buffer on every rank (no copy), rank 0's part stays in place."""
+        r = self.r
+        c, f0 = r.poly(h.c), r.poly(h.fmin)
+        ty = decl.base_type
+        later = self.used_later(decl, block)
+        L = [f"{ind}if (__pl_n > 0) {{ /* the elements of '{decl.name}' written, {c} apart */",
+             f"{ind}    MPI_Datatype __pl_st;",
+             f"{ind}    MPI_Type_create_resized({mt}, 0, (MPI_Aint)(({c}) * (long long)sizeof({ty})), &__pl_st);",
+             f"{ind}    MPI_Type_commit(&__pl_st);",
+             f"{ind}    for (int __pl_k = 0; __pl_k < __pl_size; __pl_k++) {{",
+             f"{ind}        const long long __pl_kb = __pl_k * __pl_q + (__pl_k < __pl_r ? __pl_k : __pl_r);",
+             f"{ind}        __pl_cnt[__pl_k] = (int)(__pl_q + (__pl_k < __pl_r ? 1 : 0));",
+             f"{ind}        __pl_dsp[__pl_k] = (int)__pl_kb;",
+             f"{ind}    }}",
+             f"{ind}    {ty} *const __pl_p = {buf} + (({c}) * __pl_lo + ({f0}));"]
+        if later:
+            L.append(f"{ind}    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, __pl_p, __pl_cnt, __pl_dsp, __pl_st, "
+                     f"MPI_COMM_WORLD);")
+        else:
+            L += [f"{ind}    if (__pl_rank == 0)",
+                  f"{ind}        MPI_Gatherv(MPI_IN_PLACE, 0, __pl_st, __pl_p, __pl_cnt, __pl_dsp, __pl_st, 0, MPI_COMM_WORLD);",
+                  f"{ind}    else",
+                  f"{ind}        MPI_Gatherv(__pl_p + ({c}) * __pl_b, __pl_cnt[__pl_rank], __pl_st, NULL, NULL, NULL, __pl_st, 0, "
+                  f"MPI_COMM_WORLD);"]
+        L += [f"{ind}    MPI_Type_free(&__pl_st);", f"{ind}}}"]
+        return L
+
+    def _gather_rows(self, D: Loop, decl: Decl, block: Loop, ind: str) -> list[str]:
+        """Gather the rows of a nested vector (std::vector<std::vector<T>>) that each rank's iterations
+        wrote (row = the loop variable): packed in row order with their element counts and offsets
+        (every rank knows every row's length: the loop writes elements, it does not resize rows), to
+        rank 0, or to every rank when the function reads the vector again."""
+        mt = mpi_type(decl.base_type, self.lang)
+        t, a = decl.base_type, decl.name
+        row = f"(size_t)(__pl_lo + __pl_w * ({D.step}))"
+        L = [f"{ind}{{ /* the rows of '{a}' */",
+             f"{ind}    long long __pl_tot = 0;",
+             f"{ind}    for (int __pl_k = 0; __pl_k < __pl_size; __pl_k++) {{",
+             f"{ind}        const long long __pl_kb = __pl_k * __pl_q + (__pl_k < __pl_r ? __pl_k : __pl_r);",
+             f"{ind}        const long long __pl_ke = __pl_kb + __pl_q + (__pl_k < __pl_r ? 1 : 0);",
+             f"{ind}        long long __pl_c = 0;",
+             f"{ind}        for (long long __pl_w = __pl_kb; __pl_w < __pl_ke; __pl_w++) __pl_c += (long long){a}[{row}].size();",
+             f"{ind}        __pl_cnt[__pl_k] = (int)__pl_c; __pl_dsp[__pl_k] = (int)__pl_tot; __pl_tot += __pl_c;",
+             f"{ind}    }}",
+             f"{ind}    {t} *__pl_pack = ({t} *)malloc(sizeof({t}) * (size_t)(__pl_tot > 0 ? __pl_tot : 1));",
+             f"{ind}    long long __pl_o = __pl_dsp[__pl_rank];",
+             f"{ind}    for (long long __pl_w = __pl_b; __pl_w < __pl_e; __pl_w++)",
+             f"{ind}        for (size_t __pl_j = 0; __pl_j < {a}[{row}].size(); __pl_j++) __pl_pack[__pl_o++] = {a}[{row}][__pl_j];"]
+        if self.used_later(decl, block):
+            L.append(f"{ind}    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, __pl_pack, __pl_cnt, __pl_dsp, {mt}, "
+                     f"MPI_COMM_WORLD);")
+            recv = "1"
+        else:
+            L += [f"{ind}    if (__pl_rank == 0)",
+                  f"{ind}        MPI_Gatherv(MPI_IN_PLACE, 0, {mt}, __pl_pack, __pl_cnt, __pl_dsp, {mt}, 0, MPI_COMM_WORLD);",
+                  f"{ind}    else",
+                  f"{ind}        MPI_Gatherv(__pl_pack + __pl_dsp[__pl_rank], __pl_cnt[__pl_rank], {mt}, NULL, NULL, NULL, "
+                  f"{mt}, 0, MPI_COMM_WORLD);"]
+            recv = "__pl_rank == 0"
+        L += [f"{ind}    if ({recv}) {{",
+              f"{ind}        __pl_o = 0;",
+              f"{ind}        for (long long __pl_w = 0; __pl_w < __pl_n; __pl_w++)",
+              f"{ind}            for (size_t __pl_j = 0; __pl_j < {a}[{row}].size(); __pl_j++) {a}[{row}][__pl_j] = __pl_pack[__pl_o++];",
+              f"{ind}    }}",
+              f"{ind}    free(__pl_pack);",
+              f"{ind}}}"]
+        return L
+
+
 def _pick(polys: list[Poly], nonneg: set[str], want_max: bool) -> Poly | None:
     best = polys[0]
     for p in polys[1:]:
@@ -388,13 +503,37 @@ def _pick(polys: list[Poly], nonneg: set[str], want_max: bool) -> Poly | None:
     return best
 
 
+def is_fill(fx: FunctionFacts, f: LoopFacts) -> bool:
+    """A loop that only stores values it does not read from memory (hist[b] = 0, y[i] = a): no array
+    element read, no call, nothing to reduce. Every rank runs it whole on its own copy (every rank has
+    the complete inputs, DESIGN.md §3): it costs each rank what it costs the sequential code, while
+    distributing it costs half of that plus an exchange of the written elements, which at memory speed
+    costs more than writing them (a 16 MB MPI_Allgatherv of a histogram's zeroed bins took longer than
+    the whole sequential histogram)."""
+    L, m = f.loop, fx.model
+    if f.reductions or f.array_reductions or f.lastprivate or f.argminmax is not None or getattr(f, "scan_ok", False):
+        return False
+    evs = [e for e in m.events if L in e.loops and e.is_array]
+    if not evs or any(e.read or e.index_arrays for e in evs):
+        return False
+    return not any(c.loops and L in c.loops for c in m.calls)
+
+
 def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
     chosen = fx.chosen_loops() + (fx.scan_loops() if hasattr(fx, "scan_loops") else [])
     if not chosen:
         raise NotParallelizable(fx.reason or "no parallel loop")
+    fills = [f for f in chosen if is_fill(fx, f)]
+    chosen = [f for f in chosen if f not in fills]
+    if not chosen:
+        raise NotParallelizable(
+            f"the parallel loop{'s' if len(fills) > 1 else ''} at line{'s' if len(fills) > 1 else ''} "
+            f"{', '.join(str(f.loop.line) for f in fills)} only store{'' if len(fills) > 1 else 's'} values: "
+            f"under MPI every rank would have to send its part to rank 0, which costs more than storing it")
     gen = MPIGen(fx)
     edits = []
-    notes = []
+    notes = [f"loop at line {f.loop.line}: run whole on every rank (a fill costs less than its exchange)"
+             for f in fills]
     for f in chosen:
         e, n = gen.gen_block(f.loop)
         edits.append(e)

@@ -400,7 +400,7 @@ def test_mpi_histogram_buffer_covers_what_the_sequential_code_touches(tmp_path):
     from paralift.sandbox.toolchains import detect
     task = build_task(HIST_NO_CLEAR, "c", "histogram", Target.MPI)
     cand = RuleBasedTranslator().propose(task, Target.MPI)[0]
-    assert "MPI_Allreduce" in cand.code
+    assert "MPI_Reduce" in cand.code or "MPI_Allreduce" in cand.code
     (tmp_path / "seq.c").write_text(HIST_NO_CLEAR + NEG_MAIN)
     (tmp_path / "par.c").write_text(cand.code + NEG_MAIN)
     tc = detect()

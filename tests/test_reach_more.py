@@ -144,15 +144,26 @@ HIST_CALLS = """
     for (int k = 0; k < n; k++) lab[k] = 3 + (k % 2);
     F(n, lab, 8, cnt); for (int k = 0; k < 8; k++) dump[k] = cnt[k]; dumpd("two-hot-bins", dump, 8);
     F(0, lab, 8, cnt); for (int k = 0; k < 8; k++) dump[k] = cnt[k]; dumpd("no-samples", dump, 8);
+    for (int k = 0; k < n; k++) lab[k] = k / 50;
+    F(n, lab, 100, cnt); for (int k = 0; k < 100; k++) dump[k] = cnt[k]; dumpd("sorted-bins", dump, 100);
+    int *buf = malloc(sizeof(int) * (n + 200));
+    for (int k = 0; k < n + 200; k++) buf[k] = (k * 13) % 37;
+    F(n, buf + 100, 37, buf); for (int k = 0; k < n + 200; k++) dump[k] = buf[k]; dumpd("bins-below-labels", dump, n + 200);
+    for (int k = 0; k < n + 200; k++) buf[k] = 40 + (k * 13) % 20;
+    F(100, buf + 40, 10, buf); for (int k = 0; k < n + 200; k++) dump[k] = buf[k]; dumpd("bins-met-are-labels", dump, n + 200);
+    for (int k = 0; k < n + 200; k++) buf[k] = (k * 13) % 7;
+    F(n, buf, 7, buf); for (int k = 0; k < n + 200; k++) dump[k] = buf[k]; dumpd("in-place", dump, n + 200);
 """
 
 
-def test_openmp_histogram_chooses_private_bins_or_atomics_at_run_time(tmp_path):
+def test_openmp_histogram_chooses_private_bins_or_the_loop_at_run_time(tmp_path):
     _need_gcc()
     cand = _cand("hist_small", Target.OPENMP)
-    # both versions are there, and the rule that picks one is the stated one
-    assert "calloc" in cand.code and "#pragma omp atomic" in cand.code
-    assert "__pl_hc0 <= __pl_htrip / __pl_hnt" in cand.code and "private bins" in cand.notes
+    # private bins grown to the range met, no atomics, no scan of the labels at entry: the overlap test
+    # of counts and labels comes after the private pass (in-place and shifted calls below)
+    assert "calloc" in cand.code and "#pragma omp atomic" not in cand.code
+    assert "__pl_hlim" in cand.code and "private bins" in cand.notes and "after the private pass" in cand.notes
+    assert "overlapping arguments take the sequential code" not in cand.code
     seq, par = _build_and_run(tmp_path, _src("hist_small"), "hist_small", cand.code, HIST_CALLS, mpi=False)
     _same(seq, par)
 

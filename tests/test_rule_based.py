@@ -421,7 +421,9 @@ def test_openmp_pragmas():
     assert "reduction(max:m)" in propose(C_KERNELS, "vmax", Target.OPENMP).code
     assert "private(j)" in propose(C_KERNELS, "transpose", Target.OPENMP).code
     code = propose(C_KERNELS, "histogram", Target.OPENMP).code
-    assert "#pragma omp atomic\n" in code
+    # private bins per thread, merged; with too many bins for that, the loop as written (atomics on every
+    # update lost to the sequential loop on few hot bins and on many bins alike)
+    assert "private bins per thread" in code and "#pragma omp atomic" not in code
     code = propose(C_KERNELS, "energy", Target.OPENMP).code
     assert "private(t) lastprivate(last)" in code
     assert "reduction(+:total[0:1])" in code
