@@ -14,28 +14,36 @@ from .analysis import analyze
 from .base import AnalysisError, NotParallelizable
 
 
+def facts(task: Task):
+    """(analysis, notes) of the function as the rule agent translates it: the source as written, or the
+    rewrite (first match, pointer walk) that makes a loop parallel. benchmarks/audit_loops.py reads the
+    loops chosen here."""
+    fx = analyze(task.source, task.language, task.function)
+    if fx.model.loops and not fx.chosen_loops() and "early return" in (fx.reason or ""):
+        searched = first_match.rewrite(task.source, task.language, task.function)
+        if searched is not None:
+            fx2 = analyze(searched, task.language, task.function)
+            if fx2.chosen_loops():
+                return fx2, [first_match.NOTE]
+    if fx.model.loops and not fx.chosen_loops() and "++" in (fx.reason or "") \
+            and "pointer dereference" in (fx.reason or ""):
+        walked = pointer_walk.rewrite(task.source, task.language, task.function)
+        if walked is not None:
+            fx2 = analyze(walked, task.language, task.function)
+            if fx2.chosen_loops():
+                return fx2, [pointer_walk.NOTE]
+    return fx, []
+
+
 class RuleBasedTranslator:
     name = "rule"
 
     def propose(self, task: Task, target: Target) -> list[Candidate]:
         target = Target(target) if not isinstance(target, Target) else target
-        fx = analyze(task.source, task.language, task.function)
+        fx, extra_notes = facts(task)
         if not fx.model.loops:
             why = fx.reason.replace("the function has no loops", "it has no loops")
             raise NotParallelizable(f"'{task.function}' is kept sequential: {why}")
-        extra_notes = []
-        if not fx.chosen_loops() and "early return" in (fx.reason or ""):
-            searched = first_match.rewrite(task.source, task.language, task.function)
-            if searched is not None:
-                fx2 = analyze(searched, task.language, task.function)
-                if fx2.chosen_loops():
-                    fx, extra_notes = fx2, [first_match.NOTE]
-        if not fx.chosen_loops() and "++" in (fx.reason or "") and "pointer dereference" in (fx.reason or ""):
-            walked = pointer_walk.rewrite(task.source, task.language, task.function)
-            if walked is not None:
-                fx2 = analyze(walked, task.language, task.function)
-                if fx2.chosen_loops():
-                    fx, extra_notes = fx2, [pointer_walk.NOTE]
         if not fx.chosen_loops() and not fx.scan_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         arg = next((f for f in fx.chosen_loops() if f.argminmax is not None), None)
@@ -96,4 +104,4 @@ class RuleBasedTranslator:
         return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]
 
 
-__all__ = ["RuleBasedTranslator"]
+__all__ = ["RuleBasedTranslator", "facts"]
