@@ -516,7 +516,24 @@ def is_fill(fx: FunctionFacts, f: LoopFacts) -> bool:
     evs = [e for e in m.events if L in e.loops and e.is_array]
     if not evs or any(e.read or e.index_arrays for e in evs):
         return False
-    return not any(c.loops and L in c.loops for c in m.calls)
+    if any(c.loops and L in c.loops for c in m.calls):
+        return False
+    # O(1) work per stored element: every loop of the nest indexes the stores (a 2-D fill). A loop that
+    # computes what it stores (mandelbrot's escape-time while loop, a sum over k) is work to distribute.
+    for lp in m.loops:
+        if lp is not L and not L.encloses(lp):
+            continue
+        if lp.kind != "for" or not lp.canonical or lp.var is None:
+            return False
+        if not any(lp in e.loops and e.write and lp.var.key in _subscript_symbols(m, e) for e in evs):
+            return False
+    return True
+
+
+def _subscript_symbols(m, e) -> set:
+    p = m.expand(e.poly) if e.poly is not None else None
+    p = p if p is not None else e.poly
+    return p.symbols() if p is not None else set()
 
 
 def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
