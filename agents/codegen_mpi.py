@@ -149,10 +149,13 @@ class MPIGen:
         if fmin is None or fmax is None:
             return f"cannot order the elements written to '{decl.name}'"
         span = fmax - fmin
+        # consecutive iterations are |step| values of the variable apart: out[i], out[i + 1] for i += 2
+        # writes disjoint pairs
+        cs = c * abs(D.step)
         if c.nonneg(self.nonneg):
-            ok = (c - span).positive(self.nonneg)
+            ok = (cs - span).positive(self.nonneg)
         elif (-c).nonneg(self.nonneg):
-            ok = (-c - span).positive(self.nonneg)
+            ok = (-cs - span).positive(self.nonneg)
         else:
             ok = False
         if not ok:
@@ -177,8 +180,8 @@ class MPIGen:
                 options.append((child, L, cf))
         last_err = ""
         for D, O, df in options:
-            if abs(D.step) != 1 and df.arrays_written:
-                last_err = f"loop at line {D.line} has a non-unit step"
+            if not isinstance(D.step, int) and df.arrays_written:
+                last_err = f"loop at line {D.line} has a step that is not a constant"
                 continue
             hulls = {}
             err = ""
@@ -362,10 +365,14 @@ class MPIGen:
                 c = r.poly(h.c)
                 fmin = r.poly(h.fmin)
                 fmax = r.poly(h.fmax)
-                if D.step > 0:
+                if D.step == 1:
                     vmin, vmax = "(__pl_lo + __pl_kb)", "(__pl_lo + __pl_ke - 1)"
-                else:
+                elif D.step == -1:
                     vmin, vmax = "(__pl_lo - (__pl_ke - 1))", "(__pl_lo - __pl_kb)"
+                elif D.step > 0:
+                    vmin, vmax = f"(__pl_lo + __pl_kb * {D.step})", f"(__pl_lo + (__pl_ke - 1) * {D.step})"
+                else:
+                    vmin, vmax = f"(__pl_lo + (__pl_ke - 1) * ({D.step}))", f"(__pl_lo + __pl_kb * ({D.step}))"
                 if self._strided(D, h):
                     out_g += self._gather_strided(decl, h, buf, mt, block, ind)
                     continue
@@ -418,7 +425,7 @@ class MPIGen:
         """One element per iteration, `c` apart with c >= 1 proven (or checked at entry: a BLAS
         increment, agents/strides.py) and not the constant 1: the hull of a rank's block holds c - 1
         elements it did not write between each two it did."""
-        return (D.step > 0 and h.fmin == h.fmax and not h.c.is_const() and (h.c - 1).nonneg(self.nonneg))
+        return (D.step == 1 and h.fmin == h.fmax and not h.c.is_const() and (h.c - 1).nonneg(self.nonneg))
 
     def _gather_strided(self, decl: Decl, h: _Hull, buf: str, mt: str, block: Loop, ind: str) -> list[str]:
         """The written elements only, `c` apart: a datatype of one element whose extent is c elements
