@@ -29,6 +29,21 @@ class DepResult:
     detail: str = ""
 
 
+def _direction(w: Event, e: Event, d: int, step) -> str:
+    """What a constant distance means when `w` writes and `e` only reads: the element `w` writes at
+    iteration v is the one `e` reads at v - d. Read in a later iteration: the value is carried (a
+    recurrence); read in an earlier one: the read must happen before the overwrite (an anti-dependence,
+    parallel only from a copy of the array)."""
+    if not (w.write and e.read and not e.write) or not isinstance(step, int) or not step or not d:
+        return ""
+    later = d * step < 0          # v2 = v1 - d comes after v1 in the loop's order
+    it = "iteration" if abs(d) == 1 else "iterations"
+    if later:
+        return f" (the value written to {_short(w.node)} is read {abs(d)} {it} later as {_short(e.node)}: a recurrence)"
+    return (f" ({_short(e.node)} is read {abs(d)} {it} before another iteration overwrites it: an anti-dependence, "
+            f"parallel only from a copy of '{w.decl.name}')")
+
+
 def _loops_inside(ev: Event, L: Loop) -> list[Loop]:
     loops = list(ev.loops)
     return loops[loops.index(L) + 1:]
@@ -182,7 +197,7 @@ class DependenceTester:
                     if abs(L.step) > 1 and d % abs(L.step):
                         # the variable moves in steps of L.step: iterations are never d apart
                         return DepResult(False, "distance not a multiple of the step")
-                    detail = f"dependence distance {abs(d)}"
+                    detail = f"dependence distance {abs(d)}" + _direction(e1, e2, d, L.step)
                 elif c.nonneg(nonneg) and (c - diff).positive(nonneg) and (c + diff).positive(nonneg):
                     return DepResult(False, "|distance| < stride")
                 elif (-c).nonneg(nonneg) and (-c - diff).positive(nonneg) and (-c + diff).positive(nonneg):
