@@ -207,6 +207,7 @@ class MPIGen:
                     break
                 hulls[decl] = h
             if not err:
+                self.outer_why = last_err
                 return D, O, df, hulls
             last_err = err
         raise NotParallelizable(last_err)
@@ -259,6 +260,11 @@ class MPIGen:
                f"{ind}const long long __pl_e = __pl_b + __pl_q + (__pl_rank < __pl_r ? 1 : 0);"]
         epi: list[str] = []
         notes = [f"loop at line {D.line}: block-distributed"]
+        if O is not None:
+            # the outer loop runs whole on every rank inside the one block: its iterations' slices
+            # interleave, the inner loop's do not (a transpose): one exchange after the nest all the same
+            notes[0] += (f" inside the loop at line {O.line}, which every rank runs whole "
+                         f"({getattr(self, 'outer_why', '') or 'its slices interleave'})")
         # scalar reductions: one MPI_Allreduce per (type, operator), several scalars packed in an array
         groups: dict[tuple[str, str, str], list[tuple[int, Decl]]] = {}
         for i, (d, op) in enumerate(f.reductions.items()):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,18 @@ def _isl_parallel(model, loop) -> tuple[bool | None, str]:
     except Exception as e:  # noqa: BLE001 - an oracle failure is reported, not fatal
         return None, f"isl: {type(e).__name__}: {e}"
     return band.is_parallel(0), ""
+
+
+def _parallel_lines(notes: str) -> list[int]:
+    """The loops a candidate runs in parallel, from its notes ("loop at line N: parallel for ...",
+    "... block-distributed", "... kernel ...", "... prefix sum ..."); inner `simd` loops and MPI fills
+    run whole on every rank are not among them."""
+    out = []
+    for part in re.split(r"[;,] ", notes):
+        mt = re.match(r"loop at line (\d+): (?!simd|run whole)", part.strip())
+        if mt and int(mt.group(1)) not in out:
+            out.append(int(mt.group(1)))
+    return out
 
 
 def audit_kernel(k: dict) -> dict:
@@ -91,7 +104,10 @@ def audit_kernel(k: dict) -> dict:
         try:
             task_t = build_task(src, k["language"], k["function"], t)
             cand = RuleBasedTranslator().propose(task_t, t)[0]
-            row["targets"][t.value] = {"status": "parallel", "notes": cand.notes or ""}
+            lines = _parallel_lines(cand.notes or "")
+            at = {lp.line: depth(lp) for lp in fx.model.loops}
+            row["targets"][t.value] = {"status": "parallel", "notes": cand.notes or "",
+                                       "loops": [{"line": n, "depth": at.get(n)} for n in lines]}
         except NotParallelizable as e:
             row["targets"][t.value] = {"status": "sequential", "reason": str(e)}
         except AnalysisError as e:
@@ -109,9 +125,36 @@ def audit(names: list[str] | None = None) -> list[dict]:
     return rows
 
 
+def problems(row: dict) -> list[str]:
+    """Issue 22's invariant for one kernel: every loop a target parallelizes is one the analysis chose
+    (outermost parallel loops, and two-pass scans), or, for MPI, the only child of one, distributed
+    inside it because the outer loop's slices interleave (a transpose); no chosen loop sits inside a
+    loop left sequential."""
+    out = []
+    if "error" in row:
+        return [f"analysis error: {row['error']}"]
+    chosen = {c["line"] for c in row["chosen"]} | {c["line"] for c in row["scans"]}
+    for x in row["inner_chosen"]:
+        out.append(f"loop {x['loop']} is parallel inside loop {x['outer']}, left sequential: {x['reason']}")
+    for t, x in row["targets"].items():
+        if x["status"] != "parallel":
+            continue
+        for lp in x["loops"]:
+            if lp["line"] in chosen:
+                continue
+            if t == "mpi" and re.search(rf"loop at line {lp['line']}: block-distributed inside the loop at line "
+                                        rf"({'|'.join(map(str, chosen)) or '-'}),", x["notes"]):
+                continue
+            out.append(f"{t}: loop at line {lp['line']} (depth {lp['depth']}) is parallelized, not a chosen loop")
+        if not x["loops"]:
+            out.append(f"{t}: no parallel loop named in the notes: {x['notes']}")
+    return out
+
+
 def summary(rows: list[dict]) -> dict:
     out = {"kernels": len(rows), "errors": sum(1 for r in rows if "error" in r),
            "inner_chosen": sum(1 for r in rows if r.get("inner_chosen")),
+           "invariant_violations": sum(1 for r in rows if problems(r)),
            "isl_disagrees": sum(1 for r in rows for x in r.get("isl_top", []) + r.get("inner_chosen", [])
                                 if x["isl_parallel"])}
     for t in TARGETS:
@@ -124,11 +167,15 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
-def _cell(row: dict, t: str) -> str:
+def _cell(row: dict, t: str, chosen: str) -> str:
+    """`par` when the target parallelizes the chosen loops, else the loops it does (line@depth)."""
     x = row["targets"].get(t)
     if x is None:
         return "error"
-    return "par" if x["status"] == "parallel" else x["status"][:3]
+    if x["status"] != "parallel":
+        return x["status"][:3]
+    mine = ", ".join(f"{lp['line']}@{lp['depth']}" for lp in x["loops"])
+    return "par" if mine == chosen else f"par {mine}"
 
 
 def render(rows: list[dict], command: str) -> str:
@@ -144,6 +191,8 @@ def render(rows: list[dict], command: str) -> str:
              f"- kernels whose parallelized loop sits inside a loop left sequential: {s['inner_chosen']}",
              f"- loops left sequential where isl finds no array dependence (pointers apart): {s['isl_disagrees']} "
              "(listed below with the analysis' reason)"]
+    lines.append(f"- kernels where a target parallelizes a loop other than the analysis' outermost parallel "
+                 f"loops (MPI: or the child it distributes inside one): {s['invariant_violations']}")
     for t in TARGETS:
         x = s[t.value]
         lines.append(f"- {t.value}: {x['parallel']} parallel, {x['sequential']} sequential, {x['error']} errors; "
@@ -158,7 +207,16 @@ def render(rows: list[dict], command: str) -> str:
         loops = ", ".join([f"{c['line']}@{c['depth']}" for c in r["chosen"]] +
                           [f"scan {c['line']}@{c['depth']}" for c in r["scans"]]) or "-"
         lines.append(f"| {r['name']} | {'parallel' if r['manifest_parallel'] else 'sequential'} | {loops} | "
-                     + " | ".join(_cell(r, t.value) for t in TARGETS) + " |")
+                     + " | ".join(_cell(r, t.value, loops) for t in TARGETS) + " |")
+    lines += ["", "## Invariant violations", ""]
+    lines += [f"- `{r['name']}`: {p}" for r in rows for p in problems(r)] or ["none"]
+    lines += ["", "## Loops parallelized other than as chosen (explained)", ""]
+    for r in rows:
+        for t in TARGETS:
+            x = r["targets"].get(t.value, {})
+            for part in re.split(r"[;] ", x.get("notes", "")):
+                if "inside the loop at line" in part or "run whole on every rank" in part:
+                    lines.append(f"- `{r['name']}` ({t.value}): {part.strip()}")
     lines += ["", "## Kept sequential", ""]
     for r in rows:
         for t in TARGETS:
