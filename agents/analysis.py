@@ -227,6 +227,18 @@ def analyze(source: str, language: str, function: str) -> FunctionFacts:
             _CACHE[key] = fx
             return fx
     unit = load_unit(source, language)
+    if function not in unit.functions and language == "cpp":
+        # a function template (its instantiation's types) or a member function (its fields as parameters)
+        from .cpp_members import attach, rewrite_for
+        rw = rewrite_for(source, language, function, unit)
+        if rw is not None:
+            try:
+                fx = analyze(rw.source, language, rw.function)
+            except AnalysisError as e:
+                raise AnalysisError(f"{e} ({rw.describe()})") from None
+            attach(fx, rw)
+            _CACHE[key] = fx
+            return fx
     if function in unit.templates:
         raise AnalysisError(f"function '{function}' is a C++ template, which the analysis does not support")
     if function not in unit.functions:
@@ -278,7 +290,8 @@ def build_task(source: str, language: str, function: str, target: Target | None 
                 fx = analyze(walked, language, function)
             except AnalysisError:
                 pass
-    return Task(source=source, language=language, signature=fx.signature, target=target, path=path,
+    return Task(source=source, language=language, signature=getattr(fx, "task_signature", None) or fx.signature,
+                target=target, path=path,
                 analysis=fx.to_json())
 
 

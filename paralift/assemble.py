@@ -21,7 +21,8 @@ def _definition_span(code: str, language: str, name: str) -> tuple[int, int] | N
                 return sig.start_line, sig.end_line
     except AnalysisError:
         return None
-    return None
+    from paralift.agents.cpp_members import definition_lines   # C++ templates and member functions
+    return definition_lines(code, language, name)
 
 
 def _includes(code: str) -> list[str]:

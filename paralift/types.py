@@ -78,6 +78,9 @@ class Param:
     # nested vectors only (container "std::vector<std::vector<T>>"; `extent` counts the rows): the
     # length of every row ("n"), or "~" + an expression for ragged rows of lengths around it ("~N")
     row_extent: str | None = None
+    # a member function's field (Signature.receiver): not an argument; the drivers swap it into
+    # the object before the call and back after (agents/cpp_members.py)
+    member: bool = False
 
     @property
     def is_array(self) -> bool:
@@ -100,6 +103,12 @@ class Signature:
     # the C layout of each struct type its parameters and result use, as this file defines it
     # (name -> sandbox.inputs.layout_of): two files (namespaces) may define different `Point`s
     records: dict = field(default_factory=dict)
+    # C++ (agents/cpp_members.py): the callee the drivers name when the bare name is not callable
+    # ("axpy<float>": a function template's instantiation), and the class of a member function
+    # (the drivers default-construct one object and call the function on it; its fields are the
+    # params marked `member`)
+    call: str = ""
+    receiver: str = ""
 
     def param(self, name: str) -> Param:
         for p in self.params:

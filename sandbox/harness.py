@@ -205,6 +205,18 @@ def input_reads(sig: Signature, ind: str, dup_if: str | None = None) -> InputRea
     return InputReads(L, views + save, " ".join(restore), frees)
 
 
+def call_statement(sig: Signature, args: list[str], result: str = "") -> str:
+    """The call of the function under test as one statement (`result = ` before it when given): the
+    bare name, a template's instantiation (Signature.call), or a member function on the object
+    `__pl_obj` (Signature.receiver), its fields (Param.member) swapped in before and back after."""
+    callee = sig.call or sig.name
+    if not sig.receiver:
+        return f"{result}{callee}({', '.join(args)});"
+    own = [a for a, p in zip(args, sig.params) if not p.member]
+    swaps = " ".join(f"std::swap(__pl_obj.{p.name}, {a});" for a, p in zip(args, sig.params) if p.member)
+    return f"{{ {swaps} {result}__pl_obj.{callee}({', '.join(own)}); {swaps} }}"
+
+
 def driver_source(sig: Signature, unit: str, target: Target | None, language: str) -> str:
     """Driver text for `unit` (the file name to #include), compiled as C unless
     language is cpp or the target is CUDA (then C++/CUDA)."""
@@ -217,6 +229,8 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
         L.append("#include <mpi.h>")
     if cpp:
         L.append("#include <vector>")
+    if sig.receiver:
+        L.append("#include <utility>")
     L += [OPT_OFF, HELPERS]
     L.append("int main(int argc, char **argv) {")
     L.append("  int __pl_rank = 0;")
@@ -237,6 +251,8 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     has_ret = ret not in ("void", "")
     if has_ret:
         L.append(f"    {ret} __pl_ret = 0;")
+    if sig.receiver:
+        L.append(f"    {sig.receiver} __pl_obj;")
     L.append("    double __pl_total = 0;")
     # A timed run (reps > 1) first makes one untimed warm-up call (page faults,
     # the thread pool's start, caches) and records every call's time in
@@ -249,8 +265,7 @@ def driver_source(sig: Signature, unit: str, target: Target | None, language: st
     if mpi:
         L.append("      MPI_Barrier(MPI_COMM_WORLD);")
     L.append("      double __pl_t0 = __pl_now();")
-    call = f"{sig.name}({', '.join(args)})"
-    L.append(f"      {'__pl_ret = ' if has_ret else ''}{call};")
+    L.append("      " + call_statement(sig, args, "__pl_ret = " if has_ret else ""))
     if cuda:
         # Exit status alone never proves a CUDA run worked (no GPU still exits 0).
         L.append("      cudaError_t __pl_e = cudaDeviceSynchronize();")

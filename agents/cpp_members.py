@@ -1,0 +1,417 @@
+"""C++ function templates instantiated in the file, and member functions of a class whose loops touch
+its fields (issue 23), analysed as the free functions they stand for.
+
+- A function template `template <typename T> void axpy(T a, std::vector<T> const& x, ...)` is analysed
+  with the types of its instantiation in the file (`template void axpy<float>(...);` or a call
+  `axpy<float>(...)`): the `template <...>` header is replaced, on the same lines, by `typedef float T;`
+  (a non-type parameter by a constexpr), so the function is an ordinary function of those types. The
+  drivers call the instantiation (Signature.call = "axpy<float>"). Every instantiation the file makes is
+  analysed; the OpenMP translation (pragmas in the template's body) is kept only when it is the same for
+  all of them. MPI and CUDA translations name the element types (datatypes, device code), so they keep
+  a template sequential when the written code would hold for one instantiation only.
+- A member function `void Grid::smooth(double w)` defined outside its class is analysed as the free
+  function `Grid__pl_smooth(std::vector<double> &u, int n, double w)`: the fields its body names become
+  leading parameters (by reference when written), the body is untouched. The tests build one
+  default-constructed object, swap the fields' values into it before the call and back after
+  (Signature.receiver, Param.member). A class the driver cannot build that way (no default constructor,
+  a base class, private fields the function uses, reference or array fields, `this`) keeps the function
+  sequential with the reason.
+
+Candidates are written on the rewritten source and mapped back (map_back): the rewritten header is
+replaced by the original one, so the output keeps the template or the member function as written.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from .base import AnalysisError, NotParallelizable
+from .syntax import text
+
+NOTE_TEMPLATE = "function template analysed with the types of its instantiation in the file"
+NOTE_MEMBER = "member function analysed with the fields it uses as parameters"
+
+
+@dataclass
+class Rewrite:
+    source: str                  # the analysable source
+    function: str                # the function's name in it
+    name: str                    # the function's name as the user knows it ("axpy", "Grid::smooth")
+    back: list[tuple[str, str]]  # (rewritten text, original text) that map a candidate back
+    call: str = ""               # Signature.call
+    receiver: str = ""           # Signature.receiver
+    fields: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)     # the instantiation's arguments (templates)
+    bindings: dict = field(default_factory=dict)       # template parameter -> its argument
+    others: list["Rewrite"] = field(default_factory=list)   # the file's other instantiations
+
+    def describe(self) -> str:
+        if self.receiver:
+            return f"member function of '{self.receiver}' analysed with the fields it uses as parameters"
+        return f"function template analysed as its instantiation {self.call}"
+
+
+# ---------------------------------------------------------------- templates
+
+def _template_params(decl: Node) -> list[tuple[str, str, str | None]]:
+    """[(kind 'type' | 'value', name, declared type of a value parameter)] in order."""
+    params = decl.child_by_field_name("parameters")
+    out = []
+    for p in (params.named_children if params is not None else []):
+        if p.type in ("type_parameter_declaration", "optional_type_parameter_declaration"):
+            names = [text(c) for c in p.named_children if c.type == "type_identifier"]
+            if len(names) != 1:
+                raise AnalysisError(f"template parameter '{text(p)}' is not understood")
+            out.append(("type", names[0], None))
+        elif p.type in ("parameter_declaration", "optional_parameter_declaration"):
+            d = p.child_by_field_name("declarator")
+            ty = p.child_by_field_name("type")
+            if d is None or d.type != "identifier" or ty is None:
+                raise AnalysisError(f"template parameter '{text(p)}' is not understood")
+            out.append(("value", text(d), text(ty)))
+        else:
+            raise AnalysisError(f"template parameter '{text(p)}' is not understood (a variadic or template "
+                                f"template parameter)")
+    return out
+
+
+def _split_args(s: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch in "<([":
+            depth += 1
+        elif ch in ">)]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return [" ".join(a.split()) for a in out]
+
+
+def _blank(source: str) -> str:
+    """Comments and string/char literals as spaces (same offsets)."""
+    def rep(m):
+        return re.sub(r"[^\n]", " ", m.group(0))
+    return re.sub(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', rep, source, flags=re.S)
+
+
+def instantiations(source: str, name: str, skip: tuple[int, int]) -> list[list[str]]:
+    """The distinct explicit template argument lists `name<...>(` is used with outside `skip` (the
+    template's own definition), in order of appearance."""
+    blank = _blank(source)
+    out: list[list[str]] = []
+    for m in re.finditer(r"(?<![\w:])" + re.escape(name) + r"\s*<", blank):
+        if skip[0] <= m.start() < skip[1]:
+            continue
+        i, depth = m.end(), 1
+        while i < len(blank) and depth:
+            depth += {"<": 1, ">": -1}.get(blank[i], 0)
+            i += 1
+        if depth or not re.match(r"\s*\(", blank[i:]):
+            continue
+        args = _split_args(source[m.end():i - 1])
+        if args and args not in out:
+            out.append(args)
+    return out
+
+
+def template_rewrites(source: str, language: str, name: str, unit) -> Rewrite:
+    """The rewrite of the function template `name` for its first instantiation in the file (the others
+    in .others); AnalysisError naming what is missing otherwise."""
+    fn, _ = unit.template_functions[name]
+    decl = fn.parent
+    if decl is None or decl.type != "template_declaration":
+        raise AnalysisError(f"function template '{name}' is not understood")
+    params = _template_params(decl)
+    found = instantiations(source, name, (decl.start_byte, decl.end_byte))
+    if not found:
+        raise AnalysisError(f"function template '{name}' is not instantiated in the file with explicit "
+                            f"template arguments ('template void {name}<double>(...);' or a call "
+                            f"'{name}<double>(...)'), so the types to analyse it with are not known")
+    data = unit.data
+    head = data[decl.start_byte:fn.start_byte].decode("utf-8")
+    rewrites = []
+    for args in found:
+        if len(args) != len(params):
+            raise AnalysisError(f"function template '{name}' is instantiated as '{name}<{', '.join(args)}>' "
+                                f"(default or deduced template arguments are not understood)")
+        defs = []
+        for (kind, pname, ptype), a in zip(params, args):
+            defs.append(f"typedef {a} {pname};" if kind == "type" else f"constexpr {ptype} {pname} = {a};")
+        new_head = " ".join(defs) + " /* paralift: template instantiation */" + "\n" * head.count("\n")
+        if "\n" not in head:
+            new_head += " "
+        src = (data[:decl.start_byte] + new_head.encode() + data[fn.start_byte:]).decode("utf-8")
+        rewrites.append(Rewrite(source=src, function=name, name=name, back=[(new_head, head)],
+                                call=f"{name}<{', '.join(args)}>", types=args,
+                                bindings={p[1]: a for p, a in zip(params, args)}))
+    first = rewrites[0]
+    first.others = rewrites[1:]
+    return first
+
+
+# ---------------------------------------------------------------- member functions
+
+def _find_class(root: Node, qual: str) -> Node | None:
+    """The class/struct definition named by `qual` ("Grid" or "ns::Grid")."""
+    parts = qual.split("::")
+    stack = [(root, [])]
+    while stack:
+        n, ns = stack.pop()
+        for ch in n.named_children:
+            if ch.type in ("class_specifier", "struct_specifier") and ch.child_by_field_name("body") is not None:
+                nm = ch.child_by_field_name("name")
+                if nm is not None and (ns + [text(nm)])[-len(parts):] == parts:
+                    return ch
+            if ch.type == "namespace_definition":
+                nm = ch.child_by_field_name("name")
+                body = ch.child_by_field_name("body")
+                if body is not None:
+                    stack.append((body, ns + ([text(nm)] if nm is not None else [])))
+            elif ch.type in ("declaration_list", "linkage_specification", "preproc_ifdef", "preproc_if",
+                             "template_declaration"):
+                stack.append((ch, ns))
+    return None
+
+
+def _fields(cls: Node, cname: str) -> tuple[dict, bool, bool]:
+    """({field: (type text, declarator text, public)}, has a default constructor, has a base class)."""
+    body = cls.child_by_field_name("body")
+    public = cls.type == "struct_specifier"
+    out: dict = {}
+    ctors: list[str] = []
+    base = any(c.type == "base_class_clause" for c in cls.named_children)
+    for m in body.named_children:
+        if m.type == "access_specifier":
+            public = text(m).strip().rstrip(":").strip() == "public"
+            continue
+        if m.type in ("function_definition", "declaration", "field_declaration"):
+            d = m.child_by_field_name("declarator")
+            while d is not None and d.type not in ("function_declarator",) and d.child_by_field_name(
+                    "declarator") is not None:
+                d = d.child_by_field_name("declarator")
+            if d is not None and d.type == "function_declarator":
+                nm = text(d.child_by_field_name("declarator"))
+                if nm == cname:
+                    ctors.append(text(d.child_by_field_name("parameters")))
+                continue
+        if m.type != "field_declaration":
+            continue
+        if any(c.type == "storage_class_specifier" for c in m.named_children):
+            continue
+        ty = m.child_by_field_name("type")
+        for d in m.children_by_field_name("declarator"):
+            nm = d
+            while nm is not None and nm.type not in ("field_identifier",):
+                nm = nm.child_by_field_name("declarator")
+            if nm is None or ty is None:
+                continue
+            out[text(nm)] = (text(ty), text(d), public, d.type)
+    default = not ctors or any(re.fullmatch(r"\(\s*(void)?\s*\)", c) or "=" in c for c in ctors)
+    return out, default, base
+
+
+def _written(body_text: str, name: str) -> bool:
+    n = re.escape(name)
+    return bool(re.search(rf"(?<![\w.>]){n}\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\+\+|--)\s*{n}\b|"
+                          rf"(?<![\w.>]){n}\s*(?:\+\+|--)", body_text))
+
+
+def member_rewrite(source: str, language: str, name: str, unit) -> Rewrite:
+    fn = unit.member_functions[name]
+    cname, method = name.rsplit("::", 1)
+    short = cname.split("::")[-1]
+    where = f"member function '{name}'"
+    if method in (short, "~" + short) or method.startswith("operator"):
+        raise AnalysisError(f"{where} is a constructor, destructor or operator, which is not translated")
+    cls = _find_class(unit.root, cname)
+    if cls is None:
+        raise AnalysisError(f"{where}: its class '{cname}' is not defined in the file, so the tests cannot "
+                            f"build an object to call it on")
+    fields, default, base = _fields(cls, short)
+    if base:
+        raise AnalysisError(f"{where}: class '{cname}' has a base class, which the analysis does not model")
+    if not default:
+        raise AnalysisError(f"{where}: class '{cname}' has no default constructor, so the tests cannot build "
+                            f"an object to call it on")
+    body = fn.child_by_field_name("body")
+    decl = fn.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    if body is None or decl is None:
+        raise AnalysisError(f"{where} is not understood")
+    ids: set[str] = set()
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type == "this":
+            raise AnalysisError(f"{where} uses 'this', which the analysis does not model")
+        if n.type == "identifier":
+            ids.add(text(n))
+        stack.extend(n.named_children)
+    pnode = decl.child_by_field_name("parameters")
+    own = set()
+    for p in (pnode.named_children if pnode is not None else []):
+        d = p.child_by_field_name("declarator")
+        while d is not None and d.type != "identifier":
+            d = d.child_by_field_name("declarator")
+        if d is not None:
+            own.add(text(d))
+    used = [f for f in fields if f in ids and f not in own]
+    btext = text(body)
+    fparams = []
+    for f in used:
+        ty, dtext, public, dtype = fields[f]
+        if not public:
+            raise AnalysisError(f"{where} uses the private field '{f}' of class '{cname}', which the tests "
+                                f"cannot set")
+        if dtype not in ("field_identifier", "pointer_declarator"):
+            raise AnalysisError(f"{where} uses the field '{f}' ('{dtext}'), whose kind (an array, a "
+                                f"reference or an initialized field) is not modelled")
+        if dtype == "pointer_declarator":
+            fparams.append(f"{ty} {dtext}")
+        elif "vector" in ty or "array" in ty or "string" in ty:
+            fparams.append(f"{ty} &{f}" if _written(btext, f) or not ty.startswith("const") else f"{ty} &{f}")
+        else:
+            fparams.append(f"{ty} &{f}" if _written(btext, f) else f"{ty} {f}")
+    data = unit.data
+    ret = data[fn.start_byte:decl.start_byte].decode("utf-8")
+    old_head = data[fn.start_byte:body.start_byte].decode("utf-8")
+    inner = text(pnode)[1:-1].strip() if pnode is not None else ""
+    if inner == "void":
+        inner = ""
+    free = cname.replace("::", "__") + "__pl_" + method
+    new_head = f"{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
+    new_head += "\n" * (old_head.count("\n") - new_head.count("\n"))
+    src = (data[:fn.start_byte] + new_head.encode() + data[body.start_byte:]).decode("utf-8")
+    return Rewrite(source=src, function=free, name=name, back=[(new_head, old_head)],
+                   call=f"{method}", receiver=cname, fields=used)
+
+
+# ---------------------------------------------------------------- analysis and candidates
+
+def rewrite_for(source: str, language: str, function: str, unit) -> Rewrite | None:
+    """The rewrite that makes `function` an analysable free function; None for a free function."""
+    if language != "cpp":
+        return None
+    if function in unit.template_functions:
+        return template_rewrites(source, language, function, unit)
+    if function in unit.member_functions:
+        return member_rewrite(source, language, function, unit)
+    return None
+
+
+def attach(fx, rw: Rewrite) -> None:
+    """Mark the analysis of the rewritten source with its rewrite and the Signature the tests use."""
+    fx.cpp_rewrite = rw
+    ret = fx.signature.return_type
+    for k, v in rw.bindings.items():       # `T sum(...)`: the result has the instantiation's type
+        ret = re.sub(rf"(?<![\w:]){re.escape(k)}(?![\w])", v, ret)
+    sig = dataclasses.replace(fx.signature, name=rw.name, call=rw.call, receiver=rw.receiver, return_type=ret)
+    sig.params = [dataclasses.replace(p, member=p.name in rw.fields) for p in fx.signature.params]
+    fx.task_signature = sig
+    note = NOTE_MEMBER if rw.receiver else NOTE_TEMPLATE
+    if note not in fx.notes:
+        fx.notes.append(note)
+
+
+_MPI_TYPES = re.compile(r"\bMPI_(?:CHAR|SIGNED_CHAR|UNSIGNED_CHAR|SHORT|UNSIGNED_SHORT|INT|UNSIGNED|LONG|"
+                        r"UNSIGNED_LONG|LONG_LONG|UNSIGNED_LONG_LONG|FLOAT|DOUBLE|LONG_DOUBLE|C_BOOL|CXX_BOOL|"
+                        r"INT8_T|INT16_T|INT32_T|INT64_T|UINT8_T|UINT16_T|UINT32_T|UINT64_T|BYTE|"
+                        r"C_FLOAT_COMPLEX|C_DOUBLE_COMPLEX|CXX_FLOAT_COMPLEX|CXX_DOUBLE_COMPLEX|"
+                        r"FLOAT_INT|DOUBLE_INT|LONG_INT|2INT)\b")
+
+
+def check_target(fx, target) -> None:
+    """NotParallelizable when the target's translation cannot be written for this rewrite."""
+    rw = getattr(fx, "cpp_rewrite", None)
+    if rw is None:
+        return
+    t = getattr(target, "value", target)
+    if t == "cuda":
+        what = (f"'{rw.name}' is a member function of '{rw.receiver}'" if rw.receiver
+                else f"'{rw.name}' is a function template")
+        raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: {what}, which the CUDA translation "
+                                f"does not write (a host wrapper and device code per instantiation/object)")
+
+
+def map_back(fx, code: str, target=None, original: str | None = None) -> str:
+    """A candidate written on the rewritten source, as the original function (template / member)."""
+    rw = getattr(fx, "cpp_rewrite", None)
+    if rw is None:
+        return code
+    for new, old in rw.back:
+        if code.count(new) != 1:
+            raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "
+                                    f"mapped back to the {'member function' if rw.receiver else 'template'}")
+        code = code.replace(new, old, 1)
+    t = getattr(target, "value", target)
+    if not rw.receiver and original is not None:
+        added = _added_text(original, code)
+        words = set(re.findall(r"[\w:]+", " ".join(rw.types)))
+        if (t == "mpi" and _MPI_TYPES.search(added)) or any(re.search(rf"(?<![\w:]){re.escape(w)}(?![\w:])", added)
+                                           for w in words if w not in ("std", "const", "unsigned", "long")):
+            raise NotParallelizable(f"'{rw.name}' is kept sequential for {t}: it is a function template and its "
+                                    f"translation names the element types of one instantiation "
+                                    f"({rw.call}), which would be wrong for the others")
+    if not rw.receiver and t == "openmp" and rw.others:
+        from .analysis import analyze
+        from .codegen_openmp import generate_openmp
+        mine = _pragmas(code)
+        from .base import AnalysisError as _AE
+        for o in rw.others:
+            try:
+                fo = analyze(o.source, "cpp", o.function)
+            except _AE as e:
+                raise NotParallelizable(f"'{rw.name}' is kept sequential for openmp: it is a function template and "
+                                        f"its instantiation {o.call} is not understood ({e})") from None
+            try:
+                other = generate_openmp(fo)[0] if fo.chosen_loops() else ""
+            except NotParallelizable:
+                other = ""
+            if _pragmas(other) != mine:
+                raise NotParallelizable(f"'{rw.name}' is kept sequential for openmp: it is a function template "
+                                        f"instantiated as {rw.call} and {o.call}, whose loops do not take the "
+                                        f"same OpenMP directives")
+    return code
+
+
+def _pragmas(code: str) -> list[str]:
+    return [" ".join(line.split()) for line in code.splitlines() if line.strip().startswith("#pragma omp")]
+
+
+def _added_text(original: str, code: str) -> str:
+    import difflib
+    a, b = original.splitlines(), code.splitlines()
+    out = []
+    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "insert"):
+            out += b[j1:j2]
+    return _blank("\n".join(out))
+
+
+def definition_lines(code: str, language: str, name: str) -> tuple[int, int] | None:
+    """(first, last) 1-based lines of the definition of the function template (its `template <...>`
+    line included) or out-of-class member function `name`; None when `code` has none."""
+    if language != "cpp":
+        return None
+    from .unit import load_unit
+    try:
+        u = load_unit(code, language)
+    except AnalysisError:
+        return None
+    if name in u.template_functions:
+        fn = u.template_functions[name][0]
+        node = fn.parent if fn.parent is not None and fn.parent.type == "template_declaration" else fn
+    elif name in u.member_functions:
+        node = u.member_functions[name]
+    else:
+        return None
+    return node.start_point[0] + 1, node.end_point[0] + 1

@@ -1,0 +1,185 @@
+"""C++ function templates instantiated in the file and member functions of a class whose loops touch
+its fields (issue 23, agents/cpp_members.py): analysed as the free functions they stand for, written
+back as the template / member function they are, tested through real g++ and the sandbox (the driver
+calls the instantiation, or builds an object and swaps its fields in)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paralift import pipeline
+from paralift.agents import NotParallelizable, build_task
+from paralift.agents.analysis import analyze
+from paralift.agents.rule_based import RuleBasedTranslator
+from paralift.agents.tester import alias_cases
+from paralift.sandbox import harness
+from paralift.types import Target
+
+ROOT = Path(__file__).resolve().parents[1]
+KERNELS = ROOT / "data" / "kernels"
+REFUSED = ROOT / "tests" / "cpp_refused"
+CLI = str(Path(sys.executable).parent / "paralift")
+
+
+def _translate(path: Path, target: Target, tmp: Path, functions=()):
+    out = tmp / (path.stem + {"openmp": ".omp.cpp", "mpi": ".mpi.cpp", "cuda": ".cu"}[target.value])
+    rep = pipeline.translate_file(path, path.read_text(), target, list(functions), out, backends=["rule"],
+                                  model=None, samples=None, timing=False, write=True, on_event=lambda m: None)
+    return {f.name: f for f in rep.functions}, out
+
+
+# ---------------------------------------------------------------- analysis (fast)
+
+def test_template_analysed_with_its_instantiation_types():
+    src = (KERNELS / "cpp_tpl_axpy.cpp").read_text()
+    fx = analyze(src, "cpp", "axpyT")
+    assert fx.parallel, fx.reason
+    sig = build_task(src, "cpp", "axpyT").signature
+    assert sig.name == "axpyT" and sig.call == "axpyT<float>"
+    assert [(p.name, p.base_type, p.kind.value) for p in sig.params] == [
+        ("a", "float", "scalar"), ("x", "float", "vector"), ("y", "float", "vector")]
+    assert harness.call_statement(sig, ["A", "X", "Y"]) == "axpyT<float>(A, X, Y);"
+
+
+def test_template_result_type_and_two_instantiations():
+    src = (KERNELS / "cpp_tpl_dot.cpp").read_text()
+    sig = build_task(src, "cpp", "dotT").signature
+    assert sig.return_type == "double" and sig.call == "dotT<double>"
+    (cand,) = RuleBasedTranslator().propose(build_task(src, "cpp", "dotT", Target.OPENMP), Target.OPENMP)
+    # the output keeps the template; its pragma holds for both instantiations (double and float)
+    assert "template <typename T>\nT dotT(" in cand.code and "reduction(+:s)" in cand.code
+    assert "typedef" not in cand.code
+
+
+def test_template_instantiations_not_all_understood_stay_sequential():
+    """T = int gives a parallel reduction; T = std::complex<double> is not analysed (and has no
+    reduction clause): one pragma in the template could be wrong for it, so the template stays
+    sequential, the instantiation named."""
+    src = ("#include <complex>\n#include <vector>\n"
+           "template <typename T>\nT total(std::vector<T> const& x) {\n    T s = T(0);\n"
+           "    for (std::size_t i = 0; i < x.size(); ++i) s += x[i];\n    return s;\n}\n"
+           "template int total<int>(std::vector<int> const&);\n"
+           "template std::complex<double> total<std::complex<double>>(std::vector<std::complex<double>> const&);\n")
+    task = build_task(src, "cpp", "total", Target.OPENMP)
+    with pytest.raises(NotParallelizable, match=r"instantiation total<std::complex<double>>"):
+        RuleBasedTranslator().propose(task, Target.OPENMP)
+
+
+def test_template_mpi_and_cuda_keep_it_sequential_naming_the_template():
+    src = (KERNELS / "cpp_tpl_axpy.cpp").read_text()
+    for t in (Target.MPI, Target.CUDA):
+        with pytest.raises(NotParallelizable, match="function template"):
+            RuleBasedTranslator().propose(build_task(src, "cpp", "axpyT", t), t)
+
+
+def test_member_function_fields_become_parameters():
+    src = (KERNELS / "cpp_cls_grid_smooth.cpp").read_text()
+    fx = analyze(src, "cpp", "Grid1D::smooth")
+    assert fx.parallel, fx.reason
+    sig = build_task(src, "cpp", "Grid1D::smooth").signature
+    assert sig.name == "Grid1D::smooth" and sig.receiver == "Grid1D" and sig.call == "smooth"
+    assert [(p.name, p.member, p.role.value) for p in sig.params] == [
+        ("u", True, "in"), ("next", True, "inout"), ("n", True, "in"), ("w", False, "in")]
+    st = harness.call_statement(sig, ["U", "N", "K", "W"])
+    assert st.startswith("{ std::swap(__pl_obj.u, U);") and "__pl_obj.smooth(W);" in st
+
+
+def test_member_function_written_scalar_field_is_an_output():
+    src = ("#include <vector>\nstruct Acc {\n    std::vector<double> v;\n    double sum = 0;\n    void add();\n};\n"
+           "void Acc::add() {\n    for (std::size_t i = 0; i < v.size(); ++i) sum += v[i];\n}\n")
+    sig = build_task(src, "cpp", "Acc::add").signature
+    p = sig.param("sum")
+    assert p.member and p.kind.value == "ref" and p.is_output
+    (cand,) = RuleBasedTranslator().propose(build_task(src, "cpp", "Acc::add", Target.OPENMP), Target.OPENMP)
+    assert "void Acc::add() {" in cand.code and "reduction(+:sum)" in cand.code
+
+
+@pytest.mark.parametrize("src,why", [
+    ("#include <vector>\nstruct B { std::vector<double> v; };\nstruct D : B { void f(); };\n"
+     "void D::f() { for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0; }\n", "base class"),
+    ("#include <vector>\nstruct G { std::vector<double> v; G(int n) : v(n) {} void f(); };\n"
+     "void G::f() { for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0; }\n", "no default constructor"),
+    ("#include <vector>\nstruct G { std::vector<double> v; void f(); };\n"
+     "void G::f() { for (std::size_t i = 0; i < this->v.size(); ++i) this->v[i] = 0; }\n", "'this'"),
+    ("struct G { double a[8]; void f(); };\n"
+     "void G::f() { for (int i = 0; i < 8; ++i) a[i] = 0; }\n", "field 'a'"),
+])
+def test_member_functions_the_tests_cannot_call_are_named(src, why):
+    with pytest.raises(Exception, match=why):
+        build_task(src, "cpp", src.split("void ")[-1].split("(")[0])
+
+
+# ---------------------------------------------------------------- sandbox (g++, real runs)
+
+@pytest.mark.parametrize("file,fn", [
+    ("cpp_cls_grid_smooth.cpp", "Grid1D::smooth"),
+    ("cpp_cls_kinetic.cpp", "Particles::kinetic"),
+    ("cpp_tpl_axpy.cpp", "axpyT"),
+])
+def test_openmp_member_functions_and_templates_verify(file, fn, tmp_path):
+    fns, out = _translate(KERNELS / file, Target.OPENMP, tmp_path, [fn])
+    assert fns[fn].status == "verified", fns[fn].reason
+    code = out.read_text()
+    assert "#pragma omp parallel for" in code
+    assert (KERNELS / file).read_text().count("::" if "::" in fn else "template <") == code.count(
+        "::" if "::" in fn else "template <")
+    r = subprocess.run(["g++", "-fopenmp", "-c", "-o", str(tmp_path / "o.o"), str(out)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_template_over_pointers_called_in_place_and_overlapping(tmp_path):
+    """scaleInto<double>(n, v, v, a): the tester makes the in-place and overlapping calls on the
+    instantiation; the overlap check is written in the template's body."""
+    path = KERNELS / "cpp_tpl_scale_into.cpp"
+    task = build_task(path.read_text(), "cpp", "scaleInto", Target.OPENMP)
+    assert any(c.aliases == {"y": ["x", 0]} for c in alias_cases(task))
+    fns, out = _translate(path, Target.OPENMP, tmp_path, ["scaleInto"])
+    f = fns["scaleInto"]
+    assert f.status == "verified", f.reason
+    code = out.read_text()
+    assert "template <typename T>\nvoid scaleInto(int n, const T *x, T *y, T a) {" in code
+    assert "overlapping arguments take the sequential code" in code
+
+
+def test_a_wrong_member_translation_is_caught(tmp_path):
+    """The fields written by the member function are outputs the tests compare."""
+    path = KERNELS / "cpp_cls_histo_norm.cpp"
+    fns, out = _translate(path, Target.OPENMP, tmp_path)
+    assert fns["Histogram::normalize"].status == "verified", fns["Histogram::normalize"].reason
+    bad = tmp_path / "bad.cpp"
+    bad.write_text(out.read_text().replace("(double)counts[b] / (double)total", "(double)counts[b] / (double)(total + 1)"))
+    r = subprocess.run([CLI, "verify", str(path), "--candidate", str(bad), "--to", "openmp", "--function",
+                        "Histogram::normalize", "--no-timing", "--json"], capture_output=True, text=True,
+                       timeout=300, cwd=ROOT)
+    assert r.returncode == 1, r.stderr[-500:]
+    (f,) = json.loads(r.stdout)["functions"]
+    assert f["status"] == "failed" and "freq" in f["reason"]
+
+
+@pytest.mark.slow
+def test_mpi_member_functions_and_a_file_of_several(tmp_path):
+    """MPI writes member functions (fields gathered to rank 0); a file of several member functions is
+    assembled with each one's translation in place."""
+    src = ("#include <cstddef>\n#include <vector>\n\nstruct Grid {\n    std::vector<double> u;\n"
+           "    std::vector<double> next;\n    int n = 0;\n    double energy = 0;\n    void smooth(double w);\n"
+           "    double total() const;\n    void addEnergy();\n};\n\n"
+           "void Grid::smooth(double w) {\n    if (n < 2) return;\n    next[0] = u[0];\n    next[n - 1] = u[n - 1];\n"
+           "    for (int i = 1; i < n - 1; i++)\n        next[i] = (1 - w) * u[i] + 0.5 * w * (u[i - 1] + u[i + 1]);\n}\n\n"
+           "double Grid::total() const {\n    double s = 0;\n    for (size_t i = 0; i < u.size(); i++) s += u[i];\n"
+           "    return s;\n}\n\n"
+           "void Grid::addEnergy() {\n    for (size_t i = 0; i < u.size(); i++) energy += u[i] * u[i];\n}\n")
+    path = tmp_path / "grid.cpp"
+    path.write_text(src)
+    for target in (Target.OPENMP, Target.MPI):
+        fns, out = _translate(path, target, tmp_path)
+        for name in ("Grid::smooth", "Grid::total", "Grid::addEnergy"):
+            assert fns[name].status == "verified", (target, name, fns[name].reason)
+        code = out.read_text()
+        assert code.count("Grid::") == src.count("Grid::")
+    fns, _ = _translate(path, Target.CUDA, tmp_path)
+    assert all(f.status == "sequential" and "member function of 'Grid'" in f.reason for f in fns.values())
