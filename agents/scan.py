@@ -38,10 +38,23 @@ class Scan:
     decl: object        # the running scalar
     stmt: object        # its update statement
     incr: object        # the node of E
+    op: str = "+"       # "+", or "min"/"max": a running minimum or maximum (issue 22)
 
     @property
     def floating(self) -> bool:
         return self.decl.base_type in FLOAT_TYPES
+
+    def combine(self, a: str, b: str) -> str:
+        """C for `a op b` (b a later block's value)."""
+        if self.op == "+":
+            return f"{a} + {b}"
+        return f"(({b}) {'<' if self.op == 'min' else '>'} ({a}) ? ({b}) : ({a}))"
+
+    @property
+    def start(self) -> str:
+        """A block's value before its first term: 0 for a sum; for min/max the value before the loop
+        (idempotent: counted again by every block, it changes nothing, and an empty block holds it)."""
+        return "0" if self.op == "+" else "__pl_s0"
 
 
 def shape(m, d, L, evs) -> Scan | None:
@@ -51,14 +64,25 @@ def shape(m, d, L, evs) -> Scan | None:
     if d.kind != "scalar" or d.base_type not in (INTEGER_TYPES | FLOAT_TYPES) or L.body is None:
         return None
     writes = [e for e in evs if e.write]
-    if len(writes) != 1 or writes[0].red_op != "+":
+    if len(writes) != 1 or writes[0].red_op not in ("+", "min", "max"):
         return None
     w = writes[0]
-    if w.conditional_within(L) or w.loops[-1] is not L or w.stmt is None or w.stmt.type != "expression_statement":
+    op = w.red_op
+    if w.loops[-1] is not L or w.stmt is None:
         return None
-    if w.stmt.parent is None or w.stmt.parent.id != L.body.id:
-        return None
-    incr = _increment(w.stmt, d.name)
+    if op == "+":
+        if w.conditional_within(L) or w.stmt.type != "expression_statement":
+            return None
+        if w.stmt.parent is None or w.stmt.parent.id != L.body.id:
+            return None
+        top, incr = w.stmt, _increment(w.stmt, d.name)
+    else:
+        top = w.stmt
+        while top.parent is not None and top.parent.id != L.body.id:
+            top = top.parent
+        if top.parent is None:
+            return None
+        incr = _minmax_increment(top, d.name, op)
     if incr is None:
         return None
     written = {e.decl for e in m.events if L in e.loops and e.write}
@@ -66,14 +90,100 @@ def shape(m, d, L, evs) -> Scan | None:
         if incr.start_byte <= e.node.start_byte < incr.end_byte:
             if e.decl is L.var:
                 continue
-            if e.write or e.decl in written or e.decl is d:
+            if e.write or e.decl is d:
                 return None
+            if e.decl in written:
+                # an array the loop writes (an in-place scan, x[i] = s after s += x[i]): pass 1 reads it
+                # before pass 2 writes, so every write of it must come after the update in the body
+                # (other iterations' writes are the analysis' array dependence test)
+                if not e.decl.is_array or any(
+                        x.decl is e.decl and x.write and x.node.start_byte < top.end_byte
+                        for x in m.events if L in x.loops):
+                    return None
     for c in m.calls:
         if incr.start_byte <= c.node.start_byte < incr.end_byte and c.name not in _PURE:
             return None
     if any(t in text(incr) for t in ("++", "--", "=")):
         return None
-    return Scan(decl=d, stmt=w.stmt, incr=incr)
+    return Scan(decl=d, stmt=top, incr=incr, op=op)
+
+
+_MIN_CALLS = {"fmin", "fminf", "fminl", "min", "std::min", "std::fmin"}
+_MAX_CALLS = {"fmax", "fmaxf", "fmaxl", "max", "std::max", "std::fmax"}
+
+
+def _bare(n):
+    while n is not None and n.type == "parenthesized_expression" and len(n.named_children) == 1:
+        n = n.named_children[0]
+    return n
+
+
+def _minmax_increment(top, name: str, op: str):
+    """E of a running minimum (maximum) of `name`: `name = fmin(name, E)` (std::min, either order),
+    `name = name < E ? name : E` (the mirrored forms), or `if (E < name) name = E;` (no else)."""
+    def kind(cond, a, b):
+        # `a` and `b` the two values a ?: or if picks between: which one the condition prefers
+        cond = _bare(cond)
+        if cond is None or cond.type != "binary_expression":
+            return None
+        o = text(cond.child_by_field_name("operator"))
+        x, y = _bare(cond.child_by_field_name("left")), _bare(cond.child_by_field_name("right"))
+        if o not in ("<", "<=", ">", ">=") or x is None or y is None:
+            return None
+        sx, sy = text(x), text(y)
+        if (sx, sy) == (a, b):
+            return "min" if o in ("<", "<=") else "max"
+        if (sx, sy) == (b, a):
+            return "max" if o in ("<", "<=") else "min"
+        return None
+
+    if top.type == "expression_statement":
+        a = _bare(top.named_children[0]) if top.named_children else None
+        if a is None or a.type != "assignment_expression" or text(a.child_by_field_name("operator")) != "=" \
+                or text(a.child_by_field_name("left")) != name:
+            return None
+        r = _bare(a.child_by_field_name("right"))
+        if r is None:
+            return None
+        if r.type == "call_expression":
+            fn = text(r.child_by_field_name("function"))
+            args = [_bare(x) for x in r.child_by_field_name("arguments").named_children]
+            if fn not in (_MIN_CALLS if op == "min" else _MAX_CALLS) or len(args) != 2:
+                return None
+            names = [text(x) for x in args]
+            if names.count(name) != 1:
+                return None
+            return args[1] if names[0] == name else args[0]
+        if r.type == "conditional_expression":
+            c1, c2 = _bare(r.child_by_field_name("consequence")), _bare(r.child_by_field_name("alternative"))
+            if c1 is None or c2 is None or [text(c1), text(c2)].count(name) != 1:
+                return None
+            if kind(r.child_by_field_name("condition"), text(c1), text(c2)) != op:
+                return None
+            return c2 if text(c1) == name else c1
+        return None
+    if top.type == "if_statement":
+        if top.child_by_field_name("alternative") is not None:
+            return None
+        body = top.child_by_field_name("consequence")
+        while body is not None and body.type == "compound_statement":
+            stmts = [c for c in body.named_children if c.type != "comment"]
+            body = stmts[0] if len(stmts) == 1 else None
+        if body is None or body.type != "expression_statement" or not body.named_children:
+            return None
+        a = _bare(body.named_children[0])
+        if a.type != "assignment_expression" or text(a.child_by_field_name("operator")) != "=" \
+                or text(a.child_by_field_name("left")) != name:
+            return None
+        e = _bare(a.child_by_field_name("right"))
+        cond = top.child_by_field_name("condition")
+        if cond is not None and cond.type == "condition_clause":
+            cond = cond.child_by_field_name("value") or (cond.named_children[0] if cond.named_children else None)
+        # the if takes E when the condition prefers E over name
+        if e is None or kind(cond, text(e), name) != op:
+            return None
+        return e
+    return None
 
 
 def _increment(stmt, name: str):
@@ -109,6 +219,9 @@ def _local_loop(data: bytes, L, body_edits=()) -> tuple[str, str]:
 
 
 def _note(sc: Scan, L, how: str) -> str:
+    if sc.op != "+":
+        return (f"loop at line {L.line}: running {sc.op}imum of '{sc.decl.name}' in two passes ({how}; exact: "
+                f"{sc.op} is associative)")
     kind = ("floating-point: the additions are reassociated (each block starts from the sum of the blocks "
             "before it), so results differ from the sequential ones in rounding") if sc.floating else "integer: exact"
     return f"loop at line {L.line}: prefix sum of '{sc.decl.name}' in two passes ({how}; {kind})"
@@ -143,13 +256,14 @@ def openmp_edit(fx, f) -> tuple[tuple[int, int, str], str]:
            f"{i2}    const long long __pl_q = __pl_n / __pl_k, __pl_r = __pl_n % __pl_k;",
            f"{i2}    const long long __pl_b = __pl_t * __pl_q + (__pl_t < __pl_r ? __pl_t : __pl_r);",
            f"{i2}    const long long __pl_e = __pl_b + __pl_q + (__pl_t < __pl_r ? 1 : 0);",
-           f"{i2}    {ty} __pl_p = 0;",
-           f"{i2}    {head} __pl_p += ({incr}); }}",
+           f"{i2}    {ty} __pl_p = {sc.start};",
+           f"{i2}    {head} __pl_p = {sc.combine('__pl_p', '(' + incr + ')')}; }}",
            f"{i2}    __pl_part[__pl_t + 1] = __pl_p;",
            f"{i2}    #pragma omp barrier",
            f"{i2}    #pragma omp single",
            f"{i2}    {{ __pl_part[0] = __pl_s0; __pl_used = __pl_k; "
-           f"for (int __pl_u = 1; __pl_u <= __pl_k; __pl_u++) __pl_part[__pl_u] += __pl_part[__pl_u - 1]; }}",
+           f"for (int __pl_u = 1; __pl_u <= __pl_k; __pl_u++) "
+           f"__pl_part[__pl_u] = {sc.combine('__pl_part[__pl_u - 1]', '__pl_part[__pl_u]')}; }}",
            f"{i2}    {{",
            f"{i2}    {ty} {name} = __pl_part[__pl_t];",
            f"{i2}    {head}",
@@ -178,22 +292,23 @@ def mpi_local(gen, D, f, ind: str, lo_body_edits) -> tuple[str, list[str], str]:
         raise NotParallelizable(f"no MPI datatype for the running sum '{sc.decl.name}' ({ty})") from None
     head, body = _local_loop(gen.data, D, lo_body_edits)
     name = sc.decl.name
+    mop = {"+": "MPI_SUM", "min": "MPI_MIN", "max": "MPI_MAX"}[sc.op]
     local = "\n".join([
-        f"{ty} __pl_p = 0;",
-        f"{ind}{head} __pl_p += ({text(sc.incr)}); }}",
-        f"{ind}{ty} __pl_off = 0;",
-        f"{ind}MPI_Exscan(&__pl_p, &__pl_off, 1, {mt}, MPI_SUM, MPI_COMM_WORLD);",
-        f"{ind}if (__pl_rank == 0) __pl_off = 0;   /* MPI_Exscan leaves rank 0's result undefined */",
-        f"{ind}const {ty} __pl_s0 = {name};",
+        f"const {ty} __pl_s0 = {name};",
+        f"{ind}{ty} __pl_p = {sc.start};",
+        f"{ind}{head} __pl_p = {sc.combine('__pl_p', '(' + text(sc.incr) + ')')}; }}",
+        f"{ind}{ty} __pl_off = {sc.start};",
+        f"{ind}MPI_Exscan(&__pl_p, &__pl_off, 1, {mt}, {mop}, MPI_COMM_WORLD);",
+        f"{ind}if (__pl_rank == 0) __pl_off = {sc.start};   /* MPI_Exscan leaves rank 0's result undefined */",
         f"{ind}{{",
-        f"{ind}{ty} {name} = __pl_s0 + __pl_off;",
+        f"{ind}{ty} {name} = {'__pl_s0 + __pl_off' if sc.op == '+' else '__pl_off'};",
         f"{ind}{head}",
         f"{ind}{body}",
         f"{ind}}}",
         f"{ind}}}"])
     after = [f"{ind}{ty} __pl_tot = __pl_p;",
-             f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_tot, 1, {mt}, MPI_SUM, MPI_COMM_WORLD);",
-             f"{ind}{name} = __pl_s0 + __pl_tot;"]
+             f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_tot, 1, {mt}, {mop}, MPI_COMM_WORLD);",
+             f"{ind}{name} = {'__pl_s0 + __pl_tot' if sc.op == '+' else '__pl_tot'};"]
     return local, after, _note(sc, D, "rank blocks, MPI_Exscan of the block sums")
 
 
@@ -242,10 +357,10 @@ def cuda_launch(gen, L, f) -> str:
              "    const long long __pl_e = __pl_b + __pl_q + (__pl_t < __pl_r ? 1 : 0);\n")
     privs = "".join(f"    {d.base_type} {d.name};\n" for d in f.private)
     gen.kernels.append(
-        f"__global__ void {base}_sums({', '.join(kparams + [f'{ty} *__pl_part'])}) {{\n    {block}"
-        f"    {ty} __pl_p = 0;\n"
+        f"__global__ void {base}_sums({', '.join(kparams + [f'{ty} *__pl_part', f'{ty} __pl_s0'])}) {{\n    {block}"
+        f"    {ty} __pl_p = {sc.start};\n"
         f"    for (long long __pl_j = __pl_b; __pl_j < __pl_e; __pl_j++) {{ {vt} {L.var.name} = ({vt})(__pl_lo + __pl_j); "
-        f"__pl_p += ({incr}); }}\n"
+        f"__pl_p = {sc.combine('__pl_p', '(' + incr + ')')}; }}\n"
         f"    __pl_part[__pl_t] = __pl_p;\n}}")
     gen.kernels.append(
         f"__global__ void {base}_scan({', '.join(kparams + [f'const {ty} *__pl_off'])}) {{\n    {block}{privs}"
@@ -267,13 +382,14 @@ def cuda_launch(gen, L, f) -> str:
           f"{ii}const long long __pl_nt = __pl_nb * 256;",
           f"{ii}{ty} *__pl_dp = NULL;",
           f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dp, sizeof({ty}) * (size_t)__pl_nt));",
-          f"{ii}{base}_sums<<<(unsigned)__pl_nb, 256>>>({', '.join(kargs + ['__pl_dp'])});",
+          f"{ii}{base}_sums<<<(unsigned)__pl_nb, 256>>>({', '.join(kargs + ['__pl_dp', name])});",
           f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
           f"{ii}{ty} *__pl_hp = ({ty} *)malloc(sizeof({ty}) * (size_t)__pl_nt);",
           f"{ii}if (__pl_hp == NULL) {{ fprintf(stderr, \"out of host memory\\n\"); exit(1); }}",
           f"{ii}PL_CUDA_CHECK(cudaMemcpy(__pl_hp, __pl_dp, sizeof({ty}) * (size_t)__pl_nt, cudaMemcpyDeviceToHost));",
           f"{ii}{{ {ty} __pl_run = {name}; for (long long __pl_u = 0; __pl_u < __pl_nt; __pl_u++) "
-          f"{{ const {ty} __pl_v = __pl_hp[__pl_u]; __pl_hp[__pl_u] = __pl_run; __pl_run = __pl_run + __pl_v; }} "
+          f"{{ const {ty} __pl_v = __pl_hp[__pl_u]; __pl_hp[__pl_u] = __pl_run; "
+          f"__pl_run = {sc.combine('__pl_run', '__pl_v')}; }} "
           f"{name} = __pl_run; }}",
           f"{ii}PL_CUDA_CHECK(cudaMemcpy(__pl_dp, __pl_hp, sizeof({ty}) * (size_t)__pl_nt, cudaMemcpyHostToDevice));",
           f"{ii}{base}_scan<<<(unsigned)__pl_nb, 256>>>({', '.join(kargs + ['__pl_dp'])});",

@@ -54,6 +54,15 @@ KNOWN_SEQUENTIAL = {
 }
 
 
+# constructs a generator does not translate yet, named in the reason, whatever the kernel (C++ member
+# functions and function templates: tests/test_cpp_members.py)
+KNOWN_GAPS = [
+    ("cuda", "is a member function of '"),
+    ("cuda", "is a function template, which the CUDA translation does not write"),
+    ("mpi", "it is a function template and its translation names the element types of one instantiation"),
+]
+
+
 def _known() -> dict:
     out = {}
     for (name, targets), why in KNOWN_SEQUENTIAL.items():
@@ -80,6 +89,8 @@ def test_kept_sequential_only_where_listed_with_the_real_obstacle(rows):
             if x["status"] == "parallel":
                 continue
             why = known.get((r["name"], t))
+            if why is None and any(t == gt and g in (x.get("reason") or "") for gt, g in KNOWN_GAPS):
+                continue
             if why is None:
                 unexpected.append((r["name"], t, x.get("reason")))
             elif why not in (x.get("reason") or ""):
