@@ -192,8 +192,15 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             notes.append(n)
     atomic_stmts: dict[int, object] = {}
     needs_stdlib = needs_limits = needs_string = False
+    from .cpp_bits import bit_packed_schedule
     for f in chosen:
         clauses, atomics = _clauses(fx, f, top=True)
+        bits = bit_packed_schedule(fx, f)     # a written std::vector<bool>: whole words per thread
+        if bits is not None:
+            clauses = [c for c in clauses if not c.startswith("schedule(")] + [bits]
+            if atomics:
+                raise NotParallelizable(f"loop at line {f.loop.line} writes a std::vector<bool> and updates "
+                                        f"another array as a reduction")
         if atomics:
             # few bins: private copies beat contended atomics; the choice is made at run time
             from .histogram import openmp_privatized
@@ -203,13 +210,13 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
                 notes.append(hist[1])
                 needs_stdlib = needs_string = True
                 continue
-        rows = csr_rows_edits(fx, f, clauses)
+        rows = csr_rows_edits(fx, f, clauses) if bits is None else None
         if rows is not None:
             edits.extend(rows[0])
             notes.append(rows[1])
             continue
         head = "#pragma omp parallel for"
-        if f.simd and f.collapse == 1 and f.loop.range_of is None and not f.loop.while_form:
+        if f.simd and f.collapse == 1 and f.loop.range_of is None and not f.loop.while_form and bits is None:
             head += " simd"
         if f.argminmax is not None:
             edits.extend(_argminmax_edits(data, f, clauses))

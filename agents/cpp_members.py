@@ -331,10 +331,19 @@ _MPI_TYPES = re.compile(r"\bMPI_(?:CHAR|SIGNED_CHAR|UNSIGNED_CHAR|SHORT|UNSIGNED
 
 def check_target(fx, target) -> None:
     """NotParallelizable when the target's translation cannot be written for this rewrite."""
+    t = getattr(target, "value", target)
+    if t == "mpi":
+        from .cpp_bits import bool_vectors_written
+        for f in fx.chosen_loops():
+            bits = bool_vectors_written(fx, f)
+            if bits:
+                raise NotParallelizable(f"'{getattr(getattr(fx, 'task_signature', None), 'name', None) or fx.signature.name}' "
+                                        f"is kept sequential for mpi: the loop at line {f.loop.line} writes the "
+                                        f"std::vector<bool> '{bits[0].name}' (bit-packed: no contiguous elements "
+                                        f"to gather to rank 0)")
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return
-    t = getattr(target, "value", target)
     if t == "cuda":
         what = (f"'{rw.name}' is a member function of '{rw.receiver}'" if rw.receiver
                 else f"'{rw.name}' is a function template")

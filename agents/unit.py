@@ -610,9 +610,8 @@ def _one_param(u: Unit, pd: Node, ty: Node | None, decl: Node | None, fname: str
         if vec_elem is None:
             raise AnalysisError(bad + f" (std::vector of '{_vector_arg_text(ty)}': only vectors of arithmetic types, "
                                       "std::complex and trivially copyable structs are supported)")
-        if vec_elem in ("bool", "_Bool") and not const:
-            # bit-packed: neighbouring elements share a word, so no two threads may write it
-            raise AnalysisError(bad + " (a written std::vector<bool> is bit-packed; only read-only ones are supported)")
+        # a written std::vector<bool> is bit-packed: neighbouring elements share a word, so no two threads
+        # may write one (agents/cpp_bits.py deals out whole words, or keeps the loop sequential)
         if not ref:
             raise AnalysisError(bad + " (std::vector passed by value; pass it by reference)")
         register_records(u, vec_elem)

@@ -134,6 +134,11 @@ def output_writes(sig: Signature, ind: str) -> list[str]:
             L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
                      f" for (auto &__pl_row : {v}) {{ uint64_t __pl_m = __pl_row.size(); __pl_write(__pl_out, &__pl_m, 8); }}"
                      f" for (auto &__pl_row : {v}) __pl_write(__pl_out, __pl_row.data(), __pl_row.size() * sizeof({t})); }}")
+        elif p.kind == ParamKind.VECTOR and t in ("bool", "_Bool") and not p.container:
+            # std::vector<bool> is bit-packed (no .data()): one byte an element, as the case format has it
+            L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
+                     f" for (uint64_t __pl_j = 0; __pl_j < __pl_k; ++__pl_j) {{ unsigned char __pl_b = {v}[__pl_j];"
+                     f" __pl_write(__pl_out, &__pl_b, 1); }} }}")
         elif p.kind == ParamKind.VECTOR:
             L.append(f"{ind}{{ uint64_t __pl_k = {v}.size(); __pl_write(__pl_out, &__pl_k, 8);"
                      f" __pl_write(__pl_out, {v}.data(), __pl_k * sizeof({t})); }}")

@@ -5,6 +5,7 @@ calls the instantiation, or builds an object and swaps its fields in)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,46 @@ def test_mpi_member_functions_and_a_file_of_several(tmp_path):
         assert code.count("Grid::") == src.count("Grid::")
     fns, _ = _translate(path, Target.CUDA, tmp_path)
     assert all(f.status == "sequential" and "member function of 'Grid'" in f.reason for f in fns.values())
+
+
+# ---------------------------------------------------------------- written std::vector<bool>
+
+def test_written_vector_bool_is_dealt_out_in_whole_words():
+    """No two threads write one 64-bit word: static chunks of a multiple of 64 iterations from an
+    element that is a multiple of 64, each iteration writing its own element."""
+    from paralift.agents.cpp_bits import CHUNK
+    src = (KERNELS / "cpp_bool_flag_above.cpp").read_text()
+    (cand,) = RuleBasedTranslator().propose(build_task(src, "cpp", "flagAbove", Target.OPENMP), Target.OPENMP)
+    assert CHUNK % 64 == 0 and f"#pragma omp parallel for schedule(static, {CHUNK})" in cand.code
+
+
+@pytest.mark.parametrize("body,why", [
+    ("for (std::size_t i = 1; i < f.size(); ++i) f[i] = x[i] > 0;", "first element written (1)"),
+    ("for (std::size_t i = 0; i < x.size(); ++i) f[i + 1] = x[i] > 0;", "first element written (1)"),
+    ("for (std::size_t i = 0; i < f.size() / 2; ++i) f[2 * i] = x[i] > 0;", "not at the loop's own element"),
+    ("for (std::size_t i = 0; i < f.size(); i += 2) f[i] = x[i] > 0;", "counting up by 1"),
+])
+def test_written_vector_bool_that_threads_could_share_stays_sequential(body, why):
+    src = ("#include <vector>\nvoid g(std::vector<double> const& x, std::vector<bool> &f) {\n    " + body + "\n}\n")
+    task = build_task(src, "cpp", "g", Target.OPENMP)
+    with pytest.raises(NotParallelizable, match=re.escape(why)):
+        RuleBasedTranslator().propose(task, Target.OPENMP)
+
+
+def test_written_vector_bool_mpi_and_cuda_name_it():
+    src = (KERNELS / "cpp_bool_flag_above.cpp").read_text()
+    for t in (Target.MPI, Target.CUDA):
+        with pytest.raises(NotParallelizable, match=r"std::vector<bool>"):
+            RuleBasedTranslator().propose(build_task(src, "cpp", "flagAbove", t), t)
+
+
+@pytest.mark.parametrize("file,fn", [
+    ("cpp_bool_flag_above.cpp", "flagAbove"),
+    ("cpp_bool_local_mask.cpp", "sumInRange"),
+    ("cpp_bool_invert.cpp", "flipNegative"),
+])
+def test_openmp_written_vector_bool_verifies(file, fn, tmp_path):
+    """The driver writes a vector<bool> output one byte an element (no .data())."""
+    fns, out = _translate(KERNELS / file, Target.OPENMP, tmp_path, [fn])
+    assert fns[fn].status == "verified", fns[fn].reason
+    assert "schedule(static," in out.read_text()
