@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from paralift.types import Candidate, Target, Task
 
-from . import first_match, pointer_walk
+from . import first_match, pointer_walk, recurrence
 from .analysis import analyze
 from .base import AnalysisError, NotParallelizable
 
@@ -25,6 +25,12 @@ def facts(task: Task):
             fx2 = analyze(searched, task.language, task.function)
             if fx2.chosen_loops():
                 return fx2, [first_match.NOTE]
+    if any(lp.parent is None and "a recurrence" in (fx.loops[lp].reason or "") for lp in fx.model.loops):
+        carried = recurrence.rewrite(task.source, task.language, task.function)
+        if carried is not None:
+            fx2 = analyze(carried, task.language, task.function)
+            if len(fx2.scan_loops()) > len(fx.scan_loops()):
+                return fx2, [recurrence.NOTE]
     if fx.model.loops and not fx.chosen_loops() and "++" in (fx.reason or "") \
             and "pointer dereference" in (fx.reason or ""):
         walked = pointer_walk.rewrite(task.source, task.language, task.function)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from .base import NotParallelizable
 from .codegen_common import line_indent, node_text_with, skip_edits, trip_count_c, var_type
 from .frontend import FLOAT_TYPES, INTEGER_TYPES, text
+from .unit import is_nested
 
 _PURE = {"sqrt", "sqrtf", "fabs", "fabsf", "exp", "expf", "log", "logf", "sin", "sinf", "cos", "cosf",
          "fmin", "fmax", "fminf", "fmaxf", "abs", "labs", "pow", "powf", "floor", "ceil", "floorf", "ceilf"}
@@ -331,9 +332,9 @@ def cuda_launch(gen, L, f) -> str:
     for e in evs:
         d = e.decl
         if d.is_array and d not in arrays and not (d.node is not None and not d.is_param and L.contains(d.node)):
-            if not d.is_param or d.kind != "pointer":
+            if not d.is_param or d.kind not in ("pointer", "vector") or (d.param is not None and is_nested(d.param)):
                 raise NotParallelizable(f"the scan at line {L.line} uses the array '{d.name}', which is not a "
-                                        f"pointer parameter")
+                                        f"pointer or std::vector parameter")
             arrays.append(d)
     for d in arrays:
         if d not in gen.used_arrays:

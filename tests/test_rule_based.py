@@ -481,7 +481,8 @@ def test_argmax_with_index_is_openmp_and_mpi_so_far():
 
 @pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
 @pytest.mark.parametrize("src,fn,why", [
-    ("void recur(int n, double *a, const double *b) { for (int i = 1; i < n; i++) a[i] = a[i-1] + b[i]; }",
+    # a[i] = a[i-1] + b[i] is an in-place prefix sum (agents/recurrence.py: a scan); an affine recurrence is not
+    ("void recur(int n, double *a, const double *b) { for (int i = 1; i < n; i++) a[i] = a[i-1] * 0.5 + b[i]; }",
      "recur", "a[i-1]"),
     # a plain running sum is parallel in two passes (OpenMP, MPI: tests/test_reach_more.py); one updated
     # conditionally is not
