@@ -46,6 +46,8 @@ class Rewrite:
     fields: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)     # the instantiation's arguments (templates)
     bindings: dict = field(default_factory=dict)       # template parameter -> its argument
+    # a member function defined in its class: (the appended free copy's header, the body as written)
+    moved: tuple[str, str] | None = None
     others: list["Rewrite"] = field(default_factory=list)   # the file's other instantiations
 
     def describe(self) -> str:
@@ -288,6 +290,14 @@ def member_rewrite(source: str, language: str, name: str, unit) -> Rewrite:
     if inner == "void":
         inner = ""
     free = cname.replace("::", "__") + "__pl_" + method
+    if fn.parent is not None and fn.parent.type == "field_declaration_list":
+        # defined in its class: the free function is a copy appended to the file, whose translated
+        # body map_back moves into the class
+        ret = re.sub(r"\b(virtual|static|inline|explicit|constexpr)\b\s*", "", ret)
+        new_head = f"\n/* paralift: {name} */\n{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
+        src = unit.source.rstrip("\n") + "\n" + new_head + text(body) + "\n"
+        return Rewrite(source=src, function=free, name=name, back=[], call=method, receiver=cname, fields=used,
+                       moved=(new_head, text(body)))
     new_head = f"{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
     new_head += "\n" * (old_head.count("\n") - new_head.count("\n"))
     src = (data[:fn.start_byte] + new_head.encode() + data[body.start_byte:]).decode("utf-8")
@@ -356,6 +366,20 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return code
+    if rw.moved is not None:
+        head, body = rw.moved
+        at = code.find(head)
+        if at < 0 or code.count(head) != 1:
+            raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "
+                                    f"mapped back into its class")
+        translated = code[at + len(head):].rstrip("\n")
+        code = code[:at].rstrip("\n") + "\n"
+        if code.count(body) != 1:
+            raise NotParallelizable(f"'{rw.name}' is kept sequential: its body is not unique in the file, so the "
+                                    f"translation could not be mapped back into its class")
+        code = code.replace(body, translated, 1)
+        if not code.endswith("\n") and original is not None and not original.endswith("\n"):
+            pass
     for new, old in rw.back:
         if code.count(new) != 1:
             raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "

@@ -187,11 +187,18 @@ def _scan_class(u: Unit, node: Node) -> None:
     if body is None:
         return
     _scan_record(u, node, body)
+    cname = text(node.child_by_field_name("name"))
+    in_template = node.parent is not None and node.parent.type == "template_declaration"
     for m in body.named_children:
         if m.type == "function_definition":
             n = _function_name(m)
             if n:
                 u.methods.add(n)
+                # defined in its class: translated like one defined outside (agents/cpp_members.py);
+                # constructors, destructors and operators are not functions to translate
+                if cname and not in_template and "::" not in n and n.lstrip("~") != cname \
+                        and not n.startswith("operator"):
+                    u.member_functions.setdefault(u.namespace + cname + "::" + n, m)
         elif m.type == "template_declaration":
             for sub in m.named_children:
                 if sub.type == "function_definition":

@@ -114,7 +114,9 @@ def check(code: str, target: Target, function: str, sequential: str | None = Non
         why = nominal_parallelism(code, target, language, sequential, function)
         if why:
             problems.append(why)
-    if not re.search(r"\b" + re.escape(function) + r"\s*\(", text):
+    # a C++ member function defined in its class is named there without its class ("Grid::f" -> "f")
+    names = [function] + ([function.rsplit("::", 1)[1]] if "::" in function else [])
+    if not any(re.search(r"\b" + re.escape(n) + r"\s*\(", text) for n in names):
         problems.append(f"does not define function {function!r}")
     if target == Target.CUDA and language == "c" and not re.search(r'extern\s*""', text):
         problems.append('a C caller cannot link it: the function must be declared extern "C"')

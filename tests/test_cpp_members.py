@@ -227,3 +227,22 @@ def test_openmp_written_vector_bool_verifies(file, fn, tmp_path):
     fns, out = _translate(KERNELS / file, Target.OPENMP, tmp_path, [fn])
     assert fns[fn].status == "verified", fns[fn].reason
     assert "schedule(static," in out.read_text()
+
+
+# ---------------------------------------------------------------- member functions defined in their class
+
+def test_member_functions_defined_in_their_class_are_listed_and_translated(tmp_path):
+    """In-class definitions are functions of the file too ("ns::Class::f"; constructors are not); the
+    translated body goes back into the class, which keeps its layout."""
+    path = KERNELS / "cpp_cls_inline_field.cpp"
+    names = pipeline.select_functions(path.read_text(), "cpp", [])
+    assert {"sim::Field::apply", "sim::Field::norm1", "sim::Field::size"} <= set(names)
+    assert not any(n.endswith("::Field") for n in names)
+    sig = build_task(path.read_text(), "cpp", "sim::Field::apply").signature
+    assert sig.receiver == "sim::Field" and [p.name for p in sig.params if p.member] == ["a", "b", "scale"]
+    fns, out = _translate(path, Target.OPENMP, tmp_path)
+    for n in ("sim::Field::apply", "sim::Field::norm1"):
+        assert fns[n].status == "verified", (n, fns[n].reason)
+    code = out.read_text()
+    assert "Field__pl_" not in code and code.count("void apply() {") == 1
+    assert code.index("#pragma omp parallel for\n") < code.index("b[i] = scale * a[i];") < code.index("};\n}")
