@@ -326,19 +326,32 @@ class MPIGen:
                 raise NotParallelizable(f"the argmin/argmax loop at line {f.loop.line} is not the distributed one")
             best, idx, op, node = f.argminmax
             pair = _LOC_TYPES.get(best.base_type)
-            if pair is None or idx.base_type != "int":
-                raise NotParallelizable(f"no MPI pair type for the value '{best.name}' ({best.base_type}) and "
-                                        f"the index '{idx.name}' ({idx.base_type}); MINLOC/MAXLOC take an int index")
             lb, li = f"__pl_best_{best.name}", f"__pl_idx_{idx.name}"
             for n in walk(node):
                 if n.type == "identifier" and text(n) in (best.name, idx.name):
                     renames.append((n.start_byte, n.end_byte, lb if text(n) == best.name else li))
-            out += [f"{ind}{best.base_type} {lb} = {best.name};", f"{ind}int {li} = {idx.name};"]
-            epi += [f"{ind}struct {{ {best.base_type} v; int i; }} __pl_loc = {{ {lb}, {li} }};",
-                    f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_loc, 1, {pair}, "
-                    f"{'MPI_MINLOC' if op == 'min' else 'MPI_MAXLOC'}, MPI_COMM_WORLD);",
-                    f"{ind}{best.name} = __pl_loc.v;", f"{ind}{idx.name} = __pl_loc.i;"]
-            notes.append(f"arg{op} of '{best.name}' at '{idx.name}' with MPI_{'MIN' if op == 'min' else 'MAX'}LOC")
+            if pair is not None and idx.base_type == "int":
+                out += [f"{ind}{best.base_type} {lb} = {best.name};", f"{ind}int {li} = {idx.name};"]
+                epi += [f"{ind}struct {{ {best.base_type} v; int i; }} __pl_loc = {{ {lb}, {li} }};",
+                        f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_loc, 1, {pair}, "
+                        f"{'MPI_MINLOC' if op == 'min' else 'MPI_MAXLOC'}, MPI_COMM_WORLD);",
+                        f"{ind}{best.name} = __pl_loc.v;", f"{ind}{idx.name} = __pl_loc.i;"]
+                notes.append(f"arg{op} of '{best.name}' at '{idx.name}' with MPI_{'MIN' if op == 'min' else 'MAX'}LOC")
+            else:
+                # no MINLOC pair for these types (a long or size_t index): the best value first, then the
+                # lowest rank holding it (its block comes first, so its index is the first occurrence)
+                # sends its index
+                vt, it = mpi_type(best.base_type, self.lang), mpi_type(idx.base_type, self.lang)
+                out += [f"{ind}{best.base_type} {lb} = {best.name};", f"{ind}{idx.base_type} {li} = {idx.name};"]
+                epi += [f"{ind}{best.base_type} __pl_gb = {lb};",
+                        f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_gb, 1, {vt}, {'MPI_MIN' if op == 'min' else 'MPI_MAX'}, "
+                        f"MPI_COMM_WORLD);",
+                        f"{ind}int __pl_own = ({lb} == __pl_gb) ? __pl_rank : __pl_size;",
+                        f"{ind}MPI_Allreduce(MPI_IN_PLACE, &__pl_own, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);",
+                        f"{ind}if (__pl_own < __pl_size) MPI_Bcast(&{li}, 1, {it}, __pl_own, MPI_COMM_WORLD);",
+                        f"{ind}{best.name} = __pl_gb;", f"{ind}{idx.name} = {li};"]
+                notes.append(f"arg{op} of '{best.name}' at '{idx.name}': MPI_Allreduce({op}) of the value, the "
+                             f"lowest rank holding it broadcasts the index")
         # the local loop
         vt = var_type(D.var)
         body = node_text_with(self.data, D.body, skip_edits(D) + renames)

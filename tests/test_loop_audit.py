@@ -32,7 +32,6 @@ KNOWN_SEQUENTIAL = {
     # CUDA generator gaps (types and idioms it does not take to the device yet)
     ("nearest_point", ("cuda",)): "finds an argmin ('who'), which the CUDA translation does not combine",
     ("cpp_stl_min_element", ("cuda",)): "which the CUDA translation does not combine",
-    ("cpp_stl_min_element", ("mpi",)): "MINLOC/MAXLOC take an int index",
     ("cpp_cx_dft", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_magnitudes", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_conj_scale", ("cuda",)): _CUDA_COMPLEX,
@@ -185,3 +184,38 @@ def test_running_minimum_of_a_scalar_is_a_scan():
     ops = {fn: [f.scan.op for f in analyze(src, "c", fn).scan_loops()] for fn in "abcd"}
     # d: the array E reads is written before the update, so pass 1 would read stale values: no scan
     assert ops == {"a": ["min"], "b": ["max"], "c": ["min"], "d": []}, ops
+
+
+ARGMAX_LONG = """\
+long argmax_l(long n, const float *x)
+{
+    float best = x[0];
+    long at = 0;
+    for (long i = 1; i < n; i++)
+        if (x[i] > best) { best = x[i]; at = i; }
+    return at;
+}
+"""
+
+ARGMAX_CALLS = """
+    long sizes[] = {1, 2, 3, 8, 33};
+    for (int s = 0; s < 5; s++) {
+        long n = sizes[s];
+        float *x = malloc(sizeof(float) * n);
+        for (long k = 0; k < n; k++) x[k] = (float)((k * 5) % 3);      /* ties: the max 2 recurs */
+        long r = F(n, x);
+        if (rank0) printf("r %ld\\n", r);
+        free(x);
+    }
+"""
+
+
+@pytest.mark.mpi
+def test_mpi_argmax_with_a_long_index_returns_the_first_occurrence(tmp_path):
+    from paralift.agents import RuleBasedTranslator, build_task
+    from paralift.types import Target
+    from test_reach import _build_and_run, _same
+    cand = RuleBasedTranslator().propose(build_task(ARGMAX_LONG, "c", "argmax_l", Target.MPI), Target.MPI)[0]
+    assert "lowest rank holding it broadcasts the index" in cand.notes
+    seq, par = _build_and_run(tmp_path, ARGMAX_LONG, "argmax_l", cand.code, ARGMAX_CALLS, mpi=True)
+    _same(seq, par)
