@@ -2,8 +2,8 @@
 its fields (issue 23), analysed as the free functions they stand for.
 
 - A function template `template <typename T> void axpy(T a, std::vector<T> const& x, ...)` is analysed
-  with the types of its instantiation in the file (`template void axpy<float>(...);` or a call
-  `axpy<float>(...)`): the `template <...>` header is replaced, on the same lines, by `typedef float T;`
+  with the types of its instantiation in the file (`template void axpy<float>(...);`, a call
+  `axpy<float>(...)`, or a call `axpy(a, x, y)` whose variable arguments deduce T): the `template <...>` header is replaced, on the same lines, by `typedef float T;`
   (a non-type parameter by a constexpr), so the function is an ordinary function of those types. The
   drivers call the instantiation (Signature.call = "axpy<float>"). Every instantiation the file makes is
   analysed; the OpenMP translation (pragmas in the template's body) is kept only when it is the same for
@@ -124,6 +124,123 @@ def instantiations(source: str, name: str, skip: tuple[int, int]) -> list[list[s
     return out
 
 
+def _type_key(t: str) -> str:
+    """A declared type without qualifiers, references and spaces ("std::vector<int>", "double*")."""
+    t = re.sub(r"\b(const|volatile|restrict|__restrict__|__restrict|typename)\b", " ", t).replace("&", " ")
+    t = re.sub(r"\s+", " ", t).strip()
+    return re.sub(r"\s*([<>,*:()\[\]])\s*", r"\1", t)
+
+
+def _inner_declarator(d: Node) -> Node | None:
+    """The declarator inside `d` (a reference declarator has it as an unnamed child)."""
+    inner = d.child_by_field_name("declarator")
+    if inner is None and d.type == "reference_declarator":
+        inner = next((c for c in d.named_children), None)
+    return inner
+
+
+def _param_types(fn: Node) -> list[tuple[str, str]]:
+    """[(name, declared type with its pointer stars)] of a function definition's parameters."""
+    d = fn.child_by_field_name("declarator")
+    while d is not None and d.type != "function_declarator":
+        d = d.child_by_field_name("declarator")
+    plist = d.child_by_field_name("parameters") if d is not None else None
+    out = []
+    for p in (plist.named_children if plist is not None else []):
+        ty = p.child_by_field_name("type")
+        dd = p.child_by_field_name("declarator")
+        stars = ""
+        while dd is not None and dd.type not in ("identifier",):
+            if dd.type == "pointer_declarator":
+                stars += "*"
+            dd = _inner_declarator(dd)
+        if ty is not None and dd is not None:
+            out.append((text(dd), text(ty) + stars))
+    return out
+
+
+def _local_types(fn: Node) -> dict[str, str]:
+    """Names declared in a function (its parameters and plain local declarations) -> their types."""
+    out = dict(_param_types(fn))
+    stack = [fn.child_by_field_name("body")]
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        if n.type == "declaration":
+            ty = n.child_by_field_name("type")
+            for dd in n.children_by_field_name("declarator"):
+                stars = ""
+                while dd is not None and dd.type not in ("identifier",):
+                    if dd.type == "pointer_declarator":
+                        stars += "*"
+                    dd = _inner_declarator(dd)
+                if ty is not None and dd is not None and text(ty) != "auto":
+                    out.setdefault(text(dd), text(ty) + stars)
+        stack.extend(n.named_children)
+    return out
+
+
+def deduced_instantiations(unit, name: str, fn: Node, params, skip: tuple[int, int]) -> list[list[str]]:
+    """Template arguments of calls `name(args)` in the file's other functions that deduce them: an
+    argument that is a variable of a declared type, matched against the template parameter's type
+    (`std::vector<T> &` with a `std::vector<int>` gives T = int). Calls that leave a parameter
+    undeduced, or deduce it two ways, give nothing."""
+    ptypes = [_type_key(t) for _, t in _param_types(fn)]
+    tnames = [p[1] for p in params]
+    if any(k != "type" for k, _, _ in params):
+        return []
+    found: list[list[str]] = []
+    stack = [unit.root]
+    while stack:
+        n = stack.pop()
+        if n.type == "function_definition" and not (skip[0] <= n.start_byte < skip[1]):
+            locs = None
+            calls = [c for c in _descendants(n) if c.type == "call_expression"
+                     and text(c.child_by_field_name("function")) == name]
+            for c in calls:
+                if locs is None:
+                    locs = _local_types(n)
+                args = [a for a in c.child_by_field_name("arguments").named_children if a.type != "comment"]
+                if len(args) != len(ptypes):
+                    continue
+                got: dict[str, str] = {}
+                ok = True
+                for a, pt in zip(args, ptypes):
+                    if a.type != "identifier" or text(a) not in locs or not any(
+                            re.search(rf"(?<!\w){re.escape(t)}(?!\w)", pt) for t in tnames):
+                        continue
+                    pat, seen = "", set()
+                    for tok in re.split(r"(\w+)", pt):
+                        if tok in tnames:
+                            pat += f"(?P={tok})" if tok in seen else f"(?P<{tok}>.+?)"
+                            seen.add(tok)
+                        else:
+                            pat += re.escape(tok)
+                    m = re.fullmatch(pat, _type_key(locs[text(a)]))
+                    if m is None:
+                        ok = False
+                        break
+                    for t, v in m.groupdict().items():
+                        if v is not None and got.setdefault(t, v) != v:
+                            ok = False
+                if ok and all(t in got for t in tnames):
+                    args_t = [got[t] for t in tnames]
+                    if args_t not in found:
+                        found.append(args_t)
+            continue
+        stack.extend(n.named_children)
+    return found
+
+
+def _descendants(n: Node):
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(x.named_children)
+
+
 def template_rewrites(source: str, language: str, name: str, unit) -> Rewrite:
     """The rewrite of the function template `name` for its first instantiation in the file (the others
     in .others); AnalysisError naming what is missing otherwise."""
@@ -134,9 +251,12 @@ def template_rewrites(source: str, language: str, name: str, unit) -> Rewrite:
     params = _template_params(decl)
     found = instantiations(source, name, (decl.start_byte, decl.end_byte))
     if not found:
-        raise AnalysisError(f"function template '{name}' is not instantiated in the file with explicit "
-                            f"template arguments ('template void {name}<double>(...);' or a call "
-                            f"'{name}<double>(...)'), so the types to analyse it with are not known")
+        found = deduced_instantiations(unit, name, fn, params, (decl.start_byte, decl.end_byte))
+    if not found:
+        raise AnalysisError(f"function template '{name}' is not instantiated in the file (no 'template void "
+                            f"{name}<double>(...);', no call '{name}<double>(...)', no call whose variable "
+                            f"arguments deduce its template parameters), so the types to analyse it with are "
+                            f"not known")
     data = unit.data
     head = data[decl.start_byte:fn.start_byte].decode("utf-8")
     rewrites = []

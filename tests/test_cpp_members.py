@@ -246,3 +246,25 @@ def test_member_functions_defined_in_their_class_are_listed_and_translated(tmp_p
     code = out.read_text()
     assert "Field__pl_" not in code and code.count("void apply() {") == 1
     assert code.index("#pragma omp parallel for\n") < code.index("b[i] = scale * a[i];") < code.index("};\n}")
+
+
+def test_template_arguments_deduced_from_a_call_in_the_file():
+    """addConst(v, 1) with std::vector<int> &v gives addConst<int>; sumAs(a, n, zero) with a const
+    unsigned int * and a double gives sumAs<unsigned int, double> (literals deduce nothing)."""
+    sig = build_task((KERNELS / "cpp_tpl_add_const.cpp").read_text(), "cpp", "addConst").signature
+    assert sig.call == "addConst<int>" and [p.base_type for p in sig.params] == ["int", "int"]
+    sig = build_task((KERNELS / "cpp_tpl_sum_as.cpp").read_text(), "cpp", "sumAs").signature
+    assert sig.call == "sumAs<unsigned int, double>" and sig.return_type == "double"
+    assert [p.base_type for p in sig.params] == ["unsigned int", "int", "double"]
+    # a call that deduces one parameter two ways is no instantiation
+    src = ("template <typename T>\nvoid f(T *a, T *b, int n) { for (int i = 0; i < n; i++) a[i] = b[i]; }\n"
+           "void g(int *x, double *y, int n) { f(x, y, n); }\n")
+    with pytest.raises(Exception, match="not instantiated"):
+        build_task(src, "cpp", "f")
+
+
+@pytest.mark.parametrize("file,fn", [("cpp_tpl_add_const.cpp", "addConst"), ("cpp_tpl_sum_as.cpp", "sumAs")])
+def test_openmp_deduced_templates_verify(file, fn, tmp_path):
+    fns, out = _translate(KERNELS / file, Target.OPENMP, tmp_path, [fn])
+    assert fns[fn].status == "verified", fns[fn].reason
+    assert "template <typename T" in out.read_text() and "#pragma omp parallel for" in out.read_text()

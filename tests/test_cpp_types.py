@@ -194,7 +194,7 @@ def test_cuda_keeps_complex_sequential_with_the_type_named():
 
 @pytest.mark.parametrize("file,construct", [
     ("str_upper.cpp", "a written std::string"),
-    ("tpl_deduced.cpp", "function template 'addConst' is not instantiated"),
+    ("tpl_unused.cpp", "function template 'clampAll' is not instantiated"),
     ("cls_private.cpp", "private field 'samples'"),
 ])
 def test_constructs_not_understood_are_named(file, construct):
