@@ -384,6 +384,16 @@ class CudaGen:
                 if d not in privs and not (d.node is not None and L.contains(d.node)):
                     privs.append(d)
         scalars = [d for d in f.scalars_read if d not in reds and d not in privs and not d.is_array]
+        arg = getattr(f, "argminmax", None)
+        if arg is not None:
+            # argmin/argmax with its index: each thread starts from the values before the loop (kernel
+            # parameters are the thread's own copies), a block reduces its pairs in shared memory (the
+            # better value, the lower index on equal ones), the host combines the blocks' pairs
+            if two_d or ikj_lines is not None:
+                raise NotParallelizable(f"the arg{arg[2]} loop at line {L.line} would be a 2-D kernel")
+            for d in arg[:2]:
+                if d not in scalars:
+                    scalars.append(d)
         for d in scalars + privs + list(reds):
             if d.kind == "global":
                 raise NotParallelizable(f"the loop at line {L.line} uses the global variable '{d.name}'")
@@ -406,6 +416,9 @@ class CudaGen:
         if two_d:
             kparams += ["long long __pl_lo2", "long long __pl_n2"]
             kargs += ["__pl_lo2", "__pl_n2"]
+        if arg is not None:
+            kparams += [f"{arg[0].base_type} *__pl_aov", f"{arg[1].base_type} *__pl_aoi"]
+            kargs += ["__pl_dav", "__pl_dai"]
         red_info = []
         for i, (d, op) in enumerate(reds.items()):
             ty = d.base_type
@@ -477,6 +490,23 @@ class CudaGen:
                 f"{ind}    {vt} {L.var.name} = ({vt})(__pl_lo + __pl_t * ({L.step}));",
                 f"{ind}    {body}",
                 f"{ind}}}"] + epi
+            if arg is not None:
+                bt, it, cmp = arg[0].base_type, arg[1].base_type, "<" if arg[2] == "min" else ">"
+                lines += [
+                    f"{ind}{{ __shared__ {bt} __pl_av[256]; __shared__ {it} __pl_ai[256];",
+                    f"{ind}  __pl_av[threadIdx.x] = {arg[0].name}; __pl_ai[threadIdx.x] = {arg[1].name};",
+                    f"{ind}  __syncthreads();",
+                    f"{ind}  for (unsigned __pl_s = blockDim.x / 2; __pl_s > 0; __pl_s >>= 1) {{",
+                    f"{ind}    if (threadIdx.x < __pl_s) {{",
+                    f"{ind}      const {bt} __pl_v = __pl_av[threadIdx.x + __pl_s];",
+                    f"{ind}      const {it} __pl_j = __pl_ai[threadIdx.x + __pl_s];",
+                    f"{ind}      if (__pl_v {cmp} __pl_av[threadIdx.x] || (__pl_v == __pl_av[threadIdx.x] && "
+                    f"__pl_j < __pl_ai[threadIdx.x])) {{ __pl_av[threadIdx.x] = __pl_v; __pl_ai[threadIdx.x] = __pl_j; }}",
+                    f"{ind}    }}",
+                    f"{ind}    __syncthreads();",
+                    f"{ind}  }}",
+                    f"{ind}  if (threadIdx.x == 0) {{ __pl_aov[blockIdx.x] = __pl_av[0]; __pl_aoi[blockIdx.x] = __pl_ai[0]; }}",
+                    f"{ind}}}"]
         for d, op, atomic, i in red_info:
             # __pl_r is right in thread 0 only (see __pl_block_reduce)
             lines.append(f"{ind}{{ const {d.base_type} __pl_r = __pl_block_reduce({d.name}, {_OPS[op]}());")
@@ -548,6 +578,11 @@ class CudaGen:
             else:
                 h += [f"{ii}{ty} *__pl_dr_{i} = NULL;",
                       f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dr_{i}, sizeof({ty}) * {nblocks}));"]
+        if arg is not None:
+            bt, it = arg[0].base_type, arg[1].base_type
+            h += [f"{ii}{bt} *__pl_dav = NULL; {it} *__pl_dai = NULL;",
+                  f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dav, sizeof({bt}) * {nblocks}));",
+                  f"{ii}PL_CUDA_CHECK(cudaMalloc((void **)&__pl_dai, sizeof({it}) * {nblocks}));"]
         shmem = ""
         if hist_d is not None:
             choose, shmem = hist.cuda_shared_launch(hist_d, ii)
@@ -571,10 +606,27 @@ class CudaGen:
                       f"{d.name} = {_host_combine(op, d.name, '__pl_h[__pl_k]')};",
                       f"{ii}  free(__pl_h); }}"]
             h.append(f"{ii}PL_CUDA_CHECK(cudaFree(__pl_dr_{i}));")
+        if arg is not None:
+            (bd, idd, aop, _n), cmp = arg, "<" if arg[2] == "min" else ">"
+            bt, it = bd.base_type, idd.base_type
+            h += [f"{ii}{{ {bt} *__pl_hav = ({bt} *)malloc(sizeof({bt}) * {nblocks});",
+                  f"{ii}  {it} *__pl_hai = ({it} *)malloc(sizeof({it}) * {nblocks});",
+                  f"{ii}  if (__pl_hav == NULL || __pl_hai == NULL) {{ fprintf(stderr, \"out of host memory\\n\"); exit(1); }}",
+                  f"{ii}  PL_CUDA_CHECK(cudaMemcpy(__pl_hav, __pl_dav, sizeof({bt}) * {nblocks}, cudaMemcpyDeviceToHost));",
+                  f"{ii}  PL_CUDA_CHECK(cudaMemcpy(__pl_hai, __pl_dai, sizeof({it}) * {nblocks}, cudaMemcpyDeviceToHost));",
+                  f"{ii}  for (size_t __pl_k = 0; __pl_k < {nblocks}; __pl_k++)",
+                  f"{ii}    if (__pl_hav[__pl_k] {cmp} {bd.name} || (__pl_hav[__pl_k] == {bd.name} && __pl_hai[__pl_k] < {idd.name})) "
+                  f"{{ {bd.name} = __pl_hav[__pl_k]; {idd.name} = __pl_hai[__pl_k]; }}",
+                  f"{ii}  free(__pl_hav); free(__pl_hai); }}",
+                  f"{ii}PL_CUDA_CHECK(cudaFree(__pl_dav));",
+                  f"{ii}PL_CUDA_CHECK(cudaFree(__pl_dai));"]
         for d in written_arrays:
             h.append(f"{ii}__pl_hv_{d.name} = 0;")
         h += [f"{ind}}}", "}"]
         desc = f"loop at line {L.line}: {'2-D ' if two_d else ''}kernel {kname}"
+        if arg is not None:
+            desc += (f", arg{arg[2]} of '{arg[0].name}' at '{arg[1].name}' (per-block pairs in shared memory, the "
+                     f"lower index on equal values, blocks combined on the host)")
         if x_outer:
             desc += f" (threadIdx.x on '{L.var.name}', the written array's stride-1 index)"
         if tiled is not None:

@@ -54,11 +54,6 @@ class RuleBasedTranslator:
             raise NotParallelizable(f"'{task.function}' is kept sequential: {why}")
         if not fx.chosen_loops() and not fx.scan_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
-        arg = next((f for f in fx.chosen_loops() if f.argminmax is not None), None)
-        if arg is not None and target == Target.CUDA:
-            raise NotParallelizable(f"'{task.function}' is kept sequential for {target.value}: the loop at line "
-                                    f"{arg.loop.line} finds an arg{arg.argminmax[2]} ('{arg.argminmax[1].name}'), "
-                                    f"which the CUDA translation does not combine yet")
         if target == Target.CUDA:
             cx = next((d for d in fx.model.decls if (d.base_type or "").startswith(("std::complex<", "std::pair<"))),
                       None)

@@ -30,8 +30,6 @@ KNOWN_SEQUENTIAL = {
     # an in-place backward difference, descending: each x[i-1] is read before iteration i-1 overwrites it
     ("diff_inplace_back", ALL): "an anti-dependence, parallel only from a copy of 'x'",
     # CUDA generator gaps (types and idioms it does not take to the device yet)
-    ("nearest_point", ("cuda",)): "finds an argmin ('who'), which the CUDA translation does not combine",
-    ("cpp_stl_min_element", ("cuda",)): "which the CUDA translation does not combine",
     ("cpp_cx_dft", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_magnitudes", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_conj_scale", ("cuda",)): _CUDA_COMPLEX,
@@ -219,3 +217,31 @@ def test_mpi_argmax_with_a_long_index_returns_the_first_occurrence(tmp_path):
     assert "lowest rank holding it broadcasts the index" in cand.notes
     seq, par = _build_and_run(tmp_path, ARGMAX_LONG, "argmax_l", cand.code, ARGMAX_CALLS, mpi=True)
     _same(seq, par)
+
+
+ARGMIN_TIES = """\
+int argmin_i(int n, const int *x)
+{
+    int best = 1 << 30;
+    int at = -1;
+    for (int i = 0; i < n; i++)
+        if (x[i] % 7 < best) { best = x[i] % 7; at = i; }
+    return at;
+}
+"""
+
+
+def test_cuda_argmin_with_ties_is_verified():
+    """Per-block (value, index) pairs reduced in shared memory and combined on the host: the first
+    occurrence on ties (x % 7 takes 13 values), verified by the sandbox (CUDA on the CPU emulator here)."""
+    from paralift.agents import RuleBasedTranslator, build_task
+    from paralift.types import Target
+    try:
+        from paralift.sandbox import verify_source
+        from paralift.sandbox.verify import VerifyOptions
+    except Exception:  # noqa: BLE001
+        pytest.skip("paralift.sandbox.verify_source not available")
+    cand = RuleBasedTranslator().propose(build_task(ARGMIN_TIES, "c", "argmin_i", Target.CUDA), Target.CUDA)[0]
+    assert "argmin of 'best' at 'at'" in cand.notes
+    v = verify_source(ARGMIN_TIES, cand.code, Target.CUDA, "argmin_i", "c", options=VerifyOptions(timing=False))
+    assert v.verified, v.reason
