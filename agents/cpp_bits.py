@@ -4,7 +4,8 @@ one word and race. A parallel loop that writes one is sound when each thread wri
 every write of the vector in the loop is at element `i + c` of the loop variable i (step 1), the
 first element the loop writes, lower + c, is a multiple of 64 known from the code, and the iterations
 are dealt out in chunks of a multiple of 64 (`schedule(static, 64 * k)`). Anything else keeps the
-loop sequential with the reason.
+loop sequential with the reason. MPI ranks are separate processes (no shared words); the vector has no
+.data() to communicate, so each MPI call on it runs on a bool copy (mpi_bool_buffers).
 """
 from __future__ import annotations
 
@@ -62,3 +63,38 @@ def bit_packed_schedule(fx, f) -> str | None:
             raise NotParallelizable(f"{why}; the first element written ({start}) is not a multiple of {WORD}, so "
                                     f"chunks of whole words cannot be aligned")
     return f"schedule(static, {CHUNK})"
+
+
+def mpi_bool_buffers(fx, code: str) -> str:
+    """MPI: a std::vector<bool> has no contiguous elements (.data()): each MPI call the generator wrote
+    on `v.data()` runs on a bool array copied from v, copied back after the call (on every rank: rank
+    0's gather fills the other blocks, the others' copies are unchanged). NotParallelizable when such a
+    use is not one MPI call statement on a line."""
+    names = []
+    for f in fx.chosen_loops():
+        for d in bool_vectors_written(fx, f):
+            if d in f.array_reductions:
+                raise NotParallelizable(f"the loop at line {f.loop.line} updates the std::vector<bool> '{d.name}' as "
+                                        f"a reduction, which the MPI translation does not combine")
+            if d.name not in names:
+                names.append(d.name)
+    if not names:
+        return code
+    lines = code.split("\n")
+    for name in names:
+        pat = f"{name}.data()"
+        for k, line in enumerate(lines):
+            if pat not in line:
+                continue
+            st = line.strip()
+            if not (st.startswith("MPI_") and st.endswith(");")):
+                raise NotParallelizable(f"the std::vector<bool> '{name}' (bit-packed, no .data()) is communicated "
+                                        f"in a form the bool copy does not cover: {st[:80]}")
+            ind = line[:len(line) - len(line.lstrip())]
+            loop = f"for (std::size_t __pl_j = 0; __pl_j < {name}.size(); ++__pl_j)"
+            lines[k] = (f"{ind}{{ /* paralift: std::vector<bool> '{name}' through a bool array */ "
+                        f"bool *__pl_bits = (bool *)malloc({name}.size() * sizeof(bool) + 1); "
+                        f"{loop} __pl_bits[__pl_j] = {name}[__pl_j]; "
+                        f"{st.replace(pat, '__pl_bits')} "
+                        f"{loop} {name}[__pl_j] = __pl_bits[__pl_j]; free(__pl_bits); }}")
+    return "\n".join(lines)

@@ -462,15 +462,6 @@ _MPI_TYPES = re.compile(r"\bMPI_(?:CHAR|SIGNED_CHAR|UNSIGNED_CHAR|SHORT|UNSIGNED
 def check_target(fx, target) -> None:
     """NotParallelizable when the target's translation cannot be written for this rewrite."""
     t = getattr(target, "value", target)
-    if t == "mpi":
-        from .cpp_bits import bool_vectors_written
-        for f in fx.chosen_loops():
-            bits = bool_vectors_written(fx, f)
-            if bits:
-                raise NotParallelizable(f"'{getattr(getattr(fx, 'task_signature', None), 'name', None) or fx.signature.name}' "
-                                        f"is kept sequential for mpi: the loop at line {f.loop.line} writes the "
-                                        f"std::vector<bool> '{bits[0].name}' (bit-packed: no contiguous elements "
-                                        f"to gather to rank 0)")
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return
@@ -483,6 +474,14 @@ def check_target(fx, target) -> None:
 
 def map_back(fx, code: str, target=None, original: str | None = None) -> str:
     """A candidate written on the rewritten source, as the original function (template / member)."""
+    t = getattr(target, "value", target)
+    if t == "mpi" and fx.unit.language == "cpp":
+        from .cpp_bits import mpi_bool_buffers
+        try:
+            code = mpi_bool_buffers(fx, code)
+        except NotParallelizable as e:
+            name = getattr(getattr(fx, "task_signature", None), "name", None) or fx.signature.name
+            raise NotParallelizable(f"'{name}' is kept sequential for mpi: {e}") from None
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return code
@@ -505,7 +504,6 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
             raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "
                                     f"mapped back to the {'member function' if rw.receiver else 'template'}")
         code = code.replace(new, old, 1)
-    t = getattr(target, "value", target)
     if not rw.receiver and original is not None:
         added = _added_text(original, code)
         words = set(re.findall(r"[\w:]+", " ".join(rw.types)))
