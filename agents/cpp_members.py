@@ -304,10 +304,11 @@ def _find_class(root: Node, qual: str) -> Node | None:
 
 
 def _fields(cls: Node, cname: str) -> tuple[dict, bool, bool]:
-    """({field: (type text, declarator text, public)}, has a default constructor, has a base class)."""
+    """({field: (type text, declarator text, public, declarator kind)}, has a default constructor, has
+    a base class); the class's member function and static member names are in out[None]."""
     body = cls.child_by_field_name("body")
     public = cls.type == "struct_specifier"
-    out: dict = {}
+    out: dict = {None: set()}
     ctors: list[str] = []
     base = any(c.type == "base_class_clause" for c in cls.named_children)
     for m in body.named_children:
@@ -323,10 +324,16 @@ def _fields(cls: Node, cname: str) -> tuple[dict, bool, bool]:
                 nm = text(d.child_by_field_name("declarator"))
                 if nm == cname:
                     ctors.append(text(d.child_by_field_name("parameters")))
+                out[None].add(nm)
                 continue
         if m.type != "field_declaration":
             continue
         if any(c.type == "storage_class_specifier" for c in m.named_children):
+            for d in m.children_by_field_name("declarator"):
+                while d is not None and d.type != "field_identifier":
+                    d = d.child_by_field_name("declarator")
+                if d is not None:
+                    out[None].add(text(d))
             continue
         ty = m.child_by_field_name("type")
         for d in m.children_by_field_name("declarator"):
@@ -386,6 +393,11 @@ def member_rewrite(source: str, language: str, name: str, unit) -> Rewrite:
             d = d.child_by_field_name("declarator")
         if d is not None:
             own.add(text(d))
+    others = fields.pop(None)
+    shared = sorted(n for n in others if n in ids and n not in own)
+    if shared:
+        raise AnalysisError(f"{where} uses '{shared[0]}', another member function or a static member of class "
+                            f"'{cname}', which the analysis does not model")
     used = [f for f in fields if f in ids and f not in own]
     btext = text(body)
     fparams = []

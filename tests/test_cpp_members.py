@@ -108,6 +108,11 @@ def test_member_function_written_scalar_field_is_an_output():
      "void G::f() { for (std::size_t i = 0; i < this->v.size(); ++i) this->v[i] = 0; }\n", "'this'"),
     ("struct G { double a[8]; void f(); };\n"
      "void G::f() { for (int i = 0; i < 8; ++i) a[i] = 0; }\n", "field 'a'"),
+    ("#include <vector>\ndouble w(int i) { return i; }\nstruct G { std::vector<double> v; double w(int i) const;"
+     " void f(); };\nvoid G::f() { for (std::size_t i = 0; i < v.size(); ++i) v[i] = w(i); }\n",
+     "uses 'w', another member function"),
+    ("#include <vector>\nstruct G { std::vector<double> v; static double k; void f(); };\n"
+     "void G::f() { for (std::size_t i = 0; i < v.size(); ++i) v[i] = k; }\n", "uses 'k'"),
 ])
 def test_member_functions_the_tests_cannot_call_are_named(src, why):
     with pytest.raises(Exception, match=why):
