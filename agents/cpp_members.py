@@ -48,6 +48,7 @@ class Rewrite:
     bindings: dict = field(default_factory=dict)       # template parameter -> its argument
     # a member function defined in its class: (the appended free copy's header, the body as written)
     moved: tuple[str, str] | None = None
+    head: str = ""               # the member function's header as written (Signature.text)
     others: list["Rewrite"] = field(default_factory=list)   # the file's other instantiations
 
     def describe(self) -> str:
@@ -429,12 +430,12 @@ def member_rewrite(source: str, language: str, name: str, unit) -> Rewrite:
         new_head = f"\n/* paralift: {name} */\n{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
         src = unit.source.rstrip("\n") + "\n" + new_head + text(body) + "\n"
         return Rewrite(source=src, function=free, name=name, back=[], call=method, receiver=cname, fields=used,
-                       moved=(new_head, text(body)))
+                       moved=(new_head, text(body)), head=" ".join(old_head.split()))
     new_head = f"{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
     new_head += "\n" * (old_head.count("\n") - new_head.count("\n"))
     src = (data[:fn.start_byte] + new_head.encode() + data[body.start_byte:]).decode("utf-8")
     return Rewrite(source=src, function=free, name=name, back=[(new_head, old_head)],
-                   call=f"{method}", receiver=cname, fields=used)
+                   call=f"{method}", receiver=cname, fields=used, head=" ".join(old_head.split()))
 
 
 # ---------------------------------------------------------------- analysis and candidates
@@ -456,7 +457,8 @@ def attach(fx, rw: Rewrite) -> None:
     ret = fx.signature.return_type
     for k, v in rw.bindings.items():       # `T sum(...)`: the result has the instantiation's type
         ret = re.sub(rf"(?<![\w:]){re.escape(k)}(?![\w])", v, ret)
-    sig = dataclasses.replace(fx.signature, name=rw.name, call=rw.call, receiver=rw.receiver, return_type=ret)
+    sig = dataclasses.replace(fx.signature, name=rw.name, call=rw.call, receiver=rw.receiver, return_type=ret,
+                              text=rw.head or fx.signature.text)
     sig.params = [dataclasses.replace(p, member=p.name in rw.fields) for p in fx.signature.params]
     fx.task_signature = sig
     note = NOTE_MEMBER if rw.receiver else NOTE_TEMPLATE

@@ -41,6 +41,8 @@ KNOWN_SEQUENTIAL = {
     ("cpp_bool_masked_scale", ("cuda",)): "std::vector<bool> (bit-packed",
     ("cpp_rf_normalize", ("cuda",)): "has a type the generator cannot name",
     ("cpp_bool_local_mask", ("cuda",)): "uses the local array 'keep'",
+    # MPI distributes no loop that writes a local array (the mask would have to be gathered)
+    ("cpp_bool_local_mask", ("mpi",)): "writes the local array 'keep'",
     ("cpp_tpl_max_abs", ("cuda",)): "calls the function template 'absVal'",
     **{(k, ("cuda",)): _CUDA_NESTED for k in ("cpp_nv_frobenius", "cpp_nv_matmul", "cpp_nv_matvec",
                                               "cpp_nv_row_sums", "cpp_nv_scale_rows", "cpp_nv_transpose",
