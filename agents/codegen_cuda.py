@@ -394,10 +394,13 @@ class CudaGen:
             for d in arg[:2]:
                 if d not in scalars:
                     scalars.append(d)
+        # a read-only scalar declared `auto` (C++): a template parameter of the kernel, given at the launch
+        # as decltype of the host variable
+        deduced = [d for d in scalars if d.base_type in (None, "auto") and self.lang == "cpp" and d.kind == "scalar"]
         for d in scalars + privs + list(reds):
             if d.kind == "global":
                 raise NotParallelizable(f"the loop at line {L.line} uses the global variable '{d.name}'")
-            if d.base_type in (None, "auto"):
+            if d.base_type in (None, "auto") and d not in deduced:
                 raise NotParallelizable(f"'{d.name}' has a type the generator cannot name")
         kparams = []
         kargs = []
@@ -409,7 +412,7 @@ class CudaGen:
             kparams.append(f"long long __pl_size_{name}")
             kargs.append(f"(long long)({name}.size())")
         for d in scalars:
-            kparams.append(f"{d.base_type} {d.name}")
+            kparams.append(f"{'__pl_T' + str(deduced.index(d)) if d in deduced else d.base_type} {d.name}")
             kargs.append(d.name)
         kparams += ["long long __pl_lo", "long long __pl_n"]
         kargs += ["__pl_lo", "__pl_n"]
@@ -451,6 +454,8 @@ class CudaGen:
             kargs += [f"__pl_n_{hist_d.name}", "__pl_hs"]
         ind = "    "
         lines = [f"__global__ void {kname}({', '.join(kparams)}) {{"]
+        if deduced:
+            lines[0] = f"template <{', '.join(f'typename __pl_T{j}' for j in range(len(deduced)))}>\n" + lines[0]
         for decl in dict.fromkeys(_declaration_of(d) for d in tables):
             lines.append(f"{ind}{text(decl).strip()}")
         for d in privs:
@@ -588,7 +593,8 @@ class CudaGen:
             choose, shmem = hist.cuda_shared_launch(hist_d, ii)
             h.append(choose)
             shmem = ", " + shmem
-        h += [f"{ii}{kname}<<<__pl_grid, __pl_block{shmem}>>>({', '.join(kargs)});",
+        targs = f"<{', '.join(f'decltype({d.name})' for d in deduced)}>" if deduced else ""
+        h += [f"{ii}{kname}{targs}<<<__pl_grid, __pl_block{shmem}>>>({', '.join(kargs)});",
               f"{ii}PL_CUDA_CHECK(cudaGetLastError());",
               f"{ii}PL_CUDA_CHECK(cudaDeviceSynchronize());"]
         for d, op, atomic, i in red_info:

@@ -39,7 +39,6 @@ KNOWN_SEQUENTIAL = {
     ("cpp_pair_weighted", ("cuda",)): "std::pair<int, double>, which the CUDA translation does not use",
     ("cpp_bool_count_true", ("cuda",)): "std::vector<bool> (bit-packed",
     ("cpp_bool_masked_scale", ("cuda",)): "std::vector<bool> (bit-packed",
-    ("cpp_rf_normalize", ("cuda",)): "has a type the generator cannot name",
     ("cpp_bool_local_mask", ("cuda",)): "uses the local array 'keep'",
     # MPI distributes no loop that writes a local array (the mask would have to be gathered)
     ("cpp_bool_local_mask", ("mpi",)): "writes the local array 'keep'",
