@@ -545,6 +545,7 @@ class _Analyzer:
         by_decl: dict[Decl, list[Event]] = {}
         for e in arr:
             by_decl.setdefault(e.decl, []).append(e)
+        anti = ""      # an anti-dependence is named only when the loop has no other dependence
         for d, lst in by_decl.items():
             writes = [e for e in lst if e.write]
             dep = None
@@ -553,10 +554,9 @@ class _Analyzer:
                     if e.seq < w.seq and e.write:
                         continue  # each write pair once
                     r = self.dep.test(L, w, e, written_syms)
-                    if r.dependent:
+                    if r.dependent and (dep is None or "anti-dependence" in dep[2].detail):
                         dep = (w, e, r)
-                        break
-                if dep:
+                if dep and "anti-dependence" not in dep[2].detail:
                     break
             if dep is None:
                 continue
@@ -572,8 +572,11 @@ class _Analyzer:
                 what = f"{_short(w.node)} written by different iterations"
             else:
                 what = f"{_short(w.node)} (line {w.line}) and {_short(e.node)} (line {e.line})"
-            return f"loop-carried dependence on {what}: {r.detail}"
-        return ""
+            why = f"loop-carried dependence on {what}: {r.detail}"
+            if "anti-dependence" not in r.detail:
+                return why
+            anti = anti or why
+        return anti
 
     def _argminmax(self, L: Loop, by_decl: dict) -> tuple | None:
         """The one `if (v < best) { best = v; idx = i; }` of L's own body (not inside an inner loop) whose

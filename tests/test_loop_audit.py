@@ -246,3 +246,16 @@ def test_cuda_argmin_with_ties_is_verified():
     assert "argmin of 'best' at 'at'" in cand.notes
     v = verify_source(ARGMIN_TIES, cand.code, Target.CUDA, "argmin_i", "c", options=VerifyOptions(timing=False))
     assert v.verified, v.reason
+
+
+def test_a_dependence_is_called_anti_only_when_the_loop_has_no_other():
+    from paralift.agents.analysis import analyze
+    src = ("void bubble(int n, int *a) { for (int p = 0; p < n; p++) for (int m = 0; m < n - 1 - p; m++) "
+           "if (a[m] > a[m + 1]) { int t = a[m]; a[m] = a[m + 1]; a[m + 1] = t; } }\n"
+           "void back(int n, float *x) { for (int i = n - 1; i >= 1; i--) x[i] -= x[i - 1]; }\n"
+           "void fwd(int n, float *x) { for (int i = 1; i < n; i++) x[i] -= x[i - 1]; }\n")
+    fx = analyze(src, "c", "bubble")
+    inner = next(f for lp, f in fx.loops.items() if lp.parent is not None)
+    assert "dependence" in inner.reason and "anti" not in inner.reason, inner.reason
+    assert "an anti-dependence, parallel only from a copy of 'x'" in analyze(src, "c", "back").reason
+    assert "a recurrence" in analyze(src, "c", "fwd").reason
