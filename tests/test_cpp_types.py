@@ -497,6 +497,7 @@ def _cpp_kernels():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)      # some 90 kernels, each built and run in the sandbox
 @pytest.mark.parametrize("target", [Target.OPENMP, Target.MPI, Target.CUDA])
 def test_every_cpp_kernel_verifies_or_names_its_reason(target, tmp_path):
     """Each C++ kernel of issue 23: verified (all tests passed), or kept sequential with a reason that
