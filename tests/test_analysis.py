@@ -344,7 +344,7 @@ def test_no_loops_is_a_reason_not_an_error():
     ("void f(double a[][4], int n) { }", "f", "c", "2-D"),
     ("void f(double (*g)(double), int n) { }", "f", "c", "function pointer"),
     ("#include <vector>\nvoid f(std::vector<double> x) { }", "f", "cpp", "by value"),
-    ("#include <vector>\nvoid f(std::vector<bool> &x) { }", "f", "cpp", "bool"),
+    ("#include <vector>\nvoid f(std::vector<std::vector<bool>> &x) { }", "f", "cpp", "bool"),   # written vector<bool>: tests/test_cpp_members.py
     ("void f(int n, double *a) { for (int i = 0; i < n; i++) a[i] = undefined_thing; }", "f", "c", "unknown identifier"),
 ])
 def test_bad_input_is_one_clear_error(src, fn, lang, msg):
