@@ -49,3 +49,26 @@ def test_case_terms_is_the_largest_count_or_size():
     c = TestCase("c", {"n": 300, "a": 2.5}, {"x": ArraySpec(300), "y": ArraySpec(90000)})
     assert case_terms(c) == 90000
     assert case_terms(TestCase("s", {"n": 7}, {})) == 7
+
+
+def test_a_long_float_scan_passing_zero_passes_in_another_order():
+    # a running sum of a ramp (-0.9 .. 1.1): the partial sums reach -2e5 and come back through zero;
+    # a 3-block scan (each block from zero, then the offsets) is as right as the sequential one there
+    n = 1_048_583
+    x = np.linspace(-0.9, 1.1, n).astype(np.float32)
+    seq = np.cumsum(x, dtype=np.float32)                       # numpy's float32 cumsum: sequential order
+    blocks = np.array_split(x, 3)
+    par, off = [], np.float32(0)
+    for b in blocks:
+        part = np.cumsum(b, dtype=np.float32) + off
+        par.append(part.astype(np.float32))
+        off = par[-1][-1]
+    par = np.concatenate(par)
+    exact = np.cumsum(x.astype(np.float64))
+    assert compare({"y": seq}, {"y": par}, terms=n) is None
+    # still not a blank cheque: an answer off by far more than the reorder error fails
+    bad = par.copy()
+    k = int(np.argmin(np.abs(exact)))
+    bad[k] += np.float32(0.01 * np.max(np.abs(exact)))
+    assert compare({"y": seq}, {"y": bad}, terms=n) is not None
+    assert compare({"y": seq}, {"y": np.zeros_like(par)}, terms=n) is not None
