@@ -182,6 +182,39 @@ def _local_types(fn: Node) -> dict[str, str]:
     return out
 
 
+def _arg_type(a: Node, locs: dict, unit) -> str | None:
+    """The type of a call argument when the file says it: a variable of a declared type, a field of a
+    variable whose class is defined in the file (`g.u`), or a numeric literal (`0.5` double, `2.0f`
+    float, `1` int)."""
+    if a.type == "identifier":
+        return locs.get(text(a))
+    if a.type == "number_literal":
+        t = text(a).lower()
+        if t.startswith("0x"):
+            return None
+        if any(c in t for c in ".e"):
+            return "float" if t.endswith("f") else ("long double" if t.endswith("l") else "double")
+        suffix = re.sub(r"^[0-9']+", "", t)
+        return {"": "int", "u": "unsigned int", "l": "long", "ul": "unsigned long", "lu": "unsigned long",
+                "ll": "long long", "ull": "unsigned long long", "llu": "unsigned long long"}.get(suffix)
+    if a.type == "field_expression" and text(a.child_by_field_name("operator") or a) != "->":
+        obj, fld = a.child_by_field_name("argument"), a.child_by_field_name("field")
+        if obj is None or fld is None or obj.type != "identifier" or text(obj) not in locs:
+            return None
+        cls = _find_class(unit.root, _type_key(locs[text(obj)]))
+        if cls is None:
+            return None
+        body = cls.child_by_field_name("body")
+        for m in body.named_children:
+            if m.type != "field_declaration":
+                continue
+            for d in m.children_by_field_name("declarator"):
+                if d.type == "field_identifier" and text(d) == text(fld):
+                    ty = m.child_by_field_name("type")
+                    return text(ty) if ty is not None else None
+    return None
+
+
 def deduced_instantiations(unit, name: str, fn: Node, params, skip: tuple[int, int]) -> list[list[str]]:
     """Template arguments of calls `name(args)` in the file's other functions that deduce them: an
     argument that is a variable of a declared type, matched against the template parameter's type
@@ -208,8 +241,8 @@ def deduced_instantiations(unit, name: str, fn: Node, params, skip: tuple[int, i
                 got: dict[str, str] = {}
                 ok = True
                 for a, pt in zip(args, ptypes):
-                    if a.type != "identifier" or text(a) not in locs or not any(
-                            re.search(rf"(?<!\w){re.escape(t)}(?!\w)", pt) for t in tnames):
+                    at = _arg_type(a, locs, unit)
+                    if at is None or not any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", pt) for t in tnames):
                         continue
                     pat, seen = "", set()
                     for tok in re.split(r"(\w+)", pt):
@@ -218,7 +251,7 @@ def deduced_instantiations(unit, name: str, fn: Node, params, skip: tuple[int, i
                             seen.add(tok)
                         else:
                             pat += re.escape(tok)
-                    m = re.fullmatch(pat, _type_key(locs[text(a)]))
+                    m = re.fullmatch(pat, _type_key(at))
                     if m is None:
                         ok = False
                         break

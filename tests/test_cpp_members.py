@@ -282,3 +282,55 @@ def test_openmp_deduced_templates_verify(file, fn, tmp_path):
     fns, out = _translate(KERNELS / file, Target.OPENMP, tmp_path, [fn])
     assert fns[fn].status == "verified", fns[fn].reason
     assert "template <typename T" in out.read_text() and "#pragma omp parallel for" in out.read_text()
+
+
+GRID_PROGRAM = """\
+#include <cstdio>
+#include <vector>
+
+struct Grid {
+    std::vector<double> u;
+    double total() const {
+        double s = 0;
+        for (std::size_t i = 0; i < u.size(); ++i) s += u[i];
+        return s;
+    }
+    void scale(double f);
+};
+
+void Grid::scale(double f) {
+    for (std::size_t i = 0; i < u.size(); ++i) u[i] *= f;
+}
+
+template <typename T>
+void fill(std::vector<T> &v, T x) {
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = x + (T)i;
+}
+
+int main() {
+    Grid g;
+    g.u.resize(1000);
+    fill(g.u, 0.5);
+    g.scale(2.0);
+    std::printf("%.3f\\n", g.total());
+    return 0;
+}
+"""
+
+
+def test_template_deduced_from_a_field_and_a_literal():
+    sig = build_task(GRID_PROGRAM, "cpp", "fill").signature
+    assert sig.call == "fill<double>"
+
+
+def test_a_program_of_member_functions_and_a_template_runs_as_the_sequential_one(tmp_path):
+    path = tmp_path / "grid.cpp"
+    path.write_text(GRID_PROGRAM)
+    out = tmp_path / "grid.omp.cpp"
+    rep = pipeline.translate_file(path, GRID_PROGRAM, Target.OPENMP, [], out, backends=["rule"], model=None,
+                                  samples=None, timing=False, write=True, on_event=lambda m: None)
+    fns = {f.name: f for f in rep.functions}
+    for n in ("Grid::total", "Grid::scale", "fill"):
+        assert fns[n].status == "verified", (n, fns[n].reason)
+    assert rep.program is not None and rep.program.ok
+    assert out.read_text().count("#pragma omp parallel for") == 3
