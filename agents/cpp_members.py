@@ -7,8 +7,10 @@ its fields (issue 23), analysed as the free functions they stand for.
   (a non-type parameter by a constexpr), so the function is an ordinary function of those types. The
   drivers call the instantiation (Signature.call = "axpy<float>"). Every instantiation the file makes is
   analysed; the OpenMP translation (pragmas in the template's body) is kept only when it is the same for
-  all of them. MPI and CUDA translations name the element types (datatypes, device code), so they keep
-  a template sequential when the written code would hold for one instantiation only.
+  all of them. MPI code for a template whose one type parameter is float or double (and which writes
+  no floating type itself) is made generic: T for the type, __pl_mpi_t<T>() for the datatype, kept when
+  the generator's code for the other floating type is the same text once made generic; otherwise MPI,
+  and CUDA always, keep a template sequential (the written code would hold for one instantiation only).
 - A member function `void Grid::smooth(double w)` defined outside its class is analysed as the free
   function `Grid__pl_smooth(std::vector<double> &u, int n, double w)`: the fields its body names become
   leading parameters (by reference when written), the body is untouched. The tests build one
@@ -551,6 +553,10 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
             raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "
                                     f"mapped back to the {'member function' if rw.receiver else 'template'}")
         code = code.replace(new, old, 1)
+    if not rw.receiver and original is not None and t == "mpi":
+        generic = _generic_mpi(rw, code, original)
+        if generic is not None:
+            return generic
     if not rw.receiver and original is not None:
         added = _added_text(original, code)
         words = set(re.findall(r"[\w:]+", " ".join(rw.types)))
@@ -613,3 +619,72 @@ def definition_lines(code: str, language: str, name: str) -> tuple[int, int] | N
     else:
         return None
     return node.start_point[0] + 1, node.end_point[0] + 1
+
+
+# MPI for a function template: where its only floating types are its type parameters (T = float or
+# double, no `float`/`double` written in the template), every `double` and MPI_DOUBLE the generator
+# wrote stands for T: they are written as T and __pl_mpi_t<T>(). Kept only when the code the generator
+# writes for the other floating type, made generic the same way, is the same text.
+_FLOATS = {"float": "MPI_FLOAT", "double": "MPI_DOUBLE"}
+MPI_T_HELPER = """#include <type_traits>
+/* paralift: the MPI datatype of a template's element type */
+template <typename __PL_T> static inline MPI_Datatype __pl_mpi_t() {
+    if (std::is_same<__PL_T, double>::value) return MPI_DOUBLE;
+    if (std::is_same<__PL_T, float>::value) return MPI_FLOAT;
+    if (std::is_same<__PL_T, long double>::value) return MPI_LONG_DOUBLE;
+    return MPI_DATATYPE_NULL;
+}"""
+
+
+def _generic_lines(rw, code: str, original: str) -> str | None:
+    import difflib
+    floats = {k: v for k, v in rw.bindings.items() if v in _FLOATS}
+    if len(floats) != 1 or len(rw.bindings) != 1:
+        return None
+    (tname, ty), = floats.items()
+    head = original.find(rw.back[0][1]) if rw.back else -1
+    tmpl = original[head:] if head >= 0 else original
+    if re.search(r"\b(float|double)\b", _blank(tmpl.split("\n}\n")[0])):
+        return None
+    a, b = original.split("\n"), code.split("\n")
+    out = []
+    for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        seg = b[j1:j2]
+        if tag in ("replace", "insert"):
+            seg = [re.sub(rf"\b{_FLOATS[ty]}\b", f"__pl_mpi_t<{tname}>()", re.sub(rf"\b{ty}\b", tname, line))
+                   for line in seg]
+            if any(re.search(r"\b(float|double|MPI_FLOAT|MPI_DOUBLE|MPI_\w+_INT|__pl_type_\w+)\b", line) or
+                   "MPI_C_" in line or "MPI_CXX_" in line for line in seg):
+                return None
+        out += seg
+    return "\n".join(out)
+
+
+def _generic_mpi(rw, code: str, original: str) -> str | None:
+    """The MPI candidate of a template made generic (above), or None."""
+    gen = _generic_lines(rw, code, original)
+    if gen is None:
+        return None
+    # the other floating type: the generator's code for it, made generic, must be the same
+    (tname, ty), = rw.bindings.items()
+    other = "float" if ty == "double" else "double"
+    from .analysis import analyze
+    from .codegen_mpi import generate_mpi
+    try:
+        probe_src = rw.source.replace(f"typedef {ty} {tname};", f"typedef {other} {tname};", 1)
+        fa, fb = analyze(rw.source, "cpp", rw.function), analyze(probe_src, "cpp", rw.function)
+        ca, cb = generate_mpi(fa)[0], generate_mpi(fb)[0]
+    except Exception:       # noqa: BLE001 - no probe, no generic code
+        return None
+    new_head, old_head = rw.back[0]
+    ca = ca.replace(new_head, old_head, 1)
+    cb = cb.replace(new_head.replace(f"typedef {ty} {tname};", f"typedef {other} {tname};", 1), old_head, 1)
+    pa = _generic_lines(rw, ca, original)
+    rb = dataclasses.replace(rw, bindings={tname: other})
+    pb = _generic_lines(rb, cb, original)
+    if pa is None or pa != pb:
+        return None
+    m = re.search(r"^#include <mpi.h>\n", gen, re.M)
+    if m is None:
+        return None
+    return gen[:m.end()] + MPI_T_HELPER + "\n" + gen[m.end():]

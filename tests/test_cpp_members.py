@@ -70,11 +70,30 @@ def test_template_instantiations_not_all_understood_stay_sequential():
         RuleBasedTranslator().propose(task, Target.OPENMP)
 
 
-def test_template_mpi_and_cuda_keep_it_sequential_naming_the_template():
+def test_template_cuda_and_type_bound_mpi_keep_it_sequential_naming_the_template():
     src = (KERNELS / "cpp_tpl_axpy.cpp").read_text()
-    for t in (Target.MPI, Target.CUDA):
-        with pytest.raises(NotParallelizable, match="function template"):
-            RuleBasedTranslator().propose(build_task(src, "cpp", "axpyT", t), t)
+    with pytest.raises(NotParallelizable, match="function template"):
+        RuleBasedTranslator().propose(build_task(src, "cpp", "axpyT", Target.CUDA), Target.CUDA)
+    # T = int (the generator's own counters are ints) and two type parameters: MPI code for one
+    # instantiation only, so sequential
+    for file, fn in (("cpp_tpl_add_const.cpp", "addConst"), ("cpp_tpl_sum_as.cpp", "sumAs")):
+        src = (KERNELS / file).read_text()
+        with pytest.raises(NotParallelizable, match="names the element types of one instantiation"):
+            RuleBasedTranslator().propose(build_task(src, "cpp", fn, Target.MPI), Target.MPI)
+
+
+@pytest.mark.parametrize("file,fn", [("cpp_tpl_dot.cpp", "dotT"), ("cpp_tpl_scale_into.cpp", "scaleInto")])
+def test_mpi_floating_templates_are_written_generic(file, fn, tmp_path):
+    """T = float or double, no other floating type in the template: the MPI code names T and
+    __pl_mpi_t<T>() (the same text the generator writes for the other floating type, made generic)."""
+    fns, out = _translate(KERNELS / file, Target.MPI, tmp_path, [fn])
+    assert fns[fn].status == "verified", fns[fn].reason
+    code = out.read_text()
+    from paralift.agents.cpp_members import MPI_T_HELPER
+    body = code.split(MPI_T_HELPER)[1]
+    assert "__pl_mpi_t<T>()" in body and "MPI_DOUBLE" not in body and "MPI_FLOAT" not in body
+    r = subprocess.run(["mpicxx", "-c", "-o", str(tmp_path / "o.o"), str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
 
 
 def test_member_function_fields_become_parameters():
