@@ -240,6 +240,8 @@ def apply_plan(task: Task, plan: Plan | str, target: Target | str) -> tuple[str,
     target = Target(target)
     if isinstance(plan, str):
         plan = parse_plan(plan)
+    from . import cpp_members      # C++ templates and member functions: analysed as free functions
+    cpp_members.check_target(analyze(task.source, task.language, task.function), target)
     fx = planned_facts(analyze(task.source, task.language, task.function), plan, target)
     if target == Target.OPENMP:
         from .codegen_openmp import generate_openmp
@@ -257,6 +259,8 @@ def apply_plan(task: Task, plan: Plan | str, target: Target | str) -> tuple[str,
         from .codegen_common import add_alias_fallback
         code, note = add_alias_fallback(fx, code)
         notes = "; ".join(n for n in (notes, note) if n)
+    # back to the member function or template as the file has it (as the rule agent's candidate)
+    code = cpp_members.map_back(analyze(task.source, task.language, task.function), code, target, task.source)
     return code, f"plan: {str(plan).replace(chr(10), '; ')}; {notes}"
 
 
