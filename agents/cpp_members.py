@@ -469,8 +469,15 @@ def member_rewrite(source: str, language: str, name: str, unit) -> Rewrite:
     new_head = f"{ret}{free}({', '.join(fparams + ([inner] if inner else []))}) "
     new_head += "\n" * (old_head.count("\n") - new_head.count("\n"))
     src = (data[:fn.start_byte] + new_head.encode() + data[body.start_byte:]).decode("utf-8")
+    # defined inside a namespace: the drivers (at file scope) name the class with it
+    ns, up = [], fn.parent
+    while up is not None:
+        if up.type == "namespace_definition" and up.child_by_field_name("name") is not None:
+            ns.insert(0, text(up.child_by_field_name("name")))
+        up = up.parent
+    receiver = "::".join(ns + [cname])
     return Rewrite(source=src, function=free, name=name, back=[(new_head, old_head)],
-                   call=f"{method}", receiver=cname, fields=used, head=" ".join(old_head.split()))
+                   call=f"{method}", receiver=receiver, fields=used, head=" ".join(old_head.split()))
 
 
 # ---------------------------------------------------------------- analysis and candidates

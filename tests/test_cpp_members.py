@@ -353,3 +353,10 @@ def test_a_program_of_member_functions_and_a_template_runs_as_the_sequential_one
         assert fns[n].status == "verified", (n, fns[n].reason)
     assert rep.program is not None and rep.program.ok
     assert out.read_text().count("#pragma omp parallel for") == 3
+
+
+def test_member_function_defined_in_a_namespace_names_its_class_with_it():
+    src = ("#include <vector>\nnamespace a {\nstruct G { std::vector<double> v; void f(double s); };\n"
+           "void G::f(double s) { for (std::size_t i = 0; i < v.size(); ++i) v[i] *= s; }\n}\n")
+    sig = build_task(src, "cpp", "G::f").signature
+    assert sig.receiver == "a::G" and "a::G __pl_obj;" in harness.driver_source(sig, "u.cpp", Target.OPENMP, "cpp")
