@@ -458,3 +458,33 @@ def test_no_samples_but_bins_still_clears_the_bins():
              "        #pragma omp atomic\n        hist[bin[i]]++;\n    }\n}\n")
     v = verify(task, Candidate(early, Target.OPENMP, agent="hand"), suite, VerifyOptions(timing=False))
     assert not v.verified and any(f.name == "shape-n0" for f in v.failures), v.reason
+
+
+def test_no_profile_case_is_larger_than_the_calibrated_large_case():
+    """A function whose work grows faster than its data (every triple of n points) gets a small
+    calibrated large case; the profile cases keep their value profiles at that size instead of the
+    plan's thousands of points (one call there took minutes)."""
+    src = """
+double min_triple(int n, const double *x) {
+    double m = 1e300;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            for (int k = j + 1; k < n; k++) {
+                double v = x[i] * x[j] - x[k];
+                if (v < m) m = v;
+            }
+    return m;
+}
+"""
+    from paralift.agents import build_task
+    from paralift.types import Target
+    task = build_task(src, "c", "min_triple", Target.OPENMP)
+    free = generate_tests(task, large=None)
+    small = generate_tests(task, large=120)
+    assert max(c.arrays["x"].count for c in free.cases) > 1000
+    big = next(c.arrays["x"].count for c in small.cases if c.name.startswith("large-"))
+    assert big < 140 and max(c.arrays["x"].count for c in small.cases) <= big
+    # the value profiles are all still there
+    def profiles(suite):
+        return {c.name.rsplit("-", 1)[0] for c in suite.cases}
+    assert profiles(free) == profiles(small)
