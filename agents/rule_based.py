@@ -47,7 +47,8 @@ class RuleBasedTranslator:
     def propose(self, task: Task, target: Target) -> list[Candidate]:
         target = Target(target) if not isinstance(target, Target) else target
         from . import cpp_members      # C++ templates and member functions: analysed as free functions
-        cpp_members.check_target(analyze(task.source, task.language, task.function), target)
+        source_fx = analyze(task.source, task.language, task.function)
+        cpp_members.check_target(source_fx, target)
         fx, extra_notes = facts(task)
         if not fx.model.loops:
             why = fx.reason.replace("the function has no loops", "it has no loops")
@@ -104,7 +105,7 @@ class RuleBasedTranslator:
             extra_notes += [note] if note else []
         if extra_notes:
             notes = "; ".join(n for n in [notes, *extra_notes] if n)
-        code = cpp_members.map_back(analyze(task.source, task.language, task.function), code, target, task.source)
+        code = cpp_members.map_back(source_fx, code, target, task.source)
         return [Candidate(code=code, target=target, agent=self.name, model=None, prompt=None, notes=notes)]
 
 

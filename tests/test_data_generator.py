@@ -70,8 +70,14 @@ def test_variety_across_seeds():
 def test_sequential_families_are_kept_sequential():
     from paralift.agents import NotParallelizable, RuleBasedTranslator
     from paralift.types import Target
-    for fam in ("recurrence", "scan_inplace", "scatter_add"):
+    for fam in ("recurrence", "scatter_add"):
         assert not generator.FAMILIES[fam][1]
         k = generator.generate(fam, 0)
         with pytest.raises(NotParallelizable):
             RuleBasedTranslator().propose(build_task(k.source, "c", k.function, Target.OPENMP), Target.OPENMP)
+    # an in-place running sum (x[i] += x[i-1]) has no parallel loop as written (the family's flag), and
+    # the rule agent carries it in a scalar and runs it as a two-pass scan (agents/recurrence.py)
+    k = generator.generate("scan_inplace", 0)
+    assert not generator.FAMILIES["scan_inplace"][1]
+    c = RuleBasedTranslator().propose(build_task(k.source, "c", k.function, Target.OPENMP), Target.OPENMP)[0]
+    assert "prefix sum" in c.notes and "two passes" in c.notes

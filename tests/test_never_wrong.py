@@ -223,9 +223,10 @@ def _shrunk_analyze(name: str, symbol: str):
         fx = real(source, language, function)
         from paralift.agents.poly import Poly
         p = fx.extent_polys[name]
-        key = next(s for s in p.symbols() if fx.model.decl_by_key(s) is not None
-                   and fx.model.decl_by_key(s).name == symbol)
-        fx.extent_polys[name] = p.subs(key, Poly.const(1))
+        key = next((s for s in p.symbols() if fx.model.decl_by_key(s) is not None
+                    and fx.model.decl_by_key(s).name == symbol), None)
+        if key is not None:         # the analysis may hand back the facts it already shrank (one per source)
+            fx.extent_polys[name] = p.subs(key, Poly.const(1))
         return fx
     return shrunk
 
