@@ -455,10 +455,13 @@ def overlap_condition(fx: FunctionFacts) -> str | None:
     return overlap_test(fx)[1]
 
 
-def entry_pairs(fx: FunctionFacts) -> tuple[list, set]:
-    """(pairs, the equal-pointer-safe ones) the entry test checks: fx.alias_checks(), less the pairs only
-    loops that test their own after a side-effect-free pass need (fx.self_checked: histogram.py)."""
-    skip = getattr(fx, "self_checked", None)
+def entry_pairs(fx: FunctionFacts, omp: bool = False) -> tuple[list, set]:
+    """(pairs, the equal-pointer-safe ones) the entry test checks: fx.alias_checks(), less, in OpenMP code
+    (`omp`), the pairs only loops that test their own after a side-effect-free pass need (fx.self_checked:
+    the OpenMP histogram, histogram.py). Only there: the analysis' facts are cached and shared between
+    targets, and an MPI translation made after an OpenMP one skipped its entry test (a wrong histogram
+    on an overlapping call)."""
+    skip = getattr(fx, "self_checked", None) if omp else None
     if not skip:
         return fx.alias_checks(), fx.alias_equal_safe()
     from .histogram import loop_pairs
@@ -483,7 +486,7 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = Fals
         from .overlap_guard import overlap_pairs
         pairs = overlap_pairs(fx)
     elif pairs is None:
-        pairs, equal_ok = entry_pairs(fx)
+        pairs, equal_ok = entry_pairs(fx, omp and not cuda)
     r = CRenderer(fx)
     r.omp = omp and not cuda
     # strides, leading dimensions and offsets of unknown sign (agents/strides.py): the extents and the

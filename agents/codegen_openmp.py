@@ -177,6 +177,7 @@ def _declared_inside(d, loop: Loop) -> bool:
 
 def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
     """(code, notes) for the whole translation unit."""
+    fx.self_checked = set()     # this translation's histogram loops that test their own overlaps (histogram.py)
     chosen = fx.chosen_loops()
     scans = fx.scan_loops() if hasattr(fx, "scan_loops") else []
     if not chosen and not scans:

@@ -168,6 +168,23 @@ def test_openmp_histogram_chooses_private_bins_or_the_loop_at_run_time(tmp_path)
     _same(seq, par)
 
 
+def test_an_mpi_histogram_made_after_an_openmp_one_keeps_its_entry_overlap_test():
+    """The analysis' facts are cached per source and shared between targets: the OpenMP histogram's
+    own after-the-pass overlap test (fx.self_checked) must not drop the MPI translation's entry test.
+    It did, and the MPI histogram miscounted an overlapping call (bins passed as labels + 28)."""
+    from paralift.agents import analysis
+    analysis._CACHE.clear()
+    alone = _cand("hist_small", Target.MPI).code
+    assert "overlapping arguments take the sequential code" in alone
+    _cand("hist_small", Target.OPENMP)
+    assert _cand("hist_small", Target.MPI).code == alone
+    # and the other way round: the OpenMP one is the same after an MPI one
+    analysis._CACHE.clear()
+    omp = _cand("hist_small", Target.OPENMP).code
+    _cand("hist_small", Target.MPI)
+    assert _cand("hist_small", Target.OPENMP).code == omp
+
+
 SCAN_CALLS = {
     "cumsum_int": """
     int n = 1001; int *x = malloc(sizeof(int) * 1200), *y = malloc(sizeof(int) * 1200);
