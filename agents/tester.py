@@ -378,12 +378,12 @@ def _case_elements(case: TestCase) -> int:
 # ------------------------------------------------------------------ the deterministic suite
 
 def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = None,
-                   race: int | None = None) -> TestSuite:
+                   race: int | None = None, cap: int | None = None) -> TestSuite:
     """The deterministic suite (no sandbox): edges, small/medium cases with
     varied value profiles, degenerate shapes, a large case at knob `large`
     (default: inputs.large_size, uncalibrated) and race cases at knob `race`
     (default: `large`; none for a task whose target is MPI, where ranks share
-    no memory to race on)."""
+    no memory to race on). `cap`: no profile case larger (build_suite gives the calibrated large size)."""
     sig = task.signature if isinstance(task, Task) else task
     races = not (isinstance(task, Task) and task.target == Target.MPI)
     inputs.check_signature(sig)
@@ -403,8 +403,8 @@ def generate_tests(task: Task | Signature, seed: int = 0, large: int | None = No
         # no profile case larger than the calibrated large case: the plan's sizes assume work that grows
         # like the data, and a function doing more (a minimum over all triples of n points: n^3) would
         # spend minutes on one call at the plan's 4099 points, where the calibration found 257 enough
-        if large is not None and s > max(large, 4):
-            s = max(large, 4)
+        if cap is not None and s > max(cap, 4):
+            s = max(cap, 4)
         add(make_case(sig, _sizes(sig, s), profile, seed * 1000 + k, f"{profile.replace('_', '-')}-{s}",
                       "random" if s > 3 else "edge"))
         k += 1
@@ -675,7 +675,8 @@ def build_suite(task: Task, options: TesterOptions | None = None,
         large, race, note = calibrate_large(task, opts)
         if note:
             notes.append(note)
-    suite = generate_tests(task, opts.seed, large, race)
+    # calibrated: no profile case larger than the large case (the calibration measured what one call costs)
+    suite = generate_tests(task, opts.seed, large, race, cap=large if opts.calibrate else None)
     llm_errors: list[str] = []
     if generate is not None:
         proposed, llm_errors = propose_cases_report(task, generate, limit=opts.max_llm_cases, seed=opts.seed)

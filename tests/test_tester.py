@@ -480,7 +480,7 @@ double min_triple(int n, const double *x) {
     from paralift.types import Target
     task = build_task(src, "c", "min_triple", Target.OPENMP)
     free = generate_tests(task, large=None)
-    small = generate_tests(task, large=120)
+    small = generate_tests(task, large=120, cap=120)
     assert max(c.arrays["x"].count for c in free.cases) > 1000
     big = next(c.arrays["x"].count for c in small.cases if c.name.startswith("large-"))
     assert big < 140 and max(c.arrays["x"].count for c in small.cases) <= big
