@@ -24,21 +24,13 @@ array element nor any scalar, and x's elements are read only as x[i] and x[i - 1
 from __future__ import annotations
 
 from .codegen_common import node_text_with, splice
+from .first_match import _unwrap_single as _single
 from .frontend import text
 from .poly import Poly
 
 RUN = "__pl_carry"
 NOTE = ("the in-place recurrence x[i] = f(x[i - 1], x[i]) is carried in a scalar (agents/recurrence.py), "
         "a scan in two passes")
-
-
-def _single(stmt):
-    while stmt is not None and stmt.type == "compound_statement":
-        kids = [c for c in stmt.named_children if c.type != "comment"]
-        if len(kids) != 1:
-            return None
-        stmt = kids[0]
-    return stmt
 
 
 def _loop_text(fx, L, data: bytes) -> str | None:
