@@ -92,7 +92,9 @@ def test_mpi_floating_templates_are_written_generic(file, fn, tmp_path):
     from paralift.agents.cpp_members import MPI_T_HELPER
     body = code.split(MPI_T_HELPER)[1]
     assert "__pl_mpi_t<T>()" in body and "MPI_DOUBLE" not in body and "MPI_FLOAT" not in body
-    r = subprocess.run(["mpicxx", "-c", "-o", str(tmp_path / "o.o"), str(out)], capture_output=True, text=True)
+    from paralift.sandbox.toolchains import detect
+    mpicxx = detect().mpicxx.path  # the venv's wrapper: CI does not put .venv/bin on PATH
+    r = subprocess.run([mpicxx, "-c", "-o", str(tmp_path / "o.o"), str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 
