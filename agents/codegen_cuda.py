@@ -1115,6 +1115,11 @@ class CudaGen:
                 out.append(text(n).rstrip())
             elif n.type == "enum_specifier":
                 out.append(text(n).rstrip() + ";")
+            elif n.type in ("struct_specifier", "class_specifier") and n.child_by_field_name("name") is not None \
+                    and text(n.child_by_field_name("name")) == getattr(getattr(self.fx, "cpp_rewrite", None),
+                                                                      "receiver", None):
+                # the class of a member function (cpp_members): the host wrapper is its member function
+                out.append(text(n).rstrip() + ";")
             elif n.type in ("struct_specifier", "class_specifier") and \
                     text(n.child_by_field_name("name")) in self.fx.unit.records:
                 # trivially copyable: copied to the device as bytes, its fields read and written there

@@ -521,8 +521,11 @@ def check_target(fx, target) -> None:
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return
-    if t == "cuda":
-        what = (f"'{rw.name}' is a member function of '{rw.receiver}'" if rw.receiver
+    # a member function defined outside its class: the kernel goes at file scope before it and the host
+    # wrapper, written on the fields as parameters, is the member function's body (fields by their names)
+    if t == "cuda" and not (rw.receiver and rw.moved is None and "::" not in rw.receiver):
+        what = (f"'{rw.name}' is a member function of '{rw.receiver}' defined "
+                f"{'in a namespace' if rw.moved is None else 'in its class'}" if rw.receiver
                 else f"'{rw.name}' is a function template")
         raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: {what}, which the CUDA translation "
                                 f"does not write (a host wrapper and device code per instantiation/object)")
