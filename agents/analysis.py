@@ -977,8 +977,16 @@ class _ParamInference:
                 fx.size_tokens[d.name] = "N"
                 guess = "N"
             else:
-                raise AnalysisError(f"cannot infer the number of elements of array parameter '{d.name}' "
-                                    f"of '{fx.signature.name}'")
+                unit = fx.unit
+                calls = sorted({c.name for c in m.calls if c.name in unit.functions or
+                                c.name in getattr(unit, "template_functions", {})}) if not m.loops else []
+                # a function without loops that hands its arrays on: the obstacle the user can act on is
+                # that the work is in the callee, which is translated on its own
+                why = (f"it has no loops (its arrays are passed on to {', '.join(calls)}, which is translated "
+                       f"on its own), and the number of elements of '{d.name}' is not known here"
+                       if calls else f"cannot infer the number of elements of array parameter '{d.name}' "
+                                     f"of '{fx.signature.name}'")
+                raise AnalysisError(why)
             rendered[d.name] = guess
             if guess in m.params:
                 polys[d.name] = Poly.sym(m.params[guess].key) if guess in m.params else None

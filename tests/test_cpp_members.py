@@ -378,3 +378,12 @@ def test_member_function_defined_in_a_namespace_names_its_class_with_it():
            "void G::f(double s) { for (std::size_t i = 0; i < v.size(); ++i) v[i] *= s; }\n}\n")
     sig = build_task(src, "cpp", "G::f").signature
     assert sig.receiver == "a::G" and "a::G __pl_obj;" in harness.driver_source(sig, "u.cpp", Target.OPENMP, "cpp")
+
+
+def test_a_loopless_caller_of_a_template_names_the_callee_not_an_extent():
+    """scaleAll(n, v, a) only calls scaleInto<double>(n, v, v, a): the reason says the work is in the
+    callee (translated on its own), not only that v's extent is unknown."""
+    from paralift.agents.base import AnalysisError
+    src = (KERNELS / "cpp_tpl_scale_into.cpp").read_text()
+    with pytest.raises(AnalysisError, match=r"it has no loops \(its arrays are passed on to scaleInto"):
+        analyze(src, "cpp", "scaleAll")
