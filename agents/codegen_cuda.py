@@ -225,6 +225,11 @@ class CudaGen:
                     if text(fn.child_by_field_name("field")) == "size":
                         d = self.m.params.get(obj)
                         if d is None or d.kind != "vector":
+                            table = next((t for t in self.m.decls if t.name == obj and not t.is_param), None)
+                            n_const = self.m._std_array_size(table) if table is not None else None
+                            if n_const is not None:     # a local std::array table: written as T w[N]
+                                edits.append((n.start_byte, n.end_byte, f"{n_const}LL"))
+                                continue
                             raise NotParallelizable(f"'{text(n)}' in a kernel")
                         edits.append((n.start_byte, n.end_byte, f"__pl_size_{obj}"))
                     continue
@@ -457,7 +462,7 @@ class CudaGen:
         if deduced:
             lines[0] = f"template <{', '.join(f'typename __pl_T{j}' for j in range(len(deduced)))}>\n" + lines[0]
         for decl in dict.fromkeys(_declaration_of(d) for d in tables):
-            lines.append(f"{ind}{text(decl).strip()}")
+            lines.append(f"{ind}{_device_table(decl)}")
         for d in privs:
             lines.append(f"{ind}{d.base_type} {d.name};")
         for d, op, atomic, i in red_info:
@@ -1135,6 +1140,19 @@ class CudaGen:
         src = re.sub(r"\bstd::abs\s*\(", "__pl_abs(", src)
         src = re.sub(r"\bstd::(\w+)\s*\(", r"\1(", src)
         return "static __host__ __device__ inline " + src
+
+
+def _device_table(decl) -> str:
+    """A const table's declaration as the kernel writes it: `std::array<T, N> w = {..}` becomes `T w[N] =
+    {..}` (std::array's operator[] is a host constexpr function, which device code may not call without
+    --expt-relaxed-constexpr); other tables as written."""
+    src = text(decl).strip()
+    m = re.match(r"^((?:const\s+)?)(?:std::)?array\s*<\s*([^,<>]+?)\s*,\s*([^<>]+?)\s*>\s*(\w+)\s*(=?)\s*(\{.*)$",
+                 src, re.S)
+    if m is None:
+        return src
+    const, elem, count, name, _eq, init = m.groups()
+    return f"{const}{elem} {name}[{count}] = {init}"
 
 
 def _declaration_of(d: Decl):

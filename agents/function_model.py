@@ -16,7 +16,8 @@ from .poly import Poly
 from .shapes import _atom, _atom2, _strip_parens, atom_symbols, if_minmax_shape, reduction_shape
 from .syntax import (INTEGER_TYPES, _always_jumps, _int_literal, _scope_node, _strip, _walk, is_unsigned, line_of,
                      normalize_type, text)
-from .unit import ParamInfo, Unit, _declarator_name, _type_words, _vector_elem, is_nested, parse_params, record_type
+from .unit import (ParamInfo, Unit, _declarator_name, _literal_size, _std_array, _type_words, _vector_elem, is_nested,
+                   parse_params, record_type)
 
 
 # ---------------------------------------------------------------------------
@@ -743,8 +744,9 @@ class FunctionModel:
 
     def _solve_condition(self, var: Decl, left: Node, right: Node, op: str) -> tuple[str, str, Poly] | None:
         """`var + k <= n`, `n - var > 0`, `var + 1 < w` solved for var: (op, bound as C text, bound Poly);
-        None unless var has coefficient +-1 and every other term is a signed integer variable or constant."""
-        if var.base_type is None or is_unsigned(var.base_type) or var.base_type not in INTEGER_TYPES:
+        None unless var has coefficient +-1 and every other term is an integer variable, a vector's size() or a
+        constant (with unsigned terms, an upper bound computed in long long and clamped at 0)."""
+        if var.base_type is None or var.base_type not in INTEGER_TYPES:
             return None
         pl, pr = self.poly(left), self.poly(right)
         if pl is None or pr is None:
@@ -755,17 +757,32 @@ class FunctionModel:
             return None
         rest = diff.drop(var.key)
         names = {}
+        wide = is_unsigned(var.base_type)    # unsigned arithmetic somewhere: n - k may wrap
         for s in rest.symbols():
+            if s.startswith("@size:"):       # v.size(): a size_t
+                names[s], wide = f"{s[len('@size:'):]}.size()", True
+                continue
             d = self.decl_by_key(s)
-            if d is None or d.kind != "scalar" or d.base_type not in INTEGER_TYPES or is_unsigned(d.base_type):
+            if d is None or d.kind != "scalar" or d.base_type not in INTEGER_TYPES:
                 return None
             names[s] = d.name
+            wide = wide or is_unsigned(d.base_type)
         flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
         if c.constant == 1:                  # var + rest OP 0  ->  var OP -rest
             b = -rest
         else:                                # -var + rest OP 0  ->  var flip(OP) rest
             b, op = rest, flip[op]
-        return op, "(" + b.render(lambda s: names[s]) + ")", b
+        if not wide:
+            return op, "(" + b.render(lambda s: names[s]) + ")", b
+        # `i + k <= v.size()` with unsigned terms: v.size() - k wraps when k > v.size(), where the loop as
+        # written runs no iteration. The bound is computed in long long and clamped at 0, so the solved
+        # loop runs the same (no) iterations; only upper bounds (the loop counts up from its start).
+        if op not in ("<", "<="):
+            return None
+        if op == "<=":
+            b = b + 1
+        wide_text = "(" + b.render(lambda s: f"(long long){names[s]}") + ")"
+        return "<", f"({wide_text} > 0 ? {wide_text} : 0LL)", b
 
     def _range_only(self, loop: Loop, var: Decl, lo: Node, left: Node, right: Node, op: str, upd) -> None:
         """`i + k <= n` and similar: record the range of i (for extents) but keep the loop sequential."""
@@ -798,6 +815,10 @@ class FunctionModel:
         is_vec, vec_elem, _ = _vector_elem(self.unit, ty) if ty is not None else (False, None, "")
         if ty is not None and ty.type == "placeholder_type_specifier":
             base = "auto"
+        # a local std::array<T, N> (a weights table, a small buffer): a local array of N elements of T
+        std_arr = _std_array(self.unit, ty) if ty is not None and not is_vec else None
+        if std_arr is not None:
+            base = std_arr[0]
         for d in node.children_by_field_name("declarator"):
             value = None
             dn = d
@@ -830,6 +851,9 @@ class FunctionModel:
             if inner is None:
                 self._block(f"unsupported declaration at line {line_of(node)}", node)
                 continue
+            if std_arr is not None and not ptr and not dims and kind == "scalar":
+                tt = ty.child_by_field_name("name") if ty.type == "qualified_identifier" else ty
+                dims = [tt.child_by_field_name("arguments").named_children[-1]]
             name = text(inner)
             if is_vec:
                 kind = "localvec"
@@ -1251,6 +1275,13 @@ class FunctionModel:
             return d, p, parts + [off]
         return None
 
+    def _std_array_size(self, d: Decl) -> int | None:
+        """N of a local `std::array<T, N>` (its size() is that constant)."""
+        if d.kind != "array" or d.is_param or len(d.dims) != 1 or "array" not in (d.type_text or "") or \
+                "<" not in (d.type_text or ""):
+            return None
+        return _literal_size(self.unit, d.dims[0])
+
     def _call(self, node: Node) -> None:
         fn = node.child_by_field_name("function")
         args = node.child_by_field_name("arguments")
@@ -1261,6 +1292,8 @@ class FunctionModel:
             field_ = text(fn.child_by_field_name("field"))
             d = self._array_base(obj)
             if d is not None and d.kind in ("vector", "localvec") and field_ in ("size", "empty") and not argn:
+                return
+            if d is not None and self._std_array_size(d) is not None and field_ in ("size", "empty") and not argn:
                 return
             rowd = self._resolve(text(obj)) if obj is not None and obj.type == "identifier" else None
             if rowd is not None and rowd.kind == "nrow" and field_ in ("size", "empty") and not argn:
@@ -1463,6 +1496,8 @@ class FunctionModel:
                 d = self._resolve_at(text(obj), node)
                 if d is not None and d.kind == "vector":
                     return Poly.sym(f"@size:{d.name}")
+                if d is not None and self._std_array_size(d) is not None:
+                    return Poly.const(self._std_array_size(d))
             return None
         return None
 

@@ -153,25 +153,25 @@ def corpus_suite(task, seed: int, family: str):
     return generate_tests(task, seed, large=inputs.large_size(sig, large), race=inputs.large_size(sig, race))
 
 
-def _propose(agent: str, source: str, function: str, target: str):
+def _propose(agent: str, source: str, function: str, target: str, language: str = "c"):
     from paralift.agents import AnalysisError, NotParallelizable, RuleBasedTranslator, build_task
     from paralift.types import Target
     tg = Target.parse(target)
     if agent != "rule":
         raise UsageError(f"unknown agent {agent!r} for corpus building (available: rule)")
     try:
-        task = build_task(source, "c", function, tg)
+        task = build_task(source, language, function, tg)
         cands = RuleBasedTranslator().propose(task, tg)
     except (NotParallelizable, AnalysisError) as e:
         return [], str(e)
     if tg in (Target.CUDA, Target.OPENMP):
-        why = _region_per_iteration(source, function, tg)
+        why = _region_per_iteration(source, function, tg, language)
         if why:
             return [], why
     return cands, ""
 
 
-def _region_per_iteration(source: str, function: str, target) -> str:
+def _region_per_iteration(source: str, function: str, target, language: str = "c") -> str:
     """Why an OpenMP or CUDA translation is left out of the corpus: a parallel
     loop that sits inside a sequential one becomes a fork/join (OpenMP) or a
     kernel launch, synchronization and copy (CUDA) per outer iteration (the
@@ -184,14 +184,14 @@ def _region_per_iteration(source: str, function: str, target) -> str:
     reductions per race case. codegen_mpi declines the same shape for MPI."""
     from paralift.agents.analysis import analyze
     what = "a kernel launch" if target.value == "cuda" else "a parallel region"
-    for f in analyze(source, "c", function).chosen_loops():
+    for f in analyze(source, language, function).chosen_loops():
         if f.loop.parent is not None:
             return (f"'{function}' is left out for {target.value} by the corpus builder: the parallel loop at line "
                     f"{f.loop.line} sits inside the sequential loop at line {f.loop.parent.line} ({what} per iteration)")
     return ""
 
 
-def _plan_text(source: str, function: str, cand) -> str:
+def _plan_text(source: str, function: str, cand, language: str = "c") -> str:
     """The plan (agents.plan) a rule candidate carries out, '' when it is not one
     (the function was rewritten first, or another agent wrote the code)."""
     from paralift.agents import first_match
@@ -199,7 +199,7 @@ def _plan_text(source: str, function: str, cand) -> str:
     from paralift.agents.plan import plan_of
     if cand.agent != "rule" or first_match.NOTE in (cand.notes or ""):
         return ""
-    return str(plan_of(analyze(source, "c", function), cand.target))
+    return str(plan_of(analyze(source, language, function), cand.target))
 
 
 def timing_field(task, cand, suite, verdict, cap_s: float = 10.0, seed: int = 0) -> str:
@@ -255,7 +255,7 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
             k = generator.generate(family, seed)
         try:
             with phase(profile, "analysis"):
-                task = build_task(k.source, "c", k.function, None)
+                task = build_task(k.source, k.language, k.function, None)
             with phase(profile, "suite"):
                 suite = corpus_suite(task, seed, family)
         except (AnalysisError, TesterError, ValueError) as e:
@@ -265,7 +265,7 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
         for agent in agents:
             for target in targets:
                 with phase(profile, "translate"):
-                    cs, why = _propose(agent, k.source, k.function, target)
+                    cs, why = _propose(agent, k.source, k.function, target, k.language)
                 agent_stats[agent]["proposed" if cs else "declined"] += 1
                 if why:
                     reasons[target] = why[:200]
@@ -295,13 +295,13 @@ def process_batch(units: list[tuple[str, int]], targets: tuple[str, ...], agents
                 "family": k.family,
                 "group": generator.family_group(k.family),
                 "seed": k.seed,
-                "source_lang": "c",
-                "language": "c",
+                "source_lang": k.language,
+                "language": k.language,
                 "target": cand.target.value,
                 "function": k.function,
                 "source": k.source,
                 "reference": cand.code,
-                "plan": _plan_text(k.source, k.function, cand),
+                "plan": _plan_text(k.source, k.function, cand, k.language),
                 "tests": suite_field(item.suite_for(cand.target)),
                 "provenance": {
                     "generator": "paralift.data.generator", "family": k.family, "seed": k.seed, "style": k.style,
@@ -395,7 +395,7 @@ def _pool(cfg: BuildConfig) -> tuple[cf.Executor, int]:
 def build(cfg: BuildConfig) -> dict:
     from paralift.progress import Progress
     from . import generator
-    unknown = [f for f in cfg.families if f not in generator.FAMILIES]
+    unknown = [f for f in cfg.families if f not in generator.FAMILIES and f not in generator.cpp_families()]
     if unknown:
         raise UsageError(f"unknown kernel family {unknown[0]!r} (see `paralift data families`)")
     bad = [t for t in cfg.targets if t not in TARGETS]

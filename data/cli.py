@@ -24,19 +24,23 @@ def _split_list(values: Optional[List[str]]) -> list[str]:
 @app.command("families")
 def families_cmd(as_json: bool = typer.Option(False, "--json", help="print one JSON object on stdout")):
     """List the kernel families of the generator."""
-    from .generator import FAMILIES
-    rows = {name: {"group": grp, "parallel": par} for name, (_, par, grp) in FAMILIES.items()}
+    from .generator import FAMILIES, cpp_families
+    rows = {name: {"group": grp, "parallel": par, "language": "c"} for name, (_, par, grp) in FAMILIES.items()}
+    rows.update({name: {"group": grp, "parallel": par, "language": "cpp"}
+                 for name, (_, par, grp) in cpp_families().items()})
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     for name, r in rows.items():
-        typer.echo(f"{name:24s} {r['group']:16s} {'parallel' if r['parallel'] else 'must stay sequential'}")
+        typer.echo(f"{name:24s} {r['language']:4s} {r['group']:16s} "
+                   f"{'parallel' if r['parallel'] else 'must stay sequential'}")
+    typer.echo("(C families are the default corpus; `--families cpp` builds the C++ ones)")
 
 
 @app.command("build")
 def build_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="output directory (created; an existing build is resumed)"),
-    families: Optional[List[str]] = typer.Option(None, "--families", help="families (comma-separated or repeated; default: all)"),
+    families: Optional[List[str]] = typer.Option(None, "--families", help="families (comma-separated or repeated), or c, cpp, all (default: c, the C families)"),
     count: int = typer.Option(100, "--count", "-n", help="kernels (seeds) per family"),
     targets: Optional[List[str]] = typer.Option(None, "--targets", help="openmp, mpi, cuda (default: all three)"),
     workers: int = typer.Option(2, "--workers", "-j", help="worker processes"),
@@ -55,8 +59,11 @@ def build_cmd(
 
     On a cluster: mpirun -n N python -m mpi4py.futures -m paralift data build ... (ranks 1..N-1 verify)."""
     from . import build as B
-    from .generator import FAMILIES
+    from .generator import FAMILIES, cpp_families
     fams = _split_list(families) or list(FAMILIES)
+    # group names: `c` (the default corpus), `cpp` (generator_cpp.py), `all`
+    groups = {"c": list(FAMILIES), "cpp": list(cpp_families()), "all": list(FAMILIES) + list(cpp_families())}
+    fams = list(dict.fromkeys(f for name in fams for f in groups.get(name, [name])))
     tg = tuple(_split_list(targets) or B.TARGETS)
     tg = tuple("openmp" if t == "omp" else t for t in tg)
     if workers < 1 or batch_size < 1:

@@ -1156,19 +1156,32 @@ def family_names(parallel_only: bool = False) -> list[str]:
 PARALLEL_FAMILIES = [k for k, (_, par, _) in FAMILIES.items() if par]
 
 
+def cpp_families() -> dict:
+    """The C++ families (generator_cpp.py): asked for by name, not part of the default C corpus."""
+    from .generator_cpp import CPP_FAMILIES
+    return CPP_FAMILIES
+
+
 def family_group(family: str) -> str:
-    return FAMILIES[family][2]
+    return FAMILIES[family][2] if family in FAMILIES else cpp_families()[family][2]
+
+
+def family_language(family: str) -> str:
+    return "c" if family in FAMILIES else "cpp"
 
 
 def generate(family: str, seed: int) -> Kernel:
     """The kernel of `family` for `seed` (deterministic)."""
+    table = FAMILIES if family in FAMILIES else cpp_families()
     try:
-        fn, parallel, _ = FAMILIES[family]
+        fn, parallel, _ = table[family]
     except KeyError:
-        raise ValueError(f"unknown kernel family {family!r} (known: {', '.join(FAMILIES)})") from None
+        raise ValueError(f"unknown kernel family {family!r} (known: {', '.join(FAMILIES)}, "
+                         f"and the C++ ones: {', '.join(cpp_families())})") from None
     rng = random.Random(f"{family}:{seed}")
     s = Style(rng)
     name, source, *_ = fn(s)
     style = {"allman": s.allman, "incr": s.incr, "decl_outside": s.decl_outside, "idx_type": s.idx_type,
              "compound": s.compound, "const": s.const_in, "brackets": s.brackets, "comment": s.comment}
-    return Kernel(family=family, seed=seed, function=name, source=source, parallel=parallel, style=style)
+    return Kernel(family=family, seed=seed, function=name, source=source, language=family_language(family),
+                  parallel=parallel, style=style)
