@@ -286,8 +286,11 @@ def test_interval_coverage_is_honest_on_simulated_measurements(between_sd, withi
                 hits += lo <= true <= hi
             if systematic == 0.0:       # the statistic alone: about 95 %, neither short nor padded
                 assert 0.91 <= hits / runs <= 0.99, (true, hits / runs)
-            else:                       # with the allowance: never short of 95 %
-                assert hits / runs >= 0.94, (true, hits / runs)
+            else:                       # with the allowance: about 95 %. The second stage for undecided
+                # measurements (timing.undecided) costs about a point in the noisiest case here (600 runs:
+                # 95.0 % without it, 94.2 % with it) and is what makes a real 4 % gain written the same
+                # way every time (test_a_real_small_gain_is_written_nearly_every_time)
+                assert hits / runs >= 0.93, (true, hits / runs)
 
 
 @pytest.mark.parametrize("bias", [0.004, 0.01])
@@ -406,3 +409,50 @@ void saxpy(int n, float a, const float *x, float *y) {
 """
     t = measure(_task("mpi"), Candidate("#include <stdlib.h>\n" + mpi, Target.MPI), options=_quick())
     assert t.profiles["uniform"]["method"] == "paired" and t.ci_low is not None
+
+
+def test_an_undecided_gain_is_taken_to_a_fixed_larger_size():
+    """Within +-5 % but reaching 1 with the point 3 % up: whether the candidate is written would be a coin
+    toss, so the measurement goes on to DECIDE_PROCESSES processes, once, and stops there whatever its
+    interval says then (no look in between: looking until it leaves 1 would be optional stopping). A point
+    near 1 (A/A) stops as before."""
+    def proc(r):                                    # one process: blocks of reference / candidate times
+        return [(r, r, 1.0, 1.0)] * 4
+    m = timing.PairedInterval(cap_s=60)
+    for r in (1.00, 1.06, 1.01, 1.05):              # point ~1.03, interval about [0.98, 1.08]
+        m.add(proc(r))
+    point, lo, hi = m.result()
+    assert timing.within(lo, hi, point) and lo < 1.0 < hi and point > 1.02
+    assert timing.undecided(lo, hi, point) and not m.enough()
+    while len(m.processes) < timing.DECIDE_PROCESSES:
+        assert not m.enough()
+        m.add(proc(1.03))
+    assert m.enough()
+    point, lo, hi = m.result()
+    assert lo > 1.0                                 # the same 3 % gain, now decided
+    aa = timing.PairedInterval(cap_s=60)
+    for r in (0.99, 1.01, 1.00, 1.01):
+        aa.add(proc(r))
+    assert aa.enough()
+    off = timing.PairedInterval(cap_s=60, decide=False)
+    for r in (1.00, 1.06, 1.01, 1.05):
+        off.add(proc(r))
+    assert off.enough()
+
+
+def test_a_real_small_gain_is_written_nearly_every_time():
+    """A candidate truly 4 % faster, moderate noise: "faster with confidence" (interval above 1) was a coin
+    toss with one stage (about 64 % of measurements); with undecided ones taken to DECIDE_PROCESSES it is
+    nearly always so, and an A/A measurement still rarely claims a gain."""
+    def rate(true, decide, runs=200):
+        rng = random.Random(5)
+        wins = 0
+        for _ in range(runs):
+            m = timing.PairedInterval(cap_s=1e9, decide=decide)
+            while not m.enough():
+                m.add(_simulated_process(rng, math.log(true), 0.02, 0.03, 12, 0.02))
+            wins += m.result()[1] > 1.0
+        return wins / runs
+    one, two = rate(1.04, False), rate(1.04, True)
+    assert one < 0.8 and two > 0.93, (one, two)
+    assert rate(1.0, True) < 0.06
