@@ -1056,11 +1056,18 @@ class CudaGen:
                  "#include <cuda_runtime.h>", "#include <stdio.h>", "#include <stdlib.h>", "#include <math.h>"]
         parts += self.includes()
         parts.append(PRELUDE)
+        from .cuda_values import DeviceValues      # std::complex / std::pair on the device
+        values = DeviceValues.of(self)
+        if values is not None:
+            parts.append(values.prelude)
         if any("__pl_block_reduce" in k for k in self.kernels):
             parts.append(REDUCE_PRELUDE)
         parts.append(iminmax_needed(host))
         parts += self.defines()
         helpers = user_functions_called(fx, sorted(self.device_calls | self.host_calls()))
+        if values is not None:
+            parts += values.helpers(helpers) + [values.device_text(k) for k in self.kernels] + [values.host_text(host)]
+            return "\n".join(parts) + "\n", "; ".join(self.notes)
         for name in helpers:
             parts.append(self.device_function(name))
         parts += self.kernels

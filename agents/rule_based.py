@@ -50,17 +50,19 @@ class RuleBasedTranslator:
         source_fx = analyze(task.source, task.language, task.function)
         cpp_members.check_target(source_fx, target)
         fx, extra_notes = facts(task)
+        if task.language == "cpp":      # complex sums as sums of their parts (agents/cuda_values.py)
+            from .cuda_values import split_complex_sums
+            fx, extra_notes = split_complex_sums(task, fx, extra_notes)
         if not fx.model.loops:
             why = fx.reason.replace("the function has no loops", "it has no loops")
             raise NotParallelizable(f"'{task.function}' is kept sequential: {why}")
         if not fx.chosen_loops() and not fx.scan_loops():
             raise NotParallelizable(f"'{task.function}' is kept sequential: {fx.reason}")
         if target == Target.CUDA:
-            cx = next((d for d in fx.model.decls if (d.base_type or "").startswith(("std::complex<", "std::pair<"))),
-                      None)
-            if cx is not None:
-                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: '{cx.name}' is a "
-                                        f"{cx.base_type}, which the CUDA translation does not use on the device yet")
+            from .cuda_values import unsupported     # std::complex / std::pair the device types do not cover
+            why = unsupported(fx)
+            if why is not None:
+                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: {why}")
             vb = next((p for p in fx.signature.params if p.kind.value == "vector" and p.base_type in ("bool", "_Bool")),
                       None)
             if vb is not None:

@@ -186,10 +186,15 @@ def test_algorithms_left_alone_when_not_understood():
     assert "std::sort" in analyze(src, "cpp", "part").reason
 
 
-def test_cuda_keeps_complex_sequential_with_the_type_named():
+def test_cuda_uses_complex_on_the_device_and_names_what_it_does_not_cover():
+    """std::complex elements are used on the device (agents/cuda_values.py, tests/test_cuda_cpp_values.py);
+    a complex function the device type lacks keeps the function sequential, named."""
     task = build_task((KERNELS / "cpp_cx_magnitudes.cpp").read_text(), "cpp", "magnitudes", Target.CUDA)
-    with pytest.raises(NotParallelizable, match=r"std::complex<double>"):
-        RuleBasedTranslator().propose(task, Target.CUDA)
+    (cand,) = RuleBasedTranslator().propose(task, Target.CUDA)
+    assert "const __pl_complex<double> *x" in cand.code and "__pl_abs(x[i])" in cand.code
+    src = (KERNELS / "cpp_cx_magnitudes.cpp").read_text().replace("std::abs(x[i])", "std::abs(std::tanh(x[i]))")
+    with pytest.raises(NotParallelizable, match=r"std::tanh to a complex value"):
+        RuleBasedTranslator().propose(build_task(src, "cpp", "magnitudes", Target.CUDA), Target.CUDA)
 
 
 @pytest.mark.parametrize("file,construct", [
