@@ -38,7 +38,6 @@ from .base import NotParallelizable
 from .codegen_common import CRenderer, fallback_entry, iminmax_needed, node_text_with, trip_count_c, user_functions_called, var_type
 from .frontend import FLOAT_TYPES, Decl, Loop, text, walk
 from .poly import Poly
-from .unit import is_nested
 
 _ATOMIC_NATIVE = {"int", "unsigned int", "unsigned long long", "float", "double"}
 _ATOMIC_CAST64 = {"long", "unsigned long", "long long", "size_t", "int64_t", "uint64_t", "ssize_t", "ptrdiff_t"}
@@ -225,6 +224,8 @@ class CudaGen:
                     if text(fn.child_by_field_name("field")) == "size":
                         d = self.m.params.get(obj)
                         if d is None or d.kind != "vector":
+                            if self.row_size_ok(fn):    # a row of a flattened nested vector (cuda_flatten)
+                                continue
                             table = next((t for t in self.m.decls if t.name == obj and not t.is_param), None)
                             n_const = self.m._std_array_size(table) if table is not None else None
                             if n_const is not None:     # a local std::array table: written as T w[N]
@@ -340,7 +341,7 @@ class CudaGen:
             written = {e.decl.key for e in m.events if L in e.loops and e.write}
             if cf is not None and cf.parallel and "?" not in syms and not (syms & written) \
                     and L.var.key not in syms and not cf.lastprivate and not f.array_reductions \
-                    and not cf.array_reductions:
+                    and not cf.array_reductions and self.grid2_ok(L, child):
                 two_d = True
         # i-k-j products (for i, for k, for j: C[i][j] += A[i][k] * B[k][j]): the j loop is parallel
         # and the k loop only adds into C[i][j] for each j, so the threads take (i, j) and walk k
@@ -367,11 +368,12 @@ class CudaGen:
             d = e.decl
             if d.is_array and d not in arrays and not (d.node is not None and not d.is_param and L.contains(d.node)):
                 arrays.append(d)
+        arrays += [d for d in self.kernel_extra_arrays(L) if d not in arrays]
         # const local tables (stencil weights) are declared again inside the kernel: constants, no copy
         tables = [d for d in arrays if not d.is_param and _const_table(d)]
         arrays = [d for d in arrays if d not in tables]
         for d in arrays:
-            if not d.is_param:
+            if not d.is_param and not self.device_local(d):
                 raise NotParallelizable(f"the loop at line {L.line} uses the local array '{d.name}'")
             if d not in self.used_arrays:
                 self.used_arrays.append(d)
@@ -380,7 +382,8 @@ class CudaGen:
         for n in walk(L.node):
             if n.type == "call_expression":
                 fn = n.child_by_field_name("function")
-                if fn is not None and fn.type == "field_expression" and text(fn.child_by_field_name("field")) == "size":
+                if fn is not None and fn.type == "field_expression" and text(fn.child_by_field_name("field")) == "size" \
+                        and text(fn.child_by_field_name("argument")) in self.m.params:
                     sized.add(text(fn.child_by_field_name("argument")))
         reds = dict(f.reductions)
         privs = list(f.private)
@@ -411,8 +414,8 @@ class CudaGen:
         kargs = []
         for d in arrays:
             const = "" if d in written_arrays else "const "
-            kparams.append(f"{const}{d.base_type} *__restrict__ {d.name}" if False else f"{const}{d.base_type} *{d.name}")
-            kargs.append(f"__pl_d_{d.name}")
+            kparams.append(self.kernel_param(d, const))
+            kargs.append(self.kernel_arg(d))
         for name in sorted(sized):
             kparams.append(f"long long __pl_size_{name}")
             kargs.append(f"(long long)({name}.size())")
@@ -556,9 +559,7 @@ class CudaGen:
             if covered:
                 h.append(f"{ii}__pl_dv_{d.name} = 1; /* every element is written by the kernel */")
             else:
-                h.append(f"{ii}if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {self.host_ptr(d)}, "
-                         f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); "
-                         f"__pl_dv_{d.name} = 1; }}")
+                h.append(f"{ii}if (!__pl_dv_{d.name}) {{ {self.to_device(d)} __pl_dv_{d.name} = 1; }}")
         # grids of at most 32 blocks of 256 threads per SM (4 waves of the 8 an SM holds); the
         # kernels' grid-stride loops cover the rest
         if tiled is not None:
@@ -831,6 +832,33 @@ class CudaGen:
     def host_ptr(self, d: Decl) -> str:
         return f"{d.name}.data()" if d.kind == "vector" else d.name
 
+    # hooks: agents/cuda_flatten.py (FlatCudaGen) gives nested vectors, strings and std::vector<bool> other ones
+    def kernel_param(self, d: Decl, const: str) -> str:
+        return f"{const}{d.base_type} *{d.name}"
+
+    def kernel_arg(self, d: Decl) -> str:
+        return f"__pl_d_{d.name}"
+
+    def to_device(self, d: Decl) -> str:
+        return (f"PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {self.host_ptr(d)}, sizeof({d.base_type}) * "
+                f"(size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice));")
+
+    def to_host(self, d: Decl) -> str:
+        return (f"PL_CUDA_CHECK(cudaMemcpy({self.host_ptr(d)}, __pl_d_{d.name}, sizeof({d.base_type}) * "
+                f"(size_t)__pl_n_{d.name}, cudaMemcpyDeviceToHost));")
+
+    def row_size_ok(self, fn: Node) -> bool:
+        return False
+
+    def kernel_extra_arrays(self, L: Loop) -> list[Decl]:
+        return []
+
+    def device_local(self, d: Decl) -> bool:
+        return False
+
+    def grid2_ok(self, L: Loop, child: Loop) -> bool:
+        return True
+
     # -- the host body -------------------------------------------------------
     def contains_chosen(self, node: Node) -> bool:
         return any(node.start_byte <= lp.node.start_byte < node.end_byte for lp in self.chosen)
@@ -964,12 +992,10 @@ class CudaGen:
         touched = reads + [d for d in writes if d not in reads]
         pre = []
         for d in touched:
-            if not d.is_param or d not in self.kernel_written:
+            if not (d.is_param or self.device_local(d)) or d not in self.kernel_written:
                 continue
-            pre.append(f"if (!__pl_hv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy({self.host_ptr(d)}, __pl_d_{d.name}, "
-                       f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyDeviceToHost)); "
-                       f"__pl_hv_{d.name} = 1; }}")
-        post = [f"__pl_dv_{d.name} = 0;" for d in writes if d.is_param]
+            pre.append(f"if (!__pl_hv_{d.name}) {{ {self.to_host(d)} __pl_hv_{d.name} = 1; }}")
+        post = [f"__pl_dv_{d.name} = 0;" for d in writes if d.is_param or self.device_local(d)]
         if not pre and not post:
             return
         self.guarded.append((pre, post, node))
@@ -1023,11 +1049,11 @@ class CudaGen:
             out.append(entry)
         tail = []
         for d in self.used_arrays:
+            if not d.is_param:
+                continue        # a local vector (device_local): nothing to copy back
             p = sig.param(d.name)
             if p.is_output and not p.const and d in self.kernel_written:
-                tail.append(f"{ind}if (!__pl_hv_{d.name}) PL_CUDA_CHECK(cudaMemcpy({self.host_ptr(d)}, "
-                            f"__pl_d_{d.name}, sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, "
-                            f"cudaMemcpyDeviceToHost));")
+                tail.append(f"{ind}if (!__pl_hv_{d.name}) {{ {self.to_host(d)} }}")
         used_text = inner + "\n".join(tail)
         for d in self.used_arrays:
             ty = d.base_type
@@ -1189,10 +1215,6 @@ class _Dep:
 def generate_cuda(fx: FunctionFacts) -> tuple[str, str]:
     if not fx.chosen_loops() and not (fx.scan_loops() if hasattr(fx, "scan_loops") else []):
         raise NotParallelizable(fx.reason or "no parallel loop")
-    nested = [p for p in fx.signature.params if is_nested(p) or p.container == "std::string"]
-    if nested:
-        what = "nested std::vector" if "std::vector<std::vector" in nested[0].container else "strings"
-        raise NotParallelizable(f"parameter '{nested[0].name}' is a {nested[0].container} ({what}): "
-                                f"the CUDA generator does not flatten it to the device yet (OpenMP and MPI "
-                                f"translate it)")
-    return CudaGen(fx).generate()
+    # nested vectors, strings and std::vector<bool>: flattened to the device (agents/cuda_flatten.py)
+    from .cuda_flatten import FlatCudaGen
+    return FlatCudaGen(fx).generate()

@@ -63,11 +63,6 @@ class RuleBasedTranslator:
             why = unsupported(fx)
             if why is not None:
                 raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: {why}")
-            vb = next((p for p in fx.signature.params if p.kind.value == "vector" and p.base_type in ("bool", "_Bool")),
-                      None)
-            if vb is not None:
-                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: '{vb.name}' is a "
-                                        f"std::vector<bool> (bit-packed, no contiguous elements to copy to the device)")
             tc = next((c for c in fx.model.calls if c.name in fx.unit.template_functions), None)
             if tc is not None:
                 raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: it calls the function "

@@ -344,9 +344,9 @@ def cuda_launch(gen, L, f) -> str:
     for d in scalars + list(f.private) + [sc.decl]:
         if d.kind == "global" or d.base_type in (None, "auto"):
             raise NotParallelizable(f"the scan at line {L.line} uses '{d.name}', which the kernel cannot take")
-    kparams = [("" if d in written else "const ") + f"{d.base_type} *{d.name}" for d in arrays]
+    kparams = [gen.kernel_param(d, "" if d in written else "const ") for d in arrays]
     kparams += [f"{d.base_type} {d.name}" for d in scalars] + ["long long __pl_lo", "long long __pl_n"]
-    kargs = [f"__pl_d_{d.name}" for d in arrays] + [d.name for d in scalars] + ["__pl_lo", "__pl_n"]
+    kargs = [gen.kernel_arg(d) for d in arrays] + [d.name for d in scalars] + ["__pl_lo", "__pl_n"]
     vt = var_type(L.var)
     body = node_text_with(gen.data, L.body, gen.body_edits(L, f) + skip_edits(L))
     incr = node_text_with(gen.data, sc.incr, [e for e in gen.body_edits(L, f)
@@ -376,8 +376,7 @@ def cuda_launch(gen, L, f) -> str:
          f"{ind}const long long __pl_n = {trip_count_c(L, '__pl_lo', '__pl_hi')};",
          f"{ind}if (__pl_n > 0) {{"]
     for d in arrays:
-        h.append(f"{ii}if (!__pl_dv_{d.name}) {{ PL_CUDA_CHECK(cudaMemcpy(__pl_d_{d.name}, {gen.host_ptr(d)}, "
-                 f"sizeof({d.base_type}) * (size_t)__pl_n_{d.name}, cudaMemcpyHostToDevice)); __pl_dv_{d.name} = 1; }}")
+        h.append(f"{ii}if (!__pl_dv_{d.name}) {{ {gen.to_device(d)} __pl_dv_{d.name} = 1; }}")
     # at least CHUNK iterations per thread: the host's scan of the block sums stays small next to the loop
     h += [f"{ii}const long long __pl_nb = __pl_min((__pl_n + {256 * CHUNK - 1}) / {256 * CHUNK}, __pl_max_blocks());",
           f"{ii}const long long __pl_nt = __pl_nb * 256;",

@@ -331,6 +331,10 @@ def _scalars(sig: Signature, sizes: dict[str, int], profile: str, rng: np.random
                 out[p.name] = int(rng.integers(1, 8))
         elif dt.kind == "f":
             floats.append(p.name)
+        elif p.base_type == "char" and any(q.container in ("std::string", "std::vector<std::string>")
+                                           for q in sig.params):
+            # a character looked for in strings (made of lower-case letters, shape_rows): one of them
+            out[p.name] = int(rng.integers(ord("a"), ord("z") + 1))
         elif dt.itemsize == 1:
             out[p.name] = int(rng.integers(0, 2))
         else:

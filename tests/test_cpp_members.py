@@ -252,10 +252,12 @@ def test_written_vector_bool_that_threads_could_share_stays_sequential(body, why
         RuleBasedTranslator().propose(task, Target.OPENMP)
 
 
-def test_written_vector_bool_cuda_names_it():
+def test_written_vector_bool_cuda_one_byte_per_element():
+    """CUDA takes a std::vector<bool> as one bool per element (agents/cuda_flatten.py): packed on the host
+    before the upload, unpacked after the download; neighbours are separate bytes on the device."""
     src = (KERNELS / "cpp_bool_flag_above.cpp").read_text()
-    with pytest.raises(NotParallelizable, match=r"std::vector<bool>"):
-        RuleBasedTranslator().propose(build_task(src, "cpp", "flagAbove", Target.CUDA), Target.CUDA)
+    (cand,) = RuleBasedTranslator().propose(build_task(src, "cpp", "flagAbove", Target.CUDA), Target.CUDA)
+    assert "__pl_pack_bits(" in cand.code and "__pl_unpack_bits(" in cand.code and "<<<" in cand.code
 
 
 @pytest.mark.parametrize("file,fn", [("cpp_bool_flag_above.cpp", "flagAbove"), ("cpp_bool_rising.cpp", "risingEdges")])

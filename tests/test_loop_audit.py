@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import audit_loops  # noqa: E402
 
 ALL = ("openmp", "mpi", "cuda")
-_CUDA_NESTED = "nested std::vector): the CUDA generator does not flatten it"
 _CUDA_COMPLEX = "std::complex<double>, which the CUDA translation does not use on the device"
 
 # (kernel, targets) -> words the reason names
@@ -37,17 +36,9 @@ KNOWN_SEQUENTIAL = {
     ("cpp_cx_mandel", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_nv_cx_row_energy", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_pair_weighted", ("cuda",)): "std::pair<int, double>, which the CUDA translation does not use",
-    ("cpp_bool_count_true", ("cuda",)): "std::vector<bool> (bit-packed",
-    ("cpp_bool_masked_scale", ("cuda",)): "std::vector<bool> (bit-packed",
-    ("cpp_bool_local_mask", ("cuda",)): "uses the local array 'keep'",
     # MPI distributes no loop that writes a local array (the mask would have to be gathered)
     ("cpp_bool_local_mask", ("mpi",)): "writes the local array 'keep'",
     ("cpp_tpl_max_abs", ("cuda",)): "calls the function template 'absVal'",
-    **{(k, ("cuda",)): _CUDA_NESTED for k in ("cpp_nv_frobenius", "cpp_nv_matmul", "cpp_nv_matvec",
-                                              "cpp_nv_row_sums", "cpp_nv_scale_rows", "cpp_nv_transpose",
-                                              "cpp_nv_smooth", "cpp_nv_row_max")},
-    **{(k, ("cuda",)): "(strings): the CUDA generator does not flatten it" for k in (
-        "cpp_str_total_length", "cpp_str_first_letters", "cpp_str_vowels", "cpp_str_longest")},
 }
 
 
@@ -60,7 +51,6 @@ KNOWN_GAPS = [
     # std::vector<bool> is bit-packed (tests/test_cpp_types.py): written ones are not gathered or copied
     ("openmp", "std::vector<bool> '"),
     ("mpi", "std::vector<bool> '"),
-    ("cuda", "std::vector<bool>"),
 ]
 
 
