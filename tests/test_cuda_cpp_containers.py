@@ -24,7 +24,9 @@ NESTED = [("cpp_nv_frobenius.cpp", "frobenius"), ("cpp_nv_matmul.cpp", "matmulRo
           ("cpp_nv_matvec.cpp", "matvecRows"), ("cpp_nv_row_max.cpp", "rowMax"), ("cpp_nv_row_sums.cpp", "rowSums"),
           ("cpp_nv_scale_rows.cpp", "normalizeRows"), ("cpp_nv_smooth.cpp", "smoothRows"),
           ("cpp_nv_transpose.cpp", "transposeRows"),
-          ("cpp_nv_ragged_sums.cpp", "raggedRowSums"), ("cpp_nv_jagged_scale.cpp", "scaleJagged")]
+          ("cpp_nv_ragged_sums.cpp", "raggedRowSums"), ("cpp_nv_jagged_scale.cpp", "scaleJagged"),
+          # rows of std::complex<double> (the device's complex type: agents/cuda_values.py)
+          ("cpp_nv_cx_row_energy.cpp", "blockEnergy")]
 STRINGS = [("cpp_str_first_letters.cpp", "firstLetterCounts"), ("cpp_str_longest.cpp", "longestWith"),
            ("cpp_str_total_length.cpp", "totalLength"), ("cpp_str_vowels.cpp", "countVowels"),
            ("cpp_str_long_words.cpp", "countLongWords")]

@@ -34,7 +34,6 @@ KNOWN_SEQUENTIAL = {
     ("cpp_cx_conj_scale", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_sum_real", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_cx_mandel", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_nv_cx_row_energy", ("cuda",)): _CUDA_COMPLEX,
     ("cpp_pair_weighted", ("cuda",)): "std::pair<int, double>, which the CUDA translation does not use",
     # MPI distributes no loop that writes a local array (the mask would have to be gathered)
     ("cpp_bool_local_mask", ("mpi",)): "writes the local array 'keep'",
