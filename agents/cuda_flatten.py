@@ -16,8 +16,14 @@ std::vector<bool>.
   element, packed on the host before an upload and unpacked after a download. Neighbouring elements
   are then separate bytes, so threads writing neighbours do not race (on the host they would share a
   word).
+* A local std::vector<T> the kernels use (`std::vector<bool> keep(x.size());`) gets its device copy
+  right after its declaration, sized then (names shadowing the function's placeholders), when every
+  other use is an element or its size on the host: nothing can resize it. Its size inside a kernel is
+  refused with the reason.
 Everything else is CudaGen's (agents/codegen_cuda.py), through its hooks kernel_param, kernel_arg,
-to_device, to_host, row_size_ok, grid2_ok, extent_of, path_writes, product_tiles and defines.
+to_device, to_host, row_size_ok, kernel_extra_arrays, device_local, grid2_ok (and the methods
+extent_of, path_writes, product_tiles, body_edits, guard, defines); the prefix-sum path (agents/scan.py)
+uses the same hooks.
 """
 from __future__ import annotations
 
