@@ -455,13 +455,14 @@ def overlap_condition(fx: FunctionFacts) -> str | None:
     return overlap_test(fx)[1]
 
 
-def entry_pairs(fx: FunctionFacts, omp: bool = False) -> tuple[list, set]:
-    """(pairs, the equal-pointer-safe ones) the entry test checks: fx.alias_checks(), less, in OpenMP code
-    (`omp`), the pairs only loops that test their own after a side-effect-free pass need (fx.self_checked:
-    the OpenMP histogram, histogram.py). Only there: the analysis' facts are cached and shared between
-    targets, and an MPI translation made after an OpenMP one skipped its entry test (a wrong histogram
-    on an overlapping call)."""
-    skip = getattr(fx, "self_checked", None) if omp else None
+def entry_pairs(fx: FunctionFacts, own_checks: bool = False) -> tuple[list, set]:
+    """(pairs, the equal-pointer-safe ones) the entry test checks: fx.alias_checks(), less, in code the
+    OpenMP or MPI generator has just written (`own_checks`), the pairs only loops that test their own
+    after a side-effect-free pass need (fx.self_checked: the histograms of histogram.py). Only there, and
+    each generator resets fx.self_checked: the analysis' facts are cached and shared between targets, and
+    an MPI translation made after an OpenMP one once skipped its entry test (a wrong histogram on an
+    overlapping call)."""
+    skip = getattr(fx, "self_checked", None) if own_checks else None
     if not skip:
         return fx.alias_checks(), fx.alias_equal_safe()
     from .histogram import loop_pairs
@@ -475,7 +476,7 @@ def entry_pairs(fx: FunctionFacts, omp: bool = False) -> tuple[list, set]:
 
 
 def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = False,
-                 omp: bool = False) -> tuple[list[str], str | None]:
+                 omp: bool = False, own_checks: bool | None = None) -> tuple[list[str], str | None]:
     """(statements to run first, the condition) of overlap_condition (for `pairs`, by default the
     analysis' fx.alias_checks(); for CUDA, every pair of arguments that may overlap with one written:
     the device copies of two overlapping arguments are separate arrays, so any overlap changes what the
@@ -486,7 +487,7 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = Fals
         from .overlap_guard import overlap_pairs
         pairs = overlap_pairs(fx)
     elif pairs is None:
-        pairs, equal_ok = entry_pairs(fx, omp and not cuda)
+        pairs, equal_ok = entry_pairs(fx, (omp if own_checks is None else own_checks) and not cuda)
     r = CRenderer(fx)
     r.omp = omp and not cuda
     # strides, leading dimensions and offsets of unknown sign (agents/strides.py): the extents and the
@@ -535,11 +536,12 @@ def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
     return inner
 
 
-def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None, omp: bool = False) -> str:
+def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None, omp: bool = False,
+                   own_checks: bool | None = None) -> str:
     """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
     no pair of arguments needs a check). `omp`: the translation unit is OpenMP code (the range scans may
     run in parallel)."""
-    prelude, cond = overlap_test(fx, pairs, cuda, omp)
+    prelude, cond = overlap_test(fx, pairs, cuda, omp, own_checks)
     if cond is None:
         return ""
     return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
@@ -549,7 +551,8 @@ def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = N
 def add_alias_fallback(fx: FunctionFacts, code: str, pairs: list | None = None) -> tuple[str, str]:
     """Version the function of a whole generated translation unit (OpenMP, MPI) at its entry. Returns
     (code, note); code unchanged when no pair of arguments needs a check."""
-    entry = fallback_entry(fx, pairs=pairs, omp="#include <omp.h>" in code)
+    entry = fallback_entry(fx, pairs=pairs, omp="#include <omp.h>" in code,
+                           own_checks="#include <omp.h>" in code or "#include <mpi.h>" in code)
     if not entry:
         return code, ""
     from .frontend import load_unit

@@ -241,6 +241,13 @@ class MPIGen:
                 f"the parallel loop at line {D.line} sits inside the sequential loop at line {block.parent.line}: "
                 f"its results would be exchanged between all ranks on every iteration of that loop, which "
                 f"costs more than it saves")
+        if O is None and D is f.loop and not hulls and f.array_reductions and \
+                any(d.name in self.fx.data_extents for d in f.array_reductions):
+            # hist[bin[i]]: bins of each rank's own, no scan of the index values first (histogram.py)
+            from .histogram import mpi_privatized
+            hist = mpi_privatized(self.fx, f)
+            if hist is not None:
+                return hist
         self.k += 1
         k = self.k
         m = self.m
@@ -573,6 +580,7 @@ def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
             f"the parallel loop{'s' if len(fills) > 1 else ''} at line{'s' if len(fills) > 1 else ''} "
             f"{', '.join(str(f.loop.line) for f in fills)} only store{'' if len(fills) > 1 else 's'} values: "
             f"under MPI every rank would have to send its part to rank 0, which costs more than storing it")
+    fx.self_checked = set()     # this translation's histogram loops that test their own overlaps (histogram.py)
     gen = MPIGen(fx)
     edits = []
     notes = [f"loop at line {f.loop.line}: run whole on every rank (a fill costs less than its exchange)"

@@ -64,27 +64,11 @@ def _size(ty: str) -> int:
                        "std::size_t", "ptrdiff_t", "std::ptrdiff_t", "int64_t", "uint64_t", "long double") else 4
 
 
-def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: list) -> tuple[tuple, str] | None:
-    """(edit replacing loop f, note) for the private-bins version of histogram loop f, or None when f is
-    not a histogram this handles (the caller then keeps atomics). `clauses` are the loop's OpenMP
-    clauses, `atomics` the updates that would need an atomic, `extra_edits` the other byte edits inside
-    the loop (condition rewrites) the parallel version carries."""
-    L = f.loop
-    m = fx.model
-    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
-        return None
-    if f.collapse != 1 or f.argminmax is not None or L.while_form or L.body is None:
-        return None
-    if any(e.stmt is None or e.stmt.type != "expression_statement" for e in atomics):
-        return None
-    if any(L.contains(node) for _k, node, _l in m.jumps):
-        return None
-    trip = _trip_c(fx, L)
-    if trip is None:
-        return None
-    data = fx.unit.data
-    r = CRenderer(fx)
-    arrays = []   # (k, decl, events, extent C expression or None when it depends on the index values)
+def _hist_arrays(fx, f, r):
+    """[(k, decl, events, extent C expression or None when it depends on the index values)] of loop f's
+    array reductions, or None when one is not a histogram the private bins handle."""
+    m, L = fx.model, f.loop
+    arrays = []
     for k, d in enumerate(f.array_reductions):
         if not d.is_param or d.kind not in ("pointer", "vector") or d.base_type not in _ARITH:
             return None
@@ -100,18 +84,15 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
         elif d.kind != "pointer":
             return None
         arrays.append((k, d, evs, ext))
-    grows = any(ext is None for _k, _d, _e, ext in arrays)
-    if grows and (f.reductions or f.lastprivate):
-        # a thread may stop and the loop run as written: the clauses would have combined partial values
-        return None
-    names = {d.name for d in f.array_reductions}
-    cl = "".join(" " + c for c in clauses
-                 if not (c.startswith("reduction(") and "[" in c and c.split(":", 1)[1].split("[")[0] in names))
-    ind, _ = line_indent(data, L.node.start_byte)
-    i2, i3, i4 = ind + "    ", ind + "        ", ind + "            "
+    return arrays
 
-    # the pass: every update goes to the thread's own bins
-    edits = list(extra_edits)
+
+def _pass_edits(data, arrays) -> list:
+    """The loop body's updates of each histogram sent to the worker's own bins: __pl_hm{k}[idx] for a
+    proven extent, else bins covering the range of subscripts met so far, grown as new ones come
+    (__pl_hlo/__pl_hcn: the range met, __pl_hal/__pl_hac: the buffer), and __pl_hme set when the range
+    passes __pl_hlim (or memory runs out): the update then goes to a dummy and the worker stops."""
+    edits = []
     for k, d, evs, ext in arrays:
         ty = d.base_type
         for e in evs:
@@ -141,6 +122,44 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
                        f"__pl_hp = __pl_hm{k} + (__pl_v - __pl_hal{k}); }} }} }} "
                        f"__pl_hp; }}))")
             edits.append((e.node.start_byte, e.node.end_byte, rep))
+    return edits
+
+
+def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: list) -> tuple[tuple, str] | None:
+    """(edit replacing loop f, note) for the private-bins version of histogram loop f, or None when f is
+    not a histogram this handles (the caller then keeps atomics). `clauses` are the loop's OpenMP
+    clauses, `atomics` the updates that would need an atomic, `extra_edits` the other byte edits inside
+    the loop (condition rewrites) the parallel version carries."""
+    L = f.loop
+    m = fx.model
+    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
+        return None
+    if f.collapse != 1 or f.argminmax is not None or L.while_form or L.body is None:
+        return None
+    if any(e.stmt is None or e.stmt.type != "expression_statement" for e in atomics):
+        return None
+    if any(L.contains(node) for _k, node, _l in m.jumps):
+        return None
+    trip = _trip_c(fx, L)
+    if trip is None:
+        return None
+    data = fx.unit.data
+    r = CRenderer(fx)
+    arrays = _hist_arrays(fx, f, r)
+    if arrays is None:
+        return None
+    grows = any(ext is None for _k, _d, _e, ext in arrays)
+    if grows and (f.reductions or f.lastprivate):
+        # a thread may stop and the loop run as written: the clauses would have combined partial values
+        return None
+    names = {d.name for d in f.array_reductions}
+    cl = "".join(" " + c for c in clauses
+                 if not (c.startswith("reduction(") and "[" in c and c.split(":", 1)[1].split("[")[0] in names))
+    ind, _ = line_indent(data, L.node.start_byte)
+    i2, i3, i4 = ind + "    ", ind + "        ", ind + "            "
+
+    # the pass: every update goes to the thread's own bins
+    edits = list(extra_edits) + _pass_edits(data, arrays)
     manual = grows and L.step == 1 and (L.range_of is not None or (L.canonical and L.cond_op in ("<", "<=")
                                                                    and L.var is not None and L.init_node is not None))
     if manual:
@@ -276,6 +295,123 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
     note = (f"loop at line {L.line}: histogram of {note_names}: private bins per thread ({how}) merged after "
             f"the loop when bins x threads <= iterations, the loop as written otherwise")
     if checks is not None:
+        note += "; its overlap test is made after the private pass, on the bins it met"
+    return (L.node.start_byte, L.node.end_byte, "\n".join(o)), note
+
+
+def mpi_privatized(fx, f, ind: str = "    ") -> tuple[tuple, str] | None:
+    """(edit replacing loop f, note) for the MPI version of histogram loop f whose bins the index values
+    choose (`hist[bin[i]] += ...`, the touched range known only from the data), or None (the caller then
+    scans the index array at entry and reduces the touched range in place). Every rank holds the complete
+    inputs (DESIGN §3), so nothing is scattered: each rank runs its block of iterations into bins of its
+    own covering the subscripts it meets (grown as they come, as the OpenMP threads' are), the ranks
+    agree on the range met and on whether every one kept within its limit, the overlap test of the loop's
+    arguments is made then on that exact range (the pass wrote nothing the caller sees), and one
+    MPI_Reduce of that range adds the ranks' bins onto rank 0's array as it is. Otherwise - one rank's
+    range too wide for its share of the work or of cache, out of memory, or an overlapping call - every
+    rank runs the loop as written, from the same state. No scan of the index array before the pass: that
+    scan and the in-place reduction's cost made the MPI histograms 0.22-0.55x of the sequential code."""
+    L = f.loop
+    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
+        return None
+    if f.collapse != 1 or f.reductions or f.lastprivate or f.argminmax is not None or L.while_form or L.body is None:
+        return None
+    if L.step != 1 or not (L.range_of is None and L.canonical and L.cond_op in ("<", "<=") and L.var is not None
+                           and L.init_node is not None):
+        return None
+    if any(L.contains(node) for _k, node, _l in fx.model.jumps):
+        return None
+    trip = _trip_c(fx, L)
+    if trip is None:
+        return None
+    data = fx.unit.data
+    r = CRenderer(fx)
+    arrays = _hist_arrays(fx, f, r)
+    if arrays is None or len(arrays) != 1 or any(ext is not None for _k, _d, _e, ext in arrays):
+        return None     # several histograms: an allocation failing after the first one's reduction is not undone
+    checks = _after_pass_checks(fx, f, r, arrays)
+    if checks is None:
+        return None
+    from .codegen_mpi import mpi_type
+    i2 = ind + "    "
+    vt = var_type(L.var)
+    body = node_text_with(data, L.body, _pass_edits(data, arrays))
+    if L.body.type != "compound_statement":
+        body = "{ " + body + " }"
+    cap = min(CACHE_BYTES // max(1, _size(d.base_type)) for _k, d, _e, _x in arrays)
+    o = ["{ /* paralift: MPI histogram: each rank's block into bins of its own, reduced onto rank 0's array; "
+         "the loop as written when they would not pay */",
+         f"{ind}int __pl_rank, __pl_size;",
+         f"{ind}MPI_Comm_rank(MPI_COMM_WORLD, &__pl_rank);",
+         f"{ind}MPI_Comm_size(MPI_COMM_WORLD, &__pl_size);",
+         f"{ind}const long long __pl_htrip = {trip};",
+         f"{ind}int __pl_hme = !(__pl_size > 1 && __pl_htrip > 0);",
+         f"{ind}const long long __pl_hlim = __pl_htrip / __pl_size < {cap} ? __pl_htrip / __pl_size : {cap};   "
+         f"/* the most bins a rank may use */",
+         f"{ind}const long long __pl_hq = __pl_htrip / (__pl_size > 0 ? __pl_size : 1), "
+         f"__pl_hrm = __pl_htrip % (__pl_size > 0 ? __pl_size : 1);",
+         f"{ind}const long long __pl_hjb = __pl_rank * __pl_hq + (__pl_rank < __pl_hrm ? __pl_rank : __pl_hrm);",
+         f"{ind}const long long __pl_hje = __pl_hjb + __pl_hq + (__pl_rank < __pl_hrm ? 1 : 0);",
+         f"{ind}const long long __pl_hi0 = (long long)({L.init_text()});"]
+    for k, d, _e, _x in arrays:
+        o.append(f"{ind}{d.base_type} *__pl_hm{k} = NULL, __pl_hdm{k} = 0; "
+                 f"long long __pl_hlo{k} = 0, __pl_hcn{k} = 0, __pl_hal{k} = 0, __pl_hac{k} = 0;")
+    o.append(f"{ind}for (long long __pl_j = __pl_hjb; __pl_j < __pl_hje && !__pl_hme; __pl_j++) {{ "
+             f"{vt} {L.var.name} = ({vt})(__pl_hi0 + __pl_j); {L.body_prefix()}\n{i2}{body}\n{ind}}}")
+    # the ranks agree: whether any stopped, and per histogram whether any met a bin and the range met
+    # (as maxima: met, -low, high; a rank that met none gives 0, -LLONG_MAX, -LLONG_MAX)
+    nv = 1 + 3 * len(arrays)
+    o.append(f"{ind}long long __pl_hv[{nv}];")
+    o.append(f"{ind}__pl_hv[0] = __pl_hme;")
+    for j, (k, d, _e, _x) in enumerate(arrays):
+        o.append(f"{ind}__pl_hv[{1 + 3 * j}] = __pl_hcn{k} > 0; "
+                 f"__pl_hv[{2 + 3 * j}] = __pl_hcn{k} > 0 ? -__pl_hlo{k} : -9223372036854775807LL; "
+                 f"__pl_hv[{3 + 3 * j}] = __pl_hcn{k} > 0 ? __pl_hlo{k} + __pl_hcn{k} - 1 : -9223372036854775807LL;")
+    o.append(f"{ind}MPI_Allreduce(MPI_IN_PLACE, __pl_hv, {nv}, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);")
+    o.append(f"{ind}int __pl_hok = !__pl_hv[0];")
+    for j, (k, d, _e, _x) in enumerate(arrays):
+        o += [f"{ind}const long long __pl_hgl{k} = __pl_hv[{1 + 3 * j}] ? -__pl_hv[{2 + 3 * j}] : 0, "
+              f"__pl_hgh{k} = __pl_hv[{1 + 3 * j}] ? __pl_hv[{3 + 3 * j}] : -1;",
+              f"{ind}if (__pl_hgh{k} - __pl_hgl{k} + 1 > __pl_hlim * __pl_size || __pl_hgh{k} - __pl_hgl{k} + 1 > "
+              f"2147483647LL) __pl_hok = 0;   /* the ranks' ranges apart: a reduction wider than the work */"]
+    if checks:
+        # every rank tests its own arguments; rank 0's answer is the one that counts, so all follow it
+        o += [f"{ind}int __pl_hov = __pl_hok && ({checks});   /* the bins met overlap another array of the loop */",
+              f"{ind}MPI_Bcast(&__pl_hov, 1, MPI_INT, 0, MPI_COMM_WORLD);",
+              f"{ind}if (__pl_hov) __pl_hok = 0;"]
+    o.append(f"{ind}if (__pl_hok) {{")
+    for k, d, _e, _x in arrays:
+        ty, ref = d.base_type, d.name
+        mt = mpi_type(ty, fx.unit.language)
+        o += [f"{i2}const long long __pl_hw{k} = __pl_hgh{k} - __pl_hgl{k} + 1;",
+              f"{i2}if (__pl_hw{k} > 0) {{",
+              f"{i2}    {ty} *__pl_hs{k} = ({ty} *)calloc((size_t)__pl_hw{k}, sizeof({ty}));",
+              f"{i2}    int __pl_hfail = __pl_hs{k} == NULL;",
+              f"{i2}    MPI_Allreduce(MPI_IN_PLACE, &__pl_hfail, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);",
+              f"{i2}    if (__pl_hfail) __pl_hok = 0;",
+              f"{i2}    else {{",
+              f"{i2}        for (long long __pl_k = 0; __pl_k < __pl_hcn{k}; __pl_k++) __pl_hs{k}[__pl_hlo{k} - __pl_hgl{k} + "
+              f"__pl_k] = __pl_hm{k}[__pl_hlo{k} - __pl_hal{k} + __pl_k];",
+              f"{i2}        MPI_Reduce(__pl_rank == 0 ? MPI_IN_PLACE : (const void *)__pl_hs{k}, __pl_hs{k}, (int)__pl_hw{k}, "
+              f"{mt}, MPI_SUM, 0, MPI_COMM_WORLD);",
+              f"{i2}        if (__pl_rank == 0) for (long long __pl_k = 0; __pl_k < __pl_hw{k}; __pl_k++) "
+              f"if (__pl_hs{k}[__pl_k] != 0) {ref}[__pl_hgl{k} + __pl_k] += __pl_hs{k}[__pl_k];",
+              f"{i2}    }}",
+              f"{i2}    free(__pl_hs{k});",
+              f"{i2}}}"]
+    o.append(f"{ind}}}")
+    for k, d, _e, _x in arrays:
+        o.append(f"{ind}free(__pl_hm{k});")
+    o += [f"{ind}if (!__pl_hok) {{", f"{ind}{text(L.node)}", f"{ind}}}", "}"]
+    if not hasattr(fx, "self_checked"):
+        fx.self_checked = set()
+    if checks:
+        fx.self_checked.add(L)
+    names = ", ".join(f"'{d.name}'" for _k, d, _e, _x in arrays)
+    note = (f"loop at line {L.line}: histogram of {names}: each rank's block of iterations into bins of its own "
+            f"(the range it meets), one MPI_Reduce of the range met onto rank 0's array; the loop as written "
+            f"when bins would outnumber a rank's iterations")
+    if checks:
         note += "; its overlap test is made after the private pass, on the bins it met"
     return (L.node.start_byte, L.node.end_byte, "\n".join(o)), note
 
