@@ -502,9 +502,9 @@ def split_complex_sums(task, fx, notes: list[str]):
     for s, e, r, *_ in sorted(edits, key=lambda x: (x[0], x[1]), reverse=True):
         data = data[:s] + r.encode() + data[e:]
     split = data.decode()
-    from .rule_based import facts
+    from .rule_based import source_facts
     try:
-        fx2, notes2 = facts(dataclasses.replace(task, source=split))
+        fx2, notes2 = source_facts(dataclasses.replace(task, source=split))
     except Exception:
         return fx, notes
     if len(fx2.chosen_loops()) <= len(fx.chosen_loops()):

@@ -16,8 +16,17 @@ from .base import AnalysisError, NotParallelizable
 
 def facts(task: Task):
     """(analysis, notes) of the function as the rule agent translates it: the source as written, or the
-    rewrite (first match, pointer walk) that makes a loop parallel. benchmarks/audit_loops.py reads the
-    loops chosen here."""
+    rewrite (first match, recurrence, pointer walk, C++ complex sums split into their parts) that makes a
+    loop parallel. benchmarks/audit_loops.py reads the loops chosen here."""
+    fx, notes = source_facts(task)
+    if task.language == "cpp":      # complex sums as sums of their parts (agents/cuda_values.py)
+        from .cuda_values import split_complex_sums
+        fx, notes = split_complex_sums(task, fx, notes)
+    return fx, notes
+
+
+def source_facts(task: Task):
+    """facts() but for the complex-sum split (which analyses its own rewrite with this)."""
     fx = analyze(task.source, task.language, task.function)
     if fx.model.loops and not fx.chosen_loops() and "early return" in (fx.reason or ""):
         searched = first_match.rewrite(task.source, task.language, task.function)
@@ -50,9 +59,6 @@ class RuleBasedTranslator:
         source_fx = analyze(task.source, task.language, task.function)
         cpp_members.check_target(source_fx, target)
         fx, extra_notes = facts(task)
-        if task.language == "cpp":      # complex sums as sums of their parts (agents/cuda_values.py)
-            from .cuda_values import split_complex_sums
-            fx, extra_notes = split_complex_sums(task, fx, extra_notes)
         if not fx.model.loops:
             why = fx.reason.replace("the function has no loops", "it has no loops")
             raise NotParallelizable(f"'{task.function}' is kept sequential: {why}")
