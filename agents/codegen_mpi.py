@@ -595,5 +595,7 @@ def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
         edits.append((fn.start_byte, fn.start_byte, helpers))
     code = splice(fx.unit.data, edits)
     code = add_include(code, "stdlib.h")
+    if any("memcpy(" in e[2] for e in edits):      # the histogram's growing bins (histogram.py)
+        code = add_include(code, "string.h")
     code = add_include(code, "mpi.h")
     return code, "; ".join(notes)
