@@ -242,7 +242,7 @@ class CudaGen:
                     edits.append((fn.start_byte, fn.end_byte, "__pl_abs"))
                 elif name.startswith("std::"):
                     edits.append((fn.start_byte, fn.end_byte, name[5:]))
-                elif name in self.fx.unit.functions:
+                elif name in self.fx.unit.functions or name in self.fx.unit.template_functions:
                     self.device_calls.add(name)
             elif n.type == "identifier" and text(n) in ("restrict",):
                 edits.append((n.start_byte, n.end_byte, "__restrict__"))
@@ -1096,6 +1096,8 @@ class CudaGen:
             return "\n".join(parts) + "\n", "; ".join(self.notes)
         for name in helpers:
             parts.append(self.device_function(name))
+        for name in sorted(self.device_calls & set(fx.unit.template_functions)):
+            parts.append(self.device_template(name))
         parts += self.kernels
         parts.append(host)
         return "\n".join(parts) + "\n", "; ".join(self.notes)
@@ -1164,8 +1166,19 @@ class CudaGen:
                 out.append(text(n).rstrip() + ";")
         return out
 
+    def device_template(self, name: str) -> str:
+        """A function template of the file a kernel calls (`absVal(a[i] - b[i])`, its arguments deduced):
+        written as it is, `__host__ __device__`, so every instantiation compiles for both."""
+        fn, _ = self.fx.unit.template_functions[name]
+        decl = fn.parent
+        head = self.data[decl.start_byte:fn.start_byte].decode("utf-8")
+        body = self.device_function_text(fn)
+        return head + body
+
     def device_function(self, name: str) -> str:
-        fn = self.fx.unit.functions[name]
+        return self.device_function_text(self.fx.unit.functions[name])
+
+    def device_function_text(self, fn) -> str:
         src = node_text_with(self.data, fn, rounded_products(fn))
         src = re.sub(r"^\s*(static\s+)?(inline\s+)?", "", src)
         src = re.sub(r"\brestrict\b", "__restrict__", src)

@@ -522,11 +522,11 @@ def check_target(fx, target) -> None:
     if rw is None:
         return
     # a member function defined outside its class: the kernel goes at file scope before it and the host
-    # wrapper, written on the fields as parameters, is the member function's body (fields by their names)
-    if t == "cuda" and not (rw.receiver and rw.moved is None and "::" not in rw.receiver):
+    # wrapper, written on the fields as parameters, is the member function's body (fields by their names);
+    # a function template: explicit specializations for the file's instantiations (cuda_specializations)
+    if t == "cuda" and rw.receiver and not (rw.moved is None and "::" not in rw.receiver):
         what = (f"'{rw.name}' is a member function of '{rw.receiver}' defined "
-                f"{'in a namespace' if rw.moved is None else 'in its class'}" if rw.receiver
-                else f"'{rw.name}' is a function template")
+                f"{'in a namespace' if rw.moved is None else 'in its class'}")
         raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: {what}, which the CUDA translation "
                                 f"does not write (a host wrapper and device code per instantiation/object)")
 
@@ -544,6 +544,8 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
     rw = getattr(fx, "cpp_rewrite", None)
     if rw is None:
         return code
+    if t == "cuda" and not rw.receiver:
+        return cuda_specializations(rw, code, original)
     if rw.moved is not None:
         head, body = rw.moved
         at = code.find(head)
@@ -698,3 +700,92 @@ def _generic_mpi(rw, code: str, original: str) -> str | None:
     if m is None:
         return None
     return gen[:m.end()] + MPI_T_HELPER + "\n" + gen[m.end():]
+
+
+# ---------------------------------------------------------------- CUDA: explicit specializations
+
+_INST = "/* paralift: template instantiation */"
+
+
+def _cuda_unit_for(rw: Rewrite, code: str, idx: int) -> str:
+    """The CUDA unit written for instantiation `rw` as an explicit specialization: the template
+    parameters' typedefs dropped and their arguments written in, the host function `template <>
+    f<args>(...)`, the kernels named apart per instantiation."""
+    lines = code.split("\n")
+
+    def is_def(ln: str) -> bool:      # `typedef float T;` / `constexpr int N = 4;` of the rewrite
+        t = " ".join(ln.split())
+        return t.endswith(_INST) or any(t in (f"typedef {a} {p};", f"typedef {a} {p}; {_INST}") or
+                                        (t.startswith("constexpr ") and t.endswith(f" {p} = {a};"))
+                                        for p, a in rw.bindings.items())
+    cut = next((i for i, ln in enumerate(lines) if is_def(ln)), None)
+    if cut is None:
+        raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: the CUDA code of its instantiation "
+                                f"{rw.call} does not carry the template's parameters")
+    # the parameters are written in after their typedefs only: the prelude's own templates name T too
+    tail = "\n".join(ln for ln in lines[cut:] if not is_def(ln))
+    for p, a in rw.bindings.items():
+        tail = re.sub(rf"(?<![\w:.]){re.escape(p)}(?![\w])", a, tail)
+    code = "\n".join(lines[:cut] + [tail])
+    code = code.replace(f"__pl_kernel_{rw.function}_", f"__pl_kernel_{rw.function}_t{idx}_")
+    args = ", ".join(rw.types)
+    out, done = [], False
+    for ln in code.split("\n"):
+        if not done and "__global__" not in ln and not ln.lstrip().startswith(("#", "/*", "//")) and \
+                re.search(rf"(?<![\w:]){re.escape(rw.function)}\s*\(", ln):
+            ln = "template <> " + re.sub(rf"(?<![\w:]){re.escape(rw.function)}\s*\(", f"{rw.function}<{args}>(", ln,
+                                        count=1)
+            done = True
+        out.append(ln)
+    if not done:
+        raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: the host function of its "
+                                f"instantiation {rw.call} could not be found in the CUDA code")
+    return "\n".join(out)
+
+
+def _generic_text(rw: Rewrite, unit: str) -> str:
+    """The unit with the instantiation's arguments written as its parameters again (for comparing the
+    code of two instantiations): from the first kernel on, the shared prelude (which names both floating
+    types) left out."""
+    at = unit.find("__global__")
+    unit = unit[unit.rfind("\n", 0, at) + 1:] if at >= 0 else unit
+    unit = re.sub(r"__pl_kernel_(\w+?)_t\d+_", r"__pl_kernel_\1_", unit)
+    for p, a in sorted(rw.bindings.items(), key=lambda kv: -len(kv[1])):
+        unit = re.sub(rf"(?<![\w:]){re.escape(a)}(?![\w])", p, unit)
+    return unit
+
+
+def cuda_specializations(rw: Rewrite, code: str, original: str | None) -> str:
+    """The CUDA translation of a function template: the template as written (sequential, for any other
+    arguments), then, for each instantiation the file makes, the kernels and an explicit specialization
+    `template <> f<float>(...)` that launches them. The code of every instantiation must be the same text
+    once its arguments are written as the parameters again, so the one the tests verify (the first)
+    stands for the others; otherwise the template stays sequential."""
+    from paralift.assemble import _concat
+    from paralift.types import Candidate, Target
+    from .analysis import analyze
+    from .codegen_cuda import generate_cuda
+    units = [_cuda_unit_for(rw, code, 0)]
+    for k, o in enumerate(rw.others, start=1):
+        try:
+            fo = analyze(o.source, "cpp", o.function)
+            co = generate_cuda(fo)[0]
+        except (AnalysisError, NotParallelizable) as e:
+            raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: its instantiation {o.call} is "
+                                    f"not translated ({e})") from None
+        units.append(_cuda_unit_for(o, co, k))
+        if _generic_text(o, units[-1]) != _generic_text(rw, units[0]):
+            raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: its instantiations {rw.call} and "
+                                    f"{o.call} do not take the same CUDA code")
+    merged = _concat([Candidate(code=u, target=Target.CUDA, agent="rule") for u in units])
+    if original is None:
+        return merged
+    # the template itself, as written, before the first specialization's kernels
+    unit = __import__("paralift.agents.frontend", fromlist=["load_unit"]).load_unit(original, "cpp")
+    fn, _ = unit.template_functions[rw.function]
+    decl = fn.parent
+    tmpl = unit.data[decl.start_byte:decl.end_byte].decode("utf-8")
+    at = merged.find("__global__")
+    at = merged.rfind("\n", 0, at) + 1 if at >= 0 else len(merged)
+    return merged[:at] + tmpl + "\n\n" + merged[at:]
+

@@ -69,11 +69,6 @@ class RuleBasedTranslator:
             why = unsupported(fx)
             if why is not None:
                 raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: {why}")
-            tc = next((c for c in fx.model.calls if c.name in fx.unit.template_functions), None)
-            if tc is not None:
-                raise NotParallelizable(f"'{task.function}' is kept sequential for cuda: it calls the function "
-                                        f"template '{tc.name}' (line {tc.line}), which the CUDA translation does "
-                                        f"not compile for the device yet")
         try:
             if target == Target.OPENMP:
                 from .codegen_openmp import generate_openmp

@@ -70,10 +70,7 @@ def test_template_instantiations_not_all_understood_stay_sequential():
         RuleBasedTranslator().propose(task, Target.OPENMP)
 
 
-def test_template_cuda_and_type_bound_mpi_keep_it_sequential_naming_the_template():
-    src = (KERNELS / "cpp_tpl_axpy.cpp").read_text()
-    with pytest.raises(NotParallelizable, match="function template"):
-        RuleBasedTranslator().propose(build_task(src, "cpp", "axpyT", Target.CUDA), Target.CUDA)
+def test_type_bound_mpi_templates_stay_sequential_naming_the_template():
     # T = int (the generator's own counters are ints) and two type parameters: MPI code for one
     # instantiation only, so sequential
     for file, fn in (("cpp_tpl_add_const.cpp", "addConst"), ("cpp_tpl_sum_as.cpp", "sumAs")):
@@ -389,3 +386,38 @@ def test_a_loopless_caller_of_a_template_names_the_callee_not_an_extent():
     src = (KERNELS / "cpp_tpl_scale_into.cpp").read_text()
     with pytest.raises(AnalysisError, match=r"it has no loops \(its arrays are passed on to scaleInto"):
         analyze(src, "cpp", "scaleAll")
+
+
+@pytest.mark.parametrize("file,fn,specs", [("cpp_tpl_axpy.cpp", "axpyT", ["axpyT<float>"]),
+                                          ("cpp_tpl_dot.cpp", "dotT", ["dotT<double>", "dotT<float>"])])
+def test_cuda_templates_are_the_template_and_a_specialization_per_instantiation(file, fn, specs, tmp_path):
+    """CUDA for a function template: the template as written (sequential, for other arguments), then per
+    instantiation in the file its kernels and `template <> f<args>(...)`; the verified first stands for
+    the others because their code is the same text once the arguments are written as parameters."""
+    src = (KERNELS / file).read_text()
+    code = RuleBasedTranslator().propose(build_task(src, "cpp", fn, Target.CUDA), Target.CUDA)[0].code
+    assert code.count("template <typename T>") >= 1 and code.index("template <typename T>") < code.index("__global__")
+    for k, spec in enumerate(specs):
+        assert f"template <> " in code and f" {spec}(" in code and f"__pl_kernel_{fn}_t{k}_" in code
+    from paralift.sandbox.toolchains import detect
+    nvcc = detect().nvcc.path
+    if nvcc:
+        (tmp_path / "t.cu").write_text(code)
+        r = subprocess.run([nvcc, "-std=c++17", "-c", str(tmp_path / "t.cu"), "-o", str(tmp_path / "t.o")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+    fns, _ = _translate(KERNELS / file, Target.CUDA, tmp_path, [fn])
+    assert any(c.agent == "rule" and c.status == "verified" for c in fns[fn].candidates), fns[fn].reason
+
+
+def test_cuda_template_instantiations_with_different_code_stay_sequential():
+    """Instantiations whose CUDA code differs beyond their arguments: only the first would be verified."""
+    from paralift.agents import cpp_members as cm
+    rw = cm.Rewrite(source="", function="f", name="f", back=[], call="f<float>", types=["float"],
+                    bindings={"T": "float"})
+    a = "__global__ void __pl_kernel_f_t0_0(float *x) { x[0] = 1; }"
+    b = "__global__ void __pl_kernel_f_t1_0(double *x) { x[0] = 2; }"
+    o = cm.Rewrite(source="", function="f", name="f", back=[], call="f<double>", types=["double"],
+                   bindings={"T": "double"})
+    assert cm._generic_text(rw, a) != cm._generic_text(o, b)
+    assert cm._generic_text(rw, a) == cm._generic_text(o, b.replace("= 2", "= 1"))

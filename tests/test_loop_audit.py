@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import audit_loops  # noqa: E402
 
 ALL = ("openmp", "mpi", "cuda")
-_CUDA_COMPLEX = "std::complex<double>, which the CUDA translation does not use on the device"
 
 # (kernel, targets) -> words the reason names
 KNOWN_SEQUENTIAL = {
@@ -28,16 +27,8 @@ KNOWN_SEQUENTIAL = {
     ("linear_recurrence", ALL): "dependence distance 1 (the value written to a[i] is read 1 iteration later",
     # an in-place backward difference, descending: each x[i-1] is read before iteration i-1 overwrites it
     ("diff_inplace_back", ALL): "an anti-dependence, parallel only from a copy of 'x'",
-    # CUDA generator gaps (types and idioms it does not take to the device yet)
-    ("cpp_cx_dft", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_cx_magnitudes", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_cx_conj_scale", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_cx_sum_real", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_cx_mandel", ("cuda",)): _CUDA_COMPLEX,
-    ("cpp_pair_weighted", ("cuda",)): "std::pair<int, double>, which the CUDA translation does not use",
     # MPI distributes no loop that writes a local array (the mask would have to be gathered)
     ("cpp_bool_local_mask", ("mpi",)): "writes the local array 'keep'",
-    ("cpp_tpl_max_abs", ("cuda",)): "calls the function template 'absVal'",
 }
 
 
@@ -45,7 +36,7 @@ KNOWN_SEQUENTIAL = {
 # functions and function templates: tests/test_cpp_members.py)
 KNOWN_GAPS = [
     ("cuda", "is a member function of '"),
-    ("cuda", "is a function template, which the CUDA translation does not write"),
+    ("cuda", "do not take the same CUDA code"),
     ("mpi", "it is a function template and its translation names the element types of one instantiation"),
     # std::vector<bool> is bit-packed (tests/test_cpp_types.py): written ones are not gathered or copied
     ("openmp", "std::vector<bool> '"),
