@@ -200,3 +200,22 @@ def test_skewed_profile_targets_index_driven_work_only(kernel, skewed):
             lengths = np.diff(v)
             assert v[0] == 0 and v[-1] == case.arrays[name].hi and (lengths >= 0).all()
             assert lengths[0] == lengths.max() and lengths[0] > 10 * max(1, int(np.median(lengths)))
+
+
+def test_a_candidate_faster_with_confidence_is_not_hidden_by_a_preferred_one():
+    """saxpy/mpi in the 2026-12-05 benchmark: the rule's candidate 1.00x [0.98, 1.03] and a hand-written
+    one 1.06x [1.03, 1.09] overlap, so structure picked the rule's, which is not faster than the
+    sequential code, and the sequential code was written. The choice is made among the candidates faster
+    with confidence when there are any."""
+    from types import SimpleNamespace
+    from paralift.pipeline import not_faster, select_candidate
+    rule, hand = WITH_REDUCTION, "/* hand */\n" + WITH_REDUCTION
+    job = lambda code: SimpleNamespace(candidate=SimpleNamespace(code=code))   # noqa: E731
+    good = [(job(rule), _v(1.0036, 0.977, 1.031)), (job(hand), _v(1.0592, 1.0276, 1.0918))]
+    assert choose_verdict([v for _, v in good], [rule, hand]) == 0       # structure alone: the rule's
+    j, v = select_candidate(good)
+    assert j.candidate.code == hand and not not_faster(v)
+    # none faster with confidence: the structure's choice, and the sequential code is written
+    good = [(job(rule), _v(1.0036, 0.977, 1.031)), (job(hand), _v(1.01, 0.99, 1.03))]
+    j, v = select_candidate(good)
+    assert j.candidate.code == rule and not_faster(v)
