@@ -87,6 +87,20 @@ def _hist_arrays(fx, f, r):
     return arrays
 
 
+def _prepare(fx, f):
+    """(trip count C expression, renderer, _hist_arrays) of histogram loop f, or None: a loop left by a
+    jump, or of no countable trip, or whose arrays are not histograms the private bins handle."""
+    L = f.loop
+    if any(L.contains(node) for _k, node, _l in fx.model.jumps):
+        return None
+    trip = _trip_c(fx, L)
+    if trip is None:
+        return None
+    r = CRenderer(fx)
+    arrays = _hist_arrays(fx, f, r)
+    return None if arrays is None else (trip, r, arrays)
+
+
 def _pass_edits(data, arrays) -> list:
     """The loop body's updates of each histogram sent to the worker's own bins: __pl_hm{k}[idx] for a
     proven extent, else bins covering the range of subscripts met so far, grown as new ones come
@@ -131,23 +145,17 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
     clauses, `atomics` the updates that would need an atomic, `extra_edits` the other byte edits inside
     the loop (condition rewrites) the parallel version carries."""
     L = f.loop
-    m = fx.model
     if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
         return None
     if f.collapse != 1 or f.argminmax is not None or L.while_form or L.body is None:
         return None
     if any(e.stmt is None or e.stmt.type != "expression_statement" for e in atomics):
         return None
-    if any(L.contains(node) for _k, node, _l in m.jumps):
+    prep = _prepare(fx, f)
+    if prep is None:
         return None
-    trip = _trip_c(fx, L)
-    if trip is None:
-        return None
+    trip, r, arrays = prep
     data = fx.unit.data
-    r = CRenderer(fx)
-    arrays = _hist_arrays(fx, f, r)
-    if arrays is None:
-        return None
     grows = any(ext is None for _k, _d, _e, ext in arrays)
     if grows and (f.reductions or f.lastprivate):
         # a thread may stop and the loop run as written: the clauses would have combined partial values
@@ -319,15 +327,12 @@ def mpi_privatized(fx, f, ind: str = "    ") -> tuple[tuple, str] | None:
     if L.step != 1 or not (L.range_of is None and L.canonical and L.cond_op in ("<", "<=") and L.var is not None
                            and L.init_node is not None):
         return None
-    if any(L.contains(node) for _k, node, _l in fx.model.jumps):
+    prep = _prepare(fx, f)
+    if prep is None:
         return None
-    trip = _trip_c(fx, L)
-    if trip is None:
-        return None
+    trip, r, arrays = prep
     data = fx.unit.data
-    r = CRenderer(fx)
-    arrays = _hist_arrays(fx, f, r)
-    if arrays is None or len(arrays) != 1 or any(ext is not None for _k, _d, _e, ext in arrays):
+    if len(arrays) != 1 or any(ext is not None for _k, _d, _e, ext in arrays):
         return None     # several histograms: an allocation failing after the first one's reduction is not undone
     checks = _after_pass_checks(fx, f, r, arrays)
     if checks is None:

@@ -33,6 +33,17 @@ def _translate(path: Path, target: Target, tmp: Path, functions=()):
     return {f.name: f for f in rep.functions}, out
 
 
+def _nvcc_compiles(code: str, tmp: Path) -> None:
+    """The CUDA unit builds with the real nvcc (the detected one: CI has no .venv/bin on PATH)."""
+    from paralift.sandbox.toolchains import detect
+    nvcc = detect().nvcc.path
+    if nvcc:
+        (tmp / "unit.cu").write_text(code)
+        r = subprocess.run([nvcc, "-std=c++17", "-c", str(tmp / "unit.cu"), "-o", str(tmp / "unit.o")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+
 # ---------------------------------------------------------------- analysis (fast)
 
 def test_template_analysed_with_its_instantiation_types():
@@ -212,17 +223,11 @@ def test_mpi_and_cuda_member_functions_and_a_file_of_several(tmp_path):
     for name, f in fns.items():
         assert any(c.agent == "rule" and c.status == "verified" for c in f.candidates), (name, f.reason)
     from paralift.assemble import merge
-    from paralift.sandbox.toolchains import detect
     chosen = {n: RuleBasedTranslator().propose(build_task(src, "cpp", n, Target.CUDA), Target.CUDA)[0]
               for n in ("Grid::smooth", "Grid::total")}
     cu = merge(src, "cpp", Target.CUDA, chosen)
     assert cu.count("struct Grid {") == 1 and "double Grid::total() const {" in cu and "<<<" in cu
-    nvcc = detect().nvcc.path
-    if nvcc:
-        (tmp_path / "g.cu").write_text(cu)
-        r = subprocess.run([nvcc, "-std=c++17", "-c", str(tmp_path / "g.cu"), "-o", str(tmp_path / "g.o")],
-                           capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr[-2000:]
+    _nvcc_compiles(cu, tmp_path)
 
 
 # ---------------------------------------------------------------- written std::vector<bool>
@@ -399,13 +404,7 @@ def test_cuda_templates_are_the_template_and_a_specialization_per_instantiation(
     assert code.count("template <typename T>") >= 1 and code.index("template <typename T>") < code.index("__global__")
     for k, spec in enumerate(specs):
         assert f"template <> " in code and f" {spec}(" in code and f"__pl_kernel_{fn}_t{k}_" in code
-    from paralift.sandbox.toolchains import detect
-    nvcc = detect().nvcc.path
-    if nvcc:
-        (tmp_path / "t.cu").write_text(code)
-        r = subprocess.run([nvcc, "-std=c++17", "-c", str(tmp_path / "t.cu"), "-o", str(tmp_path / "t.o")],
-                           capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr[-2000:]
+    _nvcc_compiles(code, tmp_path)
     fns, _ = _translate(KERNELS / file, Target.CUDA, tmp_path, [fn])
     assert any(c.agent == "rule" and c.status == "verified" for c in fns[fn].candidates), fns[fn].reason
 

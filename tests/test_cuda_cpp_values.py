@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from paralift import pipeline
 from paralift.agents import NotParallelizable, build_task
 from paralift.agents.cuda_values import PRELUDE, _default_init, _launch_args, split_complex_sums, unsupported
 from paralift.agents.analysis import analyze
@@ -20,6 +19,7 @@ from paralift.sandbox import cuda_profile
 from paralift.sandbox import cuda_cpu as cc
 from paralift.sandbox.toolchains import detect
 from paralift.types import Target
+from test_cpp_members import _translate
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS = ROOT / "data" / "kernels"
@@ -55,11 +55,6 @@ def _nvcc_compiles(cu: Path, tmp: Path) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
 
 
-def _translate(path: Path, target: Target, tmp: Path, functions=()):
-    out = tmp / (path.stem + {"openmp": ".omp.cpp", "mpi": ".mpi.cpp", "cuda": ".cu"}[target.value])
-    rep = pipeline.translate_file(path, path.read_text(), target, list(functions), out, backends=["rule"],
-                                  model=None, samples=None, timing=False, write=True, on_event=lambda m: None)
-    return {f.name: f for f in rep.functions}, out
 
 
 def test_the_kernel_set_has_complex_and_pair_kernels_and_an_aliased_call():
