@@ -105,21 +105,23 @@ def test_loop_forms_people_write():
     assert _chosen(src, "down") == [(4, "i")]
     assert _chosen(src, "pairs") == [(5, "i")]         # iterations 2 apart never touch one element
     assert _chosen(src, "steps") == []                  # x[i + 2] is the next iteration's x[i]
-    # unsigned: n - 1 wraps for n == 0, so the condition is not rewritten (the loop stays as written)
-    assert _chosen(src, "wrap") == [] and "var < bound" in analyze(src, "c", "wrap").reason
+    # unsigned: n - 1 wraps for n == 0, so the solved bound is computed in long long and clamped at 0
+    # (the loop as written runs no iteration there); run below with n = 0, 1 and 9
+    assert _chosen(src, "wrap") == [(7, "i")]
+    bound = next(iter(analyze(src, "c", "wrap").loops)).bound_str
+    assert "(long long)n" in bound and "> 0 ?" in bound and ": 0LL" in bound
     fx = analyze(src, "c", "win")
     assert fx.chosen_loops()[0].loop.canonical_condition() == "i <= (-k + n)"
 
 
 def test_kernel_set_gets_its_outermost_loops():
     """Issue 22's done-when on the whole kernel set: a kernel whose main loop is parallel is not kept
-    sequential, and what is parallelized is an outermost loop (never one inside a loop left sequential)."""
-    from paralift.agents import first_match
+    sequential, and what is parallelized is an outermost loop (never one inside a loop left sequential).
+    The loops are the rule agent's (rule_based.facts: with its rewrites, first match, complex sums...)."""
+    from paralift.agents.rule_based import facts
     for k in json.loads((ROOT / "data/kernels/manifest.json").read_text()):
         src = (ROOT / "data/kernels" / k["file"]).read_text()
-        fx = analyze(src, k["language"], k["function"])
-        if not fx.chosen_loops() and "early return" in fx.reason:
-            fx = analyze(first_match.rewrite(src, k["language"], k["function"]), k["language"], k["function"])
+        fx, _ = facts(build_task(src, k["language"], k["function"]))
         chosen = fx.chosen_loops()
         if k["parallel"]:
             assert chosen, (k["name"], fx.reason)
@@ -433,3 +435,24 @@ def test_mpi_overlapping_arguments_take_the_sequential_path(tmp_path, src, fn, c
     assert "MPI_" in cand.code and "overlapping arguments" in cand.code
     seq, par = _build_and_run(tmp_path, src, fn, cand.code, calls, mpi=True)
     _same(seq, par)
+
+
+WRAP_CALLS = """
+    float a[16], b[16];
+    for (int k = 0; k < 16; k++) { a[k] = (float)k + 0.5f; b[k] = -1.0f; }
+    F(0u, a, b); dumpf("n0", b, 16);
+    F(1u, a, b); dumpf("n1", b, 16);
+    F(9u, a, b); dumpf("n9", b, 16);
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_unsigned_window_bound_runs_no_iteration_where_it_would_wrap(tmp_path):
+    """`for (unsigned i = 0; i + 1 < n; i++)` with n = 0: n - 1 wraps in unsigned arithmetic; the solved
+    OpenMP loop must run no iteration, as the loop as written does."""
+    src = "void wrap(unsigned n, const float *a, float *b) { for (unsigned i = 0; i + 1 < n; i++) b[i] = a[i]; }\n"
+    cand = RuleBasedTranslator().propose(build_task(src, "c", "wrap", Target.OPENMP), Target.OPENMP)[0]
+    assert "#pragma omp parallel for" in cand.code
+    seq, par = _build_and_run(tmp_path, src, "wrap", cand.code, WRAP_CALLS, mpi=False)
+    _same(seq, par)
+
