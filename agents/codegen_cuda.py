@@ -227,7 +227,7 @@ class CudaGen:
                             if self.row_size_ok(fn):    # a row of a flattened nested vector (cuda_flatten)
                                 continue
                             table = next((t for t in self.m.decls if t.name == obj and not t.is_param), None)
-                            n_const = self.m._std_array_size(table) if table is not None else None
+                            n_const = self.m.std_array_size(table) if table is not None else None
                             if n_const is not None:     # a local std::array table: written as T w[N]
                                 edits.append((n.start_byte, n.end_byte, f"{n_const}LL"))
                                 continue

@@ -781,7 +781,8 @@ def cuda_specializations(rw: Rewrite, code: str, original: str | None) -> str:
     if original is None:
         return merged
     # the template itself, as written, before the first specialization's kernels
-    unit = __import__("paralift.agents.frontend", fromlist=["load_unit"]).load_unit(original, "cpp")
+    from .frontend import load_unit
+    unit = load_unit(original, "cpp")
     fn, _ = unit.template_functions[rw.function]
     decl = fn.parent
     tmpl = unit.data[decl.start_byte:decl.end_byte].decode("utf-8")

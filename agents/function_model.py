@@ -1275,7 +1275,7 @@ class FunctionModel:
             return d, p, parts + [off]
         return None
 
-    def _std_array_size(self, d: Decl) -> int | None:
+    def std_array_size(self, d: Decl) -> int | None:
         """N of a local `std::array<T, N>` (its size() is that constant)."""
         if d.kind != "array" or d.is_param or len(d.dims) != 1 or "array" not in (d.type_text or "") or \
                 "<" not in (d.type_text or ""):
@@ -1293,7 +1293,7 @@ class FunctionModel:
             d = self._array_base(obj)
             if d is not None and d.kind in ("vector", "localvec") and field_ in ("size", "empty") and not argn:
                 return
-            if d is not None and self._std_array_size(d) is not None and field_ in ("size", "empty") and not argn:
+            if d is not None and self.std_array_size(d) is not None and field_ in ("size", "empty") and not argn:
                 return
             rowd = self._resolve(text(obj)) if obj is not None and obj.type == "identifier" else None
             if rowd is not None and rowd.kind == "nrow" and field_ in ("size", "empty") and not argn:
@@ -1496,8 +1496,8 @@ class FunctionModel:
                 d = self._resolve_at(text(obj), node)
                 if d is not None and d.kind == "vector":
                     return Poly.sym(f"@size:{d.name}")
-                if d is not None and self._std_array_size(d) is not None:
-                    return Poly.const(self._std_array_size(d))
+                if d is not None and self.std_array_size(d) is not None:
+                    return Poly.const(self.std_array_size(d))
             return None
         return None
 

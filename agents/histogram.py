@@ -88,9 +88,14 @@ def _hist_arrays(fx, f, r):
 
 
 def _prepare(fx, f):
-    """(trip count C expression, renderer, _hist_arrays) of histogram loop f, or None: a loop left by a
-    jump, or of no countable trip, or whose arrays are not histograms the private bins handle."""
+    """(trip count C expression, renderer, _hist_arrays) of histogram loop f, or None: not a sum into
+    arrays, a collapsed, argmin, while or bodiless loop, one left by a jump, one of no countable trip, or
+    one whose arrays are not histograms the private bins handle."""
     L = f.loop
+    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
+        return None
+    if f.collapse != 1 or f.argminmax is not None or L.while_form or L.body is None:
+        return None
     if any(L.contains(node) for _k, node, _l in fx.model.jumps):
         return None
     trip = _trip_c(fx, L)
@@ -145,10 +150,6 @@ def openmp_privatized(fx, f, clauses: list[str], atomics: list, extra_edits: lis
     clauses, `atomics` the updates that would need an atomic, `extra_edits` the other byte edits inside
     the loop (condition rewrites) the parallel version carries."""
     L = f.loop
-    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
-        return None
-    if f.collapse != 1 or f.argminmax is not None or L.while_form or L.body is None:
-        return None
     if any(e.stmt is None or e.stmt.type != "expression_statement" for e in atomics):
         return None
     prep = _prepare(fx, f)
@@ -320,9 +321,7 @@ def mpi_privatized(fx, f, ind: str = "    ") -> tuple[tuple, str] | None:
     rank runs the loop as written, from the same state. No scan of the index array before the pass: that
     scan and the in-place reduction's cost made the MPI histograms 0.22-0.55x of the sequential code."""
     L = f.loop
-    if not f.array_reductions or any(op != "+" for op in f.array_reductions.values()):
-        return None
-    if f.collapse != 1 or f.reductions or f.lastprivate or f.argminmax is not None or L.while_form or L.body is None:
+    if f.reductions or f.lastprivate:
         return None
     if L.step != 1 or not (L.range_of is None and L.canonical and L.cond_op in ("<", "<=") and L.var is not None
                            and L.init_node is not None):
