@@ -121,8 +121,8 @@ def undecided(lo: float, hi: float, point: float) -> bool:
     """The interval reaches 1 while the point says faster by more than DECIDE_MARGIN: whether the
     candidate is written ("faster with confidence", agents.search) is still a coin toss (spmv_csr's
     hand candidate near 1.05x went either way in 2 of 5 translations on 2026-12-05). A measurement
-    within +-5 % goes on while this holds (up to its process count and time cap), so a real 4-5 %
-    gain is decided the same way every time; an A/A point near 1 never asks for more.
+    within +-5 % found so is taken further (within its process count and time cap), so a real 4-5 %
+    gain is decided the same way nearly every time; an A/A point near 1 never asks for more.
 
     Looking again after every pair until the interval leaves 1 would be optional stopping (an A/A
     interval then misses 1 far more often than 5 %): an undecided measurement is instead taken once to
