@@ -25,8 +25,8 @@ import re
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
-from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, node_text_with, scanned_extent,
-                             splice, trip_count_c, var_type)
+from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, descendants, insert_line_before,
+                             node_text_with, scanned_extent, splice, trip_count_c, var_type)
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text, walk
 from .poly import Poly
 from .unit import is_nested
@@ -361,12 +361,17 @@ class MPIGen:
                              f"lowest rank holding it broadcasts the index")
         # the local loop
         vt = var_type(D.var)
-        body = node_text_with(self.data, D.body, skip_edits(D) + renames)
+        simd_top, simd_inner = self.simd(D, f) if O is None and not getattr(f, "scan_ok", False) else (None, [])
+        body = node_text_with(self.data, D.body, skip_edits(D) + renames + simd_inner)
         if D.body.type != "compound_statement" or D.body_prefix():
             body = "{ " + D.body_prefix() + " " + body + " }"
         local = (f"for (long long __pl_t = __pl_b; __pl_t < __pl_e; __pl_t++) {{\n"
                  f"{ind}    {vt} {D.var.name} = ({vt})(__pl_lo + __pl_t * ({D.step}));\n"
                  f"{ind}    {body}\n{ind}}}")
+        if simd_top is not None:
+            local = f"{simd_top}\n{ind}{local}"
+        if simd_top is not None or simd_inner:
+            notes.append("the ranks' floating-point reductions vectorized (omp simd, with -fopenmp-simd)")
         if O is not None:
             local = node_text_with(self.data, O.node, [(D.node.start_byte, D.node.end_byte, local)])
         if getattr(f, "scan_ok", False):
@@ -446,6 +451,27 @@ class MPIGen:
         out.append("}")
         return (block.node.start_byte, block.node.end_byte, "\n".join(out)), ", ".join(notes)
 
+
+    def simd(self, D: Loop, f: LoopFacts) -> tuple[str | None, list[tuple[int, int, str]]]:
+        """`#pragma omp simd` for the rank's own loops that reduce a floating-point sum or product (the
+        pragma over the distributed loop, or None; edits putting it over inner loops). A rank's partial
+        result reorders the reduction already, as the threads' do in the OpenMP code, whose loops get the
+        same pragma; without it the sequential order makes every add wait for the one before (a dot
+        product per matrix row, a sum)."""
+        from .codegen_openmp import condition_edits, simd_clauses
+        fx = self.fx
+        top = None
+        if f.argminmax is None and not f.lastprivate and not f.array_reductions:
+            cl = simd_clauses(fx, D)
+            if cl is not None:
+                top = " ".join(["#pragma omp simd"] + cl)
+        inner: list[tuple[int, int, str]] = []
+        for lp in descendants(D):
+            cl = simd_clauses(fx, lp)
+            if cl is not None:
+                inner.append(insert_line_before(self.data, lp.node, " ".join(["#pragma omp simd"] + cl)))
+                inner.extend(condition_edits(lp))
+        return top, inner
 
     def _strided(self, D: Loop, h: _Hull) -> bool:
         """One element per iteration, `c` apart with c >= 1 proven (or checked at entry: a BLAS

@@ -105,6 +105,19 @@ def _gathers_or_short(fx: FunctionFacts, lp: Loop) -> bool:
     return any(lp in e.loops and e.index_arrays for e in m.events)
 
 
+def simd_clauses(fx: FunctionFacts, lp: Loop) -> list[str] | None:
+    """The clauses of `#pragma omp simd` on loop lp (innermost, reducing a floating-point sum or product,
+    which the sequential build cannot reorder and so keeps scalar), or None where simd does not apply or
+    is a loss. MPI's local loops use it too (codegen_mpi)."""
+    lf = fx.loops.get(lp)
+    if lf is None or not lf.simd or not lf.parallel or lp.while_form or lp.range_of is not None:
+        return None
+    if _gathers_or_short(fx, lp):
+        return None
+    cl, atomics = _clauses(fx, lf, top=False)
+    return None if atomics else cl
+
+
 def csr_rows_edits(fx: FunctionFacts, f: LoopFacts, clauses: list[str]):
     """(edits, note) running CSR row loop f (`for (i = lo; i < hi; i++) ... for (j = B[i]; j < B[i + 1]; j++)`)
     in one block of rows per thread, the blocks cut where the offsets B split the work evenly (a nonzero and
@@ -244,15 +257,10 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
         if f.collapse == 2 and f.loop.children:
             skip.add(f.loop.children[0].id)
         for lp in descendants(f.loop):
-            lf = fx.loops.get(lp)
-            if lf is None or not lf.simd or not lf.parallel or lp.id in skip or lp.while_form or lp.range_of is not None:
+            if lp.id in skip or any(lp.contains(s.start_byte) for s in atomic_stmts.values()):
                 continue
-            if _gathers_or_short(fx, lp):
-                continue
-            if any(lp.contains(s.start_byte) for s in atomic_stmts.values()):
-                continue
-            cl, at = _clauses(fx, lf, top=False)
-            if at:
+            cl = simd_clauses(fx, lp)
+            if cl is None:
                 continue
             edits.append(insert_line_before(data, lp.node, " ".join(["#pragma omp simd"] + cl)))
             edits.extend(condition_edits(lp))

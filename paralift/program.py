@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paralift.sandbox.toolchains import MPI_FLAGS
 from paralift.types import ParamKind, Target, Task
 
 USER_MAIN = "__pl_user_main"
@@ -78,7 +79,7 @@ _MPI_PRELUDE_C = r"""/* paralift: an MPI program. main() below calls MPI_Init, r
  * main (renamed __pl_user_main) on every rank, then MPI_Finalize. Rank 0 alone
  * shows the program's output: other ranks' stdout goes to /dev/null and their
  * stdio file writes (fopen/freopen with "w", "a" or "+", remove, rename) go
- * nowhere; stderr is every rank's. Build and run:  mpicc -O2 FILE -o prog -lm && mpirun -n 4 ./prog */
+ * nowhere; stderr is every rank's. Build and run:  mpicc -O2 -fopenmp-simd FILE -o prog -lm && mpirun -n 4 ./prog */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,8 +338,8 @@ def program_commands(target: Target, language: str, files: list[str], program: b
     if target == Target.MPI:
         mpicc = _tool(tc.mpicxx.path, "mpicxx") if cpp else _tool(tc.mpicc.path, "mpicc")
         if not program:
-            return Commands([[mpicc, "-O2", "-c", main_file, "-o", stem + ".o"]], None)
-        return Commands([[mpicc, "-O2", main_file, "-o", stem, "-lm"]],
+            return Commands([[mpicc, "-O2", *MPI_FLAGS, "-c", main_file, "-o", stem + ".o"]], None)
+        return Commands([[mpicc, "-O2", *MPI_FLAGS, main_file, "-o", stem, "-lm"]],
                         [_tool(tc.mpirun.path, "mpirun"), "-n", str(workers), _exe(stem)])
     cu_obj = stem + ".cu.o"
     if emulated:

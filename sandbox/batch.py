@@ -46,7 +46,7 @@ from paralift.types import Candidate, Target, Task, TestSuite, Verdict
 from . import harness, inputs, isolation, locks, policy
 from .compare import case_terms, compare, depends_on_input
 from .races import find_cuda_races, find_races
-from .toolchains import detect
+from .toolchains import MPI_FLAGS, detect
 from .verify import (EMULATION_OPT, MPI_YIELD_ENV, NVCC_GATE_FLAGS, REFERENCE_SANITIZER_FLAGS, UNOPTIMIZED,
                      VerifyOptions, _mkdtemp, _rmtree, candidate_limits, race_case_names, race_round_count,
                      tsan_case_names, verify)
@@ -444,7 +444,7 @@ def _build_target(target: Target, items: list[BatchItem], sel: list[tuple[int, i
         else:
             if not (tc.mpicc.found and tc.mpirun.found):
                 return False, None, "cpu"          # no MPI here: verify says so
-            cmd = [tc.mpicc.path, *opts.cflags, *srcs, "main.c", "-o", "cand", "-lm"]
+            cmd = [tc.mpicc.path, *opts.cflags, *MPI_FLAGS, *srcs, "main.c", "-o", "cand", "-lm"]
         with phase(profile, f"{target.value} build"):
             r = _run(cmd, work, opts.build_limits)
         if not r.ok:

@@ -62,6 +62,7 @@ from paralift.types import ParamKind, Signature, Target
 
 from . import harness
 from .inputs import dtype_of
+from .toolchains import MPI_FLAGS
 
 WARMUP_S = 0.05                 # untimed calls of each side before the first block: about this long,
 MAX_WARMUP = 3                  # at least 1 and at most MAX_WARMUP calls each
@@ -230,7 +231,7 @@ def plan(sig: Signature, language: str, target: Target | None, ref_source: str, 
     cflags = (*cflags, ALIGN_FLAG)
     compiler = cxx if cpp else cc
     if mpi:
-        cand_cc, cand_flags, linker, link_flags = (mpicxx if cpp else mpicc), [], (mpicxx if cpp else mpicc), []
+        cand_cc, cand_flags, linker, link_flags = (mpicxx if cpp else mpicc), [*MPI_FLAGS], (mpicxx if cpp else mpicc), []
     else:
         cand_cc, cand_flags, linker, link_flags = compiler, ["-fopenmp"], compiler, ["-fopenmp"]
     commands = [

@@ -25,6 +25,13 @@ class Tool:
         return self.path is not None
 
 
+# MPI candidates are compiled with these: the ranks' loops carry `#pragma omp simd` where a
+# floating-point sum or product is reduced (the ranks' partial results reorder it already), and
+# -fopenmp-simd honours that pragma alone (no threads, no libgomp). Without the flag the code is
+# the same, only not vectorized.
+MPI_FLAGS = ("-fopenmp-simd",)
+
+
 @dataclass
 class Toolchains:
     cc: Tool

@@ -40,7 +40,7 @@ from .races import find_cuda_races, find_races
 from .compare import case_terms, compare, depends_on_input
 from .isolation import Limits, RunResult
 from .timing import reps_for
-from .toolchains import detect
+from .toolchains import MPI_FLAGS, detect
 
 
 class ReferenceError(Exception):
@@ -483,7 +483,7 @@ def _build_candidate(task: Task, cand: Candidate, work: Path, opts: VerifyOption
         drv = _source_name(lang, "driver")
         (work / drv).write_text(harness.driver_source(task.signature, unit, target, lang))
         mpicc = tc.mpicxx.path if lang == "cpp" else tc.mpicc.path
-        cmd = [mpicc, *opts.cflags, drv, "-o", "cand", "-lm"]
+        cmd = [mpicc, *opts.cflags, *MPI_FLAGS, drv, "-o", "cand", "-lm"]
     else:
         return _build_cuda(task, cand, work, opts)
     with locks.shared():

@@ -451,6 +451,20 @@ def test_mpi_code_uses_mpi_and_not_init():
         propose(C_KERNELS, "steps", Target.MPI)
 
 
+def test_mpi_local_float_reductions_carry_omp_simd():
+    """A rank's partial sum is a reordering already: its loop carries `omp simd` (compiled with
+    -fopenmp-simd, sandbox.toolchains.MPI_FLAGS), where the OpenMP code's loops do; not where simd loses
+    (index arrays, min/max, which GCC vectorizes as written)."""
+    from paralift.sandbox.toolchains import MPI_FLAGS
+    assert "-fopenmp-simd" in MPI_FLAGS
+    code = propose(C_KERNELS, "dot", Target.MPI).code
+    assert "#pragma omp simd reduction(+:s)" in code and "#pragma omp parallel" not in code
+    code = propose(C_KERNELS, "matmul", Target.MPI).code          # the inner dot product of each element
+    assert "#pragma omp simd reduction(+:s)" in code
+    assert "omp simd" not in propose(C_KERNELS, "spmv", Target.MPI).code
+    assert "omp simd" not in propose(C_KERNELS, "vmax", Target.MPI).code
+
+
 def test_mpi_declines_a_reduction_inside_a_sequential_loop():
     """A row loop that stays sequential (y[i] depends on y[i-1]) around a
     parallel dot product: distributing the dot product costs one
