@@ -523,7 +523,7 @@ def check_target(fx, target) -> None:
         return
     # a member function defined outside its class: the kernel goes at file scope before it and the host
     # wrapper, written on the fields as parameters, is the member function's body (fields by their names);
-    # a function template: explicit specializations for the file's instantiations (cuda_specializations)
+    # a function template: explicit specializations for the file's instantiations (specializations)
     if t == "cuda" and rw.receiver and not (rw.moved is None and "::" not in rw.receiver):
         what = (f"'{rw.name}' is a member function of '{rw.receiver}' defined "
                 f"{'in a namespace' if rw.moved is None else 'in its class'}")
@@ -545,7 +545,7 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
     if rw is None:
         return code
     if t == "cuda" and not rw.receiver:
-        return cuda_specializations(rw, code, original)
+        return specializations(rw, code, original, "cuda")
     if rw.moved is not None:
         head, body = rw.moved
         at = code.find(head)
@@ -560,6 +560,7 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
         code = code.replace(body, translated, 1)
         if not code.endswith("\n") and original is not None and not original.endswith("\n"):
             pass
+    pre_back = code
     for new, old in rw.back:
         if code.count(new) != 1:
             raise NotParallelizable(f"'{rw.name}' is kept sequential: the translated function could not be "
@@ -574,6 +575,8 @@ def map_back(fx, code: str, target=None, original: str | None = None) -> str:
         words = set(re.findall(r"[\w:]+", " ".join(rw.types)))
         if (t == "mpi" and _MPI_TYPES.search(added)) or any(re.search(rf"(?<![\w:]){re.escape(w)}(?![\w:])", added)
                                            for w in words if w not in ("std", "const", "unsigned", "long")):
+            if t == "mpi" and rw.bindings:
+                return specializations(rw, pre_back, original, "mpi")
             raise NotParallelizable(f"'{rw.name}' is kept sequential for {t}: it is a function template and its "
                                     f"translation names the element types of one instantiation "
                                     f"({rw.call}), which would be wrong for the others")
@@ -674,6 +677,10 @@ def _generic_lines(rw, code: str, original: str) -> str | None:
 
 def _generic_mpi(rw, code: str, original: str) -> str | None:
     """The MPI candidate of a template made generic (above), or None."""
+    if any(v not in _FLOATS for o in rw.others for v in o.bindings.values()):
+        # __pl_mpi_t<T>() knows the floating types only: another instantiation (total<int> beside
+        # total<double>) would reach MPI with MPI_DATATYPE_NULL, and the tests run the first one only
+        return None
     gen = _generic_lines(rw, code, original)
     if gen is None:
         return None
@@ -707,10 +714,10 @@ def _generic_mpi(rw, code: str, original: str) -> str | None:
 _INST = "/* paralift: template instantiation */"
 
 
-def _cuda_unit_for(rw: Rewrite, code: str, idx: int) -> str:
-    """The CUDA unit written for instantiation `rw` as an explicit specialization: the template
+def _unit_for(rw: Rewrite, code: str, idx: int, target: str = "cuda") -> str:
+    """The CUDA or MPI unit written for instantiation `rw` as an explicit specialization: the template
     parameters' typedefs dropped and their arguments written in, the host function `template <>
-    f<args>(...)`, the kernels named apart per instantiation."""
+    f<args>(...)`, CUDA's kernels named apart per instantiation."""
     lines = code.split("\n")
 
     def is_def(ln: str) -> bool:      # `typedef float T;` / `constexpr int N = 4;` of the rewrite
@@ -720,8 +727,8 @@ def _cuda_unit_for(rw: Rewrite, code: str, idx: int) -> str:
                                         for p, a in rw.bindings.items())
     cut = next((i for i, ln in enumerate(lines) if is_def(ln)), None)
     if cut is None:
-        raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: the CUDA code of its instantiation "
-                                f"{rw.call} does not carry the template's parameters")
+        raise NotParallelizable(f"'{rw.name}' is kept sequential for {target}: the {target.upper()} code of its "
+                                f"instantiation {rw.call} does not carry the template's parameters")
     # the parameters are written in after their typedefs only: the prelude's own templates name T too
     tail = "\n".join(ln for ln in lines[cut:] if not is_def(ln))
     for p, a in rw.bindings.items():
@@ -738,8 +745,8 @@ def _cuda_unit_for(rw: Rewrite, code: str, idx: int) -> str:
             done = True
         out.append(ln)
     if not done:
-        raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: the host function of its "
-                                f"instantiation {rw.call} could not be found in the CUDA code")
+        raise NotParallelizable(f"'{rw.name}' is kept sequential for {target}: the host function of its "
+                                f"instantiation {rw.call} could not be found in the {target.upper()} code")
     return "\n".join(out)
 
 
@@ -755,38 +762,65 @@ def _generic_text(rw: Rewrite, unit: str) -> str:
     return unit
 
 
-def cuda_specializations(rw: Rewrite, code: str, original: str | None) -> str:
-    """The CUDA translation of a function template: the template as written (sequential, for any other
-    arguments), then, for each instantiation the file makes, the kernels and an explicit specialization
-    `template <> f<float>(...)` that launches them. The code of every instantiation must be the same text
-    once its arguments are written as the parameters again, so the one the tests verify (the first)
-    stands for the others; otherwise the template stays sequential."""
+def _unbound_text(rw: Rewrite, code: str) -> str:
+    """The code generated on the rewritten source (the template's parameters still named, bound by the
+    typedefs) with those typedefs and MPI's datatypes of the arguments written as the parameters: equal
+    for two instantiations when the parameters are all that differs. Writing the arguments back as
+    parameters in the finished unit instead would take the generator's own `int` and `long long` for T."""
+    from .codegen_mpi import MPI_TYPES
+    lines = []
+    for ln in code.split("\n"):
+        t = " ".join(ln.split())
+        if t.endswith(_INST) or any(t.startswith(f"typedef {a} {p};") or
+                                    (t.startswith("constexpr ") and t.endswith(f" {p} = {a};"))
+                                    for p, a in rw.bindings.items()):
+            continue
+        lines.append(ln)
+    out = "\n".join(lines).replace(rw.function, "__pl_fn")
+    for p, a in rw.bindings.items():
+        if a in MPI_TYPES:
+            out = re.sub(rf"\b{MPI_TYPES[a]}\b", f"MPI_TYPE_OF_{p}", out)
+    return out
+
+
+def specializations(rw: Rewrite, code: str, original: str | None, target: str = "cuda") -> str:
+    """The CUDA or MPI translation of a function template: the template as written (sequential, for any
+    other arguments), then, for each instantiation the file makes, an explicit specialization
+    `template <> f<float>(...)` (with CUDA's kernels before it). The code of every instantiation must be
+    the same text once its arguments (and MPI's datatypes of them) are written as the parameters again,
+    so the one the tests verify (the first) stands for the others; otherwise the template stays
+    sequential."""
     from paralift.assemble import _concat
     from paralift.types import Candidate, Target
     from .analysis import analyze
-    from .codegen_cuda import generate_cuda
-    units = [_cuda_unit_for(rw, code, 0)]
+    if target == "cuda":
+        from .codegen_cuda import generate_cuda as generate
+    else:
+        from .codegen_mpi import generate_mpi as generate
+    units = [_unit_for(rw, code, 0, target)]
     for k, o in enumerate(rw.others, start=1):
         try:
             fo = analyze(o.source, "cpp", o.function)
-            co = generate_cuda(fo)[0]
+            co = generate(fo)[0]
         except (AnalysisError, NotParallelizable) as e:
-            raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: its instantiation {o.call} is "
+            raise NotParallelizable(f"'{rw.name}' is kept sequential for {target}: its instantiation {o.call} is "
                                     f"not translated ({e})") from None
-        units.append(_cuda_unit_for(o, co, k))
-        if _generic_text(o, units[-1]) != _generic_text(rw, units[0]):
-            raise NotParallelizable(f"'{rw.name}' is kept sequential for cuda: its instantiations {rw.call} and "
-                                    f"{o.call} do not take the same CUDA code")
-    merged = _concat([Candidate(code=u, target=Target.CUDA, agent="rule") for u in units])
+        units.append(_unit_for(o, co, k, target))
+        same = (_generic_text(o, units[-1]) == _generic_text(rw, units[0]) if target == "cuda"
+                else _unbound_text(o, co) == _unbound_text(rw, code))
+        if not same:
+            raise NotParallelizable(f"'{rw.name}' is kept sequential for {target}: its instantiations {rw.call} "
+                                    f"and {o.call} do not take the same {target.upper()} code")
+    merged = _concat([Candidate(code=u, target=Target.parse(target), agent="rule") for u in units])
     if original is None:
         return merged
-    # the template itself, as written, before the first specialization's kernels
+    # the template itself, as written, before the first specialization (and its kernels)
     from .frontend import load_unit
     unit = load_unit(original, "cpp")
     fn, _ = unit.template_functions[rw.function]
     decl = fn.parent
     tmpl = unit.data[decl.start_byte:decl.end_byte].decode("utf-8")
-    at = merged.find("__global__")
+    at = merged.find("__global__" if target == "cuda" else "template <> ")
     at = merged.rfind("\n", 0, at) + 1 if at >= 0 else len(merged)
     return merged[:at] + tmpl + "\n\n" + merged[at:]
 

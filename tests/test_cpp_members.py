@@ -81,13 +81,47 @@ def test_template_instantiations_not_all_understood_stay_sequential():
         RuleBasedTranslator().propose(task, Target.OPENMP)
 
 
-def test_type_bound_mpi_templates_stay_sequential_naming_the_template():
-    # T = int (the generator's own counters are ints) and two type parameters: MPI code for one
-    # instantiation only, so sequential
-    for file, fn in (("cpp_tpl_add_const.cpp", "addConst"), ("cpp_tpl_sum_as.cpp", "sumAs")):
-        src = (KERNELS / file).read_text()
-        with pytest.raises(NotParallelizable, match="names the element types of one instantiation"):
-            RuleBasedTranslator().propose(build_task(src, "cpp", fn, Target.MPI), Target.MPI)
+@pytest.mark.parametrize("file,fn,spec", [
+    ("cpp_tpl_add_const.cpp", "addConst", "template <> void addConst<int>(std::vector<int> &v, int c) {"),
+    ("cpp_tpl_sum_as.cpp", "sumAs", "template <> double sumAs<unsigned int, double>(const unsigned int *x, int n, "
+                                    "double init) {"),
+])
+def test_type_bound_mpi_templates_are_written_as_specializations(file, fn, spec, tmp_path):
+    """T = int, or two type parameters: the MPI code names one instantiation's datatypes, so the template
+    stays as written (sequential, for other arguments) and the file's instantiation gets an explicit
+    specialization carrying the MPI code, verified by the sandbox and built with mpicxx."""
+    fns, out = _translate(KERNELS / file, Target.MPI, tmp_path, [fn])
+    assert fns[fn].status == "verified", fns[fn].reason
+    code = out.read_text()
+    tmpl = (KERNELS / file).read_text()
+    body = tmpl[tmpl.index("template <typename"):]
+    assert body[:body.index("\n}\n") + 3] in code                  # the template as written
+    assert spec in code and code.index(spec) > code.index("template <typename")
+    from paralift.sandbox.toolchains import detect
+    r = subprocess.run([detect().mpicxx.path, "-c", "-o", str(tmp_path / "o.o"), str(out)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_mpi_template_instantiations_of_different_types_share_one_text():
+    """int and long instantiations: their MPI code is the same once each argument (and MPI's datatype
+    of it) is written as T again, so both get specializations; a body whose code differs between the
+    instantiations (here: a reduction only one of them vectorizes) keeps the template sequential."""
+    src = ("#include <cstddef>\n#include <vector>\n"
+           "template <typename T>\nvoid addConst(std::vector<T> &v, T c) {\n"
+           "    for (std::size_t i = 0; i < v.size(); ++i) v[i] += c;\n}\n"
+           "void bumpI(std::vector<int> &v) { addConst(v, 1); }\n"
+           "void bumpL(std::vector<long> &v) { addConst(v, 2L); }\n")
+    (cand,) = RuleBasedTranslator().propose(build_task(src, "cpp", "addConst", Target.MPI), Target.MPI)
+    assert "template <> void addConst<int>(" in cand.code and "template <> void addConst<long>(" in cand.code
+    assert "MPI_INT" in cand.code and "MPI_LONG" in cand.code
+    src2 = ("#include <cstddef>\n#include <vector>\n"
+            "template <typename T>\nT total(std::vector<T> const &v) {\n    T s = 0;\n"
+            "    for (std::size_t i = 0; i < v.size(); ++i) s += v[i];\n    return s;\n}\n"
+            "int totalI(std::vector<int> const &v) { return total(v); }\n"
+            "double totalD(std::vector<double> const &v) { return total(v); }\n")
+    with pytest.raises(NotParallelizable, match="do not take the same MPI code"):
+        RuleBasedTranslator().propose(build_task(src2, "cpp", "total", Target.MPI), Target.MPI)
 
 
 @pytest.mark.parametrize("file,fn", [("cpp_tpl_dot.cpp", "dotT"), ("cpp_tpl_scale_into.cpp", "scaleInto")])
