@@ -48,6 +48,21 @@ def insert_line_before(data: bytes, node: Node, line: str) -> tuple[int, int, st
     return (node.start_byte, node.start_byte, f"\n{ind}{line}\n{ind}")
 
 
+def pragma_before(data: bytes, node: Node, line: str) -> list[tuple[int, int, str]]:
+    """Edits putting `line` (a pragma) before statement `node`; where node is the body of an `if`, a
+    loop or an `else` without braces, the pragma and node are wrapped in braces: OpenMP accepts the
+    pragma there, but C and C++ parsers (tree-sitter, which re-reads every candidate) take it for a
+    statement of its own and the `if` loses its body."""
+    parent = node.parent
+    if parent is None or parent.type in ("compound_statement", "translation_unit", "declaration_list",
+                                         "labeled_statement", "case_statement"):
+        return [insert_line_before(data, node, line)]
+    ind, _ = line_indent(data, node.start_byte)
+    outer, _ = line_indent(data, parent.start_byte)
+    return [(node.start_byte, node.start_byte, f"{{\n{ind}{line}\n{ind}"),
+            (node.end_byte, node.end_byte, f"\n{outer}}}")]
+
+
 def add_include(code: str, header: str) -> str:
     if f"#include <{header}>" in code or f'#include "{header}"' in code:
         return code

@@ -25,7 +25,7 @@ import re
 
 from .analysis import FunctionFacts, LoopFacts, _only_child_loop
 from .base import NotParallelizable
-from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, descendants, insert_line_before,
+from .codegen_common import (iminmax_needed, skip_edits, CRenderer, add_include, descendants, pragma_before,
                              node_text_with, scanned_extent, splice, trip_count_c, var_type)
 from .frontend import FLOAT_TYPES, Decl, Event, Loop, text, walk
 from .poly import Poly
@@ -95,6 +95,8 @@ class MPIGen:
         self.nonneg |= {f.fact for f in getattr(fx, "value_facts", [])}
         self.dep = DependenceTester(self.m, self.nonneg)
         self.k = 0
+        self.distributed: list[Loop] = []       # the loops this translation distributes (generate_mpi)
+        self.kept_local: dict[int, list[str]] = {}   # loop id -> local arrays each rank keeps its block of
 
     # -- hulls ---------------------------------------------------------------
     def hull(self, D: Loop, O: Loop | None, decl: Decl, writes: list[Event]) -> _Hull | str:
@@ -189,6 +191,10 @@ class MPIGen:
                 if decl in df.array_reductions:
                     continue
                 if not decl.is_param:
+                    if O is None and self.owned(decl, D) is not None:
+                        # each rank reads back only its own block: nothing to exchange
+                        self.kept_local.setdefault(D.id, []).append(decl.name)
+                        continue
                     err = f"loop at line {D.line} writes the local array '{decl.name}'"
                     break
                 writes = [e for e in self.m.events if e.decl is decl and D in e.loops and e.write]
@@ -211,6 +217,76 @@ class MPIGen:
                 return D, O, df, hulls
             last_err = err
         raise NotParallelizable(last_err)
+
+    def owned(self, decl: Decl, D: Loop) -> str | None:
+        """Owner reuse: after distributed loop D writes `decl`, is it touched only by later distributed
+        loops over the same iterations (the same bounds, unchanged in between, so the same blocks),
+        each at elements D writes in the same iteration (y[i] after y[i] = ...)? Then every rank reads
+        back only what it wrote itself (or the value every rank holds, where D's write was
+        conditional), and no exchange between the loops is needed: 'skip' when a later loop writes the
+        same elements again (it gathers them), 'rank0' when only rank 0 needs them at the end (one
+        MPI_Gatherv instead of MPI_Allgatherv), None otherwise. softmax's y (written, then scaled in
+        place) and a mask computed in one loop and used in the next are the usual cases."""
+        m = self.m
+        if D.parent is not None or D.var is None or not D.canonical or D.while_form or \
+                not isinstance(D.step, int) or D.step == 0:
+            return None
+        if any(self.fx.alias_groups.get(d.key, d.key) == self.fx.alias_groups.get(decl.key, decl.key)
+               for d in m.decls if d is not decl) or (decl.param is not None and is_nested(decl.param)):
+            return None
+        written = set()
+        for e in m.events:
+            if e.decl is decl and D in e.loops and e.write:
+                p = m.expand(e.poly) if e.poly is not None else None
+                if p is None or e.dims is not None:
+                    return None
+                written.add(p)
+        if not written:
+            return None
+        later = [L for L in self.distributed if L is not D and L.start >= D.end]
+        bound_keys = set()
+        for p in (D.lower, D.upper):
+            pp = m.expand(p) if p is not None else None
+            if pp is None:
+                return None
+            bound_keys |= pp.symbols()
+        # an array parameter of the same element type may be the same memory (an in-place call that the
+        # entry check lets through): its later accesses must keep to the rank's own elements too
+        same = {decl} | ({d for d in m.decls if d.is_param and d.is_array and d.kind == decl.kind
+                          and d.base_type == decl.base_type} if decl.is_param else set())
+        rewritten = set()
+        last = D.end
+        for e in m.events:
+            if e.node.start_byte < D.end:
+                continue
+            if e.write and e.decl.key in bound_keys:
+                return None                     # a bound changes: the blocks would not be the same
+            if e.decl not in same:
+                continue
+            L2 = next((L for L in later if L.contains(e.node)), None)
+            if L2 is None or L2.parent is not None or L2.var is None or not L2.canonical or L2.while_form \
+                    or L2.step != D.step or L2.cond_op != D.cond_op or L2.init_text() != D.init_text() \
+                    or L2.bound_text() != D.bound_text() or e.loops[0] is not L2 or e.dims is not None:
+                return None
+            p = m.expand(e.poly) if e.poly is not None else None
+            if p is None or p.subs(L2.var.key, Poly.sym(D.var.key)) not in written:
+                return None
+            if e.write and e.decl is decl and self._always_after(D, L2):
+                rewritten.add(p.subs(L2.var.key, Poly.sym(D.var.key)))
+            last = max(last, L2.end)
+        if any(e.write and e.decl.key in bound_keys and D.end <= e.node.start_byte < last for e in m.events):
+            return None
+        # skipped only where the later loops write (and so gather) every element D writes
+        return "skip" if rewritten >= written else "rank0"
+
+    def _always_after(self, D: Loop, L2: Loop) -> bool:
+        """Does L2 run whenever D has run: both statements of one block, no jump between them (a later
+        loop under an `if`, or after a `return`, may not run, and would then not gather what D left
+        in the ranks' blocks)?"""
+        if L2.node.parent is None or L2.node.parent != D.node.parent:
+            return False
+        between = self.data[D.end:L2.start].decode("utf-8", "replace")
+        return re.search(r"\b(return|break|continue|goto|throw|longjmp|exit)\b", between) is None
 
     def used_later(self, decl: Decl, block: Loop) -> bool:
         group = self.fx.alias_groups.get(decl.key, decl.key)
@@ -386,6 +462,10 @@ class MPIGen:
             out_g = [f"{ind}int *__pl_cnt = (int *)malloc(sizeof(int) * (size_t)__pl_size);",
                      f"{ind}int *__pl_dsp = (int *)malloc(sizeof(int) * (size_t)__pl_size);"]
             for decl, h in hulls.items():
+                reuse = self.owned(decl, D) if O is None and h != "rows" else None
+                if reuse == "skip":
+                    notes.append(f"'{decl.name}' stays in each rank's block for the loop that writes it next")
+                    continue
                 if h == "rows":
                     out_g += self._gather_rows(D, decl, block, ind)
                     notes.append(f"rows of the nested vector '{decl.name}' packed and "
@@ -421,7 +501,7 @@ class MPIGen:
                     f"{ind}    __pl_cnt[__pl_k] = __pl_z >= __pl_s ? (int)(__pl_z - __pl_s + 1) : 0;",
                     f"{ind}    __pl_dsp[__pl_k] = __pl_z >= __pl_s ? (int)__pl_s : 0;",
                     f"{ind}}}"]
-                if self.used_later(decl, block):
+                if self.used_later(decl, block) and reuse is None:
                     out_g.append(f"{ind}MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, {buf}, __pl_cnt, "
                                  f"__pl_dsp, {mt}, MPI_COMM_WORLD);")
                     notes.append(f"MPI_Allgatherv of '{decl.name}'")
@@ -440,8 +520,11 @@ class MPIGen:
             mt = mpi_type(d.base_type, self.lang)
             epi.append(f"{ind}if (__pl_n > 0) MPI_Bcast(&{d.name}, 1, {mt}, "
                        f"(int)(__pl_n >= __pl_size ? __pl_size - 1 : __pl_n - 1), MPI_COMM_WORLD);")
+        if self.kept_local.get(D.id):
+            notes.append(f"each rank keeps its block of {', '.join(repr(n) for n in self.kept_local[D.id])} for "
+                         f"the later loops over the same iterations")
         if not hulls and not f.reductions and not f.array_reductions and not f.lastprivate and f.argminmax is None \
-                and not getattr(f, "scan_ok", False):
+                and not getattr(f, "scan_ok", False) and not self.kept_local.get(D.id):
             raise NotParallelizable(f"loop at line {D.line} produces no result to communicate")
         out += epi
         structs = sorted(set(re.findall(r"__pl_type_(\w+)", "\n".join(out))))
@@ -469,7 +552,7 @@ class MPIGen:
         for lp in descendants(D):
             cl = simd_clauses(fx, lp)
             if cl is not None:
-                inner.append(insert_line_before(self.data, lp.node, " ".join(["#pragma omp simd"] + cl)))
+                inner.extend(pragma_before(self.data, lp.node, " ".join(["#pragma omp simd"] + cl)))
                 inner.extend(condition_edits(lp))
         return top, inner
 
@@ -608,6 +691,7 @@ def generate_mpi(fx: FunctionFacts) -> tuple[str, str]:
             f"under MPI every rank would have to send its part to rank 0, which costs more than storing it")
     fx.self_checked = set()     # this translation's histogram loops that test their own overlaps (histogram.py)
     gen = MPIGen(fx)
+    gen.distributed = [f.loop for f in chosen]
     edits = []
     notes = [f"loop at line {f.loop.line}: run whole on every rank (a fill costs less than its exchange)"
              for f in fills]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts
 from .base import NotParallelizable
-from .codegen_common import add_include, descendants, insert_line_before, line_indent, reduction_groups
+from .codegen_common import add_include, descendants, insert_line_before, line_indent, pragma_before, reduction_groups
 from .frontend import Loop, int_literal, strip, text, walk
 
 
@@ -237,7 +237,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             notes.append(f"loop at line {f.loop.line}: arg{f.argminmax[2]} of '{f.argminmax[0].name}' at "
                          f"'{f.argminmax[1].name}': per-thread pairs merged by value, then lowest index")
         else:
-            edits.append(insert_line_before(data, f.loop.node, " ".join([head] + clauses)))
+            edits.extend(pragma_before(data, f.loop.node, " ".join([head] + clauses)))
         if f.loop.while_form:
             edits.extend(while_to_for_edits(f.loop))
         edits.extend(condition_edits(f.loop))
@@ -262,7 +262,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             cl = simd_clauses(fx, lp)
             if cl is None:
                 continue
-            edits.append(insert_line_before(data, lp.node, " ".join(["#pragma omp simd"] + cl)))
+            edits.extend(pragma_before(data, lp.node, " ".join(["#pragma omp simd"] + cl)))
             edits.extend(condition_edits(lp))
             notes.append(f"loop at line {lp.line}: simd " + " ".join(cl))
     for stmt in atomic_stmts.values():

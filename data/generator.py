@@ -885,6 +885,31 @@ def _normalize(s: Style):
     return f, s.function("void", f, params, body, "divide by (1 + sum of squares): a reduction then a map")
 
 
+@family("center_rescale", group="multi_pass")
+def _center_rescale(s: Style):
+    """Deviations written to y, their spread read back from y at the same index, y rescaled in place:
+    three passes over one output, each element touched only by its own iteration (MPI keeps each
+    rank's block between the passes). The rescale sometimes sits under an `if` without braces."""
+    t = _fp(s)
+    f = s.fname(["center", "standardize", "whiten", "zscore", "demean"], ["vec", "signal", "samples", "series"])
+    n, x, y, i = s.name(_SIZES), s.name(_ARRAYS_IN), s.name(_ARRAYS_OUT), s.name(_LOOPVARS)
+    mu, sp = s.name(["mean", "mu", "avg", "center"]), s.name(["spread", "ss", "var_", "dev"])
+    body = [f"double {mu} = 0.0;"] + s.loop(i, "0", s.op(i, "<", n), [s.assign_acc(mu, "+", f"{x}[{i}]")])
+    body += [f"{mu} = {n} > 0 ? {mu} / {n} : 0.0;"]
+    body += s.loop(i, "0", s.op(i, "<", n), [f"{y}[{i}] = ({t})({x}[{i}] - {mu});"], decl_outside=False)
+    by_abs = s.rng.random() < 0.4
+    acc = f"fabs((double){y}[{i}])" if by_abs else f"(double){y}[{i}] * {y}[{i}]"
+    body += [f"double {sp} = 0.0;"] + s.loop(i, "0", s.op(i, "<", n), [s.assign_acc(sp, "+", acc)], decl_outside=False)
+    scale = s.loop(i, "0", s.op(i, "<", n), [f"{y}[{i}] = ({t})({y}[{i}] / {sp});"], decl_outside=False)
+    if s.rng.random() < 0.5:
+        body += [f"if ({sp} > 0.0)"] + [s.indent + ln for ln in scale]
+    else:
+        body += [f"if ({sp} <= 0.0)", f"{s.indent}{sp} = 1.0;"] + scale
+    params = [f"int {n}", s.ptr(t, x), s.ptr(t, y, const=False)]
+    doc = "subtract the mean, then divide by the " + ("sum of absolute deviations" if by_abs else "sum of squares")
+    return f, s.function("void", f, params, body, doc, includes=("math.h",))
+
+
 @family("life_step", group="stencil")
 def _life(s: Style):
     f = s.fname(["life", "automaton", "ca_step", "game_of_life"], ["step", "gen", "next", "update"])

@@ -446,7 +446,8 @@ def test_mpi_code_uses_mpi_and_not_init():
     code = propose(C_KERNELS, "jacobi2d", Target.MPI).code
     assert "MPI_Gatherv" in code and "MPI_Allgatherv" not in code     # last use: gather to rank 0 only
     code = propose(C_KERNELS, "softmax", Target.MPI).code
-    assert "MPI_Allgatherv" in code                                      # y is read again by the next loop
+    # y is read again by the next loop, at the elements each rank wrote: kept in the ranks' blocks
+    assert "MPI_Allgatherv" not in code and code.count("MPI_Gatherv(MPI_IN_PLACE") == 1
     with pytest.raises(NotParallelizable, match="every iteration"):    # exchanging arrays every time step
         propose(C_KERNELS, "steps", Target.MPI)
 
@@ -463,6 +464,62 @@ def test_mpi_local_float_reductions_carry_omp_simd():
     assert "#pragma omp simd reduction(+:s)" in code
     assert "omp simd" not in propose(C_KERNELS, "spmv", Target.MPI).code
     assert "omp simd" not in propose(C_KERNELS, "vmax", Target.MPI).code
+
+
+OWNER_REUSE = r"""
+#include <math.h>
+#include <vector>
+void standardize(int n, const double *x, double *y) {
+    double mean = 0.0;
+    for (int i = 0; i < n; i++) mean += x[i];
+    mean = n > 0 ? mean / n : 0.0;
+    for (int i = 0; i < n; i++) y[i] = x[i] - mean;
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) ss += y[i] * y[i];
+    double sd = ss > 0.0 ? sqrt(ss / n) : 1.0;
+    for (int i = 0; i < n; i++) y[i] = y[i] / sd;
+}
+void exp_norm(int n, const double *s, double *w) {
+    double total = 0.0;
+    for (int i = 0; i < n; i++) { w[i] = exp(-s[i]); total += w[i]; }
+    if (total > 1e300)
+        for (int i = 0; i < n; i++) w[i] = w[i] / total;
+}
+void shift_then_smooth(int n, const double *x, double *y) {
+    for (int i = 0; i < n; i++) y[i] = x[i] + 1.0;
+    for (int i = 0; i < n - 1; i++) y[i] = 0.5 * (y[i] + y[i + 1]);
+}
+double masked_sum(int n, const double *x, double lo) {
+    std::vector<char> keep(n);
+    for (int i = 0; i < n; i++) keep[i] = x[i] > lo;
+    double s = 0.0;
+    for (int i = 0; i < n; i++) if (keep[i]) s += x[i];
+    return s;
+}
+"""
+
+
+def test_mpi_keeps_each_ranks_block_between_loops_over_the_same_iterations():
+    """A written array touched later only by loops over the same iterations, at the elements the same
+    iteration wrote, is not exchanged between those loops: one gather at the end (standardize: four
+    passes, one MPI_Gatherv), none for a local array (masked_sum). Not where the later loop may not run
+    (exp_norm: under an if, so the first pass gathers too), nor where it reads a neighbour's element
+    (shift_then_smooth's y[i + 1]: all-gathered as before)."""
+    code = propose(OWNER_REUSE, "standardize", Target.MPI, "cpp").code
+    assert code.count("MPI_Gatherv(MPI_IN_PLACE") == 1 and "MPI_Allgatherv" not in code
+    code = propose(OWNER_REUSE, "exp_norm", Target.MPI, "cpp").code
+    assert code.count("MPI_Gatherv(MPI_IN_PLACE") == 2 and "MPI_Allgatherv" not in code
+    code = propose(OWNER_REUSE, "shift_then_smooth", Target.MPI, "cpp").code
+    assert "MPI_Allgatherv" in code
+    cand = propose(OWNER_REUSE, "masked_sum", Target.MPI, "cpp")
+    assert "Gatherv" not in cand.code and "each rank keeps its block of 'keep'" in cand.notes
+
+
+@pytest.mark.mpi
+@needs_mpi
+@pytest.mark.parametrize("fn", ["standardize", "exp_norm", "shift_then_smooth", "masked_sum"])
+def test_mpi_owner_reuse_matches_sequential_on_rank0(fn, tmp_path):
+    run_differential(OWNER_REUSE, "cpp", fn, Target.MPI, SIZES, workers=(1, 3), tmp=tmp_path)
 
 
 def test_mpi_declines_a_reduction_inside_a_sequential_loop():
