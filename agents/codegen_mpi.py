@@ -544,17 +544,30 @@ class MPIGen:
         from .codegen_openmp import condition_edits, simd_clauses
         fx = self.fx
         top = None
-        if f.argminmax is None and not f.lastprivate and not f.array_reductions:
+        if f.argminmax is None and not f.lastprivate and not f.array_reductions and not self._runtime_stride(D):
             cl = simd_clauses(fx, D)
             if cl is not None:
                 top = " ".join(["#pragma omp simd"] + cl)
         inner: list[tuple[int, int, str]] = []
         for lp in descendants(D):
             cl = simd_clauses(fx, lp)
-            if cl is not None:
+            if cl is not None and not self._runtime_stride(lp):
                 inner.extend(pragma_before(self.data, lp.node, " ".join(["#pragma omp simd"] + cl)))
                 inner.extend(condition_edits(lp))
         return top, inner
+
+    def _runtime_stride(self, lp: Loop) -> bool:
+        """Does an access in lp step through memory by a stride known only at run time (x[i * incx])?
+        Vectorized, each lane's element is loaded on its own from an index the rank's loop computes in
+        another type: dot_inc ran at 1.37x with `omp simd` and 1.55x without (2 ranks)."""
+        if lp.var is None:
+            return False
+        for e in self.m.events:
+            if lp in e.loops and e.poly is not None:
+                p = self.m.expand(e.poly)
+                if p is not None and p.degree_in(lp.var.key) == 1 and not p.coeff(lp.var.key).is_const():
+                    return True
+        return False
 
     def _strided(self, D: Loop, h: _Hull) -> bool:
         """One element per iteration, `c` apart with c >= 1 proven (or checked at entry: a BLAS
