@@ -161,10 +161,25 @@ class CRenderer:
                 if getattr(self, "omp", False):
                     self.prelude.append(f"#pragma omp parallel for if (__pl_rn{k} > 65536) reduction(max:__pl_rm{k}) "
                                         f"reduction(|:__pl_rneg{k})")
-                self.prelude.append(
-                    f"for (long long __pl_rq{k} = 0; __pl_rq{k} < __pl_rn{k}; __pl_rq{k}++) {{ "
-                    f"const long long __pl_rv{k} = (long long)({src})[__pl_rq{k}]; if (__pl_rv{k} < 0) __pl_rneg{k} = 1; "
-                    f"if (__pl_rv{k} > __pl_rm{k}) __pl_rm{k} = __pl_rv{k}; }}")
+                scan = (f"{{ const long long __pl_rv{k} = (long long)({src})[__pl_rq{k}]; if (__pl_rv{k} < 0) "
+                        f"__pl_rneg{k} = 1; if (__pl_rv{k} > __pl_rm{k}) __pl_rm{k} = __pl_rv{k}; }}")
+                if getattr(self, "mpi", False):
+                    # MPI: a long scan is split between the ranks and its result combined (every rank calls
+                    # the function with the same arguments, so all take the same branch); read whole by
+                    # every rank, it cost spmv and gather as much as a fifth of their call
+                    self.prelude.append(
+                        f"{{ long long __pl_sb{k} = 0, __pl_se{k} = __pl_rn{k}; int __pl_sw{k} = 0; "
+                        f"if (__pl_rn{k} > 65536) {{ int __pl_sr, __pl_ss; MPI_Comm_rank(MPI_COMM_WORLD, &__pl_sr); "
+                        f"MPI_Comm_size(MPI_COMM_WORLD, &__pl_ss); __pl_sb{k} = __pl_rn{k} * __pl_sr / __pl_ss; "
+                        f"__pl_se{k} = __pl_rn{k} * (__pl_sr + 1) / __pl_ss; __pl_sw{k} = 1; }}")
+                    self.prelude.append(f"for (long long __pl_rq{k} = __pl_sb{k}; __pl_rq{k} < __pl_se{k}; __pl_rq{k}++) "
+                                        + scan)
+                    self.prelude.append(
+                        f"if (__pl_sw{k}) {{ long long __pl_sv[2] = {{ __pl_rm{k}, (long long)__pl_rneg{k} }}; "
+                        f"MPI_Allreduce(MPI_IN_PLACE, __pl_sv, 2, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD); "
+                        f"__pl_rm{k} = __pl_sv[0]; __pl_rneg{k} = (int)__pl_sv[1]; }} }}")
+                else:
+                    self.prelude.append(f"for (long long __pl_rq{k} = 0; __pl_rq{k} < __pl_rn{k}; __pl_rq{k}++) " + scan)
             parts.append(f"(__pl_rneg{k} ? -1LL : (__pl_rm{k} < 0 ? 0LL : ({self.poly(off)}) + __pl_rm{k} + {add}))")
         if not parts:
             raise NotParallelizable(f"the number of elements of '{name}' is not known from the code")
@@ -491,7 +506,7 @@ def entry_pairs(fx: FunctionFacts, own_checks: bool = False) -> tuple[list, set]
 
 
 def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = False,
-                 omp: bool = False, own_checks: bool | None = None) -> tuple[list[str], str | None]:
+                 omp: bool = False, own_checks: bool | None = None, mpi: bool = False) -> tuple[list[str], str | None]:
     """(statements to run first, the condition) of overlap_condition (for `pairs`, by default the
     analysis' fx.alias_checks(); for CUDA, every pair of arguments that may overlap with one written:
     the device copies of two overlapping arguments are separate arrays, so any overlap changes what the
@@ -505,6 +520,7 @@ def overlap_test(fx: FunctionFacts, pairs: list | None = None, cuda: bool = Fals
         pairs, equal_ok = entry_pairs(fx, (omp if own_checks is None else own_checks) and not cuda)
     r = CRenderer(fx)
     r.omp = omp and not cuda
+    r.mpi = mpi and not cuda
     # strides, leading dimensions and offsets of unknown sign (agents/strides.py): the extents and the
     # parallel loops hold only when these facts do, so they are tested first (|| short-circuits)
     terms = [f"!(({r.poly(f.fact)}) >= 0)" for f in getattr(fx, "value_facts", [])]
@@ -552,11 +568,11 @@ def sequential_body(fx: FunctionFacts, cuda: bool = False) -> str:
 
 
 def fallback_entry(fx: FunctionFacts, cuda: bool = False, pairs: list | None = None, omp: bool = False,
-                   own_checks: bool | None = None) -> str:
+                   own_checks: bool | None = None, mpi: bool = False) -> str:
     """The statement that opens the parallel function: on overlapping arguments, the original code ('' when
-    no pair of arguments needs a check). `omp`: the translation unit is OpenMP code (the range scans may
-    run in parallel)."""
-    prelude, cond = overlap_test(fx, pairs, cuda, omp, own_checks)
+    no pair of arguments needs a check). `omp` / `mpi`: the translation unit is OpenMP / MPI code (the
+    range scans may run in parallel)."""
+    prelude, cond = overlap_test(fx, pairs, cuda, omp, own_checks, mpi)
     if cond is None:
         return ""
     return "".join(p + "\n    " for p in prelude) + (f"if ({cond}) {{ /* paralift: overlapping arguments take the sequential code */\n"
@@ -567,7 +583,8 @@ def add_alias_fallback(fx: FunctionFacts, code: str, pairs: list | None = None) 
     """Version the function of a whole generated translation unit (OpenMP, MPI) at its entry. Returns
     (code, note); code unchanged when no pair of arguments needs a check."""
     entry = fallback_entry(fx, pairs=pairs, omp="#include <omp.h>" in code,
-                           own_checks="#include <omp.h>" in code or "#include <mpi.h>" in code)
+                           own_checks="#include <omp.h>" in code or "#include <mpi.h>" in code,
+                           mpi="#include <mpi.h>" in code)
     if not entry:
         return code, ""
     from .frontend import load_unit

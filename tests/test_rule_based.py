@@ -522,6 +522,23 @@ def test_mpi_owner_reuse_matches_sequential_on_rank0(fn, tmp_path):
     run_differential(OWNER_REUSE, "cpp", fn, Target.MPI, SIZES, workers=(1, 3), tmp=tmp_path)
 
 
+GATHER = r"""
+void gather_add(int n, const int *idx, const double *x, double *y) {
+    for (int i = 0; i < n; i++) y[i] = x[idx[i]] + 1.0;
+}
+"""
+
+
+@pytest.mark.mpi
+@needs_mpi
+def test_mpi_entry_scan_of_index_values_is_split_between_the_ranks(tmp_path):
+    """The overlap check at entry needs the largest index value; over more than 65536 values the ranks
+    scan one part each and combine the result (MPI_Allreduce), taking the same branch on every rank."""
+    code = propose(GATHER, "gather_add", Target.MPI).code
+    assert "MPI_Allreduce(MPI_IN_PLACE, __pl_sv, 2, MPI_LONG_LONG, MPI_MAX" in code
+    run_differential(GATHER, "c", "gather_add", Target.MPI, [{"n": 70001}, {"n": 5}], workers=(1, 3), tmp=tmp_path)
+
+
 def test_mpi_declines_a_reduction_inside_a_sequential_loop():
     """A row loop that stays sequential (y[i] depends on y[i-1]) around a
     parallel dot product: distributing the dot product costs one
