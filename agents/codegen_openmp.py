@@ -118,6 +118,21 @@ def simd_clauses(fx: FunctionFacts, lp: Loop) -> list[str] | None:
     return None if atomics else cl
 
 
+def csr_offsets(fx: FunctionFacts, L: Loop):
+    """The offsets parameter B of a CSR row loop L (`for (i ...) ... for (j = B[i]; j < B[i + 1]; j++)`, a
+    pointer the inner loop's bounds read at the row and the next one), or None."""
+    if L.var is None:
+        return None
+    row = L.var.name
+    for d, lp in fx.model.bound_arrays:
+        if lp.parent is not L or not d.is_param or d.kind != "pointer" or lp.init_node is None or lp.bound_node is None:
+            continue
+        init, bound = text(lp.init_node).replace(" ", ""), text(lp.bound_node).replace(" ", "")
+        if init == f"{d.name}[{row}]" and bound in (f"{d.name}[{row}+1]", f"{d.name}[1+{row}]") and lp.cond_op == "<":
+            return d
+    return None
+
+
 def csr_rows_edits(fx: FunctionFacts, f: LoopFacts, clauses: list[str]):
     """(edits, note) running CSR row loop f (`for (i = lo; i < hi; i++) ... for (j = B[i]; j < B[i + 1]; j++)`)
     in one block of rows per thread, the blocks cut where the offsets B split the work evenly (a nonzero and
@@ -136,14 +151,7 @@ def csr_rows_edits(fx: FunctionFacts, f: LoopFacts, clauses: list[str]):
     if any(c.startswith(("collapse", "reduction", "lastprivate")) for c in clauses):
         return None
     row = L.var.name
-    offs = None
-    for d, lp in m.bound_arrays:
-        if lp.parent is not L or not d.is_param or d.kind != "pointer" or lp.init_node is None or lp.bound_node is None:
-            continue
-        init, bound = text(lp.init_node).replace(" ", ""), text(lp.bound_node).replace(" ", "")
-        if init == f"{d.name}[{row}]" and bound in (f"{d.name}[{row}+1]", f"{d.name}[1+{row}]") and lp.cond_op == "<":
-            offs = d
-            break
+    offs = csr_offsets(fx, L)
     if offs is None:
         return None
     from .codegen_common import trip_count_c

@@ -539,6 +539,15 @@ def test_mpi_entry_scan_of_index_values_is_split_between_the_ranks(tmp_path):
     run_differential(GATHER, "c", "gather_add", Target.MPI, [{"n": 70001}, {"n": 5}], workers=(1, 3), tmp=tmp_path)
 
 
+def test_mpi_csr_rows_are_cut_by_nonzeros():
+    """CSR rows go to the ranks in blocks cut where the offsets split nonzeros + rows evenly (as the
+    OpenMP threads' are), the gather's counts from the same cuts; the spmv differential test above runs
+    it on 3 ranks."""
+    code = propose(C_KERNELS, "spmv", Target.MPI).code
+    assert "const long long __pl_b = __pl_cut[__pl_rank], __pl_e = __pl_cut[__pl_rank + 1];" in code
+    assert "const long long __pl_kb = __pl_cut[__pl_k];" in code and "free(__pl_cut);" in code
+
+
 def test_mpi_declines_a_reduction_inside_a_sequential_loop():
     """A row loop that stays sequential (y[i] depends on y[i-1]) around a
     parallel dot product: distributing the dot product costs one
