@@ -345,9 +345,9 @@ class MPIGen:
         notes = [f"loop at line {D.line}: block-distributed"]
         cut = self._csr_cut(D, f, O, hulls, ind)
         if cut is not None:
-            out[-2:] = cut
+            offsets, out[-2:] = cut
             notes[0] = (f"loop at line {D.line}: rows distributed in blocks cut where "
-                        f"'{self._csr_b.name}' splits nonzeros + rows evenly")
+                        f"'{offsets}' splits nonzeros + rows evenly")
         if O is not None:
             # the outer loop runs whole on every rank inside the one block: its iterations' slices
             # interleave, the inner loop's do not (a transpose): one exchange after the nest all the same
@@ -566,14 +566,16 @@ class MPIGen:
                 inner.extend(condition_edits(lp))
         return top, inner
 
-    def _csr_cut(self, D: Loop, f: LoopFacts, O: Loop | None, hulls: dict, ind: str) -> list[str] | None:
+    def _csr_cut(self, D: Loop, f: LoopFacts, O: Loop | None, hulls: dict, ind: str
+                 ) -> tuple[str, list[str]] | None:
         """The rank's block of a CSR row loop (rows whose nonzeros lie between offsets B[row] and
         B[row + 1]) cut where B splits nonzeros + rows evenly, as the OpenMP code's threads are
         (codegen_openmp.csr_rows_edits): with row lengths falling as 1/(row + 1), equal row counts gave
         rank 0 nearly all the nonzeros. Lines replacing the block bounds __pl_b/__pl_e, after which
         __pl_cut[k] .. __pl_cut[k + 1] is rank k's block; None for any other loop. The cuts are made
-        monotone and end at the trip count, so the blocks cover the rows once whatever B holds."""
-        from .codegen_openmp import csr_offsets
+        monotone and end at the trip count, so the blocks cover the rows once whatever B holds.
+        Returns (B's name, the lines)."""
+        from .codegen_openmp import csr_offsets, csr_split_c
         if O is not None or D.step != 1 or D.cond_op not in ("<", "<=") or not D.canonical or D.while_form \
                 or D.range_of is not None or f.lastprivate or getattr(f, "scan_ok", False):
             return None
@@ -582,19 +584,15 @@ class MPIGen:
         B = csr_offsets(self.fx, D)
         if B is None:
             return None
-        self._csr_b = B
         b = B.name
-        return [
+        return b, [
             f"{ind}long long *__pl_cut = (long long *)malloc(sizeof(long long) * (size_t)(__pl_size + 1));",
             f"{ind}__pl_cut[0] = 0;",
             f"{ind}{{ const long long __pl_c0 = __pl_n > 0 ? (long long){b}[__pl_lo] : 0, "
             f"__pl_c1 = __pl_n > 0 ? (long long){b}[__pl_lo + __pl_n] : 0;",
             f"{ind}  for (int __pl_u = 1; __pl_u <= __pl_size; __pl_u++) {{",
             f"{ind}    long long __pl_x = __pl_n;",
-            f"{ind}    if (__pl_u < __pl_size && __pl_n > 0) {{ const long long __pl_w = (__pl_c1 - __pl_c0 + __pl_n) * "
-            f"__pl_u / __pl_size; long long __pl_a = 0, __pl_z = __pl_n; while (__pl_a < __pl_z) {{ "
-            f"const long long __pl_m = __pl_a + (__pl_z - __pl_a) / 2; if ((long long){b}[__pl_lo + __pl_m] - __pl_c0 "
-            f"+ __pl_m < __pl_w) __pl_a = __pl_m + 1; else __pl_z = __pl_m; }} __pl_x = __pl_a; }}",
+            f"{ind}    if (__pl_u < __pl_size && __pl_n > 0) {csr_split_c(b, '__pl_lo', '__pl_n', '__pl_size')}",
             f"{ind}    if (__pl_x < __pl_cut[__pl_u - 1]) __pl_x = __pl_cut[__pl_u - 1];",
             f"{ind}    __pl_cut[__pl_u] = __pl_x;",
             f"{ind}  }} }}",

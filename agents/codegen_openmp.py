@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .analysis import FunctionFacts, LoopFacts
 from .base import NotParallelizable
-from .codegen_common import add_include, descendants, insert_line_before, line_indent, pragma_before, reduction_groups
+from .codegen_common import add_include, descendants, line_indent, pragma_before, reduction_groups
 from .frontend import Loop, int_literal, strip, text, walk
 
 
@@ -133,6 +133,16 @@ def csr_offsets(fx: FunctionFacts, L: Loop):
     return None
 
 
+def csr_split_c(B: str, lo: str, trip: str, parts: str) -> str:
+    """A C block setting `__pl_x` to the row where part `__pl_u` of `parts` begins: the first row whose
+    offset B (from __pl_c0 = B[lo], the total __pl_c1 - __pl_c0 nonzeros) plus its row count reaches
+    __pl_u / parts of the work (a binary search; OpenMP's threads and MPI's ranks cut CSR rows with it)."""
+    return (f"{{ const long long __pl_w = (__pl_c1 - __pl_c0 + {trip}) * __pl_u / {parts}; long long __pl_a = 0, "
+            f"__pl_z = {trip}; while (__pl_a < __pl_z) {{ const long long __pl_m = __pl_a + (__pl_z - __pl_a) / 2; "
+            f"if ((long long){B}[{lo} + __pl_m] - __pl_c0 + __pl_m < __pl_w) __pl_a = __pl_m + 1; else __pl_z = __pl_m; }} "
+            f"__pl_x = __pl_a; }}")
+
+
 def csr_rows_edits(fx: FunctionFacts, f: LoopFacts, clauses: list[str]):
     """(edits, note) running CSR row loop f (`for (i = lo; i < hi; i++) ... for (j = B[i]; j < B[i + 1]; j++)`)
     in one block of rows per thread, the blocks cut where the offsets B split the work evenly (a nonzero and
@@ -175,11 +185,7 @@ def csr_rows_edits(fx: FunctionFacts, f: LoopFacts, clauses: list[str]):
         f"{i2}    const long long __pl_c0 = (long long){B}[__pl_clo], __pl_c1 = (long long){B}[__pl_clo + __pl_ctrip];",
         f"{i2}    for (int __pl_u = 1; __pl_u <= __pl_ct + 1; __pl_u++) {{",
         f"{i2}        long long __pl_x = __pl_ctrip;",
-        f"{i2}        if (__pl_u < __pl_ck) {{ const long long __pl_w = (__pl_c1 - __pl_c0 + __pl_ctrip) * __pl_u / __pl_ck; "
-        f"long long __pl_a = 0, __pl_z = __pl_ctrip; while (__pl_a < __pl_z) {{ const long long __pl_m = __pl_a + "
-        f"(__pl_z - __pl_a) / 2; if ((long long){B}[__pl_clo + __pl_m] - __pl_c0 + __pl_m < __pl_w) __pl_a = __pl_m + 1; "
-        f"else __pl_z = __pl_m; }} "
-        f"__pl_x = __pl_a; }}",
+        f"{i2}        if (__pl_u < __pl_ck) {csr_split_c(B, '__pl_clo', '__pl_ctrip', '__pl_ck')}",
         f"{i2}        if (__pl_x < __pl_ce) __pl_x = __pl_ce;",
         f"{i2}        __pl_cb = __pl_ce; __pl_ce = __pl_x;",
         f"{i2}    }}",
@@ -274,12 +280,7 @@ def generate_openmp(fx: FunctionFacts) -> tuple[str, str]:
             edits.extend(condition_edits(lp))
             notes.append(f"loop at line {lp.line}: simd " + " ".join(cl))
     for stmt in atomic_stmts.values():
-        if stmt.parent is not None and stmt.parent.type != "compound_statement":
-            # a loop body without braces: a pragma there is a statement of its own to C parsers
-            edits.append((stmt.start_byte, stmt.start_byte, "{\n#pragma omp atomic\n"))
-            edits.append((stmt.end_byte, stmt.end_byte, "\n}"))
-            continue
-        edits.append(insert_line_before(data, stmt, "#pragma omp atomic"))
+        edits.extend(pragma_before(data, stmt, "#pragma omp atomic"))
     if atomic_stmts:
         notes.append("array reduction(s) via omp atomic")
     code = _apply(data, edits)
