@@ -25,6 +25,7 @@ replaced by the original one, so the output keeps the template or the member fun
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -714,17 +715,21 @@ def _generic_mpi(rw, code: str, original: str) -> str | None:
 _INST = "/* paralift: template instantiation */"
 
 
+def _binding_line(rw: Rewrite, ln: str) -> bool:
+    """Is ln one of the rewrite's bindings of the template parameters (`typedef float T;`,
+    `constexpr int N = 4;`)?"""
+    t = " ".join(ln.split())
+    return t.endswith(_INST) or any(t in (f"typedef {a} {p};", f"typedef {a} {p}; {_INST}") or
+                                    (t.startswith("constexpr ") and t.endswith(f" {p} = {a};"))
+                                    for p, a in rw.bindings.items())
+
+
 def _unit_for(rw: Rewrite, code: str, idx: int, target: str = "cuda") -> str:
     """The CUDA or MPI unit written for instantiation `rw` as an explicit specialization: the template
     parameters' typedefs dropped and their arguments written in, the host function `template <>
     f<args>(...)`, CUDA's kernels named apart per instantiation."""
     lines = code.split("\n")
-
-    def is_def(ln: str) -> bool:      # `typedef float T;` / `constexpr int N = 4;` of the rewrite
-        t = " ".join(ln.split())
-        return t.endswith(_INST) or any(t in (f"typedef {a} {p};", f"typedef {a} {p}; {_INST}") or
-                                        (t.startswith("constexpr ") and t.endswith(f" {p} = {a};"))
-                                        for p, a in rw.bindings.items())
+    is_def = functools.partial(_binding_line, rw)
     cut = next((i for i, ln in enumerate(lines) if is_def(ln)), None)
     if cut is None:
         raise NotParallelizable(f"'{rw.name}' is kept sequential for {target}: the {target.upper()} code of its "
@@ -768,15 +773,7 @@ def _unbound_text(rw: Rewrite, code: str) -> str:
     for two instantiations when the parameters are all that differs. Writing the arguments back as
     parameters in the finished unit instead would take the generator's own `int` and `long long` for T."""
     from .codegen_mpi import MPI_TYPES
-    lines = []
-    for ln in code.split("\n"):
-        t = " ".join(ln.split())
-        if t.endswith(_INST) or any(t.startswith(f"typedef {a} {p};") or
-                                    (t.startswith("constexpr ") and t.endswith(f" {p} = {a};"))
-                                    for p, a in rw.bindings.items()):
-            continue
-        lines.append(ln)
-    out = "\n".join(lines).replace(rw.function, "__pl_fn")
+    out = "\n".join(ln for ln in code.split("\n") if not _binding_line(rw, ln)).replace(rw.function, "__pl_fn")
     for p, a in rw.bindings.items():
         if a in MPI_TYPES:
             out = re.sub(rf"\b{MPI_TYPES[a]}\b", f"MPI_TYPE_OF_{p}", out)
